@@ -1,0 +1,9 @@
+//! Applications: saving aggregates, getting them back, and the notification log.
+
+mod app;
+mod log;
+mod repository;
+
+pub use app::{Application, Saveable};
+pub use log::{DEFAULT_SECTION_SIZE, NotificationLog, Section};
+pub use repository::Repository;

@@ -1,0 +1,15 @@
+//! Aggregates and their events: what an event-sourced domain model is made of.
+//!
+//! This module knows nothing of storage. An [`Aggregate`] holds state that only
+//! changes by its own events; each [`DomainEvent`] knows how to [`mutate`]
+//! an aggregate (or nothing, for a "created" event) into the next state.
+//!
+//! [`mutate`]: DomainEvent::mutate
+
+mod aggregate;
+mod event;
+mod timestamp;
+
+pub use aggregate::{Aggregate, AggregateMeta};
+pub use event::DomainEvent;
+pub use timestamp::{Timestamp, format_timestamp, now, parse_timestamp};

@@ -1,0 +1,257 @@
+//! The one error type of the runtime.
+
+use uuid::Uuid;
+
+/// Everything that can go wrong in the runtime, one variant per thing a caller
+/// may want to handle differently.
+///
+/// The variant a caller most often matches on is [`Error::VersionConflict`]:
+/// the optimistic-concurrency failure that the Python library calls
+/// `IntegrityError`. It means another writer got there first; reload the
+/// aggregate and try the command again.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An event of aggregate `originator_id` at `originator_version` is
+    /// already stored: the aggregate was changed by someone else since it was
+    /// read (the tutorial's `IntegrityError`). Nothing of the save was written.
+    #[error(
+        "version conflict: aggregate {originator_id} already has an event at version \
+         {originator_version}; nothing was saved (reload the aggregate and retry)"
+    )]
+    VersionConflict {
+        /// The aggregate whose event collided.
+        originator_id: Uuid,
+        /// The version that was already taken.
+        originator_version: u64,
+    },
+
+    /// No stored event was found for the aggregate (at or below `version`,
+    /// when one was asked for).
+    #[error("aggregate {aggregate_id} not found{}", version.map(|v| format!(" at version {v}")).unwrap_or_default())]
+    AggregateNotFound {
+        /// The aggregate that was asked for.
+        aggregate_id: Uuid,
+        /// The version that was asked for, if any.
+        version: Option<u64>,
+    },
+
+    /// An event was applied to an aggregate it does not belong to.
+    #[error(
+        "event {topic} (version {originator_version}) belongs to aggregate {event_originator_id}, \
+         not to aggregate {aggregate_id}"
+    )]
+    OriginatorIdMismatch {
+        /// The event's topic.
+        topic: String,
+        /// The id of the aggregate it was applied to.
+        aggregate_id: Uuid,
+        /// The id the event carries.
+        event_originator_id: Uuid,
+        /// The version the event carries.
+        originator_version: u64,
+    },
+
+    /// An event's version is not the aggregate's version plus one.
+    #[error(
+        "event {topic} for aggregate {aggregate_id} has version {originator_version}, \
+         but the aggregate is at version {aggregate_version} (expected {})",
+        aggregate_version + 1
+    )]
+    OriginatorVersionMismatch {
+        /// The event's topic.
+        topic: String,
+        /// The aggregate's id.
+        aggregate_id: Uuid,
+        /// The aggregate's current version.
+        aggregate_version: u64,
+        /// The version the event carries.
+        originator_version: u64,
+    },
+
+    /// A non-created event was applied to no aggregate, or a created event to
+    /// an aggregate that already exists.
+    #[error(
+        "event {topic} for aggregate {originator_id} at version {originator_version} {}",
+        if *is_created { "creates an aggregate, but one was given" } else { "needs an existing aggregate, but none was given" }
+    )]
+    CreationMismatch {
+        /// The event's topic.
+        topic: String,
+        /// The aggregate id the event carries.
+        originator_id: Uuid,
+        /// The version the event carries.
+        originator_version: u64,
+        /// Whether the event is a "created" event.
+        is_created: bool,
+    },
+
+    /// A stored event's topic is not one of the aggregate's event topics.
+    #[error(
+        "unknown topic {topic:?} for aggregate {originator_id} version {originator_version} \
+         (expected one of: {expected})"
+    )]
+    UnknownTopic {
+        /// The stored topic.
+        topic: String,
+        /// The aggregate id of the stored event.
+        originator_id: Uuid,
+        /// The version of the stored event.
+        originator_version: u64,
+        /// The topics this aggregate type knows, comma separated.
+        expected: String,
+    },
+
+    /// A stored event's state could not be decoded as the event's fields.
+    #[error(
+        "cannot decode event {topic} of aggregate {originator_id} version {originator_version}: {source}"
+    )]
+    Decode {
+        /// The stored topic.
+        topic: String,
+        /// The aggregate id of the stored event.
+        originator_id: Uuid,
+        /// The version of the stored event.
+        originator_version: u64,
+        /// What the JSON decoder said.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// An event could not be encoded as JSON.
+    #[error(
+        "cannot encode event {topic} of aggregate {originator_id} version {originator_version}: {source}"
+    )]
+    Encode {
+        /// The event's topic.
+        topic: String,
+        /// The aggregate id.
+        originator_id: Uuid,
+        /// The event's version.
+        originator_version: u64,
+        /// What the JSON encoder said.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// Stored bytes could not be decrypted. AES-GCM cannot tell a wrong key
+    /// from bytes that were changed: either the configured `CIPHER_KEY` is not
+    /// the one the event was written with, or the stored bytes were altered.
+    #[error(
+        "cannot decrypt event of aggregate {originator_id} version {originator_version}: \
+         authentication failed (wrong CIPHER_KEY, or the stored bytes were altered)"
+    )]
+    Decrypt {
+        /// The aggregate id of the stored event.
+        originator_id: Uuid,
+        /// The version of the stored event.
+        originator_version: u64,
+    },
+
+    /// Stored bytes are too short to hold a nonce and a tag: they were cut
+    /// short, or were never encrypted.
+    #[error(
+        "cannot decrypt event of aggregate {originator_id} version {originator_version}: \
+         {len} bytes is shorter than nonce and tag (28 bytes); the data is truncated or not encrypted"
+    )]
+    CiphertextTruncated {
+        /// The aggregate id of the stored event.
+        originator_id: Uuid,
+        /// The version of the stored event.
+        originator_version: u64,
+        /// How many bytes were stored.
+        len: usize,
+    },
+
+    /// Stored bytes could not be decompressed with zlib.
+    #[error(
+        "cannot decompress event of aggregate {originator_id} version {originator_version}: {source} \
+         (is COMPRESSOR_TOPIC set as it was when the event was written?)"
+    )]
+    Decompress {
+        /// The aggregate id of the stored event.
+        originator_id: Uuid,
+        /// The version of the stored event.
+        originator_version: u64,
+        /// What zlib said.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A configuration variable has a value that is not understood.
+    #[error("{variable}={value:?} is not valid: expected {expected}")]
+    InvalidSetting {
+        /// The environment variable, as looked up (with the application prefix if one matched).
+        variable: String,
+        /// The value found (cipher keys are never shown).
+        value: String,
+        /// What would have been accepted.
+        expected: String,
+    },
+
+    /// A configuration variable that is required was not set.
+    #[error("{variable} is not set: {reason}")]
+    MissingSetting {
+        /// The environment variable.
+        variable: String,
+        /// Why it is needed.
+        reason: String,
+    },
+
+    /// The cipher key is malformed. The key itself is never shown.
+    #[error("{variable} is not a valid AES key: {reason}")]
+    InvalidCipherKey {
+        /// The environment variable the key came from.
+        variable: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A notification log section id is not of the form `"first,last"`.
+    #[error(
+        "invalid notification log section id {section_id:?}: expected \"first,last\", e.g. \"1,10\""
+    )]
+    InvalidSectionId {
+        /// The section id that was given.
+        section_id: String,
+    },
+
+    /// A table or schema name is not a plain SQL identifier.
+    #[error(
+        "invalid {what} {name:?}: expected letters, digits and underscores, starting with a letter or underscore, at most 63 bytes"
+    )]
+    InvalidIdentifier {
+        /// What the name is for (table, schema).
+        what: &'static str,
+        /// The name that was refused.
+        name: String,
+    },
+
+    /// An error from SQLite.
+    #[cfg(feature = "sqlite")]
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+
+    /// Waiting for the table lock took longer than `POSTGRES_LOCK_TIMEOUT`.
+    #[cfg(feature = "postgres")]
+    #[error(
+        "PostgreSQL: timed out waiting for the lock on table {table} (POSTGRES_LOCK_TIMEOUT); nothing was saved"
+    )]
+    LockTimeout {
+        /// The table whose lock was not granted in time.
+        table: String,
+    },
+
+    /// An error from PostgreSQL or the connection to it.
+    #[cfg(feature = "postgres")]
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] postgres::Error),
+
+    /// No PostgreSQL connection could be had from the pool.
+    #[cfg(feature = "postgres")]
+    #[error("PostgreSQL connection pool: {0}")]
+    Pool(#[from] r2d2::Error),
+}
+
+/// The runtime's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

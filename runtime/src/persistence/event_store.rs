@@ -1,0 +1,67 @@
+//! The event store: a mapper in front of a recorder.
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use super::{ApplicationRecorder, EventQuery, Mapper, StoredEvent, Transcodable};
+use crate::Result;
+
+/// Puts domain events into a recorder and gets them back, through a mapper.
+#[derive(Debug, Clone)]
+pub struct EventStore {
+    mapper: Mapper,
+    recorder: Arc<dyn ApplicationRecorder>,
+}
+
+impl EventStore {
+    /// An event store over `recorder`, encoding with `mapper`.
+    pub fn new(mapper: Mapper, recorder: Arc<dyn ApplicationRecorder>) -> Self {
+        Self { mapper, recorder }
+    }
+
+    /// The mapper.
+    pub fn mapper(&self) -> &Mapper {
+        &self.mapper
+    }
+
+    /// The recorder.
+    pub fn recorder(&self) -> &Arc<dyn ApplicationRecorder> {
+        &self.recorder
+    }
+
+    /// Stores already-mapped events atomically; returns their notification ids.
+    ///
+    /// # Errors
+    ///
+    /// As [`AggregateRecorder::insert_events`](super::AggregateRecorder::insert_events).
+    pub fn put_stored(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {
+        self.recorder.insert_events(events)
+    }
+
+    /// Maps and stores domain events atomically; returns their notification ids.
+    ///
+    /// # Errors
+    ///
+    /// Encoding errors, or as [`put_stored`](Self::put_stored).
+    pub fn put<E: Transcodable>(&self, events: &[E]) -> Result<Vec<u64>> {
+        let stored = events
+            .iter()
+            .map(|e| self.mapper.to_stored_event(e))
+            .collect::<Result<Vec<_>>>()?;
+        self.put_stored(&stored)
+    }
+
+    /// Gets an aggregate's events as domain events of type `E`.
+    ///
+    /// # Errors
+    ///
+    /// Backend errors, or decoding errors naming the event.
+    pub fn get<E: Transcodable>(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<E>> {
+        self.recorder
+            .select_events(originator_id, query)?
+            .iter()
+            .map(|stored| self.mapper.to_domain_event(stored))
+            .collect()
+    }
+}

@@ -1,0 +1,175 @@
+//! Domain events to stored events and back: transcode, compress, encrypt.
+
+use std::borrow::Cow;
+
+use uuid::Uuid;
+
+use super::cipher::DecryptError;
+use super::{AesCipher, StoredEvent, Transcodable, ZlibCompressor};
+use crate::{Error, Result};
+
+/// Turns domain events into [`StoredEvent`]s and back.
+///
+/// Writing: JSON (see [`transcoder`](super::transcoder)), then zlib when a
+/// compressor is set, then AES-GCM when a cipher is set. Reading reverses it.
+///
+/// ```
+/// use eventsourcing::persistence::{AesCipher, Mapper, ZlibCompressor};
+/// let cipher = AesCipher::new(&AesCipher::create_key(16).unwrap()).unwrap();
+/// let mapper = Mapper::new(Some(ZlibCompressor), Some(cipher));
+/// let id = uuid::Uuid::new_v4();
+/// let sealed = mapper.encode_bytes(b"{\"what\":\"dinosaurs\"}".to_vec());
+/// assert!(!sealed.windows(9).any(|w| w == b"dinosaurs"));
+/// assert_eq!(&*mapper.decode_bytes(id, 2, &sealed).unwrap(), b"{\"what\":\"dinosaurs\"}");
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Mapper {
+    compressor: Option<ZlibCompressor>,
+    cipher: Option<AesCipher>,
+}
+
+impl Mapper {
+    /// A mapper with the given compressor and cipher (either may be absent).
+    pub fn new(compressor: Option<ZlibCompressor>, cipher: Option<AesCipher>) -> Self {
+        Self { compressor, cipher }
+    }
+
+    /// Whether stored state is encrypted.
+    pub fn is_encrypted(&self) -> bool {
+        self.cipher.is_some()
+    }
+
+    /// Whether stored state is compressed.
+    pub fn is_compressed(&self) -> bool {
+        self.compressor.is_some()
+    }
+
+    /// Encodes a domain event as a stored event.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Encode`] when the event's state cannot be written as JSON.
+    pub fn to_stored_event<E: Transcodable>(&self, event: &E) -> Result<StoredEvent> {
+        let mut json = Vec::with_capacity(128);
+        event
+            .encode_state(&mut json)
+            .map_err(|source| Error::Encode {
+                topic: event.topic().to_owned(),
+                originator_id: event.originator_id(),
+                originator_version: event.originator_version(),
+                source,
+            })?;
+        Ok(StoredEvent {
+            originator_id: event.originator_id(),
+            originator_version: event.originator_version(),
+            topic: event.topic().to_owned(),
+            state: self.encode_bytes(json),
+        })
+    }
+
+    /// Decodes a stored event as a domain event of type `E`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Decrypt`], [`Error::CiphertextTruncated`],
+    /// [`Error::Decompress`], [`Error::UnknownTopic`] or [`Error::Decode`],
+    /// each naming the aggregate id and version.
+    pub fn to_domain_event<E: Transcodable>(&self, stored: &StoredEvent) -> Result<E> {
+        self.decode_event(
+            stored.originator_id,
+            stored.originator_version,
+            &stored.topic,
+            &stored.state,
+        )
+    }
+
+    /// Decodes the parts of a stored event (or a notification) as `E`.
+    ///
+    /// # Errors
+    ///
+    /// As [`to_domain_event`](Self::to_domain_event).
+    pub fn decode_event<E: Transcodable>(
+        &self,
+        originator_id: Uuid,
+        originator_version: u64,
+        topic: &str,
+        state: &[u8],
+    ) -> Result<E> {
+        if !E::TOPICS.contains(&topic) {
+            return Err(Error::UnknownTopic {
+                topic: topic.to_owned(),
+                originator_id,
+                originator_version,
+                expected: E::TOPICS.join(", "),
+            });
+        }
+        let json = self.decode_bytes(originator_id, originator_version, state)?;
+        let decoded =
+            E::decode_state(topic, originator_id, originator_version, &json).map_err(|source| {
+                Error::Decode {
+                    topic: topic.to_owned(),
+                    originator_id,
+                    originator_version,
+                    source,
+                }
+            })?;
+        decoded.ok_or_else(|| Error::UnknownTopic {
+            topic: topic.to_owned(),
+            originator_id,
+            originator_version,
+            expected: E::TOPICS.join(", "),
+        })
+    }
+
+    /// Compresses and encrypts JSON state as configured.
+    pub fn encode_bytes(&self, json: Vec<u8>) -> Vec<u8> {
+        let packed = match &self.compressor {
+            Some(z) => z.compress(&json),
+            None => json,
+        };
+        match &self.cipher {
+            Some(c) => c.encrypt(&packed),
+            None => packed,
+        }
+    }
+
+    /// Decrypts and decompresses stored state as configured, back to JSON.
+    /// Borrows `state` when there is nothing to undo.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Decrypt`], [`Error::CiphertextTruncated`] or
+    /// [`Error::Decompress`], naming the aggregate id and version given.
+    pub fn decode_bytes<'s>(
+        &self,
+        originator_id: Uuid,
+        originator_version: u64,
+        state: &'s [u8],
+    ) -> Result<Cow<'s, [u8]>> {
+        let opened = match &self.cipher {
+            Some(c) => Cow::Owned(c.decrypt(state).map_err(|e| match e {
+                DecryptError::Truncated(len) => Error::CiphertextTruncated {
+                    originator_id,
+                    originator_version,
+                    len,
+                },
+                DecryptError::Authentication => Error::Decrypt {
+                    originator_id,
+                    originator_version,
+                },
+            })?),
+            None => Cow::Borrowed(state),
+        };
+        match &self.compressor {
+            Some(z) => z
+                .decompress(&opened)
+                .map(Cow::Owned)
+                .map_err(|source| Error::Decompress {
+                    originator_id,
+                    originator_version,
+                    source,
+                }),
+            None => Ok(opened),
+        }
+    }
+}

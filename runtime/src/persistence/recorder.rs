@@ -1,0 +1,159 @@
+//! The recorder traits: what every storage backend provides.
+
+use std::fmt;
+
+use uuid::Uuid;
+
+use super::{Notification, StoredEvent};
+use crate::Result;
+
+/// Which of an aggregate's stored events to select.
+///
+/// ```
+/// use eventsourcing::persistence::EventQuery;
+/// let q = EventQuery::new().gt(2).lte(5).desc().limit(2);
+/// assert_eq!((q.gt, q.lte, q.desc, q.limit), (Some(2), Some(5), true, Some(2)));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventQuery {
+    /// Only versions greater than this.
+    pub gt: Option<u64>,
+    /// Only versions less than or equal to this.
+    pub lte: Option<u64>,
+    /// Highest version first.
+    pub desc: bool,
+    /// At most this many events.
+    pub limit: Option<usize>,
+}
+
+impl EventQuery {
+    /// All events, lowest version first.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Only versions greater than `version`.
+    pub fn gt(mut self, version: u64) -> Self {
+        self.gt = Some(version);
+        self
+    }
+    /// Only versions up to and including `version`.
+    pub fn lte(mut self, version: u64) -> Self {
+        self.lte = Some(version);
+        self
+    }
+    /// Highest version first.
+    pub fn desc(mut self) -> Self {
+        self.desc = true;
+        self
+    }
+    /// At most `limit` events.
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+}
+
+/// Which notifications to select from an application's log.
+///
+/// ```
+/// use eventsourcing::persistence::NotificationQuery;
+/// let q = NotificationQuery::new(5, 10).stop(12).topics(["universe:World.Started"]).exclusive();
+/// assert_eq!((q.start, q.limit, q.stop, q.inclusive_of_start), (5, 10, Some(12), false));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotificationQuery {
+    /// The first notification id (see `inclusive_of_start`).
+    pub start: u64,
+    /// At most this many notifications.
+    pub limit: usize,
+    /// No id greater than this.
+    pub stop: Option<u64>,
+    /// Only these topics (all topics when empty).
+    pub topics: Vec<String>,
+    /// Whether `start` itself may be selected (default true).
+    pub inclusive_of_start: bool,
+}
+
+impl NotificationQuery {
+    /// Up to `limit` notifications from id `start` on.
+    pub fn new(start: u64, limit: usize) -> Self {
+        Self {
+            start,
+            limit,
+            stop: None,
+            topics: Vec::new(),
+            inclusive_of_start: true,
+        }
+    }
+    /// No id greater than `stop`.
+    pub fn stop(mut self, stop: u64) -> Self {
+        self.stop = Some(stop);
+        self
+    }
+    /// Only these topics.
+    pub fn topics<I, S>(mut self, topics: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.topics = topics.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Ids strictly greater than `start`.
+    pub fn exclusive(mut self) -> Self {
+        self.inclusive_of_start = false;
+        self
+    }
+    /// Whether a notification with this id and topic is selected, limit aside.
+    pub fn matches(&self, id: u64, topic: &str) -> bool {
+        let after_start = if self.inclusive_of_start {
+            id >= self.start
+        } else {
+            id > self.start
+        };
+        after_start
+            && self.stop.is_none_or(|stop| id <= stop)
+            && (self.topics.is_empty() || self.topics.iter().any(|t| t == topic))
+    }
+}
+
+/// Keeps stored events by aggregate id and version.
+///
+/// Implementations must make [`insert_events`](Self::insert_events) atomic:
+/// every event of the batch is stored, or none is.
+pub trait AggregateRecorder: fmt::Debug + Send + Sync {
+    /// Stores a batch of events atomically and returns their notification
+    /// ids, in the order given (empty for recorders that keep no log).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::VersionConflict`](crate::Error::VersionConflict) when any
+    /// (id, version) is already stored or repeated in the batch: then nothing
+    /// of the batch is stored. Backend errors otherwise.
+    fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>>;
+
+    /// Selects an aggregate's stored events.
+    ///
+    /// # Errors
+    ///
+    /// Backend errors.
+    fn select_events(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<StoredEvent>>;
+}
+
+/// An [`AggregateRecorder`] that also keeps every event in one totally
+/// ordered log of notifications, with ids from 1.
+pub trait ApplicationRecorder: AggregateRecorder {
+    /// Selects notifications in id order.
+    ///
+    /// # Errors
+    ///
+    /// Backend errors.
+    fn select_notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>>;
+
+    /// The highest notification id, or `None` when nothing is stored.
+    ///
+    /// # Errors
+    ///
+    /// Backend errors.
+    fn max_notification_id(&self) -> Result<Option<u64>>;
+}

@@ -1,0 +1,48 @@
+//! What recorders keep: stored events and notifications.
+
+use uuid::Uuid;
+
+/// A domain event as a recorder keeps it: the aggregate's id and version, the
+/// event's topic, and its state as bytes (JSON, perhaps compressed and
+/// encrypted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// The id of the aggregate the event belongs to.
+    pub originator_id: Uuid,
+    /// The aggregate's version once the event is applied.
+    pub originator_version: u64,
+    /// The event's topic, e.g. `universe:World.Started`.
+    pub topic: String,
+    /// The event's state, as the mapper encoded it.
+    pub state: Vec<u8>,
+}
+
+/// A stored event in an application's log, with its position there.
+///
+/// Notification ids start at 1 and increase in the order events were
+/// recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    /// Position in the log, from 1.
+    pub id: u64,
+    /// The id of the aggregate the event belongs to.
+    pub originator_id: Uuid,
+    /// The aggregate's version once the event is applied.
+    pub originator_version: u64,
+    /// The event's topic.
+    pub topic: String,
+    /// The event's state, as the mapper encoded it.
+    pub state: Vec<u8>,
+}
+
+impl Notification {
+    /// The stored event this notification carries.
+    pub fn stored_event(&self) -> StoredEvent {
+        StoredEvent {
+            originator_id: self.originator_id,
+            originator_version: self.originator_version,
+            topic: self.topic.clone(),
+            state: self.state.clone(),
+        }
+    }
+}

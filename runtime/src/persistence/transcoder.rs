@@ -1,0 +1,396 @@
+//! JSON transcoding of event state, in the Python library's byte format.
+//!
+//! An event's state is compact JSON (no spaces, UTF-8 unescaped) of its
+//! fields without `originator_id` and `originator_version`: first
+//! `"timestamp"`, then on created events `"originator_topic"`, then the
+//! event's own fields in schema order. Values the JSON types cannot hold are
+//! tagged `{"_type_": NAME, "_data_": VALUE}`: a UUID as `uuid_hex`, a decimal
+//! as `decimal_str`, a timestamp as `datetime_iso`.
+//!
+//! [`StateValue`] is how each field type is written and read; [`Tagged`]
+//! writes one, [`Decoded`] reads one, and the [`tagged`] module lets serde's
+//! `#[serde(with = ...)]` do either on a struct field.
+//!
+//! ```
+//! use eventsourcing::persistence::transcoder::{Decoded, Tagged};
+//! use uuid::Uuid;
+//!
+//! let id = Uuid::parse_str("3f2a6c4e-0a4b-4b8e-9d51-7f6f2f0c2a11").unwrap();
+//! let json = serde_json::to_string(&Tagged(&vec![id])).unwrap();
+//! assert_eq!(json, r#"[{"_type_":"uuid_hex","_data_":"3f2a6c4e0a4b4b8e9d517f6f2f0c2a11"}]"#);
+//! let back: Decoded<Vec<Uuid>> = serde_json::from_str(&json).unwrap();
+//! assert_eq!(back.0, vec![id]);
+//! ```
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use rust_decimal::Decimal;
+use serde::de::{self, Deserialize, Deserializer};
+use serde::ser::{Serialize, Serializer};
+use uuid::Uuid;
+
+use crate::domain::{DomainEvent, Timestamp, format_timestamp, parse_timestamp};
+
+/// A domain event type that the JSON transcoder can turn into state bytes and
+/// back. Generated code implements it for each aggregate's event enum.
+pub trait Transcodable: DomainEvent {
+    /// The topics of every event of this type.
+    const TOPICS: &'static [&'static str];
+
+    /// Writes the event's state as JSON into `out`.
+    ///
+    /// # Errors
+    ///
+    /// The JSON encoder's error (only for values JSON cannot hold, such as a
+    /// map key that is not a string).
+    fn encode_state(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
+
+    /// Reads an event from its topic, aggregate id and version, and state.
+    /// Returns `Ok(None)` when the topic is not one of [`Self::TOPICS`].
+    ///
+    /// # Errors
+    ///
+    /// The JSON decoder's error when the state does not hold the event's
+    /// fields.
+    fn decode_state(
+        topic: &str,
+        originator_id: Uuid,
+        originator_version: u64,
+        state: &[u8],
+    ) -> serde_json::Result<Option<Self>>;
+}
+
+/// A value that can be a field of event state: written and read in the
+/// Python library's JSON form.
+pub trait StateValue: Sized {
+    /// Writes the value.
+    ///
+    /// # Errors
+    ///
+    /// The serializer's error.
+    fn serialize_state<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error>;
+
+    /// Reads the value.
+    ///
+    /// # Errors
+    ///
+    /// The deserializer's error.
+    fn deserialize_state<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error>;
+}
+
+/// Writes a [`StateValue`] with serde: `serde_json::to_writer(out, &Tagged(&value))`.
+#[derive(Debug, Clone, Copy)]
+pub struct Tagged<'a, T>(pub &'a T);
+
+impl<T: StateValue> Serialize for Tagged<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_state(serializer)
+    }
+}
+
+/// Reads a [`StateValue`] with serde.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded<T>(pub T);
+
+impl<'de, T: StateValue> Deserialize<'de> for Decoded<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize_state(deserializer).map(Decoded)
+    }
+}
+
+/// For `#[serde(with = "eventsourcing::persistence::transcoder::tagged")]` on
+/// a field whose type is a [`StateValue`].
+pub mod tagged {
+    use super::StateValue;
+    use serde::{Deserializer, Serializer};
+
+    /// Writes the field in state form.
+    ///
+    /// # Errors
+    ///
+    /// The serializer's error.
+    pub fn serialize<T: StateValue, S: Serializer>(
+        value: &T,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        value.serialize_state(serializer)
+    }
+
+    /// Reads the field from state form.
+    ///
+    /// # Errors
+    ///
+    /// The deserializer's error.
+    pub fn deserialize<'de, T: StateValue, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<T, D::Error> {
+        T::deserialize_state(deserializer)
+    }
+}
+
+/// Implements [`StateValue`] for a type through its own `Serialize` and
+/// `Deserialize` (a schema's value types use this, with `tagged` fields).
+#[macro_export]
+macro_rules! impl_state_value_via_serde {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl $crate::persistence::StateValue for $ty {
+            fn serialize_state<S: $crate::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                $crate::serde::Serialize::serialize(self, serializer)
+            }
+            fn deserialize_state<'de, D: $crate::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                <Self as $crate::serde::Deserialize<'de>>::deserialize(deserializer)
+            }
+        }
+    )+};
+}
+
+impl_state_value_via_serde!(
+    String,
+    bool,
+    i8,
+    i16,
+    i32,
+    i64,
+    u8,
+    u16,
+    u32,
+    u64,
+    f32,
+    f64,
+    serde_json::Value
+);
+
+/// Writes `{"_type_":NAME,"_data_":DATA}`.
+fn serialize_tag<S: Serializer>(
+    serializer: S,
+    name: &'static str,
+    data: &str,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(2))?;
+    map.serialize_entry("_type_", name)?;
+    map.serialize_entry("_data_", data)?;
+    map.end()
+}
+
+#[derive(serde::Deserialize)]
+struct TagRepr<'a> {
+    #[serde(rename = "_type_", borrow)]
+    type_: Cow<'a, str>,
+    #[serde(rename = "_data_", borrow)]
+    data: Cow<'a, str>,
+}
+
+/// Reads `{"_type_":NAME,"_data_":DATA}` and parses DATA.
+fn deserialize_tag<'de, D, T>(
+    deserializer: D,
+    name: &'static str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let repr = TagRepr::deserialize(deserializer)?;
+    if repr.type_ != name {
+        return Err(de::Error::custom(format_args!(
+            "expected a value tagged {name:?}, found one tagged {:?}",
+            repr.type_
+        )));
+    }
+    parse(&repr.data)
+        .ok_or_else(|| de::Error::custom(format_args!("invalid {name} value {:?}", repr.data)))
+}
+
+impl StateValue for Uuid {
+    fn serialize_state<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_tag(
+            serializer,
+            "uuid_hex",
+            self.simple().encode_lower(&mut Uuid::encode_buffer()),
+        )
+    }
+    fn deserialize_state<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_tag(deserializer, "uuid_hex", |s| Uuid::try_parse(s).ok())
+    }
+}
+
+impl StateValue for Decimal {
+    fn serialize_state<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_tag(serializer, "decimal_str", &self.to_string())
+    }
+    fn deserialize_state<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_tag(deserializer, "decimal_str", |s| s.parse().ok())
+    }
+}
+
+impl StateValue for Timestamp {
+    fn serialize_state<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_tag(serializer, "datetime_iso", &format_timestamp(self))
+    }
+    fn deserialize_state<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_tag(deserializer, "datetime_iso", parse_timestamp)
+    }
+}
+
+impl<T: StateValue> StateValue for Option<T> {
+    fn serialize_state<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Some(value) => value.serialize_state(serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+    fn deserialize_state<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Option::<Decoded<T>>::deserialize(deserializer)?.map(|d| d.0))
+    }
+}
+
+impl<T: StateValue> StateValue for Vec<T> {
+    fn serialize_state<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter().map(Tagged))
+    }
+    fn deserialize_state<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Vec::<Decoded<T>>::deserialize(deserializer)?
+            .into_iter()
+            .map(|d| d.0)
+            .collect())
+    }
+}
+
+impl<T: StateValue> StateValue for BTreeMap<String, T> {
+    fn serialize_state<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter().map(|(k, v)| (k, Tagged(v))))
+    }
+    fn deserialize_state<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(BTreeMap::<String, Decoded<T>>::deserialize(deserializer)?
+            .into_iter()
+            .map(|(k, v)| (k, v.0))
+            .collect())
+    }
+}
+
+/// Writes an event's state object field by field, in the stored key order.
+/// Generated `encode_state` implementations use it.
+///
+/// ```
+/// use eventsourcing::persistence::transcoder::StateWriter;
+/// let t = eventsourcing::domain::parse_timestamp("2026-11-27T06:51:30.251580+00:00").unwrap();
+/// let mut out = Vec::new();
+/// let mut w = StateWriter::new(&mut out, &t).unwrap();
+/// w.field("originator_topic", &"universe:World".to_string()).unwrap();
+/// w.field("name", &"Earth".to_string()).unwrap();
+/// w.finish();
+/// assert_eq!(
+///     String::from_utf8(out).unwrap(),
+///     r#"{"timestamp":{"_type_":"datetime_iso","_data_":"2026-11-27T06:51:30.251580+00:00"},"originator_topic":"universe:World","name":"Earth"}"#
+/// );
+/// ```
+#[derive(Debug)]
+pub struct StateWriter<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+impl<'a> StateWriter<'a> {
+    /// Starts the object with its `"timestamp"`.
+    ///
+    /// # Errors
+    ///
+    /// The JSON encoder's error.
+    pub fn new(out: &'a mut Vec<u8>, timestamp: &Timestamp) -> serde_json::Result<Self> {
+        out.extend_from_slice(b"{\"timestamp\":");
+        serde_json::to_writer(&mut *out, &Tagged(timestamp))?;
+        Ok(Self { out })
+    }
+
+    /// Writes the `"originator_topic"` of a created event.
+    ///
+    /// # Errors
+    ///
+    /// The JSON encoder's error.
+    pub fn originator_topic(&mut self, topic: &str) -> serde_json::Result<&mut Self> {
+        self.key("originator_topic")?;
+        serde_json::to_writer(&mut *self.out, topic)?;
+        Ok(self)
+    }
+
+    /// Writes one field.
+    ///
+    /// # Errors
+    ///
+    /// The JSON encoder's error.
+    pub fn field<T: StateValue>(&mut self, name: &str, value: &T) -> serde_json::Result<&mut Self> {
+        self.key(name)?;
+        serde_json::to_writer(&mut *self.out, &Tagged(value))?;
+        Ok(self)
+    }
+
+    /// Writes `"class_version"` when it is above 1, as Python does.
+    ///
+    /// # Errors
+    ///
+    /// The JSON encoder's error.
+    pub fn class_version(&mut self, version: u32) -> serde_json::Result<&mut Self> {
+        if version > 1 {
+            self.key("class_version")?;
+            serde_json::to_writer(&mut *self.out, &version)?;
+        }
+        Ok(self)
+    }
+
+    /// Closes the object.
+    pub fn finish(self) {
+        self.out.push(b'}');
+    }
+
+    fn key(&mut self, name: &str) -> serde_json::Result<()> {
+        self.out.push(b',');
+        serde_json::to_writer(&mut *self.out, name)?;
+        self.out.write_all(b":").map_err(serde_json::Error::io)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn round_trip<T: StateValue + PartialEq + std::fmt::Debug>(value: T, json: &str) {
+        assert_eq!(serde_json::to_string(&Tagged(&value)).unwrap(), json);
+        let back: Decoded<T> = serde_json::from_str(json).unwrap();
+        assert_eq!(back.0, value);
+    }
+
+    #[test]
+    fn special_values_are_tagged_as_python_tags_them() {
+        round_trip(
+            Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef),
+            r#"{"_type_":"uuid_hex","_data_":"0123456789abcdef0123456789abcdef"}"#,
+        );
+        round_trip(
+            "12.50".parse::<Decimal>().unwrap(),
+            r#"{"_type_":"decimal_str","_data_":"12.50"}"#,
+        );
+        round_trip(
+            chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+            r#"{"_type_":"datetime_iso","_data_":"2026-01-02T03:04:05+00:00"}"#,
+        );
+        round_trip(Some(vec![1i64, 2]), "[1,2]");
+        round_trip(None::<String>, "null");
+        round_trip(
+            BTreeMap::from([("k".to_string(), "ü\"".to_string())]),
+            "{\"k\":\"ü\\\"\"}",
+        );
+    }
+
+    #[test]
+    fn wrongly_tagged_values_are_refused() {
+        let err = serde_json::from_str::<Decoded<Uuid>>(r#"{"_type_":"decimal_str","_data_":"1"}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("uuid_hex"), "{err}");
+        let err = serde_json::from_str::<Decoded<Uuid>>(r#"{"_type_":"uuid_hex","_data_":"zz"}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("invalid uuid_hex"), "{err}");
+        assert!(serde_json::from_str::<Decoded<Uuid>>(r#""0123""#).is_err());
+    }
+}

@@ -1,0 +1,22 @@
+//! Runs the tutorial's application on the storage the environment selects
+//! (in memory by default; see README.md for SQLite and PostgreSQL).
+
+use eventsourcing::NotificationLogReader;
+use eventsourcing_tests::handwritten::Universe;
+
+fn main() -> eventsourcing::Result<()> {
+    let app = Universe::from_env()?;
+    let world_id = app.create_world("Earth")?;
+    for what in ["dinosaurs", "trucks", "internet"] {
+        app.make_it_so(world_id, what)?;
+    }
+    println!("world {world_id}: {:?}", app.get_history(world_id)?);
+    for notification in NotificationLogReader::new(app.log()).read(1) {
+        let n = notification?;
+        println!(
+            "{:>4} {} v{} {}",
+            n.id, n.originator_id, n.originator_version, n.topic
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,294 @@
+//! The application layer on the in-memory store: saving, the repository, the
+//! notification log and its reader, configuration, and threads.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use eventsourcing::persistence::{AesCipher, NotificationQuery};
+use eventsourcing::{Aggregate, Application, Error, NotificationLogReader, Uuid};
+use eventsourcing_tests::handwritten::{Universe, World};
+
+#[test]
+fn application_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Application>();
+    assert_send_sync::<Universe>();
+}
+
+#[test]
+fn missing_aggregate_is_not_found() {
+    let app = Universe::isolated([]).unwrap();
+    let id = Uuid::new_v4();
+    let err = app.repository().get::<World>(id).unwrap_err();
+    assert!(
+        matches!(err, Error::AggregateNotFound { aggregate_id, version: None } if aggregate_id == id)
+    );
+    assert!(matches!(
+        app.make_it_so(id, "x"),
+        Err(Error::AggregateNotFound { .. })
+    ));
+    // Asking for version 0 of an existing aggregate finds nothing either.
+    let world_id = app.create_world("Earth").unwrap();
+    let err = app
+        .repository()
+        .get_at::<World>(world_id, Some(0))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::AggregateNotFound {
+                version: Some(0),
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(app.repository().contains(world_id).unwrap());
+    assert!(!app.repository().contains(id).unwrap());
+}
+
+#[test]
+fn repository_gets_every_version() {
+    let app = Universe::isolated([]).unwrap();
+    let id = app.create_world("Earth").unwrap();
+    for what in ["dinosaurs", "trucks", "internet"] {
+        app.make_it_so(id, what).unwrap();
+    }
+    for version in 1..=4 {
+        let world: World = app.repository().get_at(id, Some(version)).unwrap();
+        assert_eq!(world.version(), version);
+        assert_eq!(world.history().len() as u64, version - 1);
+    }
+    let world: World = app.repository().get_at(id, Some(99)).unwrap();
+    assert_eq!(world.version(), 4);
+}
+
+#[test]
+fn save_all_is_atomic_across_aggregates() {
+    let app = Universe::isolated([]).unwrap();
+    let mut earth = World::create("Earth");
+    let mut mars = World::create("Mars");
+    let ids = app.save_all(&mut [&mut earth, &mut mars]).unwrap();
+    assert_eq!(ids, vec![1, 2]);
+    assert!(earth.pending_events().is_empty() && mars.pending_events().is_empty());
+
+    // A stale copy of Mars makes the whole batch fail: Earth's event is not stored either.
+    let mut stale_mars: World = app.repository().get(mars.id()).unwrap();
+    mars.make_it_so("rovers");
+    app.save(&mut mars).unwrap();
+    earth.make_it_so("dinosaurs");
+    stale_mars.make_it_so("canals");
+    let err = app
+        .save_all(&mut [&mut earth, &mut stale_mars])
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::VersionConflict { originator_id, originator_version: 2 } if originator_id == mars.id())
+    );
+    assert_eq!(app.recorder().max_notification_id().unwrap(), Some(3));
+    assert_eq!(app.get_history(earth.id()).unwrap(), Vec::<String>::new());
+    // A failed save leaves the pending events in place, so nothing is lost.
+    assert_eq!(earth.pending_events().len(), 1);
+    app.save(&mut earth).unwrap();
+    assert_eq!(app.get_history(earth.id()).unwrap(), ["dinosaurs"]);
+}
+
+#[test]
+fn saving_nothing_stores_nothing() {
+    let app = Universe::isolated([]).unwrap();
+    let mut world = World::create("Earth");
+    app.save(&mut world).unwrap();
+    assert_eq!(app.save(&mut world).unwrap(), Vec::<u64>::new());
+    assert_eq!(app.recorder().max_notification_id().unwrap(), Some(1));
+}
+
+#[test]
+fn log_sections_follow_the_python_library() {
+    let app = Universe::isolated([]).unwrap();
+    let empty = app.log().section("1,10").unwrap();
+    assert_eq!(
+        (empty.id, empty.items.len(), empty.next_id),
+        (None, 0, None)
+    );
+    let id = app.create_world("Earth").unwrap();
+    for i in 0..24 {
+        app.make_it_so(id, format!("thing {i}")).unwrap();
+    }
+    // 25 notifications.
+    let s = app.log().section("1,10").unwrap();
+    assert_eq!(s.items.len(), 10);
+    assert_eq!(s.id.as_deref(), Some("1,10"));
+    assert_eq!(s.next_id.as_deref(), Some("11,20"));
+    // At most the section size (10), whatever is asked.
+    let s = app.log().section("1,100").unwrap();
+    assert_eq!(
+        (s.id.as_deref(), s.items.len(), s.next_id.as_deref()),
+        (Some("1,10"), 10, Some("11,20"))
+    );
+    // A smaller request is honoured, and a full one links to the next of the same size.
+    let s = app.log().section("3,5").unwrap();
+    assert_eq!(
+        (s.id.as_deref(), s.items.len(), s.next_id.as_deref()),
+        (Some("3,5"), 3, Some("6,8"))
+    );
+    // The last section is not full: no next id, and its id names what was returned.
+    let s = app.log().section("21,30").unwrap();
+    assert_eq!(
+        (s.id.as_deref(), s.items.len(), s.next_id),
+        (Some("21,25"), 5, None)
+    );
+    // Backwards is empty.
+    let s = app.log().section("3,2").unwrap();
+    assert_eq!((s.id, s.items.len(), s.next_id), (None, 0, None));
+    // Start below 1 reads from 1.
+    let s = app.log().section("0,4").unwrap();
+    assert_eq!(s.id.as_deref(), Some("1,4"));
+    // Beyond the end is empty.
+    assert!(app.log().section("26,35").unwrap().items.is_empty());
+    for bad in ["", "1", "a,b", "1,2,3", "1;10"] {
+        let err = app.log().section(bad).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidSectionId { .. }),
+            "{bad}: {err}"
+        );
+    }
+}
+
+#[test]
+fn reader_reads_from_any_start_and_selects_by_topic() {
+    let app = Universe::isolated([]).unwrap();
+    for name in ["Earth", "Mars", "Venus"] {
+        let id = app.create_world(name).unwrap();
+        for i in 0..4 {
+            app.make_it_so(id, format!("{name} {i}")).unwrap();
+        }
+    }
+    let reader = NotificationLogReader::new(app.log());
+    let ids = |it: Box<dyn Iterator<Item = eventsourcing::Result<eventsourcing::Notification>>>| {
+        it.map(|n| n.unwrap().id).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(Box::new(reader.read(1))), (1..=15).collect::<Vec<_>>());
+    assert_eq!(
+        ids(Box::new(reader.read(11))),
+        (11..=15).collect::<Vec<_>>()
+    );
+    assert_eq!(ids(Box::new(reader.read(16))), Vec::<u64>::new());
+    let small = reader.clone().with_section_size(4);
+    assert_eq!(ids(Box::new(small.read(2))), (2..=15).collect::<Vec<_>>());
+    let started = ids(Box::new(reader.select(
+        1,
+        None,
+        &["universe:World.Started"],
+    )));
+    assert_eq!(started, vec![1, 6, 11]);
+    let started = ids(Box::new(small.select(
+        2,
+        Some(10),
+        &["universe:World.Started"],
+    )));
+    assert_eq!(started, vec![6]);
+    assert_eq!(ids(Box::new(small.select(1, None, &[]))).len(), 15);
+}
+
+#[test]
+fn compression_and_encryption_apply_in_memory() {
+    let key = AesCipher::create_key(16).unwrap();
+    let zipped = Universe::isolated([("UNIVERSE_COMPRESSOR_TOPIC", "zlib")]).unwrap();
+    zipped.create_world("Earth").unwrap();
+    let state = &zipped.log().section("1,1").unwrap().items[0].state;
+    assert_eq!(state[0], 0x78, "zlib header");
+    let sealed = Universe::isolated([("CIPHER_KEY", key.as_str())]).unwrap();
+    let id = sealed.create_world("Earth").unwrap();
+    let state = &sealed.log().section("1,1").unwrap().items[0].state;
+    assert!(!state.windows(5).any(|w| w == b"Earth"));
+    assert_eq!(sealed.get_world(id).unwrap().name(), "Earth");
+}
+
+#[test]
+fn a_wrong_key_is_a_typed_error_naming_the_event() {
+    let key = AesCipher::create_key(32).unwrap();
+    let app = Universe::isolated([("CIPHER_KEY", key.as_str())]).unwrap();
+    let id = app.create_world("Earth").unwrap();
+    // Another application over the same recorder, with another key.
+    let other_key = AesCipher::create_key(32).unwrap();
+    let mapper =
+        eventsourcing::persistence::Mapper::new(None, Some(AesCipher::new(&other_key).unwrap()));
+    let other = Application::with_infrastructure(
+        app.env().clone(),
+        eventsourcing::persistence::Infrastructure {
+            mapper,
+            recorder: app.recorder().clone(),
+        },
+    );
+    let err = other.repository().get::<World>(id).unwrap_err();
+    assert!(
+        matches!(err, Error::Decrypt { originator_id, originator_version: 1 } if originator_id == id),
+        "{err}"
+    );
+    assert!(err.to_string().contains("CIPHER_KEY"), "{err}");
+}
+
+#[test]
+fn configuration_errors_name_the_variable() {
+    let err = Universe::isolated([("UNIVERSE_INFRASTRUCTURE_FACTORY", "oracle")]).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("UNIVERSE_INFRASTRUCTURE_FACTORY=\"oracle\" is not valid"),
+        "{err}"
+    );
+    let err = Universe::isolated([("COMPRESSOR_TOPIC", "bz2")]).unwrap_err();
+    assert!(
+        err.to_string().starts_with("COMPRESSOR_TOPIC=\"bz2\""),
+        "{err}"
+    );
+    let err = Universe::isolated([("CIPHER_KEY", "short")]).unwrap_err();
+    assert!(matches!(err, Error::InvalidCipherKey { .. }), "{err}");
+    let err = Universe::isolated([("CIPHER_TOPIC", "eventsourcing.cipher:AESCipher")]).unwrap_err();
+    assert!(matches!(err, Error::MissingSetting { .. }), "{err}");
+}
+
+#[test]
+fn eight_threads_lose_nothing() {
+    const THREADS: usize = 8;
+    const WORLDS: usize = 5;
+    const COMMANDS: usize = 10;
+    let app = Arc::new(Universe::isolated([]).unwrap());
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let app = app.clone();
+            std::thread::spawn(move || {
+                let mut ids = Vec::new();
+                for w in 0..WORLDS {
+                    let id = app.create_world(format!("world {t}.{w}")).unwrap();
+                    for c in 0..COMMANDS {
+                        app.make_it_so(id, format!("{t}.{w}.{c}")).unwrap();
+                    }
+                    ids.push(id);
+                }
+                ids
+            })
+        })
+        .collect();
+    let ids: Vec<Uuid> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    let total = (THREADS * WORLDS * (COMMANDS + 1)) as u64;
+    let all: Vec<_> = NotificationLogReader::new(app.log())
+        .read(1)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|n| n.id).collect::<Vec<_>>(),
+        (1..=total).collect::<Vec<_>>()
+    );
+    let unique: HashSet<_> = all
+        .iter()
+        .map(|n| (n.originator_id, n.originator_version))
+        .collect();
+    assert_eq!(unique.len() as u64, total);
+    for id in ids {
+        assert_eq!(app.get_history(id).unwrap().len(), COMMANDS);
+    }
+    let q = NotificationQuery::new(1, 1000).topics(["universe:World.Started"]);
+    assert_eq!(app.log().select(&q).unwrap().len(), THREADS * WORLDS);
+}
