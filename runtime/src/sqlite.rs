@@ -1,1 +1,381 @@
+//! The SQLite recorder (feature `sqlite`), with the Python library's table.
+//!
+//! Events are kept in `stored_events (originator_id TEXT, originator_version
+//! INTEGER, topic TEXT, state BLOB, PRIMARY KEY (originator_id,
+//! originator_version))`, ids as 32 hex characters; the notification id is
+//! the rowid. File databases use write-ahead logging, so readers do not wait
+//! for writers; writes take the write lock when their transaction begins
+//! (`BEGIN IMMEDIATE`), so several threads and processes can write to one
+//! file, waiting up to `SQLITE_LOCK_TIMEOUT` seconds (default 5) for it.
+//!
+//! ```
+//! use eventsourcing::persistence::{AggregateRecorder, ApplicationRecorder, NotificationQuery, StoredEvent};
+//! use eventsourcing::sqlite::SqliteRecorder;
+//!
+//! let recorder = SqliteRecorder::open(":memory:")?;
+//! let id = uuid::Uuid::new_v4();
+//! let event = StoredEvent { originator_id: id, originator_version: 1, topic: "t".into(), state: b"{}".to_vec() };
+//! assert_eq!(recorder.insert_events(&[event])?, vec![1]);
+//! assert_eq!(recorder.select_notifications(&NotificationQuery::new(1, 10))?[0].originator_id, id);
+//! # Ok::<(), eventsourcing::Error>(())
+//! ```
 
+use std::fmt;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior, params, params_from_iter};
+use uuid::Uuid;
+
+use crate::persistence::{
+    AggregateRecorder, ApplicationRecorder, Environment, EventQuery, Notification,
+    NotificationQuery, StoredEvent, validate_identifier,
+};
+use crate::{Error, Result};
+
+/// The default time to wait for the write lock.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How to open a SQLite database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqliteConfig {
+    /// A file path, `:memory:`, or a `file:` URI (e.g.
+    /// `file:app1?mode=memory&cache=shared`).
+    pub dbname: String,
+    /// How long a write waits for another writer's lock.
+    pub lock_timeout: Duration,
+    /// The table (the Python library's `stored_events` by default).
+    pub table: String,
+}
+
+impl SqliteConfig {
+    /// Settings for `dbname` with the defaults.
+    pub fn new(dbname: impl Into<String>) -> Self {
+        Self {
+            dbname: dbname.into(),
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            table: "stored_events".to_owned(),
+        }
+    }
+
+    /// Reads `SQLITE_DBNAME` (required) and `SQLITE_LOCK_TIMEOUT` (seconds).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MissingSetting`] or [`Error::InvalidSetting`] naming the variable.
+    pub fn from_env(env: &Environment) -> Result<Self> {
+        let dbname = env.require(
+            "SQLITE_DBNAME",
+            "the SQLite recorder needs a database: a file path, :memory: or a file: URI",
+        )?;
+        let mut config = Self::new(dbname);
+        if let Some(seconds) = env.parse::<f64>("SQLITE_LOCK_TIMEOUT", "a number of seconds")? {
+            config.lock_timeout =
+                Duration::try_from_secs_f64(seconds).map_err(|_| Error::InvalidSetting {
+                    variable: "SQLITE_LOCK_TIMEOUT".to_owned(),
+                    value: seconds.to_string(),
+                    expected: "a non-negative number of seconds".to_owned(),
+                })?;
+        }
+        Ok(config)
+    }
+
+    fn is_memory(&self) -> bool {
+        self.dbname.starts_with(":memory:") || self.dbname.contains("mode=memory")
+    }
+
+    /// The name and flags to open: `:memory:?...cache=shared` becomes the URI
+    /// of the one shared in-memory database, as Python's `sqlite3` reads it.
+    fn target(&self) -> (String, OpenFlags) {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if let Some(query) = self
+            .dbname
+            .strip_prefix(":memory:")
+            .filter(|q| !q.is_empty())
+        {
+            (
+                format!("file::memory:{query}"),
+                flags | OpenFlags::SQLITE_OPEN_URI,
+            )
+        } else if self.dbname.starts_with("file:") {
+            (self.dbname.clone(), flags | OpenFlags::SQLITE_OPEN_URI)
+        } else {
+            (self.dbname.clone(), flags)
+        }
+    }
+}
+
+/// Keeps stored events in SQLite.
+///
+/// One connection writes; file databases also get one connection that only
+/// reads, so reading goes on while another thread writes.
+pub struct SqliteRecorder {
+    config: SqliteConfig,
+    writer: Mutex<Connection>,
+    reader: Option<Mutex<Connection>>,
+    sql: Statements,
+}
+
+struct Statements {
+    insert: String,
+    max_id: String,
+}
+
+impl fmt::Debug for SqliteRecorder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteRecorder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteRecorder {
+    /// Opens `dbname` with the default settings.
+    ///
+    /// # Errors
+    ///
+    /// SQLite errors opening the database or creating the table.
+    pub fn open(dbname: &str) -> Result<Self> {
+        Self::with_config(SqliteConfig::new(dbname))
+    }
+
+    /// Opens the database `SQLITE_DBNAME` names.
+    ///
+    /// # Errors
+    ///
+    /// Missing or invalid settings; SQLite errors.
+    pub fn from_env(env: &Environment) -> Result<Self> {
+        Self::with_config(SqliteConfig::from_env(env)?)
+    }
+
+    /// Opens a database as configured, creating the table when missing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidIdentifier`] for a bad table name; SQLite errors.
+    pub fn with_config(config: SqliteConfig) -> Result<Self> {
+        validate_identifier("table", &config.table)?;
+        let writer = Self::connect(&config)?;
+        if !config.is_memory() {
+            writer.pragma_update(None, "journal_mode", "WAL")?;
+        }
+        let table = &config.table;
+        writer.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS {table} (originator_id TEXT, originator_version INTEGER, topic TEXT, \
+             state BLOB, PRIMARY KEY (originator_id, originator_version))"
+        ))?;
+        let reader = if config.is_memory() {
+            None
+        } else {
+            Some(Mutex::new(Self::connect(&config)?))
+        };
+        Ok(Self {
+            sql: Statements {
+                insert: format!(
+                    "INSERT INTO {table} (originator_id, originator_version, topic, state) VALUES (?1, ?2, ?3, ?4)"
+                ),
+                max_id: format!("SELECT MAX(rowid) FROM {table}"),
+            },
+            writer: Mutex::new(writer),
+            reader,
+            config,
+        })
+    }
+
+    /// The settings the recorder was opened with.
+    pub fn config(&self) -> &SqliteConfig {
+        &self.config
+    }
+
+    fn connect(config: &SqliteConfig) -> Result<Connection> {
+        let (name, flags) = config.target();
+        let conn = Connection::open_with_flags(name, flags)?;
+        conn.busy_timeout(config.lock_timeout)?;
+        conn.set_prepared_statement_cache_capacity(32);
+        Ok(conn)
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        match &self.reader {
+            Some(reader) => reader.lock().unwrap_or_else(PoisonError::into_inner),
+            None => self.writer(),
+        }
+    }
+}
+
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn parse_id(text: &str) -> rusqlite::Result<Uuid> {
+    Uuid::try_parse(text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+impl AggregateRecorder for SqliteRecorder {
+    fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut ids = Vec::with_capacity(events.len());
+        {
+            let mut insert = tx.prepare_cached(&self.sql.insert)?;
+            let mut hex = Uuid::encode_buffer();
+            for e in events {
+                let originator_id: &str = e.originator_id.simple().encode_lower(&mut hex);
+                match insert.execute(params![
+                    originator_id,
+                    to_i64(e.originator_version),
+                    e.topic,
+                    e.state
+                ]) {
+                    Ok(_) => ids.push(tx.last_insert_rowid() as u64),
+                    Err(err) if err.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+                        return Err(Error::VersionConflict {
+                            originator_id: e.originator_id,
+                            originator_version: e.originator_version,
+                        });
+                    }
+                    Err(err) => return Err(err.into()),
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    fn select_events(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<StoredEvent>> {
+        let mut sql = format!(
+            "SELECT originator_version, topic, state FROM {} WHERE originator_id = ?",
+            self.config.table
+        );
+        let mut args = vec![Value::Text(originator_id.simple().to_string())];
+        if let Some(gt) = query.gt {
+            sql.push_str(" AND originator_version > ?");
+            args.push(Value::Integer(to_i64(gt)));
+        }
+        if let Some(lte) = query.lte {
+            sql.push_str(" AND originator_version <= ?");
+            args.push(Value::Integer(to_i64(lte)));
+        }
+        sql.push_str(if query.desc {
+            " ORDER BY originator_version DESC"
+        } else {
+            " ORDER BY originator_version"
+        });
+        if let Some(limit) = query.limit {
+            sql.push_str(" LIMIT ?");
+            args.push(Value::Integer(to_i64(limit as u64)));
+        }
+        let conn = self.reader();
+        let mut statement = conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(params_from_iter(args), |row| {
+            Ok(StoredEvent {
+                originator_id,
+                originator_version: row.get::<_, i64>(0)? as u64,
+                topic: row.get(1)?,
+                state: row.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+impl ApplicationRecorder for SqliteRecorder {
+    fn select_notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>> {
+        let op = if query.inclusive_of_start { ">=" } else { ">" };
+        let mut sql = format!(
+            "SELECT rowid, originator_id, originator_version, topic, state FROM {} WHERE rowid {op} ?",
+            self.config.table
+        );
+        let mut args = vec![Value::Integer(to_i64(query.start))];
+        if let Some(stop) = query.stop {
+            sql.push_str(" AND rowid <= ?");
+            args.push(Value::Integer(to_i64(stop)));
+        }
+        if !query.topics.is_empty() {
+            sql.push_str(" AND topic IN (");
+            sql.push_str(&vec!["?"; query.topics.len()].join(", "));
+            sql.push(')');
+            args.extend(query.topics.iter().map(|t| Value::Text(t.clone())));
+        }
+        sql.push_str(" ORDER BY rowid LIMIT ?");
+        args.push(Value::Integer(to_i64(query.limit as u64)));
+        let conn = self.reader();
+        let mut statement = conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(params_from_iter(args), |row| {
+            Ok(Notification {
+                id: row.get::<_, i64>(0)? as u64,
+                originator_id: parse_id(row.get_ref(1)?.as_str()?)?,
+                originator_version: row.get::<_, i64>(2)? as u64,
+                topic: row.get(3)?,
+                state: row.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn max_notification_id(&self) -> Result<Option<u64>> {
+        let conn = self.reader();
+        let max: Option<i64> = conn
+            .prepare_cached(&self.sql.max_id)?
+            .query_row([], |row| row.get(0))?;
+        Ok(max.map(|id| id as u64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_read_and_checked() {
+        let env = Environment::isolated(
+            "App",
+            [
+                ("SQLITE_DBNAME", "x.db"),
+                ("APP_SQLITE_LOCK_TIMEOUT", "2.5"),
+            ],
+        );
+        let config = SqliteConfig::from_env(&env).unwrap();
+        assert_eq!(config.lock_timeout, Duration::from_millis(2500));
+        assert_eq!(config.target().0, "x.db");
+        let err = SqliteConfig::from_env(&Environment::isolated(
+            "App",
+            [("SQLITE_LOCK_TIMEOUT", "soon")],
+        ))
+        .unwrap_err();
+        assert!(matches!(err, Error::MissingSetting { .. }), "{err}");
+        let env = Environment::isolated(
+            "App",
+            [("SQLITE_DBNAME", "x.db"), ("SQLITE_LOCK_TIMEOUT", "soon")],
+        );
+        let err = SqliteConfig::from_env(&env).unwrap_err();
+        assert!(
+            err.to_string().starts_with("SQLITE_LOCK_TIMEOUT=\"soon\""),
+            "{err}"
+        );
+        let mut config = SqliteConfig::new(":memory:");
+        config.table = "x; DROP TABLE y".into();
+        assert!(matches!(
+            SqliteRecorder::with_config(config),
+            Err(Error::InvalidIdentifier { .. })
+        ));
+    }
+
+    #[test]
+    fn shared_memory_names_become_uris() {
+        let (name, flags) = SqliteConfig::new(":memory:?mode=memory&cache=shared").target();
+        assert_eq!(name, "file::memory:?mode=memory&cache=shared");
+        assert!(flags.contains(OpenFlags::SQLITE_OPEN_URI));
+        assert!(SqliteConfig::new("file:app1?mode=memory&cache=shared").is_memory());
+        assert!(!SqliteConfig::new("/tmp/x.db").is_memory());
+    }
+}

@@ -278,5 +278,101 @@ macro_rules! tutorial_suite {
             .unwrap();
             tutorial_test(&app, false);
         }
+
+        #[test]
+        fn sqlite_environment() {
+            let file = $crate::backends::SqliteFile::new();
+            let app = $domain::Universe::isolated($crate::backends::pairs(&file.env())).unwrap();
+            tutorial_test(&app, true);
+        }
+
+        #[test]
+        fn sqlite_environment_with_aes_and_zlib() {
+            let file = $crate::backends::SqliteFile::new();
+            let key = eventsourcing::persistence::AesCipher::create_key(32).unwrap();
+            let mut env = file.env();
+            env.push(("CIPHER_KEY".into(), key));
+            env.push(("COMPRESSOR_TOPIC".into(), "zlib".into()));
+            let app = $domain::Universe::isolated($crate::backends::pairs(&env)).unwrap();
+            tutorial_test(&app, false);
+            // The raw rows, read with plain SQL, hold none of the values.
+            let conn = rusqlite::Connection::open(&file.path).unwrap();
+            let states: Vec<Vec<u8>> = conn
+                .prepare("SELECT state FROM stored_events ORDER BY rowid")
+                .unwrap()
+                .query_map([], |row| row.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(states.len(), 12);
+            for what in [&b"dinosaurs"[..], b"trucks", b"internet", b"Earth", b"Mars"] {
+                assert!(!states.iter().any(|s| s.windows(what.len()).any(|w| w == what)));
+            }
+        }
+
+        #[test]
+        fn sqlite_environment_in_memory() {
+            for dbname in [":memory:", ":memory:?mode=memory&cache=shared"] {
+                let app = $domain::Universe::isolated([
+                    ("INFRASTRUCTURE_FACTORY", "eventsourcing.sqlite:Factory"),
+                    ("SQLITE_DBNAME", dbname),
+                    ("SQLITE_LOCK_TIMEOUT", "10"),
+                ])
+                .unwrap();
+                tutorial_test(&app, true);
+            }
+        }
+
+        #[test]
+        fn sqlite_named_memory_databases_stay_apart() {
+            let name = |n: &str| format!("file:{n}_{}?mode=memory&cache=shared", eventsourcing::Uuid::new_v4().simple());
+            let (db1, db2) = (name("application1"), name("application2"));
+            let app1 = $domain::Universe::isolated([("INFRASTRUCTURE_FACTORY", "sqlite"), ("SQLITE_DBNAME", db1.as_str())]).unwrap();
+            let app2 = $domain::Universe::isolated([("INFRASTRUCTURE_FACTORY", "sqlite"), ("SQLITE_DBNAME", db2.as_str())]).unwrap();
+            let id = app1.create_world("Earth").unwrap();
+            assert_eq!(app1.log().section("1,10").unwrap().items.len(), 1);
+            assert_eq!(app2.log().section("1,10").unwrap().items.len(), 0);
+            assert!(app2.get_world(id).is_err());
+            // A second application on the same name shares the database.
+            let again = $domain::Universe::isolated([("INFRASTRUCTURE_FACTORY", "sqlite"), ("SQLITE_DBNAME", db1.as_str())]).unwrap();
+            assert_eq!(again.get_world(id).unwrap().name(), "Earth");
+        }
+
+        #[test]
+        fn postgres_environment() {
+            let Some(pg) = $crate::backends::PgSchema::new() else { return };
+            let app = $domain::Universe::isolated($crate::backends::pairs(&pg.env())).unwrap();
+            tutorial_test(&app, true);
+        }
+
+        #[test]
+        fn postgres_environment_with_aes_and_zlib() {
+            let Some(pg) = $crate::backends::PgSchema::new() else { return };
+            let key = eventsourcing::persistence::AesCipher::create_key(32).unwrap();
+            let mut env = pg.env();
+            env.extend([
+                ("CIPHER_KEY".to_owned(), key),
+                ("CIPHER_TOPIC".to_owned(), "eventsourcing.cipher:AESCipher".to_owned()),
+                ("COMPRESSOR_TOPIC".to_owned(), "eventsourcing.compressor:ZlibCompressor".to_owned()),
+                ("POSTGRES_CONN_MAX_AGE".to_owned(), "60".to_owned()),
+                ("POSTGRES_PRE_PING".to_owned(), "y".to_owned()),
+                ("POSTGRES_LOCK_TIMEOUT".to_owned(), "10".to_owned()),
+                ("POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT".to_owned(), "10".to_owned()),
+            ]);
+            let app = $domain::Universe::isolated($crate::backends::pairs(&env)).unwrap();
+            tutorial_test(&app, false);
+            // The raw rows, read with plain SQL, hold none of the values.
+            let mut client = $crate::backends::postgres_client().unwrap();
+            let rows = client
+                .query(&format!("SELECT state FROM {}.universe_events ORDER BY notification_id", pg.schema), &[])
+                .unwrap();
+            assert_eq!(rows.len(), 12);
+            for row in rows {
+                let state: Vec<u8> = row.get(0);
+                for what in [&b"dinosaurs"[..], b"trucks", b"internet", b"Earth", b"Mars"] {
+                    assert!(!state.windows(what.len()).any(|w| w == what));
+                }
+            }
+        }
     };
 }

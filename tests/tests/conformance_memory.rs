@@ -3,5 +3,9 @@
 use std::sync::Arc;
 
 use eventsourcing::persistence::InMemoryRecorder;
+use eventsourcing_tests::backends::Fixture;
 
-eventsourcing_tests::recorder_conformance!(Arc::new(InMemoryRecorder::new()));
+eventsourcing_tests::recorder_conformance!(Some(Fixture::new(
+    Arc::new(InMemoryRecorder::new()),
+    ()
+)));

@@ -1,0 +1,178 @@
+//! The SQLite recorder: the stored table, WAL, the lock timeout, and several
+//! processes writing to one file.
+
+use std::collections::HashSet;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use eventsourcing::{Error, NotificationLogReader};
+use eventsourcing_tests::backends::{SqliteFile, pairs};
+use eventsourcing_tests::handwritten::{Universe, World};
+
+#[test]
+fn the_table_is_the_python_librarys_and_the_file_uses_wal() {
+    let file = SqliteFile::new();
+    let app = Universe::isolated(pairs(&file.env())).unwrap();
+    let id = app.create_world("Earth").unwrap();
+    let conn = rusqlite::Connection::open(&file.path).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let columns: Vec<(String, String, i64)> = conn
+        .prepare("SELECT name, type, pk FROM pragma_table_info('stored_events') ORDER BY cid")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let expected = [
+        ("originator_id", "TEXT", 1),
+        ("originator_version", "INTEGER", 2),
+        ("topic", "TEXT", 0),
+        ("state", "BLOB", 0),
+    ];
+    assert_eq!(
+        columns,
+        expected
+            .map(|(n, t, k)| (n.to_owned(), t.to_owned(), k))
+            .to_vec()
+    );
+    let (rowid, stored_id, topic): (i64, String, String) = conn
+        .query_row(
+            "SELECT rowid, originator_id, topic FROM stored_events",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((rowid, topic.as_str()), (1, "universe:World.Started"));
+    assert_eq!(
+        stored_id,
+        id.simple().to_string(),
+        "ids are stored as 32 hex characters"
+    );
+}
+
+#[test]
+fn a_reopened_file_keeps_everything() {
+    let file = SqliteFile::new();
+    let id = {
+        let app = Universe::isolated(pairs(&file.env())).unwrap();
+        let id = app.create_world("Earth").unwrap();
+        app.make_it_so(id, "dinosaurs").unwrap();
+        id
+    };
+    let app = Universe::isolated(pairs(&file.env())).unwrap();
+    assert_eq!(app.get_history(id).unwrap(), ["dinosaurs"]);
+    app.make_it_so(id, "trucks").unwrap();
+    assert_eq!(app.recorder().max_notification_id().unwrap(), Some(3));
+}
+
+#[test]
+fn a_held_write_lock_makes_a_save_wait_then_fail_after_the_lock_timeout() {
+    let file = SqliteFile::new();
+    let mut env = file.env();
+    env.push(("SQLITE_LOCK_TIMEOUT".into(), "0.2".into()));
+    let app = Universe::isolated(pairs(&env)).unwrap();
+    let mut other = rusqlite::Connection::open(&file.path).unwrap();
+    let tx = other
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    let started = Instant::now();
+    let err = app.create_world("Earth").unwrap_err();
+    assert!(matches!(err, Error::Sqlite(_)), "{err}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(150),
+        "waited for the lock"
+    );
+    drop(tx);
+    // Nothing was written, and the application carries on.
+    assert_eq!(app.recorder().max_notification_id().unwrap(), None);
+    app.create_world("Earth").unwrap();
+}
+
+#[test]
+fn a_conflicting_save_writes_nothing() {
+    let file = SqliteFile::new();
+    let app = Universe::isolated(pairs(&file.env())).unwrap();
+    let id = app.create_world("Earth").unwrap();
+    let mut stale: World = app.repository().get(id).unwrap();
+    app.make_it_so(id, "dinosaurs").unwrap();
+    stale.make_it_so("trucks");
+    stale.make_it_so("internet");
+    let err = app.save(&mut stale).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::VersionConflict {
+                originator_version: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(app.recorder().max_notification_id().unwrap(), Some(2));
+    assert_eq!(app.get_history(id).unwrap(), ["dinosaurs"]);
+}
+
+#[test]
+fn several_processes_write_to_one_file_without_losing_an_event() {
+    const PROCESSES: usize = 4;
+    const WORLDS: usize = 25;
+    const EVENTS: usize = 4;
+    let file = SqliteFile::new();
+    // Create the table first so the writers race only on inserts.
+    drop(Universe::isolated(pairs(&file.env())).unwrap());
+    let children: Vec<_> = (0..PROCESSES)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_writer"))
+                .args([WORLDS.to_string(), EVENTS.to_string()])
+                .env_clear()
+                .envs(file.env())
+                .env("SQLITE_LOCK_TIMEOUT", "30")
+                .output()
+                .unwrap()
+        })
+        .collect();
+    // `output()` above runs each to completion in turn; run them at once too.
+    let running: Vec<_> = (0..PROCESSES)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_writer"))
+                .args([WORLDS.to_string(), EVENTS.to_string()])
+                .env_clear()
+                .envs(file.env())
+                .env("SQLITE_LOCK_TIMEOUT", "30")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut outputs: Vec<_> = children;
+    outputs.extend(running.into_iter().map(|c| c.wait_with_output().unwrap()));
+    let mut saved = HashSet::new();
+    for output in &outputs {
+        assert!(
+            output.status.success(),
+            "writer failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for line in String::from_utf8_lossy(&output.stdout).lines() {
+            saved.insert(line.parse::<eventsourcing::Uuid>().unwrap());
+        }
+    }
+    assert_eq!(saved.len(), 2 * PROCESSES * WORLDS);
+    let app = Universe::isolated(pairs(&file.env())).unwrap();
+    let all: Vec<_> = NotificationLogReader::new(app.log())
+        .read(1)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let total = (2 * PROCESSES * WORLDS * EVENTS) as u64;
+    assert_eq!(
+        all.iter().map(|n| n.id).collect::<Vec<_>>(),
+        (1..=total).collect::<Vec<_>>()
+    );
+    for id in saved {
+        assert_eq!(app.get_world(id).unwrap().history().len(), EVENTS - 1);
+    }
+}
