@@ -31,7 +31,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use postgres::error::SqlState;
 use postgres::types::ToSql;
@@ -205,6 +205,8 @@ impl PostgresConfig {
 struct PgConnection {
     client: Client,
     statements: HashMap<String, Statement>,
+    born: Instant,
+    retired: bool,
 }
 
 impl PgConnection {
@@ -230,6 +232,8 @@ impl r2d2::ManageConnection for Manager {
         Ok(PgConnection {
             client: self.config.connect(NoTls)?,
             statements: HashMap::new(),
+            born: Instant::now(),
+            retired: false,
         })
     }
 
@@ -238,7 +242,7 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn has_broken(&self, conn: &mut PgConnection) -> bool {
-        conn.client.is_closed()
+        conn.retired || conn.client.is_closed()
     }
 }
 
@@ -413,6 +417,12 @@ impl PostgresRecorder {
         loop {
             attempt += 1;
             let mut conn = self.pool.get()?;
+            if self.config.conn_max_age.is_some_and(|age| conn.born.elapsed() >= age) {
+                // Older than POSTGRES_CONN_MAX_AGE: closed when dropped here.
+                conn.retired = true;
+                attempt -= 1;
+                continue;
+            }
             match f(&mut conn) {
                 Ok(value) => return Ok(value),
                 Err(failure) => {

@@ -153,6 +153,41 @@ fn the_next_call_succeeds_after_the_server_closes_connections() {
     }
 }
 
+fn our_backend_pids(client: &mut postgres::Client, schema: &str) -> Vec<i32> {
+    client
+        .query(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = $1 ORDER BY pid",
+            &[&format!("es:{schema}.universe_events")],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+#[test]
+fn connections_older_than_conn_max_age_are_replaced() {
+    let mut client = postgres_client().unwrap();
+    for (max_age, replaced) in [(None, false), (Some("0.3"), true)] {
+        // A schema per round, so the round's connections are told apart by name.
+        let Some(pg) = PgSchema::new() else { return };
+        let mut env = pg.env();
+        env.push(("POSTGRES_POOL_SIZE".into(), "1".into()));
+        if let Some(age) = max_age {
+            env.push(("POSTGRES_CONN_MAX_AGE".into(), age.into()));
+        }
+        let app = Universe::isolated(pairs(&env)).unwrap();
+        let id = app.create_world("Earth").unwrap();
+        let before = our_backend_pids(&mut client, &pg.schema);
+        assert_eq!(before.len(), 1);
+        std::thread::sleep(Duration::from_millis(500));
+        app.make_it_so(id, "dinosaurs").unwrap();
+        let after = our_backend_pids(&mut client, &pg.schema);
+        assert_eq!(after.len(), 1);
+        assert_eq!(before != after, replaced, "max age {max_age:?}: {before:?} then {after:?}");
+    }
+}
+
 #[test]
 fn an_injection_in_the_schema_name_is_refused() {
     let mut env = eventsourcing_tests::backends::postgres_connection();
