@@ -417,7 +417,11 @@ impl PostgresRecorder {
         loop {
             attempt += 1;
             let mut conn = self.pool.get()?;
-            if self.config.conn_max_age.is_some_and(|age| conn.born.elapsed() >= age) {
+            if self
+                .config
+                .conn_max_age
+                .is_some_and(|age| conn.born.elapsed() >= age)
+            {
                 // Older than POSTGRES_CONN_MAX_AGE: closed when dropped here.
                 conn.retired = true;
                 attempt -= 1;

@@ -184,7 +184,11 @@ fn connections_older_than_conn_max_age_are_replaced() {
         app.make_it_so(id, "dinosaurs").unwrap();
         let after = our_backend_pids(&mut client, &pg.schema);
         assert_eq!(after.len(), 1);
-        assert_eq!(before != after, replaced, "max age {max_age:?}: {before:?} then {after:?}");
+        assert_eq!(
+            before != after,
+            replaced,
+            "max age {max_age:?}: {before:?} then {after:?}"
+        );
     }
 }
 

@@ -1,0 +1,103 @@
+//! Rust identifiers: every name from a schema goes through here on its way
+//! into generated code.
+//!
+//! Names are cased for Rust with `heck` (fields, arguments and commands in
+//! `snake_case`; types, aggregates, events, variants and applications in
+//! `UpperCamelCase`). Keywords become raw identifiers (`type` → `r#type`),
+//! except those that cannot be raw (`self`, `Self`, `super`, `crate`), which
+//! are refused.
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+
+/// Keywords of Rust 2024, strict and reserved, which need `r#` to be used as
+/// names.
+const KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do", "dyn",
+    "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let",
+    "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return",
+    "static", "struct", "trait", "true", "try", "type", "typeof", "unsafe", "unsized", "use",
+    "virtual", "where", "while", "yield",
+];
+
+/// Keywords that cannot be written as raw identifiers.
+const UNRAWABLE: &[&str] = &["self", "Self", "super", "crate", "_"];
+
+/// Whether `name` is acceptable as a name in a schema: ASCII letters, digits
+/// and underscores, starting with a letter.
+pub(crate) fn is_valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `name` in `snake_case`.
+pub(crate) fn snake(name: &str) -> String {
+    name.to_snake_case()
+}
+
+/// `name` in `UpperCamelCase`.
+pub(crate) fn upper_camel(name: &str) -> String {
+    name.to_upper_camel_case()
+}
+
+/// Why a cased name cannot be used in Rust.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Unusable;
+
+/// The identifier to write for an already cased `name`: itself, or `r#name`
+/// for a keyword.
+///
+/// # Errors
+///
+/// [`Unusable`] for `self`, `Self`, `super`, `crate` and `_`.
+pub(crate) fn escape(name: &str) -> Result<String, Unusable> {
+    if UNRAWABLE.contains(&name) {
+        Err(Unusable)
+    } else if KEYWORDS.contains(&name) {
+        Ok(format!("r#{name}"))
+    } else {
+        Ok(name.to_owned())
+    }
+}
+
+/// A Rust string literal holding `text`.
+pub(crate) fn str_lit(text: &str) -> String {
+    // `Debug` of a `str` is a valid Rust string literal: it escapes quotes,
+    // backslashes and control characters with escapes Rust accepts.
+    format!("{text:?}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_cased_and_keywords_escaped() {
+        assert_eq!(snake("SomethingHappened"), "something_happened");
+        assert_eq!(snake("userName"), "user_name");
+        assert_eq!(upper_camel("make_it_so"), "MakeItSo");
+        assert_eq!(escape("type"), Ok("r#type".to_owned()));
+        assert_eq!(escape("gen"), Ok("r#gen".to_owned()));
+        assert_eq!(escape("name"), Ok("name".to_owned()));
+        assert_eq!(escape("self"), Err(Unusable));
+        assert_eq!(escape("Self"), Err(Unusable));
+        assert_eq!(escape("crate"), Err(Unusable));
+    }
+
+    #[test]
+    fn only_plain_ascii_names_are_valid() {
+        assert!(is_valid_name("world_id2"));
+        assert!(is_valid_name("World"));
+        assert!(!is_valid_name("2world"));
+        assert!(!is_valid_name("_world"));
+        assert!(!is_valid_name("my-field"));
+        assert!(!is_valid_name("wörld"));
+        assert!(!is_valid_name(""));
+    }
+
+    #[test]
+    fn string_literals_escape_what_rust_needs() {
+        assert_eq!(str_lit("universe:World"), "\"universe:World\"");
+        assert_eq!(str_lit("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
+    }
+}

@@ -1,0 +1,230 @@
+//! A JSON Schema (draft 7) of the schema language, for editors: with the
+//! YAML language server, a first line such as
+//! `# yaml-language-server: $schema=./eventsourcing.schema.json` gives
+//! completion and checks as you type. The generator's own checks go further
+//! (types, references, state changes); this describes the shape.
+
+use serde_json::{Value, json};
+
+use crate::types::{GENERICS, SCALARS};
+use crate::validate::SETTINGS;
+
+/// The JSON Schema, pretty-printed.
+pub fn json_schema() -> String {
+    let mut text = serde_json::to_string_pretty(&schema()).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn object(properties: Value) -> Value {
+    json!({ "type": "object", "additionalProperties": false, "properties": properties })
+}
+
+fn schema() -> Value {
+    let name = json!({ "$ref": "#/definitions/name" });
+    let doc = json!({ "$ref": "#/definitions/doc" });
+    let field_names = json!({ "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$" });
+    let map_of = |what: &str| {
+        json!({
+            "type": ["object", "null"],
+            "propertyNames": { "$ref": "#/definitions/name" },
+            "additionalProperties": { "$ref": format!("#/definitions/{what}") },
+        })
+    };
+    let by_field = |value: Value| {
+        json!({
+            "oneOf": [
+                { "type": "string", "description": "The state field (the short form)." },
+                { "type": "object", "propertyNames": field_names, "additionalProperties": value, "minProperties": 1 },
+            ]
+        })
+    };
+    let arg =
+        json!({ "type": "string", "description": "An argument of the event, or `timestamp`." });
+    let number = json!({ "oneOf": [arg, { "type": "integer", "minimum": 0 }] });
+    let mut change = object(json!({
+        "set": by_field(json!({ "oneOf": [arg, { "type": "boolean" }] })),
+        "push": by_field(arg.clone()),
+        "extend": by_field(arg.clone()),
+        "insert": {
+            "type": "object",
+            "propertyNames": field_names,
+            "additionalProperties": object(json!({ "key": arg, "value": arg })),
+        },
+        "remove": by_field(arg.clone()),
+        "increment": by_field(number.clone()),
+        "decrement": by_field(number),
+        "clear": { "oneOf": [{ "type": "string" }, { "type": "array", "items": { "type": "string" } }] },
+    }));
+    change["minProperties"] = json!(1);
+    change["description"] = json!(
+        "A declarative state change: `set`, `push`, `extend`, `insert`, `remove`, `increment`, `decrement` or `clear`."
+    );
+    change["properties"]["insert"]["additionalProperties"]["required"] = json!(["key", "value"]);
+
+    let event = |required: bool| {
+        let mut event = object(json!({
+            "event": { "$ref": "#/definitions/name", "description": "The event's name (its struct and its topic)." },
+            "doc": doc,
+            "topic": { "$ref": "#/definitions/topic" },
+            "args": { "$ref": "#/definitions/fields" },
+            "apply": {
+                "description": "`custom` (a trait method written in Rust), or a list of state changes.",
+                "oneOf": [
+                    { "const": "custom" },
+                    { "type": "null" },
+                    { "type": "array", "items": { "$ref": "#/definitions/change" } },
+                ],
+            },
+        }));
+        if required {
+            event["required"] = json!(["event"]);
+        }
+        event
+    };
+
+    let mut type_def = object(json!({
+        "doc": doc,
+        "fields": { "$ref": "#/definitions/fields" },
+        "variants": {
+            "oneOf": [
+                { "type": "array", "items": name },
+                {
+                    "type": "object",
+                    "propertyNames": name,
+                    "additionalProperties": {
+                        "oneOf": [
+                            { "type": "null" },
+                            object(json!({ "doc": doc, "fields": { "$ref": "#/definitions/fields" } })),
+                        ]
+                    },
+                },
+            ]
+        },
+    }));
+    type_def["oneOf"] = json!([{ "required": ["fields"] }, { "required": ["variants"] }]);
+    type_def["description"] = json!("A value type: a struct (`fields`) or an enum (`variants`).");
+
+    let dotted =
+        json!({ "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*\\.[A-Za-z][A-Za-z0-9_]*$" });
+    let mut create = object(json!({ "create": name, "call": dotted, "doc": doc }));
+    create["oneOf"] = json!([{ "required": ["create"] }, { "required": ["call"] }]);
+    let mut query = object(json!({ "read": dotted, "doc": doc }));
+    query["required"] = json!(["read"]);
+
+    let type_names: Vec<&str> = SCALARS.iter().chain(GENERICS).copied().collect();
+    json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "eventsourcing-codegen domain schema",
+        "description": "Aggregates, their events and state changes, value types and applications, from which eventsourcing-codegen generates Rust.",
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "module": {
+                "type": "string",
+                "description": "The topic module: stored topics are `module:Aggregate.Event`. Defaults to the file's stem.",
+                "pattern": "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$",
+            },
+            "types": map_of("type"),
+            "aggregates": map_of("aggregate"),
+            "applications": map_of("application"),
+        },
+        "definitions": {
+            "name": { "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$" },
+            "doc": { "type": "string", "description": "Documentation, carried into the generated code's doc comments." },
+            "topic": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_.]*$", "description": "A whole stored topic, e.g. `universe:World.Started`." },
+            "fieldType": {
+                "type": "string",
+                "description": format!("A field type: {}, or a type of `types:`.", type_names.join(", ")),
+                "examples": type_names,
+            },
+            "field": {
+                "oneOf": [
+                    { "$ref": "#/definitions/fieldType" },
+                    { "allOf": [object(json!({ "type": { "$ref": "#/definitions/fieldType" }, "doc": doc })), { "required": ["type"] }] },
+                ]
+            },
+            "fields": map_of("field"),
+            "type": type_def,
+            "aggregate": object(json!({
+                "doc": doc,
+                "topic": { "$ref": "#/definitions/topic" },
+                "state": { "$ref": "#/definitions/fields" },
+                "created": { "$ref": "#/definitions/created" },
+                "commands": map_of("command"),
+            })),
+            "created": event(false),
+            "command": event(true),
+            "change": change,
+            "application": object(json!({
+                "doc": doc,
+                "aggregates": { "type": "array", "items": name },
+                "env": {
+                    "type": "object",
+                    "description": "Default settings; the process environment overrides them.",
+                    "propertyNames": { "enum": SETTINGS },
+                    "additionalProperties": { "type": ["string", "number", "boolean"] },
+                },
+                "commands": map_of("appCommand"),
+                "queries": map_of("query"),
+            })),
+            "appCommand": create,
+            "query": query,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read;
+
+    fn keys(value: &Value) -> Vec<String> {
+        let mut keys: Vec<String> = value["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    fn sorted(keys: &[&str]) -> Vec<String> {
+        let mut keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn the_json_schema_has_the_keys_the_reader_accepts() {
+        let s = schema();
+        let d = &s["definitions"];
+        assert_eq!(keys(&s), sorted(read::TOP_KEYS));
+        assert_eq!(keys(&d["type"]), sorted(read::TYPE_KEYS));
+        assert_eq!(keys(&d["aggregate"]), sorted(read::AGGREGATE_KEYS));
+        assert_eq!(keys(&d["created"]), sorted(read::EVENT_KEYS));
+        assert_eq!(keys(&d["command"]), sorted(read::EVENT_KEYS));
+        assert_eq!(keys(&d["application"]), sorted(read::APPLICATION_KEYS));
+        assert_eq!(keys(&d["appCommand"]), sorted(read::APP_COMMAND_KEYS));
+        assert_eq!(keys(&d["query"]), sorted(read::QUERY_KEYS));
+        assert_eq!(
+            keys(&d["field"]["oneOf"][1]["allOf"][0]),
+            sorted(read::FIELD_KEYS)
+        );
+        assert_eq!(
+            keys(
+                &d["type"]["properties"]["variants"]["oneOf"][1]["additionalProperties"]["oneOf"]
+                    [1]
+            ),
+            sorted(read::VARIANT_KEYS)
+        );
+        let ops: Vec<&str> = crate::schema::Op::ALL.iter().map(|(n, _)| *n).collect();
+        assert_eq!(keys(&d["change"]), sorted(&ops));
+        assert_eq!(
+            keys(&d["change"]["properties"]["insert"]["additionalProperties"]),
+            sorted(read::INSERT_KEYS)
+        );
+        assert!(json_schema().ends_with("}\n"));
+    }
+}

@@ -1,0 +1,127 @@
+//! Generates typed event-sourced Rust from a YAML domain schema: aggregates
+//! with their state and commands, an event struct per event and an event
+//! enum per aggregate, the mutate functions, and application facades with
+//! typed command and query methods, all standing on the `eventsourcing`
+//! runtime.
+//!
+//! The user's path: write `schemas/world.yaml`, compile it from `build.rs`,
+//! include the generated file, and write ordinary Rust against it.
+//!
+//! ```no_run
+//! // build.rs (with eventsourcing-codegen as a build-dependency)
+//! fn main() -> Result<(), eventsourcing_codegen::Error> {
+//!     eventsourcing_codegen::compile(&["schemas/world.yaml"])
+//! }
+//! ```
+//!
+//! ```text
+//! // src/lib.rs (with eventsourcing as a dependency)
+//! eventsourcing::include_generated!("world");
+//! // or: include!(concat!(env!("OUT_DIR"), "/world.rs"));
+//! ```
+//!
+//! The pure part is [`generate`]: schema text in, Rust source out, or every
+//! problem of the schema at once, each with its `file:line:column` and what
+//! was expected there:
+//!
+//! ```
+//! let schema = "
+//! module: universe
+//! aggregates:
+//!   World:
+//!     doc: A world with a history of things that happened in it.
+//!     state:
+//!       name: String
+//!       history: Vec<String>
+//!     created:
+//!       event: Started
+//!       args: { name: String }
+//!       apply: [set: name]
+//!     commands:
+//!       make_it_so:
+//!         event: SomethingHappened
+//!         args: { what: String }
+//!         apply:
+//!           - push: { history: what }
+//! ";
+//! let code = eventsourcing_codegen::generate("world.yaml", schema).unwrap();
+//! assert!(code.starts_with("// @generated"));
+//! assert!(code.contains("pub fn make_it_so(&mut self, what: impl Into<String>)"));
+//! assert!(code.contains("\"universe:World.SomethingHappened\""));
+//!
+//! let err = eventsourcing_codegen::generate("world.yaml", "aggregates:\n  World:\n    state: { name: Strng }\n").unwrap_err();
+//! assert_eq!(
+//!     err.diagnostics()[0].to_string().split(" (expected").next().unwrap(),
+//!     "world.yaml:3:20: unknown type 'Strng' for state field 'name' of aggregate 'World'; did you mean 'String'?",
+//! );
+//! ```
+//!
+//! The schema language is described key by key in `docs/schema.md`;
+//! [`json_schema`] gives a JSON Schema of it for editors.
+//!
+//! Stages, one module each: `yaml` (parse, with positions) → `read` (the
+//! schema as written) → `validate` (names, types, references: the `model`)
+//! → `render` (tera templates, then `syn` and `prettyplease`). Names go
+//! through `ident`.
+
+mod build;
+mod error;
+mod ident;
+mod json_schema;
+mod model;
+mod read;
+mod render;
+mod schema;
+mod types;
+mod validate;
+mod yaml;
+
+use std::path::Path;
+
+pub use build::{Builder, compile};
+pub use error::{Diagnostic, Error, Result};
+pub use json_schema::json_schema;
+
+/// Turns schema text into Rust source, headed `// @generated`.
+///
+/// `file_name` names the schema in messages and in the header; its stem is
+/// the default topic module. Nothing is read or written.
+///
+/// # Errors
+///
+/// [`Error::Schema`] with every problem found in the schema, in file order;
+/// [`Error::Template`] for a bug in the generator.
+pub fn generate(file_name: &str, text: &str) -> Result<String> {
+    let mut problems = yaml::Problems::new(file_name);
+    let Some(document) = yaml::parse(text, &mut problems) else {
+        return Err(Error::Schema {
+            diagnostics: problems.into_sorted(),
+        });
+    };
+    let schema = read::read(&document, &mut problems);
+    let stem = Path::new(file_name)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("schema");
+    let model = validate::validate(&schema, stem, &mut problems);
+    if !problems.is_empty() {
+        return Err(Error::Schema {
+            diagnostics: problems.into_sorted(),
+        });
+    }
+    render::render(&model, file_name)
+}
+
+/// Reads a schema file and generates its Rust source, naming the file in
+/// messages as `path` is written.
+///
+/// # Errors
+///
+/// [`Error::Read`] when the file cannot be read; otherwise as [`generate`].
+pub fn generate_file(path: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    generate(&path.display().to_string(), &text)
+}

@@ -1,0 +1,187 @@
+//! The schema as written: what [`read`](crate::read) takes from the YAML,
+//! with a position on everything, before any name or type is checked.
+
+use crate::yaml::{Pos, Spanned};
+
+/// A name as written in the schema.
+pub(crate) type Name = Spanned<String>;
+
+/// A whole schema file.
+#[derive(Debug, Default)]
+pub(crate) struct Schema {
+    /// The topic module (`module:`), if given.
+    pub(crate) module: Option<Spanned<String>>,
+    pub(crate) types: Vec<TypeDef>,
+    pub(crate) aggregates: Vec<Aggregate>,
+    pub(crate) applications: Vec<Application>,
+}
+
+/// A value type of `types:`.
+#[derive(Debug)]
+pub(crate) struct TypeDef {
+    pub(crate) name: Name,
+    pub(crate) doc: Option<String>,
+    pub(crate) body: TypeBody,
+}
+
+/// What a value type is.
+#[derive(Debug)]
+pub(crate) enum TypeBody {
+    /// `fields:`: a struct.
+    Struct(Vec<Field>),
+    /// `variants:`: an enum.
+    Enum(Vec<Variant>),
+}
+
+/// A variant of an enum value type.
+#[derive(Debug)]
+pub(crate) struct Variant {
+    pub(crate) name: Name,
+    pub(crate) doc: Option<String>,
+    /// Empty for a unit variant.
+    pub(crate) fields: Vec<Field>,
+}
+
+/// A state field, an event argument, or a field of a value type.
+#[derive(Debug)]
+pub(crate) struct Field {
+    pub(crate) name: Name,
+    /// The type as written, e.g. `Vec<String>`.
+    pub(crate) ty: Spanned<String>,
+    pub(crate) doc: Option<String>,
+}
+
+/// An aggregate of `aggregates:`.
+#[derive(Debug)]
+pub(crate) struct Aggregate {
+    pub(crate) name: Name,
+    pub(crate) doc: Option<String>,
+    pub(crate) topic: Option<Spanned<String>>,
+    pub(crate) state: Vec<Field>,
+    pub(crate) created: Event,
+    pub(crate) commands: Vec<Command>,
+}
+
+/// An event: the created event, or the event a command triggers.
+#[derive(Debug)]
+pub(crate) struct Event {
+    pub(crate) name: Name,
+    pub(crate) doc: Option<String>,
+    pub(crate) topic: Option<Spanned<String>>,
+    pub(crate) args: Vec<Field>,
+    pub(crate) apply: Apply,
+}
+
+/// A command of an aggregate, and the event it triggers.
+#[derive(Debug)]
+pub(crate) struct Command {
+    pub(crate) name: Name,
+    pub(crate) doc: Option<String>,
+    pub(crate) event: Event,
+}
+
+/// How an event changes the aggregate's state.
+#[derive(Debug)]
+pub(crate) enum Apply {
+    /// `apply: custom`: a trait method written in Rust.
+    Custom,
+    /// A list of declarative state changes (possibly empty).
+    Changes(Vec<Change>),
+}
+
+/// The kinds of declarative state change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    Set,
+    Push,
+    Extend,
+    Insert,
+    Remove,
+    Increment,
+    Decrement,
+    Clear,
+}
+
+impl Op {
+    /// Every kind, as written in a schema.
+    pub(crate) const ALL: &[(&str, Op)] = &[
+        ("set", Op::Set),
+        ("push", Op::Push),
+        ("extend", Op::Extend),
+        ("insert", Op::Insert),
+        ("remove", Op::Remove),
+        ("increment", Op::Increment),
+        ("decrement", Op::Decrement),
+        ("clear", Op::Clear),
+    ];
+
+    /// The name written in a schema.
+    pub(crate) fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, op)| *op == self)
+            .map_or("?", |(name, _)| name)
+    }
+}
+
+/// One state change: `OP: FIELD` or one `FIELD: SOURCE` entry of `OP: {...}`.
+#[derive(Debug)]
+pub(crate) struct Change {
+    pub(crate) op: Op,
+    pub(crate) pos: Pos,
+    pub(crate) field: Name,
+    pub(crate) source: Source,
+}
+
+/// Where a change takes its value from.
+#[derive(Debug)]
+pub(crate) enum Source {
+    /// The short form `OP: FIELD`: the argument named like the field (by one,
+    /// for `increment` and `decrement`; nothing, for `clear`).
+    Short,
+    /// An argument, or `timestamp`.
+    Arg(Name),
+    /// `true` or `false`.
+    Bool(Spanned<bool>),
+    /// A whole number, for `increment` and `decrement`.
+    Int(Spanned<u64>),
+    /// `{ key: ARG, value: ARG }`, for `insert`.
+    KeyValue { key: Name, value: Name },
+}
+
+/// An application of `applications:`.
+#[derive(Debug)]
+pub(crate) struct Application {
+    pub(crate) name: Name,
+    pub(crate) doc: Option<String>,
+    pub(crate) aggregates: Vec<Name>,
+    pub(crate) env: Vec<(Name, Spanned<String>)>,
+    pub(crate) commands: Vec<AppCommand>,
+    pub(crate) queries: Vec<Query>,
+}
+
+/// A command method of an application.
+#[derive(Debug)]
+pub(crate) struct AppCommand {
+    pub(crate) name: Name,
+    pub(crate) doc: Option<String>,
+    pub(crate) target: Target,
+}
+
+/// What an application command does.
+#[derive(Debug)]
+pub(crate) enum Target {
+    /// `create: World`.
+    Create(Name),
+    /// `call: World.make_it_so`.
+    Call { aggregate: Name, command: Name },
+}
+
+/// A query method of an application: `read: World.history`.
+#[derive(Debug)]
+pub(crate) struct Query {
+    pub(crate) name: Name,
+    pub(crate) doc: Option<String>,
+    pub(crate) aggregate: Name,
+    pub(crate) field: Name,
+}

@@ -1,0 +1,7 @@
+//! The user's path, shown and compiled: `build.rs` generates Rust from every
+//! schema in `schemas/`, and each module below includes one, beside the Rust
+//! its schema leaves to the user.
+
+pub mod bank_accounts;
+pub mod inventory;
+pub mod world;

@@ -1,0 +1,293 @@
+//! The generated code, used as a user would: the tutorial, business rules
+//! beside generated code, and every state change replayed from storage.
+
+use std::collections::BTreeMap;
+
+use eventsourcing::persistence::Mapper;
+use eventsourcing::{Aggregate, Decimal, DomainEvent, Uuid};
+use eventsourcing_generated::bank_accounts::{Account, Bank, BankError};
+use eventsourcing_generated::inventory::{
+    Condition, Dimensions, Inventory, Item, Location, Supplier, SupplierCreated, WarehouseCreated,
+};
+use eventsourcing_generated::world::{SomethingHappened, Started, Universe, World, WorldEvent};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Replaces the timestamp's value in stored JSON, to compare the rest.
+fn without_timestamp(state: &[u8]) -> String {
+    let text = String::from_utf8(state.to_vec()).unwrap();
+    let start = text.find("\"_data_\":\"").unwrap() + 10;
+    let end = start + text[start..].find('"').unwrap();
+    format!("{}T{}", &text[..start], &text[end..])
+}
+
+#[test]
+fn the_tutorial_runs_on_the_generated_universe() -> TestResult {
+    let app = Universe::isolated([])?;
+    let world_id = app.create_world("Earth")?;
+    app.make_it_so(world_id, "dinosaurs")?;
+    app.make_it_so(world_id, "trucks")?;
+    app.make_it_so(world_id, "internet")?;
+    assert_eq!(
+        app.get_history(world_id)?,
+        ["dinosaurs", "trucks", "internet"]
+    );
+
+    let world: World = app.get_world(world_id)?;
+    assert_eq!(
+        (world.name(), world.version(), world.id()),
+        ("Earth", 4, world_id)
+    );
+    let earlier: World = app.repository().get_at(world_id, Some(2))?;
+    assert_eq!(earlier.history(), ["dinosaurs"]);
+
+    let section = app.log().section("1,10")?;
+    let topics: Vec<&str> = section.items.iter().map(|n| n.topic.as_str()).collect();
+    assert_eq!(
+        topics,
+        [
+            "universe:World.Started",
+            "universe:World.SomethingHappened",
+            "universe:World.SomethingHappened",
+            "universe:World.SomethingHappened"
+        ]
+    );
+    // The Python library's bytes, but for the time.
+    assert_eq!(
+        without_timestamp(&section.items[0].state),
+        r#"{"timestamp":{"_type_":"datetime_iso","_data_":"T"},"originator_topic":"universe:World","name":"Earth"}"#
+    );
+    assert_eq!(
+        without_timestamp(&section.items[1].state),
+        r#"{"timestamp":{"_type_":"datetime_iso","_data_":"T"},"what":"dinosaurs"}"#
+    );
+    assert!(matches!(
+        app.get_world(Uuid::new_v4()),
+        Err(eventsourcing::Error::AggregateNotFound { .. })
+    ));
+    Ok(())
+}
+
+#[test]
+fn events_are_structs_in_an_enum_and_mutate_checks_them() -> TestResult {
+    let mut world = World::create("Mars");
+    world.make_it_so("rovers");
+    let events = world.collect_events();
+    assert!(world.pending_events().is_empty());
+    let WorldEvent::Started(Started { name, .. }) = &events[0] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(name, "Mars");
+    assert!(events[0].is_created() && !events[1].is_created());
+    assert_eq!(events[1].topic(), SomethingHappened::TOPIC);
+
+    let rebuilt = events[1].mutate(Some(events[0].mutate(None)?))?;
+    assert_eq!(rebuilt, world);
+    assert!(matches!(
+        events[1].mutate(None),
+        Err(eventsourcing::Error::CreationMismatch { .. })
+    ));
+    assert!(matches!(
+        events[0].mutate(Some(world.clone())),
+        Err(eventsourcing::Error::CreationMismatch { .. })
+    ));
+    let skipped = events[1].mutate(Some(world));
+    assert!(
+        matches!(
+            skipped,
+            Err(eventsourcing::Error::OriginatorVersionMismatch { .. })
+        ),
+        "{skipped:?}"
+    );
+
+    let mapper = Mapper::default();
+    for event in &events {
+        let stored = mapper.to_stored_event(event)?;
+        assert_eq!(&mapper.to_domain_event::<WorldEvent>(&stored)?, event);
+    }
+    Ok(())
+}
+
+#[test]
+fn bank_rules_are_checked_before_the_generated_commands() -> TestResult {
+    let bank = Bank::isolated([])?;
+    assert_eq!(Bank::DEFAULTS, [("COMPRESSOR_TOPIC", "zlib")]);
+    let alice = bank.open_account("Alice", "alice@example.com")?;
+    let bob = bank.open_account("Bob", "bob@example.com")?;
+
+    bank.deposit(alice, Decimal::new(100, 0))?;
+    assert!(matches!(
+        bank.withdraw(alice, Decimal::new(101, 0)),
+        Err(BankError::InsufficientFunds { .. })
+    ));
+    bank.set_overdraft_limit(alice, Decimal::new(50, 0))?;
+    bank.withdraw(alice, Decimal::new(120, 0))?;
+    assert_eq!(bank.get_balance(alice)?, Decimal::new(-20, 0));
+    assert!(matches!(
+        bank.deposit(alice, Decimal::ZERO),
+        Err(BankError::NotPositive { .. })
+    ));
+
+    bank.transfer(alice, bob, Decimal::new(30, 0))?;
+    assert_eq!(bank.get_balance(alice)?, Decimal::new(-50, 0));
+    assert_eq!(bank.get_balance(bob)?, Decimal::new(30, 0));
+    let refused = bank.transfer(alice, bob, Decimal::new(1, 0));
+    assert!(
+        matches!(refused, Err(BankError::InsufficientFunds { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(
+        bank.get_balance(bob)?,
+        Decimal::new(30, 0),
+        "a refused transfer saves nothing"
+    );
+
+    // The custom state change: interest on a positive balance, in cents.
+    bank.pay_interest(bob, Decimal::new(15, 3))?;
+    bank.pay_interest(alice, Decimal::new(15, 3))?;
+    assert_eq!(bank.get_balance(bob)?, Decimal::new(3045, 2));
+    assert_eq!(bank.get_balance(alice)?, Decimal::new(-50, 0));
+
+    bank.close_account(bob)?;
+    assert!(matches!(
+        bank.deposit(bob, Decimal::ONE),
+        Err(BankError::AccountClosed { .. })
+    ));
+    assert!(matches!(
+        bank.close_account(bob),
+        Err(BankError::AccountClosed { .. })
+    ));
+    let account: Account = bank.get_account(bob)?;
+    assert_eq!((account.owner(), account.transactions()), ("Bob", 1));
+    let topics: Vec<String> = bank
+        .log()
+        .section("1,20")?
+        .items
+        .into_iter()
+        .map(|n| n.topic)
+        .collect();
+    assert_eq!(
+        topics.last().map(String::as_str),
+        Some("bank:Account.AccountClosed"),
+        "the schema's own topic"
+    );
+    Ok(())
+}
+
+#[test]
+fn every_state_change_replays_to_the_same_item() -> TestResult {
+    let app = Inventory::isolated([])?;
+    let supplier_id = app.add_supplier("Acme", "sales@acme.example")?;
+    let mut item = Item::create("SKU-1", "Teapot", Decimal::new(1999, 2), Condition::New);
+    item.rename("Teapot, large");
+    item.list();
+    item.receive(10, supplier_id, "north", 7);
+    item.receive(5, supplier_id, "south", 5);
+    item.reserve();
+    item.reserve();
+    item.release();
+    item.sell(3, 3);
+    item.write_off();
+    item.weigh(
+        1.25,
+        Dimensions {
+            width: 20.0,
+            height: 15.5,
+            depth: 20.0,
+        },
+    );
+    item.adjust_weight(0.5);
+    item.discount(Decimal::new(500, 2));
+    item.reprice(Decimal::new(2499, 2));
+    item.count();
+    item.tag("kitchen");
+    item.tag("gift");
+    item.tag("sale");
+    item.untag("gift");
+    item.add_barcodes(vec![4006381333931, 5901234123457]);
+    item.set_attributes(BTreeMap::from([
+        ("colour".to_owned(), "blue".to_owned()),
+        ("lid".to_owned(), "yes".to_owned()),
+    ]));
+    item.remove_attribute("lid");
+    item.move_to(Location::Shelf {
+        aisle: 3,
+        level: -1,
+        bay: 12,
+    });
+    item.annotate(Some("fragile".to_owned()));
+    item.delist();
+
+    assert_eq!(item.title(), "Teapot, large");
+    assert!(!item.listed());
+    assert_eq!(
+        (
+            item.on_hand(),
+            item.reserved(),
+            item.sold_total(),
+            item.shrinkage()
+        ),
+        (10, 1, 3, 2)
+    );
+    assert_eq!(item.weight_kg(), 1.75);
+    assert_eq!(item.price(), Decimal::new(2499, 2));
+    assert_eq!(
+        item.price_history(),
+        [Decimal::new(1999, 2), Decimal::new(2499, 2)]
+    );
+    assert_eq!(item.supplier(), Some(supplier_id));
+    assert!(item.received_on().is_some());
+    assert_eq!(item.tags(), ["kitchen", "sale"]);
+    assert_eq!(item.barcodes().len(), 2);
+    assert_eq!(item.attributes().keys().collect::<Vec<_>>(), ["colour"]);
+    assert_eq!(item.stock_by_site()["north"], 7);
+    assert_eq!(item.size().map(|s| s.height), Some(15.5));
+    assert_eq!(
+        item.location(),
+        &Location::Shelf {
+            aisle: 3,
+            level: -1,
+            bay: 12
+        }
+    );
+    assert_eq!(item.notes(), Some("fragile"));
+
+    app.save(&mut item)?;
+    let replayed: Item = app.get_item(item.id())?;
+    assert_eq!(
+        replayed, item,
+        "events stored and replayed give the same item"
+    );
+    assert_eq!(app.get_on_hand(item.id())?, 10);
+
+    item.reset();
+    app.save(&mut item)?;
+    let replayed: Item = app.get_item(item.id())?;
+    assert_eq!(replayed, item);
+    assert!(replayed.tags().is_empty() && replayed.size().is_none() && replayed.notes().is_none());
+    assert_eq!(replayed.on_hand(), 0);
+    assert_eq!(replayed.version(), 26);
+    Ok(())
+}
+
+#[test]
+fn names_are_cased_for_rust_and_stored_as_written() -> TestResult {
+    let app = Inventory::isolated([])?;
+    let id = app.add_supplier("Acme", "sales@acme.example")?;
+    let mut supplier: Supplier = app.get_supplier(id)?;
+    supplier.classify("wholesale");
+    app.save(&mut supplier)?;
+    assert_eq!(app.get_supplier_type(id)?.as_deref(), Some("wholesale"));
+    assert_eq!(supplier.contact_email(), "sales@acme.example");
+    assert_eq!(supplier.r#type(), Some("wholesale"));
+
+    // Two aggregates have a `Created` event: the structs are prefixed, the
+    // topics keep the event's name, as Python's would.
+    assert_eq!(SupplierCreated::TOPIC, "shop.inventory:Supplier.Created");
+    assert_eq!(WarehouseCreated::TOPIC, "shop.inventory:Warehouse.Created");
+    let stored = app.log().section("1,1")?.items.remove(0);
+    let mapper = Mapper::new(Some(eventsourcing::persistence::ZlibCompressor), None);
+    let json = mapper.decode_bytes(stored.originator_id, 1, &stored.state)?;
+    assert!(without_timestamp(&json).ends_with(r#""originator_topic":"shop.inventory:Supplier","name":"Acme","contactEmail":"sales@acme.example"}"#));
+    Ok(())
+}
