@@ -2,7 +2,7 @@
 //! (in memory by default; see README.md for SQLite and PostgreSQL).
 
 use eventsourcing::NotificationLogReader;
-use eventsourcing_tests::handwritten::Universe;
+use eventsourcing_generated::world::Universe;
 
 fn main() -> eventsourcing::Result<()> {
     let app = Universe::from_env()?;
