@@ -352,10 +352,20 @@ impl PostgresRecorder {
                 begin_and_lock: format!(
                     "BEGIN; {lock_timeout}LOCK TABLE {qualified} IN EXCLUSIVE MODE"
                 ),
+                // Notification ids are given here, under the table lock, as the
+                // highest id plus the event's position in the batch, and the
+                // column's sequence is moved past them (for writers that use it,
+                // such as the Python library). A failed or killed insert then
+                // leaves no gap in the log, as a sequence value spent on it would.
                 insert: format!(
-                    "INSERT INTO {qualified} (originator_id, originator_version, topic, state) \
-                     SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[]) \
-                     RETURNING notification_id, originator_id, originator_version"
+                    "WITH base AS (SELECT COALESCE(MAX(notification_id), 0) AS n FROM {qualified}), \
+                     ins AS (INSERT INTO {qualified} \
+                     (notification_id, originator_id, originator_version, topic, state) \
+                     SELECT base.n + u.ord, u.id, u.version, u.topic, u.state FROM base, \
+                     unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[]) \
+                     WITH ORDINALITY AS u(id, version, topic, state, ord) RETURNING 1) \
+                     SELECT base.n, setval(pg_get_serial_sequence('{qualified}', 'notification_id'), \
+                     base.n + (SELECT count(*) FROM ins)) FROM base"
                 ),
                 max_id: format!("SELECT MAX(notification_id) FROM {qualified}"),
             },
@@ -504,17 +514,12 @@ impl AggregateRecorder for PostgresRecorder {
             }
             Err(e) => return Err(e),
         };
-        let mut by_key = HashMap::with_capacity(rows.len());
-        for row in &rows {
-            let id: i64 = row.try_get(0)?;
-            let key: (Uuid, i64) = (row.try_get(1)?, row.try_get(2)?);
-            by_key.insert(key, id as u64);
-        }
-        Ok(ids
-            .iter()
-            .zip(&versions)
-            .map(|(id, version)| by_key.get(&(*id, *version)).copied().unwrap_or_default())
-            .collect())
+        let base: i64 = match rows.first() {
+            Some(row) => row.try_get(0)?,
+            None => 0,
+        };
+        let base = base as u64;
+        Ok((1..=events.len() as u64).map(|i| base + i).collect())
     }
 
     fn select_events(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<StoredEvent>> {

@@ -185,3 +185,150 @@ pub fn postgres() -> Option<Fixture> {
 pub fn pairs(values: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
     values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
 }
+
+/// A PostgreSQL server of a test's own, started with `initdb` and `pg_ctl`
+/// on a free port, so that it can be restarted without disturbing the
+/// shared server. Its superuser is `eventsourcing` (trust authentication);
+/// it is stopped and removed on drop.
+pub struct PrivateServer {
+    /// The port it listens on, on 127.0.0.1.
+    pub port: u16,
+    dir: tempfile::TempDir,
+    bin: std::path::PathBuf,
+}
+
+impl PrivateServer {
+    /// Starts a server, or returns `None` (with a message) when PostgreSQL's
+    /// programs are not installed and [`REQUIRE_POSTGRES`] is not set.
+    pub fn start() -> Option<Self> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .and_then(|versions| versions.filter_map(Result::ok).map(|v| v.path().join("bin")).find(|b| b.join("pg_ctl").exists()));
+        let Some(bin) = bin else {
+            if std::env::var_os(REQUIRE_POSTGRES).is_some() {
+                panic!("PostgreSQL is required ({REQUIRE_POSTGRES} is set) but pg_ctl is not installed");
+            }
+            eprintln!("SKIPPED: PostgreSQL's programs (initdb, pg_ctl) are not installed");
+            return None;
+        };
+        let dir = tempfile::Builder::new().prefix("es-pg-").tempdir_in("/tmp").expect("a temporary directory");
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+            listener.local_addr().unwrap().port()
+        };
+        let server = Self { port, dir, bin };
+        if is_root() {
+            // The server refuses to run as root: its files belong to postgres.
+            server.as_postgres(&["chown", "postgres", &server.dir.path().to_string_lossy()], true);
+        }
+        let data = server.data();
+        server.pg(&["initdb", "-D", &data, "-U", "eventsourcing", "--auth=trust", "-E", "UTF8", "--no-sync"]);
+        server.pg_ctl(&["start", "-w", "-t", "30", "-l", &format!("{data}/../server.log"), "-o", &server.options()]);
+        Some(server)
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").to_string_lossy().into_owned()
+    }
+
+    fn options(&self) -> String {
+        format!("-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off", self.port, self.dir.path().display())
+    }
+
+    fn as_postgres(&self, args: &[&str], as_root: bool) {
+        let mut command = if as_root || !is_root() {
+            std::process::Command::new(args[0])
+        } else {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--", args[0]]);
+            c
+        };
+        // Output goes to a file: a server started by pg_ctl would hold a pipe open.
+        let log_path = self.dir.path().join("command.log");
+        let log = std::fs::File::create(&log_path).expect("a log file");
+        let status = command
+            .args(&args[1..])
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().expect("a log file"))
+            .stderr(log)
+            .status()
+            .expect("run a PostgreSQL program");
+        assert!(
+            status.success(),
+            "{args:?} failed: {}",
+            std::fs::read_to_string(&log_path).unwrap_or_default()
+        );
+    }
+
+    fn pg(&self, args: &[&str]) {
+        let program = self.bin.join(args[0]).to_string_lossy().into_owned();
+        let mut full = vec![program.as_str()];
+        full.extend(&args[1..]);
+        self.as_postgres(&full, false);
+    }
+
+    fn pg_ctl(&self, args: &[&str]) {
+        let data = self.data();
+        let mut full = vec!["pg_ctl", "-D", data.as_str()];
+        full.extend(args);
+        self.pg(&full);
+    }
+
+    /// Stops the server at once (connections are cut) and starts it again.
+    pub fn restart(&self) {
+        self.pg_ctl(&["restart", "-m", "immediate", "-w", "-t", "30", "-o", &self.options()]);
+    }
+
+    /// Settings for an application on this server.
+    pub fn env(&self) -> Vec<(String, String)> {
+        [
+            ("INFRASTRUCTURE_FACTORY", "postgres".to_owned()),
+            ("POSTGRES_DBNAME", "postgres".to_owned()),
+            ("POSTGRES_HOST", "127.0.0.1".to_owned()),
+            ("POSTGRES_PORT", self.port.to_string()),
+            ("POSTGRES_USER", "eventsourcing".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    /// A plain client, for raw SQL.
+    pub fn client(&self) -> Result<postgres::Client, postgres::Error> {
+        postgres::Config::new()
+            .host("127.0.0.1")
+            .port(self.port)
+            .user("eventsourcing")
+            .dbname("postgres")
+            .connect_timeout(Duration::from_secs(3))
+            .connect(postgres::NoTls)
+    }
+}
+
+fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+impl Drop for PrivateServer {
+    fn drop(&mut self) {
+        let data = self.data();
+        let program = self.bin.join("pg_ctl");
+        let mut command = if is_root() {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&program);
+            c
+        } else {
+            std::process::Command::new(&program)
+        };
+        let _ = command
+            .args(["-D", &data, "stop", "-m", "immediate", "-w"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
