@@ -203,15 +203,25 @@ impl PrivateServer {
     pub fn start() -> Option<Self> {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
             .ok()
-            .and_then(|versions| versions.filter_map(Result::ok).map(|v| v.path().join("bin")).find(|b| b.join("pg_ctl").exists()));
+            .and_then(|versions| {
+                versions
+                    .filter_map(Result::ok)
+                    .map(|v| v.path().join("bin"))
+                    .find(|b| b.join("pg_ctl").exists())
+            });
         let Some(bin) = bin else {
             if std::env::var_os(REQUIRE_POSTGRES).is_some() {
-                panic!("PostgreSQL is required ({REQUIRE_POSTGRES} is set) but pg_ctl is not installed");
+                panic!(
+                    "PostgreSQL is required ({REQUIRE_POSTGRES} is set) but pg_ctl is not installed"
+                );
             }
             eprintln!("SKIPPED: PostgreSQL's programs (initdb, pg_ctl) are not installed");
             return None;
         };
-        let dir = tempfile::Builder::new().prefix("es-pg-").tempdir_in("/tmp").expect("a temporary directory");
+        let dir = tempfile::Builder::new()
+            .prefix("es-pg-")
+            .tempdir_in("/tmp")
+            .expect("a temporary directory");
         let port = {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
             listener.local_addr().unwrap().port()
@@ -219,11 +229,33 @@ impl PrivateServer {
         let server = Self { port, dir, bin };
         if is_root() {
             // The server refuses to run as root: its files belong to postgres.
-            server.as_postgres(&["chown", "postgres", &server.dir.path().to_string_lossy()], true);
+            server.as_postgres(
+                &["chown", "postgres", &server.dir.path().to_string_lossy()],
+                true,
+            );
         }
         let data = server.data();
-        server.pg(&["initdb", "-D", &data, "-U", "eventsourcing", "--auth=trust", "-E", "UTF8", "--no-sync"]);
-        server.pg_ctl(&["start", "-w", "-t", "30", "-l", &format!("{data}/../server.log"), "-o", &server.options()]);
+        server.pg(&[
+            "initdb",
+            "-D",
+            &data,
+            "-U",
+            "eventsourcing",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ]);
+        server.pg_ctl(&[
+            "start",
+            "-w",
+            "-t",
+            "30",
+            "-l",
+            &format!("{data}/../server.log"),
+            "-o",
+            &server.options(),
+        ]);
         Some(server)
     }
 
@@ -232,7 +264,11 @@ impl PrivateServer {
     }
 
     fn options(&self) -> String {
-        format!("-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off", self.port, self.dir.path().display())
+        format!(
+            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        )
     }
 
     fn as_postgres(&self, args: &[&str], as_root: bool) {
@@ -276,7 +312,16 @@ impl PrivateServer {
 
     /// Stops the server at once (connections are cut) and starts it again.
     pub fn restart(&self) {
-        self.pg_ctl(&["restart", "-m", "immediate", "-w", "-t", "30", "-o", &self.options()]);
+        self.pg_ctl(&[
+            "restart",
+            "-m",
+            "immediate",
+            "-w",
+            "-t",
+            "30",
+            "-o",
+            &self.options(),
+        ]);
     }
 
     /// Settings for an application on this server.

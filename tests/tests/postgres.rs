@@ -221,12 +221,16 @@ fn a_writer_using_the_sequence_interleaves_with_ours_without_gaps_or_collisions(
     let mut stale: eventsourcing_tests::handwritten::World = app.repository().get(id).unwrap();
     app.make_it_so(id, "dinosaurs").unwrap();
     stale.make_it_so("trucks");
-    assert!(matches!(app.save(&mut stale), Err(Error::VersionConflict { .. })));
+    assert!(matches!(
+        app.save(&mut stale),
+        Err(Error::VersionConflict { .. })
+    ));
     // Another writer (as the Python library writes) takes its id from the sequence.
     let mut client = postgres_client().unwrap();
     let table = format!("{}.universe_events", pg.schema);
     let mut tx = client.transaction().unwrap();
-    tx.batch_execute(&format!("LOCK TABLE {table} IN EXCLUSIVE MODE")).unwrap();
+    tx.batch_execute(&format!("LOCK TABLE {table} IN EXCLUSIVE MODE"))
+        .unwrap();
     let other: i64 = tx
         .query_one(
             &format!(
@@ -240,6 +244,13 @@ fn a_writer_using_the_sequence_interleaves_with_ours_without_gaps_or_collisions(
     tx.commit().unwrap();
     assert_eq!(other, 3);
     app.make_it_so(id, "internet").unwrap();
-    let ids: Vec<u64> = app.log().section("1,10").unwrap().items.iter().map(|n| n.id).collect();
+    let ids: Vec<u64> = app
+        .log()
+        .section("1,10")
+        .unwrap()
+        .items
+        .iter()
+        .map(|n| n.id)
+        .collect();
     assert_eq!(ids, [1, 2, 3, 4]);
 }

@@ -6,7 +6,9 @@ use eventsourcing_tests::handwritten::Universe;
 
 #[test]
 fn a_private_server_serves_and_restarts() {
-    let Some(server) = PrivateServer::start() else { return };
+    let Some(server) = PrivateServer::start() else {
+        return;
+    };
     let app = Universe::isolated(pairs(&server.env())).unwrap();
     let id = app.create_world("Earth").unwrap();
     server.restart();

@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -29,12 +29,19 @@ fn check_log(app: &Universe) -> BTreeMap<Uuid, Vec<u64>> {
     );
     let mut versions: BTreeMap<Uuid, Vec<u64>> = BTreeMap::new();
     for n in &all {
-        versions.entry(n.originator_id).or_default().push(n.originator_version);
+        versions
+            .entry(n.originator_id)
+            .or_default()
+            .push(n.originator_version);
     }
     for (id, v) in &versions {
         let mut sorted = v.clone();
         sorted.sort_unstable();
-        assert_eq!(sorted, (1..=v.len() as u64).collect::<Vec<_>>(), "aggregate {id}: each version once");
+        assert_eq!(
+            sorted,
+            (1..=v.len() as u64).collect::<Vec<_>>(),
+            "aggregate {id}: each version once"
+        );
     }
     versions
 }
@@ -47,7 +54,11 @@ const AGGREGATES: usize = 10;
 
 fn concurrent_read_modify_write(env: &[(String, String)]) {
     let app = Arc::new(Universe::isolated(pairs(env)).unwrap());
-    let ids: Arc<Vec<Uuid>> = Arc::new((0..AGGREGATES).map(|i| app.create_world(format!("world {i}")).unwrap()).collect());
+    let ids: Arc<Vec<Uuid>> = Arc::new(
+        (0..AGGREGATES)
+            .map(|i| app.create_world(format!("world {i}")).unwrap())
+            .collect(),
+    );
     let handles: Vec<_> = (0..THREADS)
         .map(|t| {
             let (app, ids) = (app.clone(), ids.clone());
@@ -64,7 +75,9 @@ fn concurrent_read_modify_write(env: &[(String, String)]) {
                                 break;
                             }
                             Err(Error::VersionConflict { .. }) => conflicts += 1,
-                            Err(other) => panic!("a command saw an error other than a conflict: {other}"),
+                            Err(other) => {
+                                panic!("a command saw an error other than a conflict: {other}")
+                            }
                         }
                     }
                 }
@@ -81,7 +94,10 @@ fn concurrent_read_modify_write(env: &[(String, String)]) {
             expected.entry(id).or_default().push(what);
         }
     }
-    eprintln!("{} commands, {conflicts} conflicts retried", THREADS * COMMANDS);
+    eprintln!(
+        "{} commands, {conflicts} conflicts retried",
+        THREADS * COMMANDS
+    );
     for id in ids.iter() {
         let mut history = app.get_history(*id).unwrap();
         let mut wanted = expected.remove(id).unwrap_or_default();
@@ -94,7 +110,10 @@ fn concurrent_read_modify_write(env: &[(String, String)]) {
         }
         history.sort();
         wanted.sort();
-        assert_eq!(history, wanted, "the history of {id} holds exactly the commands that succeeded");
+        assert_eq!(
+            history, wanted,
+            "the history of {id} holds exactly the commands that succeeded"
+        );
     }
     let versions = check_log(&app);
     let total: usize = versions.values().map(Vec::len).sum();
@@ -150,13 +169,23 @@ fn kill_writers_mid_save(env: &[(String, String)]) {
         acknowledged.extend(saved);
         // Every batch in the store is complete: each aggregate has all ten events.
         for (id, versions) in check_log(&app) {
-            assert_eq!(versions.len() as u64, BATCH, "aggregate {id} was stored in part: {versions:?}");
+            assert_eq!(
+                versions.len() as u64,
+                BATCH,
+                "aggregate {id} was stored in part: {versions:?}"
+            );
         }
     }
-    assert!(killed_after_saves >= KILLS / 2, "most kills came mid-stream ({killed_after_saves})");
+    assert!(
+        killed_after_saves >= KILLS / 2,
+        "most kills came mid-stream ({killed_after_saves})"
+    );
     let stored = check_log(&app);
     for id in &acknowledged {
-        assert!(stored.contains_key(id), "acknowledged aggregate {id} was lost");
+        assert!(
+            stored.contains_key(id),
+            "acknowledged aggregate {id} was lost"
+        );
     }
     // The application reopens and continues.
     let reopened = Universe::isolated(pairs(env)).unwrap();
@@ -181,7 +210,10 @@ fn sigkill_mid_save_leaves_no_partial_batch_in_postgres() {
 
 /// Runs commands from two threads until `stop`, recording what was
 /// acknowledged; errors must be connection errors, never a panic.
-fn run_commands_through_faults(app: Arc<Universe>, stop: Arc<AtomicBool>) -> Vec<thread::JoinHandle<(Vec<(Uuid, String)>, usize)>> {
+fn run_commands_through_faults(
+    app: Arc<Universe>,
+    stop: Arc<AtomicBool>,
+) -> Vec<thread::JoinHandle<(Vec<(Uuid, String)>, usize)>> {
     (0..2)
         .map(|t| {
             let (app, stop) = (app.clone(), stop.clone());
@@ -200,7 +232,10 @@ fn run_commands_through_faults(app: Arc<Universe>, stop: Arc<AtomicBool>) -> Vec
                                 continue;
                             }
                             Err(e) => {
-                                assert!(matches!(e, Error::Postgres(_) | Error::Pool(_)), "unexpected: {e}");
+                                assert!(
+                                    matches!(e, Error::Postgres(_) | Error::Pool(_)),
+                                    "unexpected: {e}"
+                                );
                                 errors += 1;
                                 continue;
                             }
@@ -212,7 +247,10 @@ fn run_commands_through_faults(app: Arc<Universe>, stop: Arc<AtomicBool>) -> Vec
                         // A save whose COMMIT was cut off may have landed: the next one then conflicts.
                         Err(Error::VersionConflict { .. }) => {}
                         Err(e) => {
-                            assert!(matches!(e, Error::Postgres(_) | Error::Pool(_)), "unexpected: {e}");
+                            assert!(
+                                matches!(e, Error::Postgres(_) | Error::Pool(_)),
+                                "unexpected: {e}"
+                            );
                             errors += 1;
                             thread::sleep(Duration::from_millis(20));
                         }
@@ -228,13 +266,19 @@ fn check_acknowledged(app: &Universe, results: Vec<(Vec<(Uuid, String)>, usize)>
     let mut errors = 0;
     for (acknowledged, e) in results {
         errors += e;
-        assert!(!acknowledged.is_empty(), "commands succeeded around the faults");
+        assert!(
+            !acknowledged.is_empty(),
+            "commands succeeded around the faults"
+        );
         let mut histories: HashMap<Uuid, HashSet<String>> = HashMap::new();
         for (id, what) in acknowledged {
             let history = histories
                 .entry(id)
                 .or_insert_with(|| app.get_history(id).unwrap().into_iter().collect());
-            assert!(history.contains(&what), "acknowledged event {what} of {id} was lost");
+            assert!(
+                history.contains(&what),
+                "acknowledged event {what} of {id} was lost"
+            );
         }
     }
     check_log(app);
@@ -273,7 +317,9 @@ fn terminated_connections_lose_no_acknowledged_event() {
 
 #[test]
 fn a_server_restart_loses_no_acknowledged_event() {
-    let Some(server) = PrivateServer::start() else { return };
+    let Some(server) = PrivateServer::start() else {
+        return;
+    };
     let mut env = server.env();
     env.push(("POSTGRES_POOL_TIMEOUT".into(), "2".into()));
     env.push(("POSTGRES_CONNECT_TIMEOUT".into(), "2".into()));
@@ -303,12 +349,17 @@ fn an_event_of_another_aggregate_type_is_an_unknown_topic_naming_it() {
     let universe = Universe::with_env(app.env().clone()).unwrap();
     // Load the account through a repository over the same recorder, as a World.
     let repository = eventsourcing::Repository::new(app.event_store().clone());
-    let err = repository.get::<eventsourcing_tests::handwritten::World>(account).unwrap_err();
+    let err = repository
+        .get::<eventsourcing_tests::handwritten::World>(account)
+        .unwrap_err();
     assert!(
         matches!(err, Error::UnknownTopic { originator_id, originator_version: 1, .. } if originator_id == account),
         "{err}"
     );
-    assert!(err.to_string().contains(&account.to_string()) && err.to_string().contains("version 1"), "{err}");
+    assert!(
+        err.to_string().contains(&account.to_string()) && err.to_string().contains("version 1"),
+        "{err}"
+    );
     drop(universe);
 }
 
@@ -317,9 +368,15 @@ fn an_event_of_another_aggregate_type_is_an_unknown_topic_naming_it() {
 #[test]
 fn the_cipher_key_never_appears_in_debug_display_or_errors() {
     let key = AesCipher::create_key(32).unwrap();
-    let app = Universe::isolated([("CIPHER_KEY", key.as_str()), ("COMPRESSOR_TOPIC", "zlib")]).unwrap();
+    let app =
+        Universe::isolated([("CIPHER_KEY", key.as_str()), ("COMPRESSOR_TOPIC", "zlib")]).unwrap();
     let id = app.create_world("Earth").unwrap();
-    let shown = format!("{app:?} {:?} {:?} {:?}", app.env(), app.event_store(), app.event_store().mapper());
+    let shown = format!(
+        "{app:?} {:?} {:?} {:?}",
+        app.env(),
+        app.event_store(),
+        app.event_store().mapper()
+    );
     assert!(!shown.contains(&key), "the key is in Debug output");
     let cipher = AesCipher::new(&key).unwrap();
     assert!(!format!("{cipher:?}").contains(&key));
@@ -328,7 +385,10 @@ fn the_cipher_key_never_appears_in_debug_display_or_errors() {
     let mut bad = key.clone();
     bad.truncate(20);
     let err = Universe::isolated([("UNIVERSE_CIPHER_KEY", bad.as_str())]).unwrap_err();
-    assert!(!err.to_string().contains(&bad) && !format!("{err:?}").contains(&bad), "{err:?}");
+    assert!(
+        !err.to_string().contains(&bad) && !format!("{err:?}").contains(&bad),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("UNIVERSE_CIPHER_KEY"), "{err}");
 
     // A wrong key's decryption error shows neither key.
@@ -336,11 +396,17 @@ fn the_cipher_key_never_appears_in_debug_display_or_errors() {
     let wrong = eventsourcing::Application::with_infrastructure(
         app.env().clone(),
         eventsourcing::persistence::Infrastructure {
-            mapper: eventsourcing::persistence::Mapper::new(None, Some(AesCipher::new(&other).unwrap())),
+            mapper: eventsourcing::persistence::Mapper::new(
+                None,
+                Some(AesCipher::new(&other).unwrap()),
+            ),
             recorder: app.recorder().clone(),
         },
     );
-    let err = wrong.repository().get::<eventsourcing_tests::handwritten::World>(id).unwrap_err();
+    let err = wrong
+        .repository()
+        .get::<eventsourcing_tests::handwritten::World>(id)
+        .unwrap_err();
     let text = format!("{err} {err:?}");
     assert!(!text.contains(&key) && !text.contains(&other), "{text}");
 }
@@ -350,9 +416,14 @@ fn database_passwords_never_appear_in_debug() {
     let mut env = eventsourcing_tests::backends::postgres_connection();
     env.retain(|(k, _)| k != "POSTGRES_PASSWORD");
     env.push(("POSTGRES_PASSWORD".into(), "correct-horse-battery".into()));
-    let config = eventsourcing::postgres::PostgresConfig::from_env(&eventsourcing::Environment::isolated("Universe", pairs(&env))).unwrap();
+    let config = eventsourcing::postgres::PostgresConfig::from_env(
+        &eventsourcing::Environment::isolated("Universe", pairs(&env)),
+    )
+    .unwrap();
     assert!(!format!("{config:?}").contains("correct-horse-battery"));
-    let shown = format!("{:?}", eventsourcing::Environment::isolated("Universe", pairs(&env)));
+    let shown = format!(
+        "{:?}",
+        eventsourcing::Environment::isolated("Universe", pairs(&env))
+    );
     assert!(!shown.contains("correct-horse-battery"), "{shown}");
 }
-
