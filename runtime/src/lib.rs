@@ -11,7 +11,146 @@
 //!
 //! Most users do not implement the traits here by hand: the
 //! `eventsourcing-codegen` crate generates aggregates, events and application
-//! facades from a YAML schema, standing on this crate.
+//! facades from a YAML schema, standing on this crate. What it generates
+//! looks like this small aggregate, written by hand:
+//!
+//! ```
+//! use eventsourcing::domain::{AggregateMeta, now};
+//! use eventsourcing::persistence::transcoder::{StateWriter, tagged};
+//! use eventsourcing::persistence::Transcodable;
+//! use eventsourcing::{Aggregate, Application, DomainEvent, Environment, Error, Timestamp, Uuid};
+//!
+//! /// A counter that only goes up.
+//! #[derive(Debug, Clone, PartialEq)]
+//! pub struct Counter { meta: AggregateMeta, pending: Vec<CounterEvent>, count: u64 }
+//!
+//! /// The counter's events: `Created`, then any number of `Incremented`.
+//! #[derive(Debug, Clone, PartialEq)]
+//! pub enum CounterEvent {
+//!     Created { id: Uuid, timestamp: Timestamp },
+//!     Incremented { id: Uuid, version: u64, timestamp: Timestamp, by: u64 },
+//! }
+//!
+//! impl Counter {
+//!     pub fn create() -> Self {
+//!         let event = CounterEvent::Created { id: Uuid::new_v4(), timestamp: now() };
+//!         let mut counter = event.mutate(None).unwrap(); // a created event on nothing cannot fail
+//!         counter.pending.push(event);
+//!         counter
+//!     }
+//!     pub fn increment(&mut self, by: u64) {
+//!         let event = CounterEvent::Incremented {
+//!             id: self.meta.id(), version: self.meta.next_version(), timestamp: now(), by,
+//!         };
+//!         self.count += by;
+//!         self.meta.triggered(event.timestamp());
+//!         self.pending.push(event);
+//!     }
+//!     pub fn count(&self) -> u64 { self.count }
+//! }
+//!
+//! impl Aggregate for Counter {
+//!     type Event = CounterEvent;
+//!     const TOPIC: &'static str = "example:Counter";
+//!     fn id(&self) -> Uuid { self.meta.id() }
+//!     fn version(&self) -> u64 { self.meta.version() }
+//!     fn created_on(&self) -> Timestamp { self.meta.created_on() }
+//!     fn modified_on(&self) -> Timestamp { self.meta.modified_on() }
+//!     fn pending_events(&self) -> &[CounterEvent] { &self.pending }
+//!     fn collect_events(&mut self) -> Vec<CounterEvent> { std::mem::take(&mut self.pending) }
+//! }
+//!
+//! impl DomainEvent for CounterEvent {
+//!     type Aggregate = Counter;
+//!     fn originator_id(&self) -> Uuid {
+//!         match self { Self::Created { id, .. } | Self::Incremented { id, .. } => *id }
+//!     }
+//!     fn originator_version(&self) -> u64 {
+//!         match self { Self::Created { .. } => 1, Self::Incremented { version, .. } => *version }
+//!     }
+//!     fn timestamp(&self) -> Timestamp {
+//!         match self { Self::Created { timestamp, .. } | Self::Incremented { timestamp, .. } => *timestamp }
+//!     }
+//!     fn topic(&self) -> &'static str {
+//!         match self { Self::Created { .. } => "example:Counter.Created", Self::Incremented { .. } => "example:Counter.Incremented" }
+//!     }
+//!     fn is_created(&self) -> bool { matches!(self, Self::Created { .. }) }
+//!     fn mutate(&self, counter: Option<Counter>) -> eventsourcing::Result<Counter> {
+//!         match (self, counter) {
+//!             (Self::Created { id, timestamp }, None) => Ok(Counter {
+//!                 meta: AggregateMeta::created(*id, 1, *timestamp), pending: Vec::new(), count: 0,
+//!             }),
+//!             (Self::Incremented { id, version, timestamp, by }, Some(mut counter)) => {
+//!                 counter.meta.advance(self.topic(), *id, *version, *timestamp)?;
+//!                 counter.count += by;
+//!                 Ok(counter)
+//!             }
+//!             (event, _) => Err(Error::CreationMismatch {
+//!                 topic: event.topic().into(), originator_id: event.originator_id(),
+//!                 originator_version: event.originator_version(), is_created: event.is_created(),
+//!             }),
+//!         }
+//!     }
+//! }
+//!
+//! #[derive(serde::Deserialize)]
+//! struct IncrementedState { #[serde(with = "tagged")] timestamp: Timestamp, #[serde(with = "tagged")] by: u64 }
+//! #[derive(serde::Deserialize)]
+//! struct CreatedState { #[serde(with = "tagged")] timestamp: Timestamp }
+//!
+//! impl Transcodable for CounterEvent {
+//!     const TOPICS: &'static [&'static str] = &["example:Counter.Created", "example:Counter.Incremented"];
+//!     fn encode_state(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+//!         let mut state = StateWriter::new(out, &self.timestamp())?;
+//!         match self {
+//!             Self::Created { .. } => { state.originator_topic(Counter::TOPIC)?; }
+//!             Self::Incremented { by, .. } => { state.field("by", by)?; }
+//!         }
+//!         state.finish();
+//!         Ok(())
+//!     }
+//!     fn decode_state(topic: &str, id: Uuid, version: u64, state: &[u8]) -> serde_json::Result<Option<Self>> {
+//!         Ok(match topic {
+//!             "example:Counter.Created" => {
+//!                 let s: CreatedState = serde_json::from_slice(state)?;
+//!                 Some(Self::Created { id, timestamp: s.timestamp })
+//!             }
+//!             "example:Counter.Incremented" => {
+//!                 let s: IncrementedState = serde_json::from_slice(state)?;
+//!                 Some(Self::Incremented { id, version, timestamp: s.timestamp, by: s.by })
+//!             }
+//!             _ => None,
+//!         })
+//!     }
+//! }
+//!
+//! // An application on SQLite, with stored state compressed.
+//! let app = Application::from_env(Environment::isolated("Counters", [
+//!     ("INFRASTRUCTURE_FACTORY", "sqlite"),
+//!     ("SQLITE_DBNAME", ":memory:"),
+//!     ("COMPRESSOR_TOPIC", "zlib"),
+//! ]))?;
+//! let mut counter = Counter::create();
+//! counter.increment(2);
+//! counter.increment(3);
+//! app.save(&mut counter)?;
+//!
+//! let copy: Counter = app.repository().get(counter.id())?;
+//! assert_eq!((copy.count(), copy.version()), (5, 3));
+//! let earlier: Counter = app.repository().get_at(counter.id(), Some(2))?;
+//! assert_eq!(earlier.count(), 2);
+//!
+//! // Optimistic concurrency: a stale copy cannot be saved.
+//! let mut stale = earlier;
+//! stale.increment(10);
+//! assert!(matches!(app.save(&mut stale), Err(Error::VersionConflict { .. })));
+//!
+//! // The notification log holds every event, in order.
+//! let section = app.log().section("1,10")?;
+//! assert_eq!(section.items.len(), 3);
+//! assert_eq!(section.items[2].topic, "example:Counter.Incremented");
+//! # Ok::<(), eventsourcing::Error>(())
+//! ```
 
 pub mod application;
 pub mod domain;
