@@ -208,12 +208,15 @@ fn sigkill_mid_save_leaves_no_partial_batch_in_postgres() {
 
 // 3. Server faults ------------------------------------------------------------
 
+/// What a worker acknowledged, and how many of its commands reported an error.
+type WorkerResult = (Vec<(Uuid, String)>, usize);
+
 /// Runs commands from two threads until `stop`, recording what was
 /// acknowledged; errors must be connection errors, never a panic.
 fn run_commands_through_faults(
     app: Arc<Universe>,
     stop: Arc<AtomicBool>,
-) -> Vec<thread::JoinHandle<(Vec<(Uuid, String)>, usize)>> {
+) -> Vec<thread::JoinHandle<WorkerResult>> {
     (0..2)
         .map(|t| {
             let (app, stop) = (app.clone(), stop.clone());
@@ -262,7 +265,7 @@ fn run_commands_through_faults(
         .collect()
 }
 
-fn check_acknowledged(app: &Universe, results: Vec<(Vec<(Uuid, String)>, usize)>) -> usize {
+fn check_acknowledged(app: &Universe, results: Vec<WorkerResult>) -> usize {
     let mut errors = 0;
     for (acknowledged, e) in results {
         errors += e;
