@@ -40,7 +40,7 @@ use uuid::Uuid;
 
 use crate::persistence::{
     AggregateRecorder, ApplicationRecorder, Environment, EventQuery, Notification,
-    NotificationQuery, StoredEvent, validate_identifier,
+    NotificationQuery, StoredEvent, StoredEventRef, validate_identifier,
 };
 use crate::{Error, Result};
 
@@ -467,6 +467,40 @@ impl PostgresRecorder {
             Ok(rows.iter().map(&map).collect::<Result<_, _>>()?)
         })
     }
+
+    /// An aggregate's rows: `originator_version, topic, state`.
+    fn event_rows(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<postgres::Row>> {
+        let mut sql = format!(
+            "SELECT originator_version, topic, state FROM {} WHERE originator_id = $1",
+            self.qualified
+        );
+        let gt = query.gt.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
+        let lte = query.lte.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
+        let limit = query.limit.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
+        let mut args: Vec<&(dyn ToSql + Sync)> = vec![&originator_id];
+        for (value, clause) in [
+            (&gt, "originator_version >"),
+            (&lte, "originator_version <="),
+        ] {
+            if value.is_some() {
+                args.push(value);
+                sql.push_str(&format!(" AND {clause} ${}", args.len()));
+            }
+        }
+        sql.push_str(if query.desc {
+            " ORDER BY originator_version DESC"
+        } else {
+            " ORDER BY originator_version"
+        });
+        if limit.is_some() {
+            args.push(&limit);
+            sql.push_str(&format!(" LIMIT ${}", args.len()));
+        }
+        self.run(|conn| {
+            let statement = conn.prepare(&sql)?;
+            Ok(conn.client.query(&statement, &args)?)
+        })
+    }
 }
 
 impl AggregateRecorder for PostgresRecorder {
@@ -523,41 +557,45 @@ impl AggregateRecorder for PostgresRecorder {
     }
 
     fn select_events(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<StoredEvent>> {
-        let mut sql = format!(
-            "SELECT originator_version, topic, state FROM {} WHERE originator_id = $1",
-            self.qualified
-        );
-        let gt = query.gt.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
-        let lte = query.lte.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
-        let limit = query.limit.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
-        let mut args: Vec<&(dyn ToSql + Sync)> = vec![&originator_id];
-        for (value, clause) in [
-            (&gt, "originator_version >"),
-            (&lte, "originator_version <="),
-        ] {
-            if value.is_some() {
-                args.push(value);
-                sql.push_str(&format!(" AND {clause} ${}", args.len()));
-            }
-        }
-        sql.push_str(if query.desc {
-            " ORDER BY originator_version DESC"
-        } else {
-            " ORDER BY originator_version"
-        });
-        if limit.is_some() {
-            args.push(&limit);
-            sql.push_str(&format!(" LIMIT ${}", args.len()));
-        }
-        self.select(&sql, &args, |row| {
-            Ok(StoredEvent {
-                originator_id,
-                originator_version: row.try_get::<_, i64>(0)? as u64,
-                topic: row.try_get(1)?,
-                state: row.try_get(2)?,
+        let rows = self.event_rows(originator_id, query)?;
+        rows.iter()
+            .map(|row| {
+                let e = lend_event(originator_id, row)?;
+                Ok(StoredEvent {
+                    originator_id,
+                    originator_version: e.originator_version,
+                    topic: e.topic.to_owned(),
+                    state: e.state.to_vec(),
+                })
             })
-        })
+            .collect()
     }
+
+    fn for_each_event(
+        &self,
+        originator_id: Uuid,
+        query: EventQuery,
+        f: &mut dyn FnMut(StoredEventRef<'_>) -> Result<()>,
+    ) -> Result<()> {
+        // Lent from the rows as received, once the connection is back in the pool.
+        for row in &self.event_rows(originator_id, query)? {
+            f(lend_event(originator_id, row)?)?;
+        }
+        Ok(())
+    }
+}
+
+/// A row of `SELECT originator_version, topic, state`, as received.
+fn lend_event(
+    originator_id: Uuid,
+    row: &postgres::Row,
+) -> Result<StoredEventRef<'_>, postgres::Error> {
+    Ok(StoredEventRef {
+        originator_id,
+        originator_version: row.try_get::<_, i64>(0)? as u64,
+        topic: row.try_get(1)?,
+        state: row.try_get(2)?,
+    })
 }
 
 impl ApplicationRecorder for PostgresRecorder {

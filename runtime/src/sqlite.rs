@@ -24,13 +24,15 @@ use std::fmt;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use rusqlite::types::Value;
-use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior, params, params_from_iter};
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use rusqlite::{
+    Connection, ErrorCode, OpenFlags, Row, TransactionBehavior, params, params_from_iter,
+};
 use uuid::Uuid;
 
 use crate::persistence::{
     AggregateRecorder, ApplicationRecorder, Environment, EventQuery, Notification,
-    NotificationQuery, StoredEvent, validate_identifier,
+    NotificationQuery, StoredEvent, StoredEventRef, validate_identifier,
 };
 use crate::{Error, Result};
 
@@ -220,6 +222,16 @@ fn parse_id(text: &str) -> rusqlite::Result<Uuid> {
     })
 }
 
+/// A row of `SELECT originator_version, topic, state`, as SQLite holds it.
+fn lend_event<'r>(originator_id: Uuid, row: &'r Row<'_>) -> rusqlite::Result<StoredEventRef<'r>> {
+    Ok(StoredEventRef {
+        originator_id,
+        originator_version: row.get::<_, i64>(0)? as u64,
+        topic: row.get_ref(1)?.as_str()?,
+        state: row.get_ref(2)?.as_blob()?,
+    })
+}
+
 impl AggregateRecorder for SqliteRecorder {
     fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {
         let mut conn = self.writer();
@@ -252,18 +264,41 @@ impl AggregateRecorder for SqliteRecorder {
     }
 
     fn select_events(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<StoredEvent>> {
+        let mut events = Vec::new();
+        self.for_each_event(originator_id, query, &mut |e| {
+            events.push(StoredEvent {
+                originator_id,
+                originator_version: e.originator_version,
+                topic: e.topic.to_owned(),
+                state: e.state.to_vec(),
+            });
+            Ok(())
+        })?;
+        Ok(events)
+    }
+
+    fn for_each_event(
+        &self,
+        originator_id: Uuid,
+        query: EventQuery,
+        f: &mut dyn FnMut(StoredEventRef<'_>) -> Result<()>,
+    ) -> Result<()> {
         let mut sql = format!(
             "SELECT originator_version, topic, state FROM {} WHERE originator_id = ?",
             self.config.table
         );
-        let mut args = vec![Value::Text(originator_id.simple().to_string())];
+        let mut hex = Uuid::encode_buffer();
+        let mut args = vec![ToSqlOutput::Borrowed(ValueRef::Text(
+            originator_id.simple().encode_lower(&mut hex).as_bytes(),
+        ))];
+        let integer = |value: u64| ToSqlOutput::Owned(Value::Integer(to_i64(value)));
         if let Some(gt) = query.gt {
             sql.push_str(" AND originator_version > ?");
-            args.push(Value::Integer(to_i64(gt)));
+            args.push(integer(gt));
         }
         if let Some(lte) = query.lte {
             sql.push_str(" AND originator_version <= ?");
-            args.push(Value::Integer(to_i64(lte)));
+            args.push(integer(lte));
         }
         sql.push_str(if query.desc {
             " ORDER BY originator_version DESC"
@@ -271,20 +306,17 @@ impl AggregateRecorder for SqliteRecorder {
             " ORDER BY originator_version"
         });
         if let Some(limit) = query.limit {
-            sql.push_str(" LIMIT ?");
-            args.push(Value::Integer(to_i64(limit as u64)));
+            // Written in, not bound: see `select_notifications`.
+            sql.push_str(&format!(" LIMIT {}", to_i64(limit as u64)));
         }
         let conn = self.reader();
         let mut statement = conn.prepare_cached(&sql)?;
-        let rows = statement.query_map(params_from_iter(args), |row| {
-            Ok(StoredEvent {
-                originator_id,
-                originator_version: row.get::<_, i64>(0)? as u64,
-                topic: row.get(1)?,
-                state: row.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut rows = statement.query(params_from_iter(args))?;
+        // The rows are lent as SQLite holds them, without copying.
+        while let Some(row) = rows.next()? {
+            f(lend_event(originator_id, row)?)?;
+        }
+        Ok(())
     }
 }
 
@@ -306,8 +338,14 @@ impl ApplicationRecorder for SqliteRecorder {
             sql.push(')');
             args.extend(query.topics.iter().map(|t| Value::Text(t.clone())));
         }
-        sql.push_str(" ORDER BY rowid LIMIT ?");
-        args.push(Value::Integer(to_i64(query.limit as u64)));
+        // The limit is written into the statement rather than bound: SQLite
+        // plans with a bound limit's value, so a cached statement whose
+        // bindings were cleared (as the statement cache does) would be
+        // prepared again before every section.
+        sql.push_str(&format!(
+            " ORDER BY rowid LIMIT {}",
+            to_i64(query.limit as u64)
+        ));
         let conn = self.reader();
         let mut statement = conn.prepare_cached(&sql)?;
         let rows = statement.query_map(params_from_iter(args), |row| {

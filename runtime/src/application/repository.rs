@@ -48,11 +48,12 @@ impl Repository {
             lte: version,
             ..EventQuery::new()
         };
-        let events: Vec<A::Event> = self.events.get(id, query)?;
+        // Each event is applied as it is decoded, and dropped.
         let mut aggregate = None;
-        for event in &events {
-            aggregate = Some(event.mutate(aggregate)?);
-        }
+        self.events.for_each(id, query, |event: A::Event| {
+            aggregate = Some(event.mutate(aggregate.take())?);
+            Ok(())
+        })?;
         aggregate.ok_or(Error::AggregateNotFound {
             aggregate_id: id,
             version,

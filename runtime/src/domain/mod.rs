@@ -8,7 +8,7 @@
 
 mod aggregate;
 mod event;
-mod timestamp;
+pub(crate) mod timestamp;
 
 pub use aggregate::{Aggregate, AggregateMeta};
 pub use event::DomainEvent;

@@ -1,6 +1,12 @@
 //! Event timestamps: UTC, microsecond precision, as Python's `datetime`.
+//!
+//! Python writes a UTC `datetime` as `2026-11-27T06:51:30.251580+00:00`
+//! (no fraction when the microseconds are zero). That form is written and
+//! read here directly, byte by byte, since every stored event carries one;
+//! anything else (another offset, another number of fraction digits, years
+//! outside 1–9999, leap seconds) goes through chrono's RFC 3339 support.
 
-use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, SubsecRound, Timelike, Utc};
 
 /// When an event happened: a UTC time with microsecond precision.
 pub type Timestamp = DateTime<Utc>;
@@ -16,6 +22,11 @@ pub fn now() -> Timestamp {
     Utc::now().trunc_subsecs(6)
 }
 
+/// The longest form written directly: `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`.
+const LONG: usize = 32;
+/// Without the fraction: `YYYY-MM-DDTHH:MM:SS+00:00`.
+const SHORT: usize = 25;
+
 /// Formats a timestamp exactly as Python's `datetime.isoformat()` does for a
 /// UTC time: microseconds when there are any, and `+00:00`.
 ///
@@ -28,6 +39,24 @@ pub fn now() -> Timestamp {
 /// assert_eq!(format_timestamp(&t), "2026-11-27T06:51:30.251580+00:00");
 /// ```
 pub fn format_timestamp(t: &Timestamp) -> String {
+    let mut buffer = [0; LONG];
+    match write_iso(t, &mut buffer) {
+        Some(text) => text.to_owned(),
+        None => format_with_chrono(t),
+    }
+}
+
+/// Calls `f` with the timestamp formatted as [`format_timestamp`] does,
+/// without allocating in the common case.
+pub(crate) fn with_formatted<R>(t: &Timestamp, f: impl FnOnce(&str) -> R) -> R {
+    let mut buffer = [0; LONG];
+    match write_iso(t, &mut buffer) {
+        Some(text) => f(text),
+        None => f(&format_with_chrono(t)),
+    }
+}
+
+fn format_with_chrono(t: &Timestamp) -> String {
     let format = if t.timestamp_subsec_micros() == 0 {
         SecondsFormat::Secs
     } else {
@@ -36,8 +65,51 @@ pub fn format_timestamp(t: &Timestamp) -> String {
     t.to_rfc3339_opts(format, false)
 }
 
+/// Writes years 1–9999 without a leap second; `None` for the rest.
+fn write_iso<'b>(t: &Timestamp, buffer: &'b mut [u8; LONG]) -> Option<&'b str> {
+    let year = u32::try_from(t.year())
+        .ok()
+        .filter(|y| (1..=9999).contains(y))?;
+    let nanos = t.timestamp_subsec_nanos();
+    if nanos >= 1_000_000_000 {
+        return None;
+    }
+    let micros = nanos / 1_000;
+    let mut put = |at: usize, value: u32, digits: usize| {
+        let mut v = value;
+        for i in (0..digits).rev() {
+            buffer[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, year, 4);
+    put(5, t.month(), 2);
+    put(8, t.day(), 2);
+    put(11, t.hour(), 2);
+    put(14, t.minute(), 2);
+    put(17, t.second(), 2);
+    let len = if micros == 0 {
+        SHORT
+    } else {
+        put(20, micros, 6);
+        buffer[19] = b'.';
+        LONG
+    };
+    buffer[4] = b'-';
+    buffer[7] = b'-';
+    buffer[10] = b'T';
+    buffer[13] = b':';
+    buffer[16] = b':';
+    buffer[len - 6..len].copy_from_slice(b"+00:00");
+    std::str::from_utf8(&buffer[..len]).ok()
+}
+
 /// Parses an ISO 8601 timestamp with an offset, as written by
 /// [`format_timestamp`] or Python's `isoformat()`, into UTC.
+///
+/// Fraction digits past the sixth are dropped, as Python's
+/// `datetime.fromisoformat` drops them: a [`Timestamp`] holds microseconds,
+/// so that what is read is written back unchanged.
 ///
 /// ```
 /// use eventsourcing::domain::{format_timestamp, parse_timestamp};
@@ -46,7 +118,151 @@ pub fn format_timestamp(t: &Timestamp) -> String {
 /// assert!(parse_timestamp("yesterday").is_none());
 /// ```
 pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    read_iso(s.as_bytes()).or_else(|| {
+        DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.with_timezone(&Utc).trunc_subsecs(6))
+    })
+}
+
+/// Reads exactly `YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00` with a valid date
+/// and time; `None` for anything else, which chrono then reads.
+fn read_iso(s: &[u8]) -> Option<Timestamp> {
+    if !(s.len() == SHORT || s.len() == LONG && s[19] == b'.') {
+        return None;
+    }
+    let digits = |from: usize, to: usize| -> Option<u32> {
+        s[from..to].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let punctuated = s[4] == b'-'
+        && s[7] == b'-'
+        && s[10] == b'T'
+        && s[13] == b':'
+        && s[16] == b':'
+        && &s[s.len() - 6..] == b"+00:00";
+    if !punctuated {
+        return None;
+    }
+    let micros = if s.len() == LONG { digits(20, 26)? } else { 0 };
+    let year = i32::try_from(digits(0, 4)?).ok().filter(|y| *y >= 1)?;
+    NaiveDate::from_ymd_opt(year, digits(5, 7)?, digits(8, 10)?)?
+        .and_hms_micro_opt(digits(11, 13)?, digits(14, 16)?, digits(17, 19)?, micros)
+        // A second of 60 is a leap second: chrono's to read.
+        .filter(|t| t.nanosecond() < 1_000_000_000)
+        .map(|t| t.and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Timestamps from a fixed pseudo-random walk over years 1–9999, with
+    /// and without microseconds.
+    fn samples() -> Vec<Timestamp> {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let first = NaiveDate::from_ymd_opt(1, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc();
+        let last = NaiveDate::from_ymd_opt(9999, 12, 31)
+            .unwrap()
+            .and_hms_micro_opt(23, 59, 59, 999_999)
+            .unwrap()
+            .and_utc();
+        let span = (last - first).num_microseconds().unwrap() as u64;
+        let mut samples = vec![first, last, now(), now().trunc_subsecs(0)];
+        for i in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut t = first + chrono::Duration::microseconds((seed % span) as i64);
+            if i % 3 == 0 {
+                t = t.trunc_subsecs(0);
+            }
+            samples.push(t);
+        }
+        samples
+    }
+
+    #[test]
+    fn written_and_read_as_chrono_writes_and_reads_them() {
+        for t in samples() {
+            let text = format_timestamp(&t);
+            assert_eq!(text, format_with_chrono(&t));
+            let chrono = DateTime::parse_from_rfc3339(&text)
+                .unwrap()
+                .with_timezone(&Utc);
+            assert_eq!(read_iso(text.as_bytes()), Some(chrono), "{text}");
+            assert_eq!(parse_timestamp(&text), Some(t));
+        }
+    }
+
+    #[test]
+    fn other_forms_are_left_to_chrono() {
+        let same = |s: &str| {
+            let chrono = DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|t| t.with_timezone(&Utc).trunc_subsecs(6));
+            assert_eq!(parse_timestamp(s), chrono, "{s}");
+        };
+        for s in [
+            "2026-11-27T06:51:30.251580+00:00",
+            "2026-11-27T06:51:30+00:00",
+            "2026-11-27T06:51:30.25+00:00",
+            "2026-11-27T06:51:30.251580123+00:00",
+            "2026-11-27T06:51:30.251580Z",
+            "2026-11-27t06:51:30.251580+00:00",
+            "2026-11-27 06:51:30.251580+00:00",
+            "2026-11-27T06:51:30.251580+01:00",
+            "2026-11-27T06:51:30.251580-00:00",
+            "2016-12-31T23:59:60+00:00",
+            "2026-02-29T06:51:30+00:00",
+            "2024-02-29T06:51:30+00:00",
+            "2026-13-01T06:51:30+00:00",
+            "2026-11-31T06:51:30+00:00",
+            "2026-11-27T24:00:00+00:00",
+            "2026-11-27T06:60:00+00:00",
+            "0000-01-01T00:00:00+00:00",
+            "2026-11-27T06:51:3a+00:00",
+            "2026-11-27T06:51:30.2515a0+00:00",
+            "2026-11-27T06:51:30x251580+00:00",
+            "+2026-11-27T06:51:30+00:00",
+            "",
+        ] {
+            same(s);
+        }
+    }
+
+    /// Found by the `stored_event` fuzz target: nine fraction digits were
+    /// kept as nanoseconds, then written back as six, so a decoded event
+    /// changed on a round trip through the stored format.
+    #[test]
+    fn fraction_digits_past_microseconds_are_dropped_as_python_drops_them() {
+        for (text, written) in [
+            (
+                "2025-11-27T07:47:44.466666666+00:00",
+                "2025-11-27T07:47:44.466666+00:00",
+            ),
+            (
+                "2025-11-27T07:47:44.000000999+00:00",
+                "2025-11-27T07:47:44+00:00",
+            ),
+            (
+                "2025-11-27T07:47:44.4666669999999Z",
+                "2025-11-27T07:47:44.466666+00:00",
+            ),
+            (
+                "2025-11-27T08:47:44.1234567+01:00",
+                "2025-11-27T07:47:44.123456+00:00",
+            ),
+        ] {
+            let t = parse_timestamp(text).unwrap();
+            assert_eq!(t.timestamp_subsec_nanos() % 1_000, 0, "{text}");
+            assert_eq!(format_timestamp(&t), written, "{text}");
+            assert_eq!(parse_timestamp(&format_timestamp(&t)), Some(t), "{text}");
+        }
+    }
 }

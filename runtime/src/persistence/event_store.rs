@@ -58,10 +58,37 @@ impl EventStore {
     ///
     /// Backend errors, or decoding errors naming the event.
     pub fn get<E: Transcodable>(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<E>> {
+        let mut events = Vec::new();
+        self.for_each(originator_id, query, |event| {
+            events.push(event);
+            Ok(())
+        })?;
+        Ok(events)
+    }
+
+    /// Decodes an aggregate's events one by one, as the recorder lends them,
+    /// and gives each to `f` in order; stops at the first error. `f` must not
+    /// call back into the recorder (see
+    /// [`AggregateRecorder::for_each_event`](super::AggregateRecorder::for_each_event)).
+    ///
+    /// # Errors
+    ///
+    /// Backend errors, decoding errors naming the event, or the first error
+    /// of `f`.
+    pub fn for_each<E: Transcodable>(
+        &self,
+        originator_id: Uuid,
+        query: EventQuery,
+        mut f: impl FnMut(E) -> Result<()>,
+    ) -> Result<()> {
         self.recorder
-            .select_events(originator_id, query)?
-            .iter()
-            .map(|stored| self.mapper.to_domain_event(stored))
-            .collect()
+            .for_each_event(originator_id, query, &mut |stored| {
+                f(self.mapper.decode_event(
+                    stored.originator_id,
+                    stored.originator_version,
+                    stored.topic,
+                    stored.state,
+                )?)
+            })
     }
 }

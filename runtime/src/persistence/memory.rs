@@ -1,13 +1,13 @@
 //! The in-memory recorder ("plain old objects" in the Python library).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{PoisonError, RwLock};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use uuid::Uuid;
 
 use super::{
     AggregateRecorder, ApplicationRecorder, EventQuery, Notification, NotificationQuery,
-    StoredEvent,
+    StoredEvent, StoredEventRef,
 };
 use crate::{Error, Result};
 
@@ -33,9 +33,75 @@ pub struct InMemoryRecorder {
 #[derive(Debug, Default)]
 struct Inner {
     /// The log: notification id `n` is at index `n - 1`.
-    log: Vec<StoredEvent>,
-    /// For each aggregate, its versions and where each is in the log.
-    index: HashMap<Uuid, BTreeMap<u64, usize>>,
+    log: Vec<Entry>,
+    /// For each aggregate, its versions (in order) and where each is in the log.
+    index: HashMap<Uuid, Versions>,
+    /// Each topic once, shared by the entries that have it.
+    topics: HashSet<Arc<str>>,
+}
+
+/// A stored event in the log. The state is shared, so that readers take
+/// what they select out of the lock without copying it.
+#[derive(Debug, Clone)]
+struct Entry {
+    originator_id: Uuid,
+    originator_version: u64,
+    topic: Arc<str>,
+    state: Arc<[u8]>,
+}
+
+impl Entry {
+    fn lend(&self) -> StoredEventRef<'_> {
+        StoredEventRef {
+            originator_id: self.originator_id,
+            originator_version: self.originator_version,
+            topic: &self.topic,
+            state: &self.state,
+        }
+    }
+
+    fn to_stored(&self) -> StoredEvent {
+        StoredEvent {
+            originator_id: self.originator_id,
+            originator_version: self.originator_version,
+            topic: String::from(&*self.topic),
+            state: self.state.to_vec(),
+        }
+    }
+}
+
+/// An aggregate's versions in order, each with its position in the log.
+/// Versions nearly always come in order, so most inserts are pushes.
+#[derive(Debug, Default)]
+struct Versions(Vec<(u64, usize)>);
+
+impl Versions {
+    fn find(&self, version: u64) -> Result<usize, usize> {
+        self.0.binary_search_by_key(&version, |&(v, _)| v)
+    }
+
+    fn contains(&self, version: u64) -> bool {
+        self.find(version).is_ok()
+    }
+
+    fn insert(&mut self, version: u64, position: usize) {
+        match self.0.last() {
+            Some(&(last, _)) if last >= version => {
+                let at = self.find(version).unwrap_or_else(|at| at);
+                self.0.insert(at, (version, position));
+            }
+            _ => self.0.push((version, position)),
+        }
+    }
+
+    /// The entries with `gt < version <= lte`.
+    fn range(&self, gt: Option<u64>, lte: Option<u64>) -> &[(u64, usize)] {
+        let from = gt.map_or(0, |gt| self.0.partition_point(|&(v, _)| v <= gt));
+        let to = lte.map_or(self.0.len(), |lte| {
+            self.0.partition_point(|&(v, _)| v <= lte)
+        });
+        self.0.get(from..to).unwrap_or_default()
+    }
 }
 
 impl InMemoryRecorder {
@@ -43,86 +109,132 @@ impl InMemoryRecorder {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// The events an [`EventQuery`] selects, shared.
+    fn select_shared(&self, originator_id: Uuid, query: EventQuery) -> Vec<Entry> {
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        let Some(versions) = inner.index.get(&originator_id) else {
+            return Vec::new();
+        };
+        let range = versions.range(query.gt, query.lte).iter();
+        let limit = query.limit.unwrap_or(usize::MAX);
+        let pick = |&(_, position): &(u64, usize)| inner.log[position].clone();
+        if query.desc {
+            range.rev().take(limit).map(pick).collect()
+        } else {
+            range.take(limit).map(pick).collect()
+        }
+    }
 }
 
-impl AggregateRecorder for InMemoryRecorder {
-    fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {
-        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
-        let mut seen = HashSet::with_capacity(events.len());
-        for e in events {
-            let taken = inner
+impl Inner {
+    /// Refuses a batch with an (id, version) already stored or repeated.
+    fn check(&self, events: &[StoredEvent]) -> Result<()> {
+        let key = |e: &StoredEvent| (e.originator_id, e.originator_version);
+        // Small batches (most saves) are checked without a set.
+        let mut seen = (events.len() > 16).then(|| HashSet::with_capacity(events.len()));
+        for (i, e) in events.iter().enumerate() {
+            let taken = self
                 .index
                 .get(&e.originator_id)
-                .is_some_and(|versions| versions.contains_key(&e.originator_version));
-            if taken || !seen.insert((e.originator_id, e.originator_version)) {
+                .is_some_and(|versions| versions.contains(e.originator_version));
+            let repeated = match &mut seen {
+                Some(seen) => !seen.insert(key(e)),
+                None => events[..i].iter().any(|other| key(other) == key(e)),
+            };
+            if taken || repeated {
                 return Err(Error::VersionConflict {
                     originator_id: e.originator_id,
                     originator_version: e.originator_version,
                 });
             }
         }
+        Ok(())
+    }
+
+    /// Appends checked events; returns their notification ids.
+    fn append<'e>(
+        &mut self,
+        events: impl ExactSizeIterator<Item = StoredEventRef<'e>>,
+    ) -> Vec<u64> {
         let mut ids = Vec::with_capacity(events.len());
         for e in events {
-            let position = inner.log.len();
-            inner
-                .index
+            let position = self.log.len();
+            self.index
                 .entry(e.originator_id)
                 .or_default()
                 .insert(e.originator_version, position);
-            inner.log.push(e.clone());
+            let topic = match self.topics.get(e.topic) {
+                Some(topic) => Arc::clone(topic),
+                None => {
+                    let topic: Arc<str> = Arc::from(e.topic);
+                    self.topics.insert(Arc::clone(&topic));
+                    topic
+                }
+            };
+            self.log.push(Entry {
+                originator_id: e.originator_id,
+                originator_version: e.originator_version,
+                topic,
+                state: Arc::from(e.state),
+            });
             ids.push(position as u64 + 1);
         }
-        Ok(ids)
+        ids
+    }
+}
+
+impl AggregateRecorder for InMemoryRecorder {
+    fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        inner.check(events)?;
+        Ok(inner.append(events.iter().map(StoredEvent::as_borrowed)))
     }
 
     fn select_events(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<StoredEvent>> {
-        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
-        let Some(versions) = inner.index.get(&originator_id) else {
-            return Ok(Vec::new());
-        };
-        let low = query
-            .gt
-            .map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
-        let high = query
-            .lte
-            .map_or(std::ops::Bound::Unbounded, std::ops::Bound::Included);
-        if let (Some(gt), Some(lte)) = (query.gt, query.lte)
-            && gt >= lte
-        {
-            return Ok(Vec::new());
+        Ok(self
+            .select_shared(originator_id, query)
+            .iter()
+            .map(Entry::to_stored)
+            .collect())
+    }
+
+    fn for_each_event(
+        &self,
+        originator_id: Uuid,
+        query: EventQuery,
+        f: &mut dyn FnMut(StoredEventRef<'_>) -> Result<()>,
+    ) -> Result<()> {
+        // Out of the lock before `f` runs.
+        for event in self.select_shared(originator_id, query) {
+            f(event.lend())?;
         }
-        let range = versions.range((low, high));
-        let limit = query.limit.unwrap_or(usize::MAX);
-        let pick = |(_, &position): (&u64, &usize)| inner.log[position].clone();
-        Ok(if query.desc {
-            range.rev().take(limit).map(pick).collect()
-        } else {
-            range.take(limit).map(pick).collect()
-        })
+        Ok(())
     }
 }
 
 impl ApplicationRecorder for InMemoryRecorder {
     fn select_notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>> {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
-        let first = query.start.saturating_sub(1) as usize;
-        Ok(inner
-            .log
-            .iter()
-            .enumerate()
-            .skip(first)
-            .map(|(i, e)| (i as u64 + 1, e))
-            .take_while(|(id, _)| query.stop.is_none_or(|stop| *id <= stop))
-            .filter(|(id, e)| query.matches(*id, &e.topic))
-            .take(query.limit)
-            .map(|(id, e)| Notification {
-                id,
-                originator_id: e.originator_id,
-                originator_version: e.originator_version,
-                topic: e.topic.clone(),
-                state: e.state.clone(),
-            })
-            .collect())
+        let first = usize::try_from(query.start.saturating_sub(1)).unwrap_or(usize::MAX);
+        let candidates = inner.log.get(first..).unwrap_or_default();
+        let mut selected = Vec::with_capacity(query.limit.min(candidates.len()));
+        let ids = (first as u64 + 1..).zip(candidates);
+        for (id, e) in ids.take_while(|(id, _)| query.stop.is_none_or(|stop| *id <= stop)) {
+            if selected.len() == query.limit {
+                break;
+            }
+            if query.matches(id, &e.topic) {
+                selected.push(Notification {
+                    id,
+                    originator_id: e.originator_id,
+                    originator_version: e.originator_version,
+                    topic: String::from(&*e.topic),
+                    state: e.state.to_vec(),
+                });
+            }
+        }
+        Ok(selected)
     }
 
     fn max_notification_id(&self) -> Result<Option<u64>> {

@@ -29,7 +29,7 @@ pub use factory::{Infrastructure, InfrastructureFactory};
 pub use mapper::Mapper;
 pub use memory::InMemoryRecorder;
 pub use recorder::{AggregateRecorder, ApplicationRecorder, EventQuery, NotificationQuery};
-pub use stored::{Notification, StoredEvent};
+pub use stored::{Notification, StoredEvent, StoredEventRef};
 pub use transcoder::{StateValue, Transcodable};
 
 /// Checks that `name` is a plain SQL identifier (letters, digits and

@@ -4,7 +4,7 @@ use std::fmt;
 
 use uuid::Uuid;
 
-use super::{Notification, StoredEvent};
+use super::{Notification, StoredEvent, StoredEventRef};
 use crate::Result;
 
 /// Which of an aggregate's stored events to select.
@@ -138,6 +138,30 @@ pub trait AggregateRecorder: fmt::Debug + Send + Sync {
     ///
     /// Backend errors.
     fn select_events(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<StoredEvent>>;
+
+    /// Selects an aggregate's stored events as
+    /// [`select_events`](Self::select_events) does, and lends each to `f` in
+    /// order rather than copying it out: how the event store reads them.
+    /// Stops at the first error `f` returns.
+    ///
+    /// The provided implementation selects them and lends each; recorders
+    /// override it to lend what they read without copying. `f` must not
+    /// call back into the recorder: it may hold a connection or a lock.
+    ///
+    /// # Errors
+    ///
+    /// Backend errors, or the first error of `f`.
+    fn for_each_event(
+        &self,
+        originator_id: Uuid,
+        query: EventQuery,
+        f: &mut dyn FnMut(StoredEventRef<'_>) -> Result<()>,
+    ) -> Result<()> {
+        for event in self.select_events(originator_id, query)? {
+            f(event.as_borrowed())?;
+        }
+        Ok(())
+    }
 }
 
 /// An [`AggregateRecorder`] that also keeps every event in one totally

@@ -17,6 +17,32 @@ pub struct StoredEvent {
     pub state: Vec<u8>,
 }
 
+impl StoredEvent {
+    /// The stored event, borrowed.
+    pub fn as_borrowed(&self) -> StoredEventRef<'_> {
+        StoredEventRef {
+            originator_id: self.originator_id,
+            originator_version: self.originator_version,
+            topic: &self.topic,
+            state: &self.state,
+        }
+    }
+}
+
+/// A stored event lent by a recorder, as it reads it: see
+/// [`AggregateRecorder::for_each_event`](super::AggregateRecorder::for_each_event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredEventRef<'a> {
+    /// The id of the aggregate the event belongs to.
+    pub originator_id: Uuid,
+    /// The aggregate's version once the event is applied.
+    pub originator_version: u64,
+    /// The event's topic.
+    pub topic: &'a str,
+    /// The event's state, as the mapper encoded it.
+    pub state: &'a [u8],
+}
+
 /// A stored event in an application's log, with its position there.
 ///
 /// Notification ids start at 1 and increase in the order events were

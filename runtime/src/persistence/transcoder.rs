@@ -31,7 +31,8 @@ use serde::de::{self, Deserialize, Deserializer};
 use serde::ser::{Serialize, Serializer};
 use uuid::Uuid;
 
-use crate::domain::{DomainEvent, Timestamp, format_timestamp, parse_timestamp};
+use crate::domain::timestamp::with_formatted;
+use crate::domain::{DomainEvent, Timestamp, parse_timestamp};
 
 /// A domain event type that the JSON transcoder can turn into state bytes and
 /// back. Generated code implements it for each aggregate's event enum.
@@ -227,7 +228,7 @@ impl StateValue for Decimal {
 
 impl StateValue for Timestamp {
     fn serialize_state<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serialize_tag(serializer, "datetime_iso", &format_timestamp(self))
+        with_formatted(self, |text| serialize_tag(serializer, "datetime_iso", text))
     }
     fn deserialize_state<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserialize_tag(deserializer, "datetime_iso", parse_timestamp)
@@ -298,8 +299,10 @@ impl<'a> StateWriter<'a> {
     ///
     /// The JSON encoder's error.
     pub fn new(out: &'a mut Vec<u8>, timestamp: &Timestamp) -> serde_json::Result<Self> {
-        out.extend_from_slice(b"{\"timestamp\":");
-        serde_json::to_writer(&mut *out, &Tagged(timestamp))?;
+        // As `Tagged(timestamp)` writes it: the text needs no escaping.
+        out.extend_from_slice(b"{\"timestamp\":{\"_type_\":\"datetime_iso\",\"_data_\":\"");
+        with_formatted(timestamp, |text| out.extend_from_slice(text.as_bytes()));
+        out.extend_from_slice(b"\"}");
         Ok(Self { out })
     }
 
@@ -381,6 +384,23 @@ mod tests {
             BTreeMap::from([("k".to_string(), "ü\"".to_string())]),
             "{\"k\":\"ü\\\"\"}",
         );
+    }
+
+    #[test]
+    fn the_state_writer_writes_timestamps_as_tagged_values_are_written() {
+        for t in [
+            crate::domain::now(),
+            chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+            chrono::Utc.with_ymd_and_hms(12026, 1, 2, 3, 4, 5).unwrap(),
+        ] {
+            let mut out = Vec::new();
+            StateWriter::new(&mut out, &t).unwrap().finish();
+            let tagged = serde_json::to_string(&Tagged(&t)).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                format!("{{\"timestamp\":{tagged}}}")
+            );
+        }
     }
 
     #[test]
