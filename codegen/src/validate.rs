@@ -355,6 +355,30 @@ impl Validator<'_> {
         self.problems.add(pos, message, expected);
     }
 
+    /// The topic the schema gives (checked to be `module:Name`), or the
+    /// default one.
+    fn topic(
+        &mut self,
+        given: Option<&Spanned<String>>,
+        what: &str,
+        expected: &str,
+        default: impl FnOnce() -> String,
+    ) -> String {
+        match given {
+            Some(topic) => {
+                if !is_topic(&topic.value) {
+                    self.err(
+                        topic.pos,
+                        format!("'{}' is not a topic for {what}", topic.value),
+                        expected,
+                    );
+                }
+                topic.value.clone()
+            }
+            None => default(),
+        }
+    }
+
     /// The Rust identifier for `name`, cased; reports names that are not
     /// valid or cannot be Rust identifiers.
     fn ident(&mut self, name: &Name, case: Case, what: &str) -> Option<String> {
@@ -792,19 +816,12 @@ impl Validator<'_> {
         let var = escape(&snake(&rust)).unwrap_or_else(|_| "aggregate".to_owned());
         let noun = snake(&rust).replace('_', " ");
 
-        let topic = match &aggregate.topic {
-            Some(topic) => {
-                if !is_topic(&topic.value) {
-                    self.err(
-                        topic.pos,
-                        format!("'{}' is not a topic for {what}", topic.value),
-                        "'module:Name', e.g. 'universe:World'",
-                    );
-                }
-                topic.value.clone()
-            }
-            None => format!("{module}:{}", aggregate.name.value),
-        };
+        let topic = self.topic(
+            aggregate.topic.as_ref(),
+            &what,
+            "'module:Name', e.g. 'universe:World'",
+            || format!("{module}:{}", aggregate.name.value),
+        );
 
         // State fields and getters share the aggregate's method namespace.
         let mut methods = Names::new(RESERVED_AGGREGATE.iter().copied());
@@ -959,19 +976,12 @@ impl Validator<'_> {
         if unique {
             self.claim_type(&struct_name, &event.name, &what);
         }
-        let topic = match &event.topic {
-            Some(topic) => {
-                if !is_topic(&topic.value) {
-                    self.err(
-                        topic.pos,
-                        format!("'{}' is not a topic for {what}", topic.value),
-                        "'module:Name', e.g. 'universe:World.Started'",
-                    );
-                }
-                topic.value.clone()
-            }
-            None => format!("{aggregate_topic}.{}", event.name.value),
-        };
+        let topic = self.topic(
+            event.topic.as_ref(),
+            &what,
+            "'module:Name', e.g. 'universe:World.Started'",
+            || format!("{aggregate_topic}.{}", event.name.value),
+        );
         self.claim_topic(
             &topic,
             event.topic.as_ref().map_or(event.name.pos, |t| t.pos),
