@@ -46,12 +46,15 @@ enum Inner {
     Aes256(Box<Aes256Gcm>),
 }
 
-/// Why decryption failed, before the mapper adds which event it was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why [`AesCipher::decrypt`] failed. The mapper turns it into
+/// [`Error::CiphertextTruncated`] or [`Error::Decrypt`], naming the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DecryptError {
     /// Fewer bytes than a nonce and a tag.
+    #[error("{0} bytes is shorter than nonce and tag (28 bytes)")]
     Truncated(usize),
     /// The tag did not verify: wrong key, or altered bytes.
+    #[error("authentication failed (wrong key, or altered bytes)")]
     Authentication,
 }
 

@@ -21,7 +21,7 @@ mod recorder;
 mod stored;
 pub mod transcoder;
 
-pub use cipher::AesCipher;
+pub use cipher::{AesCipher, DecryptError};
 pub use compressor::ZlibCompressor;
 pub use environment::Environment;
 pub use event_store::EventStore;
