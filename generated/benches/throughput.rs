@@ -472,27 +472,22 @@ impl RawPg {
         let mut client = pg_config().connect(postgres::NoTls).expect("PostgreSQL");
         let own = format!("{schema}.baseline_events");
         let runtime = format!("{schema}.universe_events");
-        client
-            .batch_execute(&format!(
-                "CREATE SCHEMA IF NOT EXISTS {schema}; \
-                 CREATE TABLE IF NOT EXISTS {own} (originator_id uuid NOT NULL, \
-                 originator_version bigint NOT NULL, topic text, state bytea, notification_id bigserial, \
-                 PRIMARY KEY (originator_id, originator_version)) WITH (autovacuum_enabled = false); \
-                 CREATE UNIQUE INDEX IF NOT EXISTS baseline_events_notification_id_idx ON {own} (notification_id ASC)"
-            ))
-            .unwrap();
-        // The recorder's insert: ids given under the lock, the sequence moved past them.
+        // The baseline's table, made by the recorder itself (for an application "Baseline").
+        eventsourcing::postgres::PostgresRecorder::from_env(&eventsourcing::Environment::isolated(
+            "Baseline",
+            [
+                ("POSTGRES_DBNAME", PG_DB),
+                ("POSTGRES_HOST", PG_HOST),
+                ("POSTGRES_PORT", PG_PORT),
+                ("POSTGRES_USER", PG_USER),
+                ("POSTGRES_PASSWORD", PG_PASSWORD),
+                ("POSTGRES_SCHEMA", schema),
+            ],
+        ))
+        .expect("create the baseline table");
+        // The recorder's own insert statement.
         let insert = client
-            .prepare(&format!(
-                "WITH base AS (SELECT COALESCE(MAX(notification_id), 0) AS n FROM {own}), \
-                 ins AS (INSERT INTO {own} \
-                 (notification_id, originator_id, originator_version, topic, state) \
-                 SELECT base.n + u.ord, u.id, u.version, u.topic, u.state FROM base, \
-                 unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[]) \
-                 WITH ORDINALITY AS u(id, version, topic, state, ord) RETURNING 1) \
-                 SELECT base.n, setval(pg_get_serial_sequence('{own}', 'notification_id'), \
-                 base.n + (SELECT count(*) FROM ins)) FROM base"
-            ))
+            .prepare(&eventsourcing::postgres::insert_statement(&own))
             .unwrap();
         let select = |table: &str| {
             format!(

@@ -206,6 +206,7 @@ struct PgConnection {
     client: Client,
     statements: HashMap<String, Statement>,
     born: Instant,
+    served: bool,
     retired: bool,
 }
 
@@ -233,6 +234,7 @@ impl r2d2::ManageConnection for Manager {
             client: self.config.connect(NoTls)?,
             statements: HashMap::new(),
             born: Instant::now(),
+            served: false,
             retired: false,
         })
     }
@@ -314,6 +316,36 @@ fn conflicting_key(error: &postgres::Error) -> Option<(Uuid, u64)> {
     ))
 }
 
+/// The statement the recorder stores a batch of events with, in the table
+/// `qualified_table` (`schema.table`, already validated), run inside the
+/// transaction that holds the table's `EXCLUSIVE` lock. Its parameters are
+/// the batch's ids (`uuid[]`), versions (`bigint[]`), topics (`text[]`) and
+/// states (`bytea[]`); it returns one row whose first column is the highest
+/// notification id before the batch.
+///
+/// Notification ids are given here, under the lock, as the highest id plus
+/// the event's position in the batch, and the column's sequence is moved past
+/// them (for writers that use it, such as the Python library). A failed or
+/// killed insert then leaves no gap in the log, as a sequence value spent on
+/// it would.
+///
+/// ```
+/// let sql = eventsourcing::postgres::insert_statement("public.universe_events");
+/// assert!(sql.contains("INSERT INTO public.universe_events"));
+/// ```
+pub fn insert_statement(qualified_table: &str) -> String {
+    format!(
+        "WITH base AS (SELECT COALESCE(MAX(notification_id), 0) AS n FROM {qualified_table}), \
+         ins AS (INSERT INTO {qualified_table} \
+         (notification_id, originator_id, originator_version, topic, state) \
+         SELECT base.n + u.ord, u.id, u.version, u.topic, u.state FROM base, \
+         unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[]) \
+         WITH ORDINALITY AS u(id, version, topic, state, ord) RETURNING 1) \
+         SELECT base.n, setval(pg_get_serial_sequence('{qualified_table}', 'notification_id'), \
+         base.n + (SELECT count(*) FROM ins)) FROM base"
+    )
+}
+
 impl PostgresRecorder {
     /// Connects as the `POSTGRES_*` variables say and creates the schema,
     /// table and index when missing.
@@ -352,21 +384,7 @@ impl PostgresRecorder {
                 begin_and_lock: format!(
                     "BEGIN; {lock_timeout}LOCK TABLE {qualified} IN EXCLUSIVE MODE"
                 ),
-                // Notification ids are given here, under the table lock, as the
-                // highest id plus the event's position in the batch, and the
-                // column's sequence is moved past them (for writers that use it,
-                // such as the Python library). A failed or killed insert then
-                // leaves no gap in the log, as a sequence value spent on it would.
-                insert: format!(
-                    "WITH base AS (SELECT COALESCE(MAX(notification_id), 0) AS n FROM {qualified}), \
-                     ins AS (INSERT INTO {qualified} \
-                     (notification_id, originator_id, originator_version, topic, state) \
-                     SELECT base.n + u.ord, u.id, u.version, u.topic, u.state FROM base, \
-                     unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[]) \
-                     WITH ORDINALITY AS u(id, version, topic, state, ord) RETURNING 1) \
-                     SELECT base.n, setval(pg_get_serial_sequence('{qualified}', 'notification_id'), \
-                     base.n + (SELECT count(*) FROM ins)) FROM base"
-                ),
+                insert: insert_statement(&qualified),
                 max_id: format!("SELECT MAX(notification_id) FROM {qualified}"),
             },
             qualified,
@@ -427,16 +445,19 @@ impl PostgresRecorder {
         loop {
             attempt += 1;
             let mut conn = self.pool.get()?;
-            if self
-                .config
-                .conn_max_age
-                .is_some_and(|age| conn.born.elapsed() >= age)
+            if conn.served
+                && self
+                    .config
+                    .conn_max_age
+                    .is_some_and(|age| conn.born.elapsed() >= age)
             {
-                // Older than POSTGRES_CONN_MAX_AGE: closed when dropped here.
+                // Older than POSTGRES_CONN_MAX_AGE: closed when dropped here. A
+                // new connection is always used once, however small the age.
                 conn.retired = true;
                 attempt -= 1;
                 continue;
             }
+            conn.served = true;
             match f(&mut conn) {
                 Ok(value) => return Ok(value),
                 Err(failure) => {
