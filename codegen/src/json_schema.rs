@@ -6,8 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::types::{GENERICS, SCALARS};
-use crate::validate::SETTINGS;
+use crate::check::{GENERICS, SCALARS, SETTINGS};
 
 /// The JSON Schema, pretty-printed.
 pub fn json_schema() -> String {
@@ -219,7 +218,10 @@ mod tests {
             ),
             sorted(read::VARIANT_KEYS)
         );
-        let ops: Vec<&str> = crate::schema::Op::ALL.iter().map(|(n, _)| *n).collect();
+        let ops: Vec<&str> = crate::read::schema::Op::ALL
+            .iter()
+            .map(|(n, _)| *n)
+            .collect();
         assert_eq!(keys(&d["change"]), sorted(&ops));
         assert_eq!(
             keys(&d["change"]["properties"]["insert"]["additionalProperties"]),

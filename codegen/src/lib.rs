@@ -59,22 +59,22 @@
 //! The schema language is described key by key in `docs/schema.md`;
 //! [`json_schema`] gives a JSON Schema of it for editors.
 //!
-//! Stages, one module each: `yaml` (parse, with positions) → `read` (the
-//! schema as written) → `validate` (names, types, references: the `model`)
-//! → `render` (tera templates, then `syn` and `prettyplease`). Names go
-//! through `ident`.
+//! Stages, one module each: `read` (the YAML, with positions, into the
+//! schema as written) → `check` (names, types, references, state changes:
+//! every problem, and the typed `model`) → `lower` (the model as Rust
+//! names, types and expressions: the templates' context) → `render` (tera
+//! templates, then `syn` and `prettyplease` to format). Names go through
+//! `ident`.
 
 mod build;
+mod check;
 mod error;
 mod ident;
 mod json_schema;
+mod lower;
 mod model;
 mod read;
 mod render;
-mod schema;
-mod types;
-mod validate;
-mod yaml;
 
 use std::path::Path;
 
@@ -92,24 +92,23 @@ pub use json_schema::json_schema;
 /// [`Error::Schema`] with every problem found in the schema, in file order;
 /// [`Error::Template`] for a bug in the generator.
 pub fn generate(file_name: &str, text: &str) -> Result<String> {
-    let mut problems = yaml::Problems::new(file_name);
-    let Some(document) = yaml::parse(text, &mut problems) else {
+    let mut problems = read::yaml::Problems::new(file_name);
+    let Some(schema) = read::read(text, &mut problems) else {
         return Err(Error::Schema {
             diagnostics: problems.into_sorted(),
         });
     };
-    let schema = read::read(&document, &mut problems);
     let stem = Path::new(file_name)
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("schema");
-    let model = validate::validate(&schema, stem, &mut problems);
+    let model = check::check(&schema, stem, &mut problems);
     if !problems.is_empty() {
         return Err(Error::Schema {
             diagnostics: problems.into_sorted(),
         });
     }
-    render::render(&model, file_name)
+    render::render(&lower::lower(&model), file_name)
 }
 
 /// Reads a schema file and generates its Rust source, naming the file in

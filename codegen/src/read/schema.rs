@@ -1,7 +1,7 @@
 //! The schema as written: what [`read`](crate::read) takes from the YAML,
 //! with a position on everything, before any name or type is checked.
 
-use crate::yaml::{Pos, Spanned};
+use super::yaml::{Pos, Spanned};
 
 /// A name as written in the schema.
 pub(crate) type Name = Spanned<String>;

@@ -1,0 +1,232 @@
+//! Checking aggregates: names, topics, state fields, the created event and
+//! the commands with their events.
+
+use std::collections::HashMap;
+
+use super::names::{Case, Names, RESERVED_AGGREGATE, RESERVED_ARGS};
+use super::{AggregateInfo, Checker, Slot};
+use crate::ident::{conventions, upper_camel};
+use crate::model::{self, Ty};
+use crate::read::schema::{self, Apply};
+use crate::read::yaml::Spanned;
+
+impl Checker<'_> {
+    pub(super) fn aggregates(
+        &mut self,
+        aggregates: &[schema::Aggregate],
+        module: &str,
+    ) -> Vec<AggregateInfo> {
+        // Event struct names: an event's own name, or prefixed with its
+        // aggregate's when two aggregates have events of the same name.
+        let mut event_count: HashMap<String, usize> = HashMap::new();
+        for aggregate in aggregates {
+            for event in std::iter::once(&aggregate.created)
+                .chain(aggregate.commands.iter().map(|c| &c.event))
+            {
+                *event_count
+                    .entry(upper_camel(&event.name.value))
+                    .or_default() += 1;
+            }
+        }
+        aggregates
+            .iter()
+            .filter_map(|a| self.aggregate(a, module, &event_count))
+            .collect()
+    }
+
+    fn aggregate(
+        &mut self,
+        aggregate: &schema::Aggregate,
+        module: &str,
+        event_count: &HashMap<String, usize>,
+    ) -> Option<AggregateInfo> {
+        let what = format!("aggregate '{}'", aggregate.name.value);
+        // A name that cannot be used is reported; the rest is still checked.
+        let (name, valid) = self.type_ident(&aggregate.name, &what);
+        let mut ok = valid && self.claim_type(&name.cased, &aggregate.name, &what);
+        let event_enum = format!("{}Event", name.cased);
+        ok &= self.claim_type(
+            &event_enum,
+            &aggregate.name,
+            &format!("the event enum '{event_enum}' of {what}"),
+        );
+        let topic = self.topic(
+            aggregate.topic.as_ref(),
+            &what,
+            "'module:Name', e.g. 'universe:World'",
+            || format!("{module}:{}", aggregate.name.value),
+        );
+
+        // State fields and getters share the aggregate's method namespace.
+        let mut methods = Names::new(RESERVED_AGGREGATE.iter().copied());
+        let state = self.slots(&aggregate.state, "state field", &what, &mut methods);
+        for slot in &state {
+            if let Ty::Named(ty) = slot.ty()
+                && !self.has_default(slot.ty())
+            {
+                let ty = &ty.written;
+                self.err(
+                    slot.pos,
+                    format!("state field '{}' of {what} has type '{ty}', which has no default value to start from", slot.written()),
+                    format!("a type with a default: make the first variant of '{ty}' a unit variant, or use Option<{ty}>"),
+                );
+                ok = false;
+            }
+        }
+
+        let mut event_names = Names::new([]);
+        let mut context = EventContext {
+            aggregate: &name.cased,
+            topic: &topic,
+            state: &state,
+            event_count,
+            event_names: &mut event_names,
+            methods: &mut methods,
+        };
+        let created = self.event(&aggregate.created, None, &mut context);
+        let mut commands = Vec::new();
+        let mut infos = Vec::new();
+        for command in &aggregate.commands {
+            let cwhat = format!("command '{}' of {what}", command.name.value);
+            let Some(cname) = self.ident(&command.name, Case::Snake, &cwhat) else {
+                continue;
+            };
+            context
+                .methods
+                .claim(self.problems, &cname.cased, &command.name, &cwhat);
+            let Some((event, slots)) = self.event(&command.event, Some(command), &mut context)
+            else {
+                continue;
+            };
+            infos.push((command.name.value.clone(), slots));
+            commands.push(model::Command {
+                name: cname,
+                doc: command.doc.clone(),
+                event,
+            });
+        }
+        let (created, created_slots) = created?;
+        let has_custom = std::iter::once(&created)
+            .chain(commands.iter().map(|c| &c.event))
+            .any(|e| matches!(e.apply, model::Apply::Custom));
+        if has_custom {
+            let apply_trait = format!("{}Apply", name.cased);
+            ok &= self.claim_type(
+                &apply_trait,
+                &aggregate.name,
+                &format!("the trait '{apply_trait}' of {what}'s custom state changes"),
+            );
+        }
+        let model = ok.then(|| model::Aggregate {
+            name: name.clone(),
+            doc: aggregate.doc.clone(),
+            topic,
+            state: state.iter().map(|s| s.field.clone()).collect(),
+            created,
+            commands,
+        });
+        Some(AggregateInfo {
+            written: aggregate.name.value.clone(),
+            cased: name.cased,
+            state,
+            created: created_slots,
+            commands: infos,
+            model,
+        })
+    }
+
+    /// Checks an event (the created one when `command` is `None`), and
+    /// returns it with its arguments.
+    fn event(
+        &mut self,
+        event: &schema::Event,
+        command: Option<&schema::Command>,
+        context: &mut EventContext<'_>,
+    ) -> Option<(model::Event, Vec<Slot>)> {
+        let aggregate = context.aggregate;
+        let what = format!("event '{}' of aggregate '{aggregate}'", event.name.value);
+        let name = self.ident(&event.name, Case::UpperCamel, &what)?;
+        let unique = context
+            .event_names
+            .claim(self.problems, &name.cased, &event.name, &what);
+        let struct_name = if context.event_count.get(&name.cased).copied().unwrap_or(0) > 1 {
+            format!("{aggregate}{}", name.cased)
+        } else {
+            name.cased.clone()
+        };
+        if unique {
+            self.claim_type(&struct_name, &event.name, &what);
+        }
+        let topic = self.topic(
+            event.topic.as_ref(),
+            &what,
+            "'module:Name', e.g. 'universe:World.Started'",
+            || format!("{}.{}", context.topic, event.name.value),
+        );
+        self.claim_topic(
+            &topic,
+            event.topic.as_ref().map_or(event.name.pos, |t| t.pos),
+            &what,
+        );
+
+        let slots = self.slots(
+            &event.args,
+            "argument",
+            &what,
+            &mut Names::new(RESERVED_ARGS.iter().copied()),
+        );
+        let apply = match &event.apply {
+            Apply::Custom => model::Apply::Custom,
+            Apply::Changes(changes) => {
+                let changes: Vec<model::Change> = changes
+                    .iter()
+                    .filter_map(|c| self.change(c, context.state, &slots, &what))
+                    .collect();
+                if changes.is_empty() {
+                    model::Apply::Nothing
+                } else {
+                    model::Apply::Changes(changes)
+                }
+            }
+        };
+        if !matches!(apply, model::Apply::Nothing) {
+            let apply_fn = conventions::apply_fn(&name.cased);
+            let fn_name = Spanned {
+                value: apply_fn.clone(),
+                pos: event.name.pos,
+                exact: false,
+            };
+            context.methods.claim(
+                self.problems,
+                &apply_fn,
+                &fn_name,
+                &format!("the method applying {what}"),
+            );
+        }
+        let model = model::Event {
+            name,
+            doc: if command.is_none() {
+                event.doc.clone()
+            } else {
+                None
+            },
+            struct_name,
+            topic,
+            args: slots.iter().map(|s| s.field.clone()).collect(),
+            apply,
+        };
+        Some((model, slots))
+    }
+}
+
+/// What checking an aggregate's events shares.
+struct EventContext<'a> {
+    /// The aggregate's name, cased.
+    aggregate: &'a str,
+    topic: &'a str,
+    state: &'a [Slot],
+    /// How many events of the whole schema have each name.
+    event_count: &'a HashMap<String, usize>,
+    event_names: &'a mut Names,
+    methods: &'a mut Names,
+}

@@ -1,0 +1,109 @@
+//! Lowering, the fourth stage: the checked [`Model`] becomes the templates'
+//! typed context ([`view`]), where names are Rust identifiers, types and
+//! expressions are Rust text, and every item has its doc lines. Rust text is
+//! written here and in the templates, nowhere upstream.
+
+mod aggregate;
+mod application;
+mod types;
+pub(crate) mod view;
+
+use crate::ident::{escape, str_lit};
+use crate::model::{self, Model, TypeBody};
+
+/// The templates' context for a whole schema.
+pub(crate) fn lower(model: &Model) -> view::File {
+    view::File {
+        types: model.types.iter().map(value_type).collect(),
+        aggregates: model.aggregates.iter().map(aggregate::lower).collect(),
+        applications: model
+            .applications
+            .iter()
+            .map(|app| application::lower(model, app))
+            .collect(),
+    }
+}
+
+/// A Rust identifier for a cased name: itself, or a raw identifier for a
+/// keyword. Checking refused the names that cannot be identifiers.
+fn ident(cased: &str) -> String {
+    escape(cased).unwrap_or_else(|_| cased.to_owned())
+}
+
+/// Doc text as lines for `///` comments: the schema's, or `default`.
+fn doc_lines(doc: Option<&str>, default: impl FnOnce() -> String) -> Vec<String> {
+    let text = match doc {
+        Some(text) => text.to_owned(),
+        None => default(),
+    };
+    lines(&text)
+}
+
+/// Text as lines for `///` comments.
+fn lines(text: &str) -> Vec<String> {
+    text.trim()
+        .lines()
+        .map(|line| line.trim_end().to_owned())
+        .collect()
+}
+
+/// `noun` with its indefinite article: `a world`, `an item`.
+fn with_article(noun: &str) -> String {
+    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {noun}")
+}
+
+/// A field of a value type, or an argument of an event.
+fn field(f: &model::Field) -> view::Field {
+    let name = ident(&f.name.cased);
+    let init = if f.ty == model::Ty::String {
+        format!("{name}: {name}.into()")
+    } else {
+        name.clone()
+    };
+    view::Field {
+        ty: f.ty.rust(),
+        doc: doc_lines(f.doc.as_deref(), || format!("The `{}`.", f.name.written)),
+        key: str_lit(&f.name.written),
+        rename: (f.name.cased != f.name.written).then(|| str_lit(&f.name.written)),
+        param_ty: f.ty.param(),
+        init,
+        name,
+    }
+}
+
+/// A value type of `types:`.
+fn value_type(t: &model::ValueType) -> view::ValueType {
+    let (is_enum, fields, variants) = match &t.body {
+        TypeBody::Struct(fields) => (false, fields.iter().map(field).collect(), Vec::new()),
+        TypeBody::Enum(variants) => (
+            true,
+            Vec::new(),
+            variants
+                .iter()
+                .enumerate()
+                .map(|(i, v)| view::Variant {
+                    name: ident(&v.name.cased),
+                    doc: doc_lines(v.doc.as_deref(), || format!("`{}`.", v.name.written)),
+                    rename: (v.name.cased != v.name.written).then(|| str_lit(&v.name.written)),
+                    is_default: i == 0 && v.fields.is_empty(),
+                    fields: v.fields.iter().map(field).collect(),
+                })
+                .collect(),
+        ),
+    };
+    view::ValueType {
+        name: ident(&t.name.cased),
+        doc: doc_lines(t.doc.as_deref(), || {
+            format!("The `{}` value type.", t.name.written)
+        }),
+        is_enum,
+        derive_default: t.has_default,
+        fields,
+        variants,
+    }
+}

@@ -1,0 +1,192 @@
+//! The templates' typed context: everything they need, already named as
+//! Rust, typed as Rust text and ordered, so that templates hold no logic
+//! beyond loops and simple conditions. [`lower`](super::lower) builds it
+//! from the model, keeping the model's order.
+
+use serde::Serialize;
+
+/// One schema, ready to render.
+#[derive(Debug, Serialize)]
+pub(crate) struct File {
+    pub(crate) types: Vec<ValueType>,
+    pub(crate) aggregates: Vec<Aggregate>,
+    pub(crate) applications: Vec<Application>,
+}
+
+/// A value type: a struct or an enum of the schema's `types:`.
+#[derive(Debug, Serialize)]
+pub(crate) struct ValueType {
+    pub(crate) name: String,
+    pub(crate) doc: Vec<String>,
+    pub(crate) is_enum: bool,
+    pub(crate) derive_default: bool,
+    pub(crate) fields: Vec<Field>,
+    pub(crate) variants: Vec<Variant>,
+}
+
+/// A variant of an enum value type.
+#[derive(Debug, Serialize)]
+pub(crate) struct Variant {
+    pub(crate) name: String,
+    pub(crate) doc: Vec<String>,
+    /// The stored name, as a Rust string literal, when it is not the Rust name.
+    pub(crate) rename: Option<String>,
+    pub(crate) is_default: bool,
+    pub(crate) fields: Vec<Field>,
+}
+
+/// A field of a value type, or an argument of an event.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Field {
+    /// The Rust identifier.
+    pub(crate) name: String,
+    /// The Rust type.
+    pub(crate) ty: String,
+    pub(crate) doc: Vec<String>,
+    /// The stored key, as a Rust string literal.
+    pub(crate) key: String,
+    /// The stored key, as a Rust string literal, when serde would not
+    /// derive it from the identifier.
+    pub(crate) rename: Option<String>,
+    /// The type of a method parameter taking it (`impl Into<String>` for
+    /// strings).
+    pub(crate) param_ty: String,
+    /// How a struct literal takes it from the parameter: `name` or
+    /// `name: name.into()`.
+    pub(crate) init: String,
+}
+
+/// An aggregate.
+#[derive(Debug, Serialize)]
+pub(crate) struct Aggregate {
+    pub(crate) name: String,
+    /// The local variable naming one, e.g. `world`.
+    pub(crate) var: String,
+    /// How docs call one, e.g. `world`.
+    pub(crate) noun: String,
+    /// `a world`, `an item`.
+    pub(crate) a_noun: String,
+    pub(crate) doc: Vec<String>,
+    pub(crate) topic: String,
+    /// The event enum, e.g. `WorldEvent`.
+    pub(crate) event_enum: String,
+    /// The trait of `apply: custom` state changes, if any event has one.
+    pub(crate) apply_trait: Option<String>,
+    pub(crate) state: Vec<StateField>,
+    /// The created event first, then the commands' events in order.
+    pub(crate) events: Vec<Event>,
+    pub(crate) commands: Vec<Command>,
+}
+
+/// A state field of an aggregate.
+#[derive(Debug, Serialize)]
+pub(crate) struct StateField {
+    pub(crate) name: String,
+    pub(crate) ty: String,
+    pub(crate) doc: Vec<String>,
+    pub(crate) getter_ty: String,
+    pub(crate) getter_expr: String,
+}
+
+/// An event of an aggregate.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Event {
+    /// The variant of the event enum (the event's name).
+    pub(crate) variant: String,
+    /// The event struct.
+    pub(crate) struct_name: String,
+    /// The stored topic, as a Rust string literal.
+    pub(crate) topic: String,
+    pub(crate) doc: Vec<String>,
+    pub(crate) args: Vec<Field>,
+    pub(crate) is_created: bool,
+    /// The method that applies it, e.g. `apply_something_happened`.
+    pub(crate) apply_fn: String,
+    /// `none`, `changes` or `custom`.
+    pub(crate) apply: &'static str,
+    pub(crate) changes: Vec<Change>,
+    /// The name of the applying method's event parameter: `event`, or
+    /// `_event` when no change reads it.
+    pub(crate) event_param: &'static str,
+    /// Whether the method that triggers it has more parameters than clippy
+    /// likes.
+    pub(crate) many_args: bool,
+}
+
+/// One declarative state change, as Rust expressions.
+#[derive(Debug, Clone, Default, Serialize)]
+pub(crate) struct Change {
+    /// `set`, `push`, `extend`, `insert`, `remove_key`, `remove_item`,
+    /// `add`, `sub`, `clear`, `clear_option` or `reset`.
+    pub(crate) kind: &'static str,
+    /// The state field's identifier.
+    pub(crate) field: String,
+    /// The value expression (a reference for `remove_item`).
+    pub(crate) value: String,
+    /// The key expression, for maps (a reference for `remove_key`).
+    pub(crate) key: String,
+}
+
+/// A command of an aggregate.
+#[derive(Debug, Serialize)]
+pub(crate) struct Command {
+    pub(crate) name: String,
+    pub(crate) doc: Vec<String>,
+    pub(crate) event: Event,
+}
+
+/// An application facade.
+#[derive(Debug, Serialize)]
+pub(crate) struct Application {
+    pub(crate) name: String,
+    /// The application's name, as a Rust string literal.
+    pub(crate) name_lit: String,
+    pub(crate) doc: Vec<String>,
+    pub(crate) defaults: Vec<Setting>,
+    pub(crate) aggregates: Vec<AppAggregate>,
+    pub(crate) commands: Vec<AppCommand>,
+    pub(crate) queries: Vec<Query>,
+}
+
+/// A default setting, as Rust string literals.
+#[derive(Debug, Serialize)]
+pub(crate) struct Setting {
+    pub(crate) key: String,
+    pub(crate) value: String,
+}
+
+/// An aggregate as an application uses it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct AppAggregate {
+    pub(crate) name: String,
+    pub(crate) var: String,
+    pub(crate) noun: String,
+    /// The id parameter, e.g. `world_id`.
+    pub(crate) id: String,
+    /// The method that gets one, e.g. `get_world`.
+    pub(crate) getter: String,
+}
+
+/// A command method of an application.
+#[derive(Debug, Serialize)]
+pub(crate) struct AppCommand {
+    pub(crate) name: String,
+    pub(crate) doc: Vec<String>,
+    /// `create` or `call`.
+    pub(crate) kind: &'static str,
+    pub(crate) aggregate: AppAggregate,
+    /// The aggregate's method: `create`, or the command.
+    pub(crate) method: String,
+    pub(crate) args: Vec<Field>,
+    pub(crate) many_args: bool,
+}
+
+/// A query method of an application.
+#[derive(Debug, Serialize)]
+pub(crate) struct Query {
+    pub(crate) name: String,
+    pub(crate) doc: Vec<String>,
+    pub(crate) aggregate: AppAggregate,
+    pub(crate) field: String,
+    pub(crate) ty: String,
+}

@@ -1,0 +1,342 @@
+//! Reading aggregates: their state, created event, commands and state
+//! changes.
+
+use marked_yaml::Node;
+use marked_yaml::types::MarkedScalarNode;
+
+use super::schema::{Aggregate, Apply, Change, Command, Event, Name, Op, Source};
+use super::yaml::{Document, Spanned, entries, is_null};
+use super::{AGGREGATE_KEYS, EVENT_KEYS, INSERT_KEYS, Reader, get};
+use crate::error::{did_you_mean, one_of};
+
+impl Reader<'_> {
+    pub(super) fn aggregate(&mut self, key: &MarkedScalarNode, node: &Node) -> Aggregate {
+        let name = self.name(key);
+        let what = format!("aggregate '{}'", name.value);
+        let default_created = |name: &Name| Event {
+            name: Spanned {
+                value: "Created".to_owned(),
+                pos: name.pos,
+                exact: false,
+            },
+            doc: None,
+            topic: None,
+            args: Vec::new(),
+            apply: Apply::Changes(Vec::new()),
+        };
+        let mut aggregate = Aggregate {
+            doc: None,
+            topic: None,
+            state: Vec::new(),
+            created: default_created(&name),
+            commands: Vec::new(),
+            name,
+        };
+        let Some(map) = self.mapping(
+            node,
+            AGGREGATE_KEYS,
+            &what,
+            "a mapping with doc, state, created and commands",
+        ) else {
+            return aggregate;
+        };
+        aggregate.doc = self.doc(map, &what);
+        aggregate.topic =
+            self.optional_string(map, "topic", &what, "a topic such as 'universe:World'");
+        if let Some(state) = get(map, "state") {
+            aggregate.state = self.fields(state, "state field", &what);
+        }
+        if let Some(created) = get(map, "created")
+            && let Some(event) = self.event(
+                created,
+                &format!("the created event of {what}"),
+                None,
+                &aggregate.name,
+            )
+        {
+            aggregate.created = event;
+        }
+        if let Some(commands) = get(map, "commands") {
+            for (key, value) in self.entries(
+                commands,
+                &format!("the commands of {what}"),
+                "a mapping of command names to commands",
+            ) {
+                let name = self.name(key);
+                let cwhat = format!("command '{}' of {what}", name.value);
+                let Some(cmap) = self.mapping(
+                    value,
+                    EVENT_KEYS,
+                    &cwhat,
+                    "a mapping with event, args and apply",
+                ) else {
+                    continue;
+                };
+                let doc = self.doc(cmap, &cwhat);
+                if let Some(event) = self.event(value, &cwhat, Some(&name), &name) {
+                    aggregate.commands.push(Command { name, doc, event });
+                }
+            }
+        }
+        aggregate
+    }
+
+    /// The event part of `created:` (when `command` is `None`) or of a
+    /// command: `event`, `topic`, `args`, `apply`. Keys were checked by the
+    /// caller for commands.
+    fn event(
+        &mut self,
+        node: &Node,
+        what: &str,
+        command: Option<&Name>,
+        at: &Name,
+    ) -> Option<Event> {
+        let map = match command {
+            Some(_) => node.as_mapping()?,
+            None => {
+                if let Node::Scalar(s) = node
+                    && is_null(s)
+                {
+                    return None;
+                }
+                self.mapping(
+                    node,
+                    EVENT_KEYS,
+                    what,
+                    "a mapping with event, args and apply",
+                )?
+            }
+        };
+        let name = match get(map, "event") {
+            Some(n) => self.string(
+                n,
+                &format!("the event name of {what}"),
+                "an event name such as 'Started'",
+            ),
+            None if command.is_some() => {
+                self.err(
+                    at.pos,
+                    format!("{what} has no 'event'"),
+                    "event: the name of the event it triggers, e.g. 'SomethingHappened'",
+                );
+                None
+            }
+            None => Some(Spanned {
+                value: "Created".to_owned(),
+                pos: at.pos,
+                exact: false,
+            }),
+        };
+        let doc = if command.is_some() {
+            None
+        } else {
+            self.doc(map, what)
+        };
+        let topic = self.optional_string(
+            map,
+            "topic",
+            what,
+            "a topic such as 'universe:World.Started'",
+        );
+        let args = get(map, "args")
+            .map(|a| self.fields(a, "argument", what))
+            .unwrap_or_default();
+        let apply = get(map, "apply").map_or(Apply::Changes(Vec::new()), |a| self.apply(a, what));
+        Some(Event {
+            name: name?,
+            doc,
+            topic,
+            args,
+            apply,
+        })
+    }
+
+    fn apply(&mut self, node: &Node, what: &str) -> Apply {
+        const EXPECTED: &str = "'custom', or a list of state changes such as `- set: name`";
+        match node {
+            Node::Scalar(s) if is_null(s) => Apply::Changes(Vec::new()),
+            Node::Scalar(s) if s.as_str() == "custom" => Apply::Custom,
+            Node::Sequence(items) => {
+                let mut changes = Vec::new();
+                for item in items.iter() {
+                    match item {
+                        Node::Mapping(map) => {
+                            for (key, value) in entries(map) {
+                                self.change(key, value, what, &mut changes);
+                            }
+                        }
+                        _ => self.err(
+                            Document::pos(item),
+                            format!(
+                                "a state change of {what} must be a mapping such as `set: name`"
+                            ),
+                            one_of(&op_names(), ""),
+                        ),
+                    }
+                }
+                Apply::Changes(changes)
+            }
+            _ => {
+                self.err(
+                    Document::pos(node),
+                    format!("the apply of {what} is not understood"),
+                    EXPECTED,
+                );
+                Apply::Changes(Vec::new())
+            }
+        }
+    }
+
+    /// One `OP: ...` entry of a state change list.
+    fn change(&mut self, key: &MarkedScalarNode, value: &Node, what: &str, out: &mut Vec<Change>) {
+        let op_name = self.name(key);
+        let Some(op) = Op::ALL
+            .iter()
+            .find(|(n, _)| *n == op_name.value)
+            .map(|(_, op)| *op)
+        else {
+            let hint = did_you_mean(&op_name.value, Op::ALL.iter().map(|(n, _)| *n))
+                .map(|s| format!("; did you mean '{s}'?"))
+                .unwrap_or_default();
+            self.err(
+                op_name.pos,
+                format!("unknown state change '{}' in {what}{hint}", op_name.value),
+                one_of(&op_names(), ""),
+            );
+            return;
+        };
+        let pos = op_name.pos;
+        let form = match op {
+            Op::Insert => "`insert: { FIELD: { key: ARG, value: ARG } }`",
+            Op::Clear => "`clear: FIELD` or `clear: [FIELD, ...]`",
+            Op::Set => {
+                "`set: FIELD`, `set: [FIELD, ...]` or `set: { FIELD: ARG | timestamp | true | false }`"
+            }
+            Op::Increment | Op::Decrement => {
+                "`OP: FIELD` (by one), `OP: [FIELD, ...]` or `OP: { FIELD: ARG | NUMBER }`"
+            }
+            _ => "`OP: FIELD`, `OP: [FIELD, ...]` or `OP: { FIELD: ARG }`",
+        };
+        let form = form.replace("OP", op.name());
+        match value {
+            Node::Scalar(s) if !is_null(s) && op != Op::Insert => {
+                out.push(Change {
+                    op,
+                    pos,
+                    field: self.doc.spanned(s),
+                    source: Source::Short,
+                });
+            }
+            Node::Sequence(items) if op != Op::Insert => {
+                for item in items.iter() {
+                    if let Some(field) = self.string(
+                        item,
+                        &format!("a field to {}", op.name()),
+                        "a state field name",
+                    ) {
+                        out.push(Change {
+                            op,
+                            pos,
+                            field,
+                            source: Source::Short,
+                        });
+                    }
+                }
+            }
+            Node::Mapping(map) if op != Op::Clear => {
+                for (field, source) in entries(map) {
+                    let field = self.name(field);
+                    if let Some(source) = self.source(op, source, &field, &form) {
+                        out.push(Change {
+                            op,
+                            pos,
+                            field,
+                            source,
+                        });
+                    }
+                }
+            }
+            _ => self.err(
+                Document::pos(value),
+                format!("'{}' in {what} is not understood", op.name()),
+                form,
+            ),
+        }
+    }
+
+    fn source(&mut self, op: Op, node: &Node, field: &Name, form: &str) -> Option<Source> {
+        let what = format!("the value of {} '{}'", op.name(), field.value);
+        if op == Op::Insert {
+            let map = self.mapping(node, INSERT_KEYS, &what, form)?;
+            let part = |reader: &mut Self, k: &str| match get(map, k) {
+                Some(n) => reader.string(
+                    n,
+                    &format!("the {k} of insert '{}'", field.value),
+                    "an argument name",
+                ),
+                None => {
+                    reader.err(
+                        Document::pos(node),
+                        format!("{what} has no '{k}'"),
+                        form.to_owned(),
+                    );
+                    None
+                }
+            };
+            let key = part(self, "key");
+            let value = part(self, "value");
+            return Some(Source::KeyValue {
+                key: key?,
+                value: value?,
+            });
+        }
+        let text = self.string(node, &what, form)?;
+        let plain = matches!(node, Node::Scalar(s) if s.may_coerce());
+        if plain && op == Op::Set && matches!(text.as_str(), "true" | "false") {
+            let value = text.as_str() == "true";
+            return Some(Source::Bool(Spanned {
+                value,
+                pos: text.pos,
+                exact: text.exact,
+            }));
+        }
+        if plain
+            && matches!(op, Op::Increment | Op::Decrement)
+            && text
+                .value
+                .starts_with(|c: char| c.is_ascii_digit() || c == '-')
+        {
+            return match text.value.parse::<u64>() {
+                Ok(value) => Some(Source::Int(Spanned {
+                    value,
+                    pos: text.pos,
+                    exact: text.exact,
+                })),
+                Err(_) if text.value.starts_with('-') => {
+                    self.err(
+                        text.pos,
+                        format!("{} by a negative number '{}'", op.name(), text.value),
+                        "a whole number from 0 up: increment adds it, decrement subtracts it",
+                    );
+                    None
+                }
+                Err(_) => {
+                    self.err(
+                        text.pos,
+                        format!(
+                            "'{}' is not a whole number that fits in 64 bits",
+                            text.value
+                        ),
+                        format!("a whole number up to {}", u64::MAX),
+                    );
+                    None
+                }
+            };
+        }
+        Some(Source::Arg(text))
+    }
+}
+
+fn op_names() -> Vec<&'static str> {
+    Op::ALL.iter().map(|(name, _)| *name).collect()
+}
