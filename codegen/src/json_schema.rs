@@ -67,6 +67,10 @@ fn schema() -> Value {
             "doc": doc,
             "topic": { "$ref": "#/definitions/topic" },
             "args": { "$ref": "#/definitions/fields" },
+            "visibility": {
+                "enum": ["public", "crate"],
+                "description": "Who may call the command (or `create`): any crate (`public`, the default), or only the crate that includes the generated code (`crate`).",
+            },
             "apply": {
                 "description": "`custom` (a trait method written in Rust), or a list of state changes.",
                 "oneOf": [

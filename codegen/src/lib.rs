@@ -46,7 +46,8 @@
 //! ";
 //! let code = eventsourcing_codegen::generate("world.yaml", schema).unwrap();
 //! assert!(code.starts_with("// @generated"));
-//! assert!(code.contains("pub fn make_it_so(&mut self, what: impl Into<String>)"));
+//! assert!(code.contains("pub fn make_it_so(\n        &mut self,\n        what: impl ::std::convert::Into<::std::string::String>,\n    )"));
+//! assert!(code.contains("pub struct WorldSomethingHappened {"));
 //! assert!(code.contains("\"universe:World.SomethingHappened\""));
 //!
 //! let err = eventsourcing_codegen::generate("world.yaml", "aggregates:\n  World:\n    state: { name: Strng }\n").unwrap_err();

@@ -181,6 +181,17 @@ pub(crate) struct Command {
     pub(crate) event: Event,
 }
 
+/// Who may call a command (or `create`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Visibility {
+    /// Any crate.
+    #[default]
+    Public,
+    /// Only the crate that includes the generated code, where the rules
+    /// written in Rust around it live.
+    Crate,
+}
+
 /// An event: the created event, or the event of a command.
 #[derive(Debug)]
 pub(crate) struct Event {
@@ -193,6 +204,22 @@ pub(crate) struct Event {
     pub(crate) topic: String,
     pub(crate) args: Vec<Field>,
     pub(crate) apply: Apply,
+    /// Who may trigger it: its command's visibility, or `create`'s.
+    pub(crate) visibility: Visibility,
+}
+
+impl Event {
+    /// Whether applying the event can fail: it does checked arithmetic, or
+    /// its change is written in Rust.
+    pub(crate) fn can_fail(&self) -> bool {
+        match &self.apply {
+            Apply::Nothing => false,
+            Apply::Custom => true,
+            Apply::Changes(changes) => changes
+                .iter()
+                .any(|c| matches!(c.op, Op::Add(_) | Op::Sub(_))),
+        }
+    }
 }
 
 /// How an event changes its aggregate's state.

@@ -4,12 +4,14 @@
 use std::collections::BTreeMap;
 
 use eventsourcing::persistence::Mapper;
-use eventsourcing::{Aggregate, Decimal, DomainEvent, Uuid};
+use eventsourcing::{Aggregate, Decimal, DomainEvent, Error};
 use eventsourcing_generated::bank_accounts::{Account, Bank, BankError};
 use eventsourcing_generated::inventory::{
     Condition, Dimensions, Inventory, Item, Location, Supplier, SupplierCreated, WarehouseCreated,
 };
-use eventsourcing_generated::world::{SomethingHappened, Started, Universe, World, WorldEvent};
+use eventsourcing_generated::world::{
+    Universe, World, WorldEvent, WorldId, WorldSomethingHappened, WorldStarted,
+};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -62,7 +64,7 @@ fn the_tutorial_runs_on_the_generated_universe() -> TestResult {
         r#"{"timestamp":{"_type_":"datetime_iso","_data_":"T"},"what":"dinosaurs"}"#
     );
     assert!(matches!(
-        app.get_world(Uuid::new_v4()),
+        app.get_world(WorldId::new_v4()),
         Err(eventsourcing::Error::AggregateNotFound { .. })
     ));
     Ok(())
@@ -74,24 +76,26 @@ fn events_are_structs_in_an_enum_and_mutate_checks_them() -> TestResult {
     world.make_it_so("rovers");
     let events = world.collect_events();
     assert!(world.pending_events().is_empty());
-    let WorldEvent::Started(Started { name, .. }) = &events[0] else {
+    let WorldEvent::Started(WorldStarted { name, .. }) = &events[0] else {
         panic!("{events:?}")
     };
     assert_eq!(name, "Mars");
     assert!(events[0].is_created() && !events[1].is_created());
-    assert_eq!(events[1].topic(), SomethingHappened::TOPIC);
+    assert_eq!(events[1].topic(), WorldSomethingHappened::TOPIC);
 
-    let rebuilt = events[1].mutate(Some(events[0].mutate(None)?))?;
+    let rebuilt = events[1]
+        .clone()
+        .mutate(Some(events[0].clone().mutate(None)?))?;
     assert_eq!(rebuilt, world);
     assert!(matches!(
-        events[1].mutate(None),
+        events[1].clone().mutate(None),
         Err(eventsourcing::Error::CreationMismatch { .. })
     ));
     assert!(matches!(
-        events[0].mutate(Some(world.clone())),
+        events[0].clone().mutate(Some(world.clone())),
         Err(eventsourcing::Error::CreationMismatch { .. })
     ));
-    let skipped = events[1].mutate(Some(world));
+    let skipped = events[1].clone().mutate(Some(world));
     assert!(
         matches!(
             skipped,
@@ -181,13 +185,13 @@ fn every_state_change_replays_to_the_same_item() -> TestResult {
     let mut item = Item::create("SKU-1", "Teapot", Decimal::new(1999, 2), Condition::New);
     item.rename("Teapot, large");
     item.list();
-    item.receive(10, supplier_id, "north", 7);
-    item.receive(5, supplier_id, "south", 5);
-    item.reserve();
-    item.reserve();
-    item.release();
-    item.sell(3, 3);
-    item.write_off();
+    item.receive(10, supplier_id.uuid(), "north", 7)?;
+    item.receive(5, supplier_id.uuid(), "south", 5)?;
+    item.reserve()?;
+    item.reserve()?;
+    item.release()?;
+    item.sell(3, 3)?;
+    item.write_off()?;
     item.weigh(
         1.25,
         Dimensions {
@@ -196,9 +200,9 @@ fn every_state_change_replays_to_the_same_item() -> TestResult {
             depth: 20.0,
         },
     );
-    item.adjust_weight(0.5);
-    item.discount(Decimal::new(500, 2));
-    item.reprice(Decimal::new(2499, 2));
+    item.adjust_weight(0.5)?;
+    item.discount(Decimal::new(500, 2))?;
+    item.reprice(Decimal::new(2499, 2))?;
     item.count();
     item.tag("kitchen");
     item.tag("gift");
@@ -235,7 +239,7 @@ fn every_state_change_replays_to_the_same_item() -> TestResult {
         item.price_history(),
         [Decimal::new(1999, 2), Decimal::new(2499, 2)]
     );
-    assert_eq!(item.supplier(), Some(supplier_id));
+    assert_eq!(item.supplier(), Some(supplier_id.uuid()));
     assert!(item.received_on().is_some());
     assert_eq!(item.tags(), ["kitchen", "sale"]);
     assert_eq!(item.barcodes().len(), 2);
@@ -281,13 +285,67 @@ fn names_are_cased_for_rust_and_stored_as_written() -> TestResult {
     assert_eq!(supplier.contact_email(), "sales@acme.example");
     assert_eq!(supplier.r#type(), Some("wholesale"));
 
-    // Two aggregates have a `Created` event: the structs are prefixed, the
-    // topics keep the event's name, as Python's would.
+    // Two aggregates have a `Created` event: the structs are always
+    // prefixed, the topics keep the event's name, as Python's would.
     assert_eq!(SupplierCreated::TOPIC, "shop.inventory:Supplier.Created");
     assert_eq!(WarehouseCreated::TOPIC, "shop.inventory:Warehouse.Created");
     let stored = app.log().section("1,1")?.items.remove(0);
     let mapper = Mapper::new(Some(eventsourcing::persistence::ZlibCompressor), None);
     let json = mapper.decode_bytes(stored.originator_id, 1, &stored.state)?;
     assert!(without_timestamp(&json).ends_with(r#""originator_topic":"shop.inventory:Supplier","name":"Acme","contactEmail":"sales@acme.example"}"#));
+    Ok(())
+}
+
+#[test]
+fn arithmetic_that_would_leave_its_range_is_an_error_and_triggers_nothing() -> TestResult {
+    let mut item = Item::create("SKU-2", "Kettle", Decimal::new(2500, 2), Condition::Used);
+    // An unsigned field below zero.
+    let err = item.release().unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Overflow {
+                field: "reserved",
+                change: "decrement",
+                version: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // A signed field past its largest value.
+    item.receive(i64::MAX, WorldId::new_v4().uuid(), "north", 1)?;
+    let err = item
+        .receive(1, WorldId::new_v4().uuid(), "north", 1)
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Overflow {
+                field: "on_hand",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // A float to infinity, a decimal past its range.
+    item.adjust_weight(f64::MAX)?;
+    assert!(matches!(
+        item.adjust_weight(f64::MAX),
+        Err(Error::Overflow {
+            field: "weight_kg",
+            ..
+        })
+    ));
+    assert!(matches!(item.discount(Decimal::MAX), Ok(())));
+    assert!(matches!(
+        item.discount(Decimal::MAX),
+        Err(Error::Overflow { field: "price", .. })
+    ));
+    // Nothing was triggered by the refused commands, and the state is as
+    // the accepted ones left it.
+    assert_eq!(item.version(), 4);
+    assert_eq!(item.pending_events().len(), 4);
+    assert_eq!((item.reserved(), item.on_hand()), (0, i64::MAX));
     Ok(())
 }

@@ -11,7 +11,7 @@ use std::process::Command;
 
 use eventsourcing::persistence::AesCipher;
 use eventsourcing::{NotificationLogReader, Uuid};
-use eventsourcing_generated::world::Universe;
+use eventsourcing_generated::world::{Universe, WorldId};
 use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs};
 
 fn python() -> Option<String> {
@@ -65,8 +65,9 @@ fn python_history(python: &str, env: &[(String, String)], id: Uuid) -> Vec<Strin
 fn both_ways(python: &str, env: &[(String, String)]) {
     let app = Universe::isolated(pairs(env)).unwrap();
 
-    let from_python: Uuid = run_python(python, env, &["create", "Earth", "dinosaurs", "trucks"])
-        .parse()
+    let from_python: WorldId = run_python(python, env, &["create", "Earth", "dinosaurs", "trucks"])
+        .parse::<Uuid>()
+        .map(WorldId::from_uuid)
         .unwrap();
     assert_eq!(
         app.get_history(from_python).unwrap(),
@@ -75,17 +76,22 @@ fn both_ways(python: &str, env: &[(String, String)]) {
     assert_eq!(app.get_world(from_python).unwrap().name(), "Earth");
     app.make_it_so(from_python, "internet").unwrap();
     assert_eq!(
-        python_history(python, env, from_python),
+        python_history(python, env, from_python.uuid()),
         ["dinosaurs", "trucks", "internet"]
     );
 
     let from_rust = app.create_world("Mars").unwrap();
     app.make_it_so(from_rust, "plants").unwrap();
-    assert_eq!(python_history(python, env, from_rust), ["plants"]);
+    assert_eq!(python_history(python, env, from_rust.uuid()), ["plants"]);
     run_python(
         python,
         env,
-        &["append", &from_rust.simple().to_string(), "fish", "mammals"],
+        &[
+            "append",
+            &from_rust.uuid().simple().to_string(),
+            "fish",
+            "mammals",
+        ],
     );
     assert_eq!(
         app.get_history(from_rust).unwrap(),

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use eventsourcing::{Error, NotificationLogReader};
 use eventsourcing_tests::backends::{SqliteFile, pairs};
-use eventsourcing_tests::handwritten::{Universe, World};
+use eventsourcing_tests::handwritten::{Universe, World, WorldId};
 
 #[test]
 fn the_table_is_the_python_librarys_and_the_file_uses_wal() {
@@ -48,7 +48,7 @@ fn the_table_is_the_python_librarys_and_the_file_uses_wal() {
     assert_eq!((rowid, topic.as_str()), (1, "universe:World.Started"));
     assert_eq!(
         stored_id,
-        id.simple().to_string(),
+        id.uuid().simple().to_string(),
         "ids are stored as 32 hex characters"
     );
 }
@@ -164,6 +164,12 @@ fn several_processes_write_to_one_file_without_losing_an_event() {
         (1..=total).collect::<Vec<_>>()
     );
     for id in saved {
-        assert_eq!(app.get_world(id).unwrap().history().len(), EVENTS - 1);
+        assert_eq!(
+            app.get_world(WorldId::from_uuid(id))
+                .unwrap()
+                .history()
+                .len(),
+            EVENTS - 1
+        );
     }
 }

@@ -1,8 +1,11 @@
-//! The stored byte format: exactly the Python library's.
+//! The stored byte format: exactly the Python library's, as the generated
+//! code writes and reads it.
 
 use eventsourcing::persistence::{AesCipher, Mapper, StoredEvent, ZlibCompressor};
 use eventsourcing::{DomainEvent, Error, Uuid};
-use eventsourcing_tests::handwritten::{SomethingHappened, Started, WorldEvent};
+use eventsourcing_generated::world::{
+    WorldEvent, WorldId, WorldSomethingHappened as SomethingHappened, WorldStarted as Started,
+};
 
 fn id() -> Uuid {
     Uuid::parse_str("6d9a2a3e-5c0e-4b7f-9d1a-2f4b8c6e0a11").unwrap()
@@ -10,8 +13,9 @@ fn id() -> Uuid {
 
 fn started() -> WorldEvent {
     WorldEvent::Started(Started {
-        originator_id: id(),
+        originator_id: WorldId::from_uuid(id()),
         originator_version: 1,
+        originator_topic: Default::default(),
         timestamp: eventsourcing::domain::parse_timestamp("2026-11-27T06:51:30.251580+00:00")
             .unwrap(),
         name: "Earth".into(),
@@ -20,7 +24,7 @@ fn started() -> WorldEvent {
 
 fn happened(what: &str) -> WorldEvent {
     WorldEvent::SomethingHappened(SomethingHappened {
-        originator_id: id(),
+        originator_id: WorldId::from_uuid(id()),
         originator_version: 2,
         timestamp: eventsourcing::domain::parse_timestamp("2026-11-27T06:51:31+00:00").unwrap(),
         what: what.into(),

@@ -1,11 +1,9 @@
 //! Checking aggregates: names, topics, state fields, the created event and
 //! the commands with their events.
 
-use std::collections::HashMap;
-
 use super::names::{Case, Names, RESERVED_AGGREGATE, RESERVED_ARGS};
 use super::{AggregateInfo, Checker, Slot};
-use crate::ident::{conventions, upper_camel};
+use crate::ident::conventions;
 use crate::model::{self, Ty};
 use crate::read::schema::{self, Apply};
 use crate::read::yaml::Spanned;
@@ -16,40 +14,25 @@ impl Checker<'_> {
         aggregates: &[schema::Aggregate],
         module: &str,
     ) -> Vec<AggregateInfo> {
-        // Event struct names: an event's own name, or prefixed with its
-        // aggregate's when two aggregates have events of the same name.
-        let mut event_count: HashMap<String, usize> = HashMap::new();
-        for aggregate in aggregates {
-            for event in std::iter::once(&aggregate.created)
-                .chain(aggregate.commands.iter().map(|c| &c.event))
-            {
-                *event_count
-                    .entry(upper_camel(&event.name.value))
-                    .or_default() += 1;
-            }
-        }
         aggregates
             .iter()
-            .filter_map(|a| self.aggregate(a, module, &event_count))
+            .filter_map(|a| self.aggregate(a, module))
             .collect()
     }
 
-    fn aggregate(
-        &mut self,
-        aggregate: &schema::Aggregate,
-        module: &str,
-        event_count: &HashMap<String, usize>,
-    ) -> Option<AggregateInfo> {
+    fn aggregate(&mut self, aggregate: &schema::Aggregate, module: &str) -> Option<AggregateInfo> {
         let what = format!("aggregate '{}'", aggregate.name.value);
         // A name that cannot be used is reported; the rest is still checked.
         let (name, valid) = self.type_ident(&aggregate.name, &what);
         let mut ok = valid && self.claim_type(&name.cased, &aggregate.name, &what);
-        let event_enum = format!("{}Event", name.cased);
-        ok &= self.claim_type(
-            &event_enum,
-            &aggregate.name,
-            &format!("the event enum '{event_enum}' of {what}"),
-        );
+        for (suffix, role) in [("Event", "event enum"), ("Id", "id type")] {
+            let generated = format!("{}{suffix}", name.cased);
+            ok &= self.claim_type(
+                &generated,
+                &aggregate.name,
+                &format!("the {role} '{generated}' of {what}"),
+            );
+        }
         let topic = self.topic(
             aggregate.topic.as_ref(),
             &what,
@@ -79,7 +62,6 @@ impl Checker<'_> {
             aggregate: &name.cased,
             topic: &topic,
             state: &state,
-            event_count,
             event_names: &mut event_names,
             methods: &mut methods,
         };
@@ -149,11 +131,9 @@ impl Checker<'_> {
         let unique = context
             .event_names
             .claim(self.problems, &name.cased, &event.name, &what);
-        let struct_name = if context.event_count.get(&name.cased).copied().unwrap_or(0) > 1 {
-            format!("{aggregate}{}", name.cased)
-        } else {
-            name.cased.clone()
-        };
+        // Always prefixed with its aggregate's name, so that the name of an
+        // event's struct depends on nothing else in the schema.
+        let struct_name = format!("{aggregate}{}", name.cased);
         if unique {
             self.claim_type(&struct_name, &event.name, &what);
         }
@@ -214,6 +194,7 @@ impl Checker<'_> {
             topic,
             args: slots.iter().map(|s| s.field.clone()).collect(),
             apply,
+            visibility: event.visibility,
         };
         Some((model, slots))
     }
@@ -225,8 +206,6 @@ struct EventContext<'a> {
     aggregate: &'a str,
     topic: &'a str,
     state: &'a [Slot],
-    /// How many events of the whole schema have each name.
-    event_count: &'a HashMap<String, usize>,
     event_names: &'a mut Names,
     methods: &'a mut Names,
 }

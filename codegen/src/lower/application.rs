@@ -26,6 +26,7 @@ pub(super) fn lower(model: &Model, app: &model::Application) -> view::Applicatio
                     ("call", ident(&command.name.cased), &command.event)
                 }
             };
+            let fallible = event.can_fail();
             let doc = doc_lines(c.doc.as_deref(), || match kind {
                 "create" => format!(
                     "Creates {} and returns its id.",
@@ -41,6 +42,11 @@ pub(super) fn lower(model: &Model, app: &model::Application) -> view::Applicatio
             Some(view::AppCommand {
                 name: ident(&c.name.cased),
                 doc,
+                vis: match event.visibility {
+                    model::Visibility::Public => "pub",
+                    model::Visibility::Crate => "pub(crate)",
+                },
+                fallible,
                 kind,
                 aggregate: aggregate.clone(),
                 method,
@@ -94,6 +100,7 @@ fn app_aggregate(a: &model::Aggregate) -> view::AppAggregate {
     let cased = &a.name.cased;
     view::AppAggregate {
         name: ident(cased),
+        id_type: format!("{cased}Id"),
         var: ident(&conventions::local(cased)),
         noun: conventions::noun(cased),
         id: conventions::id_param(cased),

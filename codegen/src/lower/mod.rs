@@ -61,7 +61,7 @@ fn with_article(noun: &str) -> String {
 fn field(f: &model::Field) -> view::Field {
     let name = ident(&f.name.cased);
     let init = if f.ty == model::Ty::String {
-        format!("{name}: {name}.into()")
+        format!("{name}: ::std::convert::Into::into({name})")
     } else {
         name.clone()
     };
@@ -71,6 +71,7 @@ fn field(f: &model::Field) -> view::Field {
         key: str_lit(&f.name.written),
         rename: (f.name.cased != f.name.written).then(|| str_lit(&f.name.written)),
         param_ty: f.ty.param(),
+        tagged: f.ty.is_tagged(),
         init,
         name,
     }

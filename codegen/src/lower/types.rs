@@ -1,23 +1,28 @@
 //! Field types in Rust: the type itself, how a getter lends it, how a
-//! method takes it, and number literals of it.
+//! method takes it, and number literals of it. Every path is absolute, so
+//! that no name in the schema or in the including module can shadow what
+//! the generated code means.
 
 use crate::model::Ty;
+
+/// `String` in generated code.
+pub(super) const STRING: &str = "::std::string::String";
 
 impl Ty {
     /// The Rust type.
     pub(crate) fn rust(&self) -> String {
         match self {
-            Ty::String => "String".to_owned(),
+            Ty::String => STRING.to_owned(),
             Ty::Bool => "bool".to_owned(),
             Ty::Int(int) => int.name().to_owned(),
             Ty::F64 => "f64".to_owned(),
             Ty::Uuid => "::eventsourcing::Uuid".to_owned(),
             Ty::Decimal => "::eventsourcing::Decimal".to_owned(),
             Ty::DateTime => "::eventsourcing::Timestamp".to_owned(),
-            Ty::Option(inner) => format!("Option<{}>", inner.rust()),
-            Ty::Vec(inner) => format!("Vec<{}>", inner.rust()),
-            Ty::Map(inner) => format!("::std::collections::BTreeMap<String, {}>", inner.rust()),
-            Ty::Named(name) => name.cased.clone(),
+            Ty::Option(inner) => format!("::std::option::Option<{}>", inner.rust()),
+            Ty::Vec(inner) => format!("::std::vec::Vec<{}>", inner.rust()),
+            Ty::Map(inner) => format!("::std::collections::BTreeMap<{STRING}, {}>", inner.rust()),
+            Ty::Named(name) => super::ident(&name.cased),
             Ty::Unknown => "()".to_owned(),
         }
     }
@@ -37,11 +42,24 @@ impl Ty {
         }
     }
 
+    /// Whether the runtime's `tagged` must write and read it: serde alone
+    /// stores strings, booleans, integers and value types (and options,
+    /// vectors and maps of them) as the Python library does, but not UUIDs,
+    /// decimals, timestamps or floats.
+    pub(crate) fn is_tagged(&self) -> bool {
+        match self {
+            // A value type is stored through its own serde derive.
+            Ty::String | Ty::Bool | Ty::Int(_) | Ty::Named(_) => false,
+            Ty::Option(inner) | Ty::Vec(inner) | Ty::Map(inner) => inner.is_tagged(),
+            Ty::F64 | Ty::Uuid | Ty::Decimal | Ty::DateTime | Ty::Unknown => true,
+        }
+    }
+
     /// `n` as a value of this number type.
     pub(crate) fn number_literal(&self, n: u64) -> String {
         match self {
             Ty::F64 => format!("{n}.0"),
-            Ty::Decimal => format!("::eventsourcing::Decimal::from({n}u64)"),
+            Ty::Decimal => format!("::eventsourcing::Decimal::from_i128_with_scale({n}, 0)"),
             _ => n.to_string(),
         }
     }
@@ -55,15 +73,15 @@ impl Ty {
             _ if self.is_copy() => (self.rust(), format!("self.{field}")),
             Ty::Option(inner) => match &**inner {
                 Ty::String => (
-                    "Option<&str>".to_owned(),
+                    "::std::option::Option<&str>".to_owned(),
                     format!("self.{field}.as_deref()"),
                 ),
                 Ty::Vec(item) => (
-                    format!("Option<&[{}]>", item.rust()),
+                    format!("::std::option::Option<&[{}]>", item.rust()),
                     format!("self.{field}.as_deref()"),
                 ),
                 _ => (
-                    format!("Option<&{}>", inner.rust()),
+                    format!("::std::option::Option<&{}>", inner.rust()),
                     format!("self.{field}.as_ref()"),
                 ),
             },
@@ -74,7 +92,7 @@ impl Ty {
     /// The type of a method parameter that takes a value of this type.
     pub(crate) fn param(&self) -> String {
         match self {
-            Ty::String => "impl Into<String>".to_owned(),
+            Ty::String => format!("impl ::std::convert::Into<{STRING}>"),
             _ => self.rust(),
         }
     }
@@ -84,7 +102,7 @@ impl Ty {
         if self.is_copy() {
             expr.to_owned()
         } else {
-            format!("{expr}.clone()")
+            format!("::std::clone::Clone::clone(&{expr})")
         }
     }
 }
@@ -92,6 +110,7 @@ impl Ty {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Int, Name};
 
     #[test]
     fn getters_borrow_what_is_not_copy() {
@@ -101,26 +120,43 @@ mod tests {
         );
         assert_eq!(
             Ty::Vec(Box::new(Ty::String)).getter("h"),
-            ("&[String]".into(), "&self.h".into())
+            ("&[::std::string::String]".into(), "&self.h".into())
         );
         assert_eq!(
             Ty::Option(Box::new(Ty::Uuid)).getter("o"),
-            ("Option<::eventsourcing::Uuid>".into(), "self.o".into())
+            (
+                "::std::option::Option<::eventsourcing::Uuid>".into(),
+                "self.o".into()
+            )
         );
         assert_eq!(
             Ty::Option(Box::new(Ty::String)).getter("o"),
-            ("Option<&str>".into(), "self.o.as_deref()".into())
-        );
-        assert_eq!(
-            Ty::Option(Box::new(Ty::Vec(Box::new(Ty::Bool)))).getter("o"),
-            ("Option<&[bool]>".into(), "self.o.as_deref()".into())
+            (
+                "::std::option::Option<&str>".into(),
+                "self.o.as_deref()".into()
+            )
         );
         assert_eq!(
             Ty::Option(Box::new(Ty::Map(Box::new(Ty::Bool)))).getter("o"),
             (
-                "Option<&::std::collections::BTreeMap<String, bool>>".into(),
+                "::std::option::Option<&::std::collections::BTreeMap<::std::string::String, bool>>"
+                    .into(),
                 "self.o.as_ref()".into()
             )
+        );
+    }
+
+    #[test]
+    fn std_types_are_named_by_absolute_paths() {
+        let named = Ty::Vec(Box::new(Ty::Named(Name {
+            written: "dims".into(),
+            cased: "Dims".into(),
+        })));
+        assert_eq!(named.rust(), "::std::vec::Vec<Dims>");
+        assert_eq!(Ty::Int(Int::U8).rust(), "u8");
+        assert_eq!(
+            Ty::Option(Box::new(Ty::String)).param(),
+            "::std::option::Option<::std::string::String>"
         );
     }
 }

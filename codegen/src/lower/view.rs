@@ -40,7 +40,7 @@ pub(crate) struct Variant {
 pub(crate) struct Field {
     /// The Rust identifier.
     pub(crate) name: String,
-    /// The Rust type.
+    /// The Rust type, at the top level of the generated file.
     pub(crate) ty: String,
     pub(crate) doc: Vec<String>,
     /// The stored key, as a Rust string literal.
@@ -48,11 +48,16 @@ pub(crate) struct Field {
     /// The stored key, as a Rust string literal, when serde would not
     /// derive it from the identifier.
     pub(crate) rename: Option<String>,
+    /// Whether serde needs the runtime's `tagged` to store it as the
+    /// Python library does (a UUID, decimal, timestamp or float, or a
+    /// value type, anywhere in it); plain strings, booleans and integers
+    /// are stored as serde stores them.
+    pub(crate) tagged: bool,
     /// The type of a method parameter taking it (`impl Into<String>` for
     /// strings).
     pub(crate) param_ty: String,
     /// How a struct literal takes it from the parameter: `name` or
-    /// `name: name.into()`.
+    /// `name: Into::into(name)`.
     pub(crate) init: String,
 }
 
@@ -60,22 +65,28 @@ pub(crate) struct Field {
 #[derive(Debug, Serialize)]
 pub(crate) struct Aggregate {
     pub(crate) name: String,
-    /// The local variable naming one, e.g. `world`.
-    pub(crate) var: String,
+    /// The type of its id, e.g. `WorldId`.
+    pub(crate) id_type: String,
     /// How docs call one, e.g. `world`.
     pub(crate) noun: String,
     /// `a world`, `an item`.
     pub(crate) a_noun: String,
     pub(crate) doc: Vec<String>,
+    /// The aggregate's topic, as a Rust string literal.
     pub(crate) topic: String,
     /// The event enum, e.g. `WorldEvent`.
     pub(crate) event_enum: String,
     /// The trait of `apply: custom` state changes, if any event has one.
     pub(crate) apply_trait: Option<String>,
     pub(crate) state: Vec<StateField>,
-    /// The created event first, then the commands' events in order.
+    /// `create` (the created event as a command), then the commands.
+    pub(crate) triggers: Vec<Command>,
+    /// The created event first, then the commands' events, in order.
     pub(crate) events: Vec<Event>,
-    pub(crate) commands: Vec<Command>,
+    /// The variants of the events whose state changes are nothing, joined
+    /// as one match pattern (`Self::A(_) | Self::B(_)`), the created event
+    /// first.
+    pub(crate) unchanged_pattern: String,
 }
 
 /// A state field of an aggregate.
@@ -93,8 +104,10 @@ pub(crate) struct StateField {
 pub(crate) struct Event {
     /// The variant of the event enum (the event's name).
     pub(crate) variant: String,
-    /// The event struct.
+    /// The event struct, e.g. `WorldStarted`.
     pub(crate) struct_name: String,
+    /// The event struct's path (its name).
+    pub(crate) path: String,
     /// The stored topic, as a Rust string literal.
     pub(crate) topic: String,
     pub(crate) doc: Vec<String>,
@@ -104,34 +117,25 @@ pub(crate) struct Event {
     pub(crate) apply_fn: String,
     /// `none`, `changes` or `custom`.
     pub(crate) apply: &'static str,
-    pub(crate) changes: Vec<Change>,
+    /// Whether applying it can fail (checked arithmetic, or a custom
+    /// change).
+    pub(crate) fallible: bool,
+    /// The statements of the applying method, for `changes`.
+    pub(crate) body: Vec<String>,
     /// The name of the applying method's event parameter: `event`, or
     /// `_event` when no change reads it.
     pub(crate) event_param: &'static str,
-    /// Whether the method that triggers it has more parameters than clippy
-    /// likes.
-    pub(crate) many_args: bool,
 }
 
-/// One declarative state change, as Rust expressions.
-#[derive(Debug, Clone, Default, Serialize)]
-pub(crate) struct Change {
-    /// `set`, `push`, `extend`, `insert`, `remove_key`, `remove_item`,
-    /// `add`, `sub`, `clear`, `clear_option` or `reset`.
-    pub(crate) kind: &'static str,
-    /// The state field's identifier.
-    pub(crate) field: String,
-    /// The value expression (a reference for `remove_item`).
-    pub(crate) value: String,
-    /// The key expression, for maps (a reference for `remove_key`).
-    pub(crate) key: String,
-}
-
-/// A command of an aggregate.
+/// A command of an aggregate, or `create`.
 #[derive(Debug, Serialize)]
 pub(crate) struct Command {
     pub(crate) name: String,
     pub(crate) doc: Vec<String>,
+    /// `pub` or `pub(crate)`.
+    pub(crate) vis: &'static str,
+    /// Whether the method has more parameters than clippy likes.
+    pub(crate) many_args: bool,
     pub(crate) event: Event,
 }
 
@@ -159,6 +163,7 @@ pub(crate) struct Setting {
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct AppAggregate {
     pub(crate) name: String,
+    pub(crate) id_type: String,
     pub(crate) var: String,
     pub(crate) noun: String,
     /// The id parameter, e.g. `world_id`.
@@ -172,11 +177,15 @@ pub(crate) struct AppAggregate {
 pub(crate) struct AppCommand {
     pub(crate) name: String,
     pub(crate) doc: Vec<String>,
+    /// `pub`, or `pub(crate)` when the aggregate's command is.
+    pub(crate) vis: &'static str,
     /// `create` or `call`.
     pub(crate) kind: &'static str,
     pub(crate) aggregate: AppAggregate,
     /// The aggregate's method: `create`, or the command.
     pub(crate) method: String,
+    /// Whether the aggregate's method returns a `Result`.
+    pub(crate) fallible: bool,
     pub(crate) args: Vec<Field>,
     pub(crate) many_args: bool,
 }

@@ -8,6 +8,10 @@ use super::schema::{Aggregate, Apply, Change, Command, Event, Name, Op, Source};
 use super::yaml::{Document, Spanned, entries, is_null};
 use super::{AGGREGATE_KEYS, EVENT_KEYS, INSERT_KEYS, Reader, get};
 use crate::error::{did_you_mean, one_of};
+use crate::model::Visibility;
+
+/// What `visibility:` takes.
+const VISIBILITY: &str = "'public' (the default: any crate may call it) or 'crate' (only the crate that includes the generated code)";
 
 impl Reader<'_> {
     pub(super) fn aggregate(&mut self, key: &MarkedScalarNode, node: &Node) -> Aggregate {
@@ -23,6 +27,7 @@ impl Reader<'_> {
             topic: None,
             args: Vec::new(),
             apply: Apply::Changes(Vec::new()),
+            visibility: Visibility::Public,
         };
         let mut aggregate = Aggregate {
             doc: None,
@@ -142,12 +147,28 @@ impl Reader<'_> {
             .map(|a| self.fields(a, "argument", what))
             .unwrap_or_default();
         let apply = get(map, "apply").map_or(Apply::Changes(Vec::new()), |a| self.apply(a, what));
+        let visibility = match self.optional_string(map, "visibility", what, VISIBILITY) {
+            None => Visibility::Public,
+            Some(text) => match text.as_str() {
+                "public" => Visibility::Public,
+                "crate" => Visibility::Crate,
+                other => {
+                    self.err(
+                        text.pos,
+                        format!("unknown visibility '{other}' of {what}"),
+                        VISIBILITY,
+                    );
+                    Visibility::Public
+                }
+            },
+        };
         Some(Event {
             name: name?,
             doc,
             topic,
             args,
             apply,
+            visibility,
         })
     }
 

@@ -27,7 +27,7 @@ pub(crate) const FIELD_KEYS: &[&str] = &["type", "doc"];
 /// Keys of an aggregate.
 pub(crate) const AGGREGATE_KEYS: &[&str] = &["doc", "topic", "state", "created", "commands"];
 /// Keys of the created event and of a command.
-pub(crate) const EVENT_KEYS: &[&str] = &["event", "doc", "topic", "args", "apply"];
+pub(crate) const EVENT_KEYS: &[&str] = &["event", "doc", "topic", "args", "apply", "visibility"];
 /// Keys of an application.
 pub(crate) const APPLICATION_KEYS: &[&str] = &["doc", "aggregates", "env", "commands", "queries"];
 /// Keys of an application command.

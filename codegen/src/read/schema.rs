@@ -2,6 +2,7 @@
 //! with a position on everything, before any name or type is checked.
 
 use super::yaml::{Pos, Spanned};
+use crate::model::Visibility;
 
 /// A name as written in the schema.
 pub(crate) type Name = Spanned<String>;
@@ -70,6 +71,8 @@ pub(crate) struct Event {
     pub(crate) topic: Option<Spanned<String>>,
     pub(crate) args: Vec<Field>,
     pub(crate) apply: Apply,
+    /// Who may trigger it: `visibility:` of the command, or of `created:`.
+    pub(crate) visibility: Visibility,
 }
 
 /// A command of an aggregate, and the event it triggers.

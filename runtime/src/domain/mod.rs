@@ -7,9 +7,15 @@
 //! [`mutate`]: DomainEvent::mutate
 
 mod aggregate;
+mod checked;
 mod event;
+mod id;
+mod originator_topic;
 pub(crate) mod timestamp;
 
-pub use aggregate::{Aggregate, AggregateMeta};
+pub use aggregate::{Aggregate, AggregateCore};
+pub use checked::{Checked, Number};
 pub use event::DomainEvent;
+pub use id::Id;
+pub use originator_topic::OriginatorTopic;
 pub use timestamp::{Timestamp, format_timestamp, now, parse_timestamp};

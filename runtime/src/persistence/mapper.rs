@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use uuid::Uuid;
 
 use super::cipher::DecryptError;
-use super::{AesCipher, StoredEvent, Transcodable, ZlibCompressor};
+use super::{AesCipher, Decoder, StoredEvent, Transcodable, ZlibCompressor};
 use crate::{Error, Result};
 
 /// Turns domain events into [`StoredEvent`]s and back.
@@ -55,12 +55,12 @@ impl Mapper {
             .encode_state(&mut json)
             .map_err(|source| Error::Encode {
                 topic: event.topic().to_owned(),
-                originator_id: event.originator_id(),
+                originator_id: event.originator_id().uuid(),
                 originator_version: event.originator_version(),
                 source,
             })?;
         Ok(StoredEvent {
-            originator_id: event.originator_id(),
+            originator_id: event.originator_id().uuid(),
             originator_version: event.originator_version(),
             topic: event.topic().to_owned(),
             state: self.encode_bytes(json),
@@ -104,15 +104,16 @@ impl Mapper {
             });
         }
         let json = self.decode_bytes(originator_id, originator_version, state)?;
-        let decoded =
-            E::decode_state(topic, originator_id, originator_version, &json).map_err(|source| {
-                Error::Decode {
-                    topic: topic.to_owned(),
-                    originator_id,
-                    originator_version,
-                    source,
-                }
-            })?;
+        let decoded = E::decode_state(
+            topic,
+            Decoder::new(&json, originator_id, originator_version),
+        )
+        .map_err(|source| Error::Decode {
+            topic: topic.to_owned(),
+            originator_id,
+            originator_version,
+            source,
+        })?;
         decoded.ok_or_else(|| Error::UnknownTopic {
             topic: topic.to_owned(),
             originator_id,

@@ -12,6 +12,7 @@
 
 mod cipher;
 mod compressor;
+mod decoder;
 mod environment;
 mod event_store;
 mod factory;
@@ -23,6 +24,7 @@ pub mod transcoder;
 
 pub use cipher::{AesCipher, DecryptError};
 pub use compressor::ZlibCompressor;
+pub use decoder::Decoder;
 pub use environment::Environment;
 pub use event_store::EventStore;
 pub use factory::{Infrastructure, InfrastructureFactory};

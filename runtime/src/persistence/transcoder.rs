@@ -31,6 +31,7 @@ use serde::de::{self, Deserialize, Deserializer};
 use serde::ser::{Serialize, Serializer};
 use uuid::Uuid;
 
+use super::Decoder;
 use crate::domain::timestamp::with_formatted;
 use crate::domain::{DomainEvent, Timestamp, parse_timestamp};
 
@@ -48,19 +49,15 @@ pub trait Transcodable: DomainEvent {
     /// map key that is not a string).
     fn encode_state(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
 
-    /// Reads an event from its topic, aggregate id and version, and state.
-    /// Returns `Ok(None)` when the topic is not one of [`Self::TOPICS`].
+    /// Reads an event from its topic and the stored state, which `decoder`
+    /// holds with the aggregate's id and version. Returns `Ok(None)` when the
+    /// topic is not one of [`Self::TOPICS`].
     ///
     /// # Errors
     ///
     /// The JSON decoder's error when the state does not hold the event's
     /// fields.
-    fn decode_state(
-        topic: &str,
-        originator_id: Uuid,
-        originator_version: u64,
-        state: &[u8],
-    ) -> serde_json::Result<Option<Self>>;
+    fn decode_state(topic: &str, decoder: Decoder<'_>) -> serde_json::Result<Option<Self>>;
 }
 
 /// A value that can be a field of event state: written and read in the
