@@ -145,3 +145,81 @@ fn no_prefix_of_any_schema_panics() {
         }
     }
 }
+
+/// Every public path of generated code: items, their public methods and
+/// constants, and enum variants.
+fn public_paths(code: &str) -> std::collections::BTreeSet<String> {
+    let file = syn::parse_file(code).unwrap();
+    let mut paths = std::collections::BTreeSet::new();
+    let public = |vis: &syn::Visibility| matches!(vis, syn::Visibility::Public(_));
+    for item in &file.items {
+        match item {
+            syn::Item::Struct(s) if public(&s.vis) => {
+                paths.insert(s.ident.to_string());
+                for field in &s.fields {
+                    if public(&field.vis)
+                        && let Some(name) = &field.ident
+                    {
+                        paths.insert(format!("{}.{name}", s.ident));
+                    }
+                }
+            }
+            syn::Item::Enum(e) if public(&e.vis) => {
+                paths.insert(e.ident.to_string());
+                for variant in &e.variants {
+                    paths.insert(format!("{}::{}", e.ident, variant.ident));
+                }
+            }
+            syn::Item::Type(t) if public(&t.vis) => {
+                paths.insert(t.ident.to_string());
+            }
+            syn::Item::Impl(block) => {
+                let syn::Type::Path(ty) = &*block.self_ty else {
+                    continue;
+                };
+                let ty = ty.path.segments.last().unwrap().ident.to_string();
+                for member in &block.items {
+                    match member {
+                        syn::ImplItem::Fn(f) if public(&f.vis) || block.trait_.is_some() => {
+                            paths.insert(format!("{ty}::{}", f.sig.ident));
+                        }
+                        syn::ImplItem::Const(c) if public(&c.vis) || block.trait_.is_some() => {
+                            paths.insert(format!("{ty}::{}", c.ident));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    paths
+}
+
+#[test]
+fn adding_an_aggregate_with_the_same_event_names_changes_no_public_path() {
+    let world = std::fs::read_to_string("../schemas/world.yaml").unwrap();
+    let before = eventsourcing_codegen::generate("world.yaml", &world).unwrap();
+    // A second aggregate whose events have the world's names, and a command
+    // of the same name.
+    let with_moon = world.replace(
+        "\napplications:",
+        "  Moon:
+    state: { name: String, history: Vec<String> }
+    created: { event: Started, args: { name: String }, apply: [set: name] }
+    commands:
+      make_it_so:
+        event: SomethingHappened
+        args: { what: String }
+        apply: [push: { history: what }]
+
+applications:",
+    );
+    assert_ne!(with_moon, world);
+    let after = eventsourcing_codegen::generate("world.yaml", &with_moon).unwrap();
+    let (before, after) = (public_paths(&before), public_paths(&after));
+    assert!(before.contains("WorldStarted") && before.contains("World::make_it_so"));
+    assert!(after.contains("MoonStarted") && after.contains("MoonEvent::Started"));
+    let lost: Vec<&String> = before.difference(&after).collect();
+    assert!(lost.is_empty(), "public paths changed: {lost:?}");
+}
