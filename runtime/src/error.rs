@@ -247,6 +247,18 @@ pub enum Error {
     #[error("PostgreSQL: {0}")]
     Postgres(#[from] postgres::Error),
 
+    /// `POSTGRES_MAX_WAITING` callers were already waiting for a connection
+    /// from the pool, so this one did not wait.
+    #[cfg(feature = "postgres")]
+    #[error(
+        "PostgreSQL connection pool: {max_waiting} callers are already waiting for a connection \
+         (POSTGRES_MAX_WAITING); nothing was done"
+    )]
+    TooManyWaiting {
+        /// The limit, `POSTGRES_MAX_WAITING`.
+        max_waiting: u32,
+    },
+
     /// No PostgreSQL connection could be had from the pool.
     #[cfg(feature = "postgres")]
     #[error("PostgreSQL connection pool: {0}")]

@@ -39,6 +39,10 @@ use crate::{Error, Result};
 /// The default time to wait for the write lock.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The longest `SQLITE_LOCK_TIMEOUT`: SQLite takes its busy timeout as a
+/// 32-bit number of milliseconds.
+const MAX_LOCK_TIMEOUT_SECONDS: f64 = 2_147_483.0;
+
 /// How to open a SQLite database.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SqliteConfig {
@@ -61,7 +65,9 @@ impl SqliteConfig {
         }
     }
 
-    /// Reads `SQLITE_DBNAME` (required) and `SQLITE_LOCK_TIMEOUT` (seconds).
+    /// Reads `SQLITE_DBNAME` (required) and `SQLITE_LOCK_TIMEOUT` (seconds,
+    /// from 0 to 2,147,483: SQLite's busy timeout is a 32-bit number of
+    /// milliseconds). As in the Python library, 0 means the default, 5 s.
     ///
     /// # Errors
     ///
@@ -72,13 +78,11 @@ impl SqliteConfig {
             "the SQLite recorder needs a database: a file path, :memory: or a file: URI",
         )?;
         let mut config = Self::new(dbname);
-        if let Some(seconds) = env.parse::<f64>("SQLITE_LOCK_TIMEOUT", "a number of seconds")? {
-            config.lock_timeout =
-                Duration::try_from_secs_f64(seconds).map_err(|_| Error::InvalidSetting {
-                    variable: "SQLITE_LOCK_TIMEOUT".to_owned(),
-                    value: seconds.to_string(),
-                    expected: "a non-negative number of seconds".to_owned(),
-                })?;
+        if let Some(timeout) = env
+            .seconds("SQLITE_LOCK_TIMEOUT", 0.0, MAX_LOCK_TIMEOUT_SECONDS)?
+            .filter(|t| !t.is_zero())
+        {
+            config.lock_timeout = timeout;
         }
         Ok(config)
     }
@@ -195,7 +199,9 @@ impl SqliteRecorder {
     fn connect(config: &SqliteConfig) -> Result<Connection> {
         let (name, flags) = config.target();
         let conn = Connection::open_with_flags(name, flags)?;
-        conn.busy_timeout(config.lock_timeout)?;
+        // SQLite takes the timeout as a 32-bit number of milliseconds.
+        let most = Duration::from_millis(u64::from(i32::MAX.unsigned_abs()));
+        conn.busy_timeout(config.lock_timeout.min(most))?;
         conn.set_prepared_statement_cache_capacity(32);
         Ok(conn)
     }
@@ -391,21 +397,50 @@ mod tests {
         ))
         .unwrap_err();
         assert!(matches!(err, Error::MissingSetting { .. }), "{err}");
-        let env = Environment::isolated(
-            "App",
-            [("SQLITE_DBNAME", "x.db"), ("SQLITE_LOCK_TIMEOUT", "soon")],
-        );
-        let err = SqliteConfig::from_env(&env).unwrap_err();
-        assert!(
-            err.to_string().starts_with("SQLITE_LOCK_TIMEOUT=\"soon\""),
-            "{err}"
-        );
         let mut config = SqliteConfig::new(":memory:");
         config.table = "x; DROP TABLE y".into();
         assert!(matches!(
             SqliteRecorder::with_config(config),
             Err(Error::InvalidIdentifier { .. })
         ));
+    }
+
+    #[test]
+    fn the_lock_timeout_is_range_checked_and_zero_means_the_default() {
+        let config = |timeout: &str| {
+            SqliteConfig::from_env(&Environment::isolated(
+                "App",
+                [("SQLITE_DBNAME", "x.db"), ("SQLITE_LOCK_TIMEOUT", timeout)],
+            ))
+        };
+        for (timeout, expected) in [
+            ("0", DEFAULT_LOCK_TIMEOUT),
+            ("", DEFAULT_LOCK_TIMEOUT),
+            (" 7 ", Duration::from_secs(7)),
+            ("0.001", Duration::from_millis(1)),
+            ("2147483", Duration::from_secs(2_147_483)),
+        ] {
+            assert_eq!(
+                config(timeout).unwrap().lock_timeout,
+                expected,
+                "{timeout:?}"
+            );
+        }
+        for timeout in [
+            "soon", "-1", "2147484", "3000000", "1e20", "inf", "nan", "-0.5",
+        ] {
+            let err = config(timeout).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "SQLITE_LOCK_TIMEOUT={timeout:?} is not valid: expected a number of seconds from 0 to 2147483"
+                )
+            );
+        }
+        // A timeout set in code past SQLite's range waits as long as it can.
+        let mut config = SqliteConfig::new(":memory:");
+        config.lock_timeout = Duration::MAX;
+        assert!(SqliteRecorder::with_config(config).is_ok());
     }
 
     #[test]

@@ -21,9 +21,9 @@ mod recorder;
 mod stored;
 pub mod transcoder;
 
-pub use cipher::{AesCipher, DecryptError};
+pub use cipher::{AesCipher, DecryptError, decode_base64};
 pub use compressor::ZlibCompressor;
-pub use environment::Environment;
+pub use environment::{Environment, is_secret, redact_urls};
 pub use event_store::EventStore;
 pub use factory::{Infrastructure, InfrastructureFactory};
 pub use mapper::Mapper;
