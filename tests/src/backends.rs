@@ -138,9 +138,9 @@ impl PgSchema {
             if std::env::var_os(REQUIRE_POSTGRES).is_some() {
                 panic!("PostgreSQL is required ({REQUIRE_POSTGRES} is set) but not reachable: {e}");
             }
-            eprintln!(
-                "SKIPPED: PostgreSQL not reachable on 127.0.0.1:5432 ({e}); set {REQUIRE_POSTGRES}=1 to fail instead"
-            );
+            crate::skipped(&format!(
+                "PostgreSQL not reachable on 127.0.0.1:5432 ({e}); set {REQUIRE_POSTGRES}=1 to fail instead"
+            ));
             return None;
         }
         Some(Self {
@@ -215,7 +215,7 @@ impl PrivateServer {
                     "PostgreSQL is required ({REQUIRE_POSTGRES} is set) but pg_ctl is not installed"
                 );
             }
-            eprintln!("SKIPPED: PostgreSQL's programs (initdb, pg_ctl) are not installed");
+            crate::skipped("PostgreSQL's programs (initdb, pg_ctl) are not installed");
             return None;
         };
         let dir = tempfile::Builder::new()

@@ -4,7 +4,8 @@
 //!
 //! The Python interpreter is `EVENTSOURCING_PYTHON` (default `python3`) and
 //! must have `eventsourcing[crypto,postgres]` installed; `.ci/run` makes such
-//! a virtual environment. Without it the tests print SKIPPED and pass,
+//! a virtual environment. Without it the tests print `SKIPPED <test>: <reason>` (shown in
+//! the normal `cargo test` output) and pass,
 //! unless `EVENTSOURCING_REQUIRE_PYTHON` is set (as `.ci/run` sets it).
 
 use std::process::Command;
@@ -28,9 +29,9 @@ fn python() -> Option<String> {
             "{python} cannot import eventsourcing[crypto,postgres], and EVENTSOURCING_REQUIRE_PYTHON is set"
         );
     }
-    eprintln!(
-        "SKIPPED: {python} cannot import eventsourcing[crypto,postgres]; set EVENTSOURCING_PYTHON"
-    );
+    eventsourcing_tests::skipped(&format!(
+        "{python} cannot import eventsourcing[crypto,postgres]; set EVENTSOURCING_PYTHON"
+    ));
     None
 }
 
