@@ -389,3 +389,41 @@ fn debug_shows_only_the_settings_read_with_secrets_redacted() {
         "{shown}"
     );
 }
+
+/// Events collected from an aggregate and not saved leave a gap that a later
+/// save must not store: on every backend, the save is a `VersionGap` and
+/// writes nothing, and the aggregate keeps its pending events.
+#[test]
+fn a_save_that_skips_a_version_is_refused_on_every_backend() {
+    use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs};
+    let file = SqliteFile::new();
+    let pg = PgSchema::new();
+    let mut backends = vec![Vec::new(), file.env()];
+    backends.extend(pg.as_ref().map(PgSchema::env));
+    for env in backends {
+        let app = Universe::isolated(pairs(&env)).unwrap();
+        let mut world = World::create("Earth");
+        world.make_it_so("dinosaurs");
+        app.save(&mut world).unwrap();
+        // Version 3 is collected and dropped; version 4 would follow nothing.
+        world.make_it_so("trucks");
+        let _lost = world.collect_events();
+        world.make_it_so("internet");
+        let before = app.recorder().max_notification_id().unwrap();
+        let err = app.save(&mut world).unwrap_err();
+        assert!(
+            matches!(err, Error::VersionGap { originator_id, originator_version: 4, expected: 3 }
+                if originator_id == world.id()),
+            "{env:?}: {err}"
+        );
+        assert_eq!(app.recorder().max_notification_id().unwrap(), before);
+        assert_eq!(world.pending_events().len(), 1);
+        assert_eq!(app.get_history(world.id()).unwrap(), ["dinosaurs"]);
+        // Saved with another aggregate, nothing of either is stored.
+        let mut mars = World::create("Mars");
+        let err = app.save_all(&mut [&mut mars, &mut world]).unwrap_err();
+        assert!(matches!(err, Error::VersionGap { .. }), "{err}");
+        assert!(app.get_world(mars.id()).is_err());
+        assert_eq!(app.recorder().max_notification_id().unwrap(), before);
+    }
+}
