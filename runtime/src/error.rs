@@ -26,6 +26,25 @@ pub enum Error {
         originator_version: u64,
     },
 
+    /// An aggregate's events to be saved do not continue its versions one by
+    /// one: the first does not follow the highest version stored, or one does
+    /// not follow the event before it in the batch. Nothing of the save was
+    /// written. This happens when events are collected from an aggregate
+    /// (`collect_events()`) and not saved, and later events are saved.
+    #[error(
+        "version gap: aggregate {originator_id} cannot store an event at version \
+         {originator_version}, its next version is {expected}; nothing was saved \
+         (were its earlier events collected and not saved?)"
+    )]
+    VersionGap {
+        /// The aggregate.
+        originator_id: Uuid,
+        /// The version of the event that does not follow.
+        originator_version: u64,
+        /// The version it should have had.
+        expected: u64,
+    },
+
     /// No stored event was found for the aggregate (at or below `version`,
     /// when one was asked for).
     #[error("aggregate {aggregate_id} not found{}", version.map(|v| format!(" at version {v}")).unwrap_or_default())]
@@ -56,7 +75,7 @@ pub enum Error {
     #[error(
         "event {topic} for aggregate {aggregate_id} has version {originator_version}, \
          but the aggregate is at version {aggregate_version} (expected {})",
-        aggregate_version + 1
+        next_version(*aggregate_version)
     )]
     OriginatorVersionMismatch {
         /// The event's topic.
@@ -157,6 +176,29 @@ pub enum Error {
         source: serde_json::Error,
     },
 
+    /// A stored row cannot be read as a stored event: a column is NULL, of
+    /// another type, or holds a value out of range (a negative version or
+    /// notification id, an aggregate id that is not a UUID, a topic that is
+    /// not UTF-8). What could be read of the row's position is named, so the
+    /// row can be found; a reader of the notification log can carry on after
+    /// `notification_id`.
+    #[error(
+        "cannot read the stored event at {}: {column} {problem}",
+        row_location(*notification_id, originator_id.as_deref(), *originator_version)
+    )]
+    InvalidStoredRow {
+        /// The row's notification id, when it was read from the log.
+        notification_id: Option<i64>,
+        /// The aggregate id as stored, when it could be read as text.
+        originator_id: Option<String>,
+        /// The version as stored, when it could be read as a number.
+        originator_version: Option<i64>,
+        /// The column that cannot be read.
+        column: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+
     /// Stored bytes could not be decrypted. AES-GCM cannot tell a wrong key
     /// from bytes that were changed: either the configured `CIPHER_KEY` is not
     /// the one the event was written with, or the stored bytes were altered.
@@ -239,15 +281,15 @@ pub enum Error {
         section_id: String,
     },
 
-    /// A table or schema name is not a plain SQL identifier.
-    #[error(
-        "invalid {what} {name:?}: expected letters, digits and underscores, starting with a letter or underscore, at most 63 bytes"
-    )]
+    /// A table or schema name cannot be used.
+    #[error("invalid {what} name {name:?}: {reason}")]
     InvalidIdentifier {
         /// What the name is for (table, schema).
         what: &'static str,
         /// The name that was refused.
         name: String,
+        /// Why.
+        reason: String,
     },
 
     /// An error from SQLite.
@@ -265,15 +307,60 @@ pub enum Error {
         table: String,
     },
 
-    /// An error from PostgreSQL or the connection to it.
+    /// An error from PostgreSQL or the connection to it. Its message says
+    /// what the server said, with the SQLSTATE code (`ERROR 42P01: relation
+    /// ... does not exist`), or why the connection failed.
     #[cfg(feature = "postgres")]
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", crate::postgres::describe(.0))]
     Postgres(#[from] postgres::Error),
+
+    /// `POSTGRES_MAX_WAITING` callers were already waiting for a connection
+    /// from the pool, so this one did not wait.
+    #[cfg(feature = "postgres")]
+    #[error(
+        "PostgreSQL connection pool: {max_waiting} callers are already waiting for a connection \
+         (POSTGRES_MAX_WAITING); nothing was done"
+    )]
+    TooManyWaiting {
+        /// The limit, `POSTGRES_MAX_WAITING`.
+        max_waiting: u32,
+    },
 
     /// No PostgreSQL connection could be had from the pool.
     #[cfg(feature = "postgres")]
     #[error("PostgreSQL connection pool: {0}")]
     Pool(#[from] r2d2::Error),
+}
+
+/// Where a stored row is, from what could be read of it.
+fn row_location(
+    notification_id: Option<i64>,
+    originator_id: Option<&str>,
+    originator_version: Option<i64>,
+) -> String {
+    let mut parts = Vec::new();
+    if let Some(n) = notification_id {
+        parts.push(format!("notification {n}"));
+    }
+    if let Some(id) = originator_id {
+        parts.push(format!("aggregate {id}"));
+    }
+    if let Some(v) = originator_version {
+        parts.push(format!("version {v}"));
+    }
+    if parts.is_empty() {
+        "an unknown position".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// The version after `version`, as text (there is none after `u64::MAX`).
+fn next_version(version: u64) -> String {
+    version.checked_add(1).map_or_else(
+        || "none: no version follows it".to_owned(),
+        |v| v.to_string(),
+    )
 }
 
 /// The runtime's result type.

@@ -25,26 +25,32 @@
 //!     ("POSTGRES_PASSWORD", "eventsourcing"),
 //! ]);
 //! let recorder = PostgresRecorder::from_env(&env)?;
-//! assert_eq!(recorder.table(), "public.universe_events");
+//! assert_eq!(recorder.qualified_table(), "\"public\".\"universe_events\"");
 //! # Ok::<(), eventsourcing::Error>(())
 //! ```
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use postgres::error::SqlState;
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Statement};
 use uuid::Uuid;
 
 use crate::persistence::{
     AggregateRecorder, ApplicationRecorder, Environment, EventQuery, Notification,
-    NotificationQuery, StoredEvent, StoredEventRef, validate_identifier,
+    NotificationQuery, StoredEvent, StoredEventRef, quote_identifier, redact_urls,
 };
+use crate::persistence::{BatchVersions, RowPosition, check_next_version, collect_lent};
 use crate::{Error, Result};
 
 /// How to reach PostgreSQL and where to keep events.
+///
+/// [`from_env`](Self::from_env) reads the Python library's variables, with
+/// its defaults.
 #[derive(Clone)]
 pub struct PostgresConfig {
     /// Database name (`POSTGRES_DBNAME`).
@@ -61,19 +67,27 @@ pub struct PostgresConfig {
     pub schema: String,
     /// Table (`<application name>_events`, or `stored_events`).
     pub table: String,
-    /// Connections in the pool (`POSTGRES_POOL_SIZE`, default 5).
+    /// Connections the pool keeps (`POSTGRES_POOL_SIZE`, default 5).
     pub pool_size: u32,
-    /// How long to wait for a free connection (`POSTGRES_POOL_TIMEOUT`, default 30 s).
-    pub pool_timeout: Duration,
-    /// How long to wait for the server to accept a connection (`POSTGRES_CONNECT_TIMEOUT`, default 5 s).
+    /// Connections the pool may open beyond `pool_size` under load
+    /// (`POSTGRES_MAX_OVERFLOW`, default 10).
+    pub max_overflow: u32,
+    /// Most callers that may wait for a connection at once; more fail at
+    /// once (`POSTGRES_MAX_WAITING`, default 0: no limit).
+    pub max_waiting: u32,
+    /// How long to wait for a connection: for the server to accept one, and
+    /// for one to be free in the pool (`POSTGRES_CONNECT_TIMEOUT`, default 30 s).
     pub connect_timeout: Duration,
-    /// Connections older than this are closed (`POSTGRES_CONN_MAX_AGE`; default: kept open).
+    /// Connections older than this are closed (`POSTGRES_CONN_MAX_AGE`,
+    /// default 3600 s; `None`: kept open).
     pub conn_max_age: Option<Duration>,
     /// Check a connection before each use (`POSTGRES_PRE_PING`, default no).
     pub pre_ping: bool,
-    /// Longest wait for the table lock when inserting (`POSTGRES_LOCK_TIMEOUT`; default: no limit).
+    /// Longest wait for the table lock when inserting (`POSTGRES_LOCK_TIMEOUT`,
+    /// default 0: no limit).
     pub lock_timeout: Option<Duration>,
-    /// Server-side limit on idle transactions (`POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT`).
+    /// Server-side limit on idle transactions
+    /// (`POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT`, default 5 s; 0: none).
     pub idle_in_transaction_session_timeout: Option<Duration>,
 }
 
@@ -81,102 +95,176 @@ impl fmt::Debug for PostgresConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PostgresConfig")
             .field("dbname", &self.dbname)
-            .field("host", &self.host)
+            .field("host", &redact_urls(&self.host))
             .field("port", &self.port)
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("schema", &self.schema)
             .field("table", &self.table)
             .field("pool_size", &self.pool_size)
+            .field("max_overflow", &self.max_overflow)
+            .field("max_waiting", &self.max_waiting)
+            .field("connect_timeout", &self.connect_timeout)
             .field("conn_max_age", &self.conn_max_age)
             .field("pre_ping", &self.pre_ping)
             .field("lock_timeout", &self.lock_timeout)
-            .finish_non_exhaustive()
+            .field(
+                "idle_in_transaction_session_timeout",
+                &self.idle_in_transaction_session_timeout,
+            )
+            .finish()
     }
 }
 
-fn seconds(env: &Environment, key: &str) -> Result<Option<Duration>> {
-    match env.parse::<f64>(key, "a number of seconds")? {
-        None => Ok(None),
-        Some(s) if s > 0.0 && s.is_finite() => Ok(Some(Duration::from_secs_f64(s))),
-        Some(0.0) => Ok(None),
-        Some(s) => Err(Error::InvalidSetting {
-            variable: key.to_owned(),
-            value: s.to_string(),
-            expected: "a non-negative number of seconds".to_owned(),
-        }),
-    }
+/// The most connections a pool may hold (`POSTGRES_POOL_SIZE` plus
+/// `POSTGRES_MAX_OVERFLOW`): the pool sets room aside for all of them up
+/// front, and a server rarely allows more than a few hundred.
+pub const MAX_POOL_CONNECTIONS: u32 = 10_000;
+
+/// The longest timeout PostgreSQL takes (its timeouts are 32-bit numbers of
+/// milliseconds), which is also the longest connect timeout accepted.
+const MAX_TIMEOUT_SECONDS: f64 = 2_147_483.0;
+
+/// The longest `POSTGRES_CONN_MAX_AGE`: a hundred years, in seconds.
+const MAX_AGE_SECONDS: f64 = 3_155_760_000.0;
+
+/// A timeout setting in whole or fractional seconds from 0 to
+/// [`MAX_TIMEOUT_SECONDS`], where 0 means none.
+fn optional_timeout(env: &Environment, key: &str, default: Duration) -> Result<Option<Duration>> {
+    let timeout = env
+        .seconds(key, 0.0, MAX_TIMEOUT_SECONDS)?
+        .unwrap_or(default);
+    Ok((!timeout.is_zero()).then_some(timeout))
 }
 
 impl PostgresConfig {
-    /// Reads the `POSTGRES_*` variables; the table is named after the
-    /// application.
+    /// Reads the `POSTGRES_*` variables, with the Python library's defaults;
+    /// the table is named after the application.
+    ///
+    /// | variable | accepted | default |
+    /// |---|---|---|
+    /// | `POSTGRES_PORT` | 1 to 65535 | 5432 |
+    /// | `POSTGRES_POOL_SIZE`, `POSTGRES_MAX_OVERFLOW` | 0 to 10,000 each, 1 to 10,000 together | 5, 10 |
+    /// | `POSTGRES_MAX_WAITING` | 0 to 4,294,967,295 (0: no limit) | 0 |
+    /// | `POSTGRES_CONNECT_TIMEOUT` | 0.001 to 2,147,483 seconds | 30 |
+    /// | `POSTGRES_CONN_MAX_AGE` | 0.001 to 3,155,760,000 seconds | 3600 |
+    /// | `POSTGRES_LOCK_TIMEOUT` | 0 to 2,147,483 seconds (0: no limit) | 0 |
+    /// | `POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT` | 0 to 2,147,483 seconds (0: none) | 5 |
     ///
     /// # Errors
     ///
     /// [`Error::MissingSetting`] for `POSTGRES_DBNAME`, `POSTGRES_HOST` or
-    /// `POSTGRES_USER`; [`Error::InvalidSetting`] for values that do not
-    /// parse; [`Error::InvalidIdentifier`] for a schema or table name that is
-    /// not a plain identifier.
+    /// `POSTGRES_USER`; [`Error::InvalidSetting`] naming the variable and
+    /// the accepted range for values that do not parse or are out of range;
+    /// [`Error::InvalidIdentifier`] for a schema or table name that cannot
+    /// be used.
     pub fn from_env(env: &Environment) -> Result<Self> {
-        let need = |key: &str| {
-            env.require(key, "the PostgreSQL recorder needs it to connect")
-                .map(str::to_owned)
-        };
+        let need = |key: &str| env.require(key, "the PostgreSQL recorder needs it to connect");
         let prefix = env.name().to_lowercase();
         let table = if prefix.is_empty() {
             "stored_events".to_owned()
         } else {
             format!("{prefix}_events")
         };
+        let pool_size = env
+            .integer("POSTGRES_POOL_SIZE", 0, MAX_POOL_CONNECTIONS)?
+            .unwrap_or(5);
+        let max_overflow = env
+            .integer("POSTGRES_MAX_OVERFLOW", 0, MAX_POOL_CONNECTIONS)?
+            .unwrap_or(10);
         let config = Self {
             dbname: need("POSTGRES_DBNAME")?,
             host: need("POSTGRES_HOST")?,
-            port: env.parse("POSTGRES_PORT", "a port number")?.unwrap_or(5432),
+            port: env.integer("POSTGRES_PORT", 1, u16::MAX)?.unwrap_or(5432),
             user: need("POSTGRES_USER")?,
-            password: env.get("POSTGRES_PASSWORD").map(str::to_owned),
-            schema: env.get("POSTGRES_SCHEMA").unwrap_or("public").to_owned(),
+            password: env.get("POSTGRES_PASSWORD")?,
+            schema: env
+                .get("POSTGRES_SCHEMA")?
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "public".to_owned()),
             table,
-            pool_size: env
-                .parse(
-                    "POSTGRES_POOL_SIZE",
-                    "a whole number of connections, at least 1",
-                )?
-                .unwrap_or(5),
-            pool_timeout: seconds(env, "POSTGRES_POOL_TIMEOUT")?.unwrap_or(Duration::from_secs(30)),
-            connect_timeout: seconds(env, "POSTGRES_CONNECT_TIMEOUT")?
-                .unwrap_or(Duration::from_secs(5)),
-            conn_max_age: seconds(env, "POSTGRES_CONN_MAX_AGE")?,
+            pool_size,
+            max_overflow,
+            max_waiting: env
+                .integer("POSTGRES_MAX_WAITING", 0, u32::MAX)?
+                .unwrap_or(0),
+            connect_timeout: env
+                .seconds("POSTGRES_CONNECT_TIMEOUT", 0.001, MAX_TIMEOUT_SECONDS)?
+                .unwrap_or(Duration::from_secs(30)),
+            conn_max_age: Some(
+                env.seconds("POSTGRES_CONN_MAX_AGE", 0.001, MAX_AGE_SECONDS)?
+                    .unwrap_or(Duration::from_secs(3600)),
+            ),
             pre_ping: env.flag("POSTGRES_PRE_PING")?.unwrap_or(false),
-            lock_timeout: seconds(env, "POSTGRES_LOCK_TIMEOUT")?,
-            idle_in_transaction_session_timeout: seconds(
+            lock_timeout: optional_timeout(env, "POSTGRES_LOCK_TIMEOUT", Duration::ZERO)?,
+            idle_in_transaction_session_timeout: optional_timeout(
                 env,
                 "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT",
+                Duration::from_secs(5),
             )?,
         };
-        if config.pool_size == 0 {
+        let total = pool_size.saturating_add(max_overflow);
+        if !(1..=MAX_POOL_CONNECTIONS).contains(&total) {
+            let variables = env.variables("POSTGRES_POOL_SIZE").join(" or ");
             return Err(Error::InvalidSetting {
-                variable: "POSTGRES_POOL_SIZE".to_owned(),
-                value: "0".to_owned(),
-                expected: "a whole number of connections, at least 1".to_owned(),
+                variable: variables,
+                value: pool_size.to_string(),
+                expected: format!(
+                    "a pool of 1 to {MAX_POOL_CONNECTIONS} connections: POSTGRES_POOL_SIZE + \
+                     POSTGRES_MAX_OVERFLOW is {total}"
+                ),
             });
         }
         config.validate()?;
         Ok(config)
     }
 
+    /// The most connections the pool holds: `pool_size + max_overflow`,
+    /// from 1 to [`MAX_POOL_CONNECTIONS`].
+    pub fn max_connections(&self) -> u32 {
+        self.pool_size
+            .saturating_add(self.max_overflow)
+            .clamp(1, MAX_POOL_CONNECTIONS)
+    }
+
+    /// The schema, table and index names, quoted as the Python library
+    /// quotes them.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidIdentifier`] for a name [`quote_identifier`] refuses,
+    /// and for PostgreSQL's own schemas (`information_schema`, `pg_*`).
+    pub fn quoted_names(&self) -> Result<QuotedNames> {
+        if self.schema == "information_schema" || self.schema.starts_with("pg_") {
+            return Err(Error::InvalidIdentifier {
+                what: "schema",
+                name: self.schema.clone(),
+                reason: "it is one of PostgreSQL's own schemas (information_schema, pg_*)"
+                    .to_owned(),
+            });
+        }
+        let schema = quote_identifier("schema", &self.schema)?;
+        let table = quote_identifier("table", &self.table)?;
+        // Python names the index so, and lets PostgreSQL cut a long name to 63 bytes.
+        let index_name = format!("{}_notification_id_idx", self.table);
+        let index = quote_identifier("index", truncate(&index_name, 63))?;
+        Ok(QuotedNames {
+            qualified_table: format!("{schema}.{table}"),
+            schema,
+            table,
+            index,
+        })
+    }
+
     fn validate(&self) -> Result<()> {
-        validate_identifier("schema", &self.schema)?;
-        validate_identifier("table", &self.table)?;
-        validate_identifier("index", &format!("{}_notification_id_idx", self.table))
+        self.quoted_names().map(|_| ())
     }
 
     /// The `application_name` the recorder's connections show in
     /// `pg_stat_activity`: `es:<schema>.<table>`, cut to the server's 63 bytes.
     pub fn application_name(&self) -> String {
-        let mut name = format!("es:{}.{}", self.schema, self.table);
-        name.truncate(63);
-        name
+        truncate(&format!("es:{}.{}", self.schema, self.table), 63).to_owned()
     }
 
     fn client_config(&self) -> postgres::Config {
@@ -198,6 +286,85 @@ impl PostgresConfig {
             ));
         }
         config
+    }
+}
+
+/// `text` cut to at most `bytes` bytes, at a character boundary.
+fn truncate(text: &str, bytes: usize) -> &str {
+    let mut end = text.len().min(bytes);
+    while !text.is_char_boundary(end) {
+        end = end.saturating_sub(1);
+    }
+    text.get(..end).unwrap_or_default()
+}
+
+/// The recorder's names, quoted for SQL (see [`PostgresConfig::quoted_names`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotedNames {
+    /// The schema, e.g. `"public"`.
+    pub schema: String,
+    /// The table, e.g. `"universe_events"`.
+    pub table: String,
+    /// The notification id index, e.g. `"universe_events_notification_id_idx"`.
+    pub index: String,
+    /// The schema-qualified table, e.g. `"public"."universe_events"`.
+    pub qualified_table: String,
+}
+
+/// What PostgreSQL said, as a person needs it: the severity, the SQLSTATE
+/// code and the server's message (with its detail and hint) for an error
+/// from the server; otherwise the client's description and its causes
+/// (`connection refused`, a timeout).
+pub fn describe(error: &postgres::Error) -> String {
+    if let Some(db) = error.as_db_error() {
+        let mut text = format!("{} {}: {}", db.severity(), db.code().code(), db.message());
+        if let Some(detail) = db.detail() {
+            text.push_str(&format!(" (DETAIL: {detail})"));
+        }
+        if let Some(hint) = db.hint() {
+            text.push_str(&format!(" (HINT: {hint})"));
+        }
+        return text;
+    }
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+/// A connection failure, shown as [`describe`] shows it (the pool reports
+/// the last one when it gives up waiting).
+#[derive(Debug)]
+struct ConnectError(postgres::Error);
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&describe(&self.0))
+    }
+}
+
+impl std::error::Error for ConnectError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// Whether a failure to connect may pass if tried again (the server is not
+/// up yet, or has no free connection), unlike a wrong password, user or
+/// database.
+fn may_pass(error: &postgres::Error) -> bool {
+    match error.code() {
+        Some(code) => [
+            SqlState::CANNOT_CONNECT_NOW,
+            SqlState::TOO_MANY_CONNECTIONS,
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CRASH_SHUTDOWN,
+        ]
+        .contains(code),
+        None => error.as_db_error().is_none(),
     }
 }
 
@@ -225,13 +392,10 @@ struct Manager {
     config: postgres::Config,
 }
 
-impl r2d2::ManageConnection for Manager {
-    type Connection = PgConnection;
-    type Error = postgres::Error;
-
-    fn connect(&self) -> Result<PgConnection, postgres::Error> {
+impl Manager {
+    fn open(config: &postgres::Config) -> Result<PgConnection, postgres::Error> {
         Ok(PgConnection {
-            client: self.config.connect(NoTls)?,
+            client: config.connect(NoTls)?,
             statements: HashMap::new(),
             born: Instant::now(),
             served: false,
@@ -239,8 +403,38 @@ impl r2d2::ManageConnection for Manager {
         })
     }
 
-    fn is_valid(&self, conn: &mut PgConnection) -> Result<(), postgres::Error> {
-        conn.client.simple_query("").map(|_| ())
+    /// A connection within `timeout`: failures that may pass are tried again
+    /// until then; others (a wrong password, user or database) end at once.
+    fn open_within(&self, timeout: Duration) -> Result<PgConnection> {
+        let start = Instant::now();
+        loop {
+            let left = timeout.saturating_sub(start.elapsed());
+            let mut config = self.config.clone();
+            config.connect_timeout(left.max(Duration::from_millis(1)));
+            match Self::open(&config) {
+                Ok(conn) => return Ok(conn),
+                Err(e) if may_pass(&e) && left > Duration::from_millis(100) => {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => return Err(Error::Postgres(e)),
+            }
+        }
+    }
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = PgConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<PgConnection, ConnectError> {
+        Self::open(&self.config).map_err(ConnectError)
+    }
+
+    fn is_valid(&self, conn: &mut PgConnection) -> Result<(), ConnectError> {
+        conn.client
+            .simple_query("")
+            .map(|_| ())
+            .map_err(ConnectError)
     }
 
     fn has_broken(&self, conn: &mut PgConnection) -> bool {
@@ -252,7 +446,9 @@ impl r2d2::ManageConnection for Manager {
 pub struct PostgresRecorder {
     config: PostgresConfig,
     pool: r2d2::Pool<Manager>,
-    qualified: String,
+    /// Callers waiting for a connection now (see `POSTGRES_MAX_WAITING`).
+    waiting: AtomicU32,
+    names: QuotedNames,
     sql: Statements,
 }
 
@@ -271,16 +467,33 @@ impl fmt::Debug for PostgresRecorder {
 }
 
 /// A failed attempt, and whether it may be tried again on another connection.
-struct Failure {
-    error: postgres::Error,
-    may_have_committed: bool,
+enum Failure {
+    /// From PostgreSQL or the connection to it. Tried again on another
+    /// connection when the connection failed and `may_retry` holds: nothing
+    /// can have been committed, and nothing was handed to the caller.
+    Postgres {
+        error: postgres::Error,
+        may_retry: bool,
+    },
+    /// Not PostgreSQL's (a row that cannot be read, an error of the caller's
+    /// function): never tried again.
+    Other(Error),
 }
 
 impl From<postgres::Error> for Failure {
     fn from(error: postgres::Error) -> Self {
-        Self {
+        Self::Postgres {
             error,
-            may_have_committed: false,
+            may_retry: true,
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Postgres(error) => Self::from(error),
+            other => Self::Other(other),
         }
     }
 }
@@ -317,11 +530,14 @@ fn conflicting_key(error: &postgres::Error) -> Option<(Uuid, u64)> {
 }
 
 /// The statement the recorder stores a batch of events with, in the table
-/// `qualified_table` (`schema.table`, already validated), run inside the
+/// `qualified_table` (`schema.table`, quoted as needed), run inside the
 /// transaction that holds the table's `EXCLUSIVE` lock. Its parameters are
 /// the batch's ids (`uuid[]`), versions (`bigint[]`), topics (`text[]`) and
-/// states (`bytea[]`); it returns one row whose first column is the highest
-/// notification id before the batch.
+/// states (`bytea[]`); it returns one row: the highest notification id before
+/// the batch, then (for the sequence) the highest after it, then, when the
+/// first event of an aggregate in the batch does not follow the aggregate's
+/// highest stored version, that aggregate's id, the event's version and the
+/// highest stored version (and then nothing is inserted).
 ///
 /// Notification ids are given here, under the lock, as the highest id plus
 /// the event's position in the batch, and the column's sequence is moved past
@@ -334,15 +550,25 @@ fn conflicting_key(error: &postgres::Error) -> Option<(Uuid, u64)> {
 /// assert!(sql.contains("INSERT INTO public.universe_events"));
 /// ```
 pub fn insert_statement(qualified_table: &str) -> String {
+    let literal = qualified_table.replace('\'', "''");
     format!(
         "WITH base AS (SELECT COALESCE(MAX(notification_id), 0) AS n FROM {qualified_table}), \
+         u AS (SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[]) \
+         WITH ORDINALITY AS u(id, version, topic, state, ord)), \
+         firsts AS (SELECT DISTINCT ON (id) id, version FROM u ORDER BY id, ord), \
+         gaps AS (SELECT f.id, f.version, s.stored FROM firsts f, LATERAL \
+         (SELECT COALESCE(MAX(originator_version), 0) AS stored FROM {qualified_table} \
+         WHERE originator_id = f.id) s WHERE f.version <> 1 AND f.version <> s.stored + 1 \
+         LIMIT 1), \
          ins AS (INSERT INTO {qualified_table} \
          (notification_id, originator_id, originator_version, topic, state) \
-         SELECT base.n + u.ord, u.id, u.version, u.topic, u.state FROM base, \
-         unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[]) \
-         WITH ORDINALITY AS u(id, version, topic, state, ord) RETURNING 1) \
-         SELECT base.n, setval(pg_get_serial_sequence('{qualified_table}', 'notification_id'), \
-         base.n + (SELECT count(*) FROM ins)) FROM base"
+         SELECT base.n + u.ord, u.id, u.version, u.topic, u.state FROM base, u \
+         WHERE NOT EXISTS (SELECT 1 FROM gaps) RETURNING 1), \
+         counted AS (SELECT count(*) AS c FROM ins) \
+         SELECT base.n, CASE WHEN counted.c > 0 THEN \
+         setval(pg_get_serial_sequence('{literal}', 'notification_id'), base.n + counted.c) END, \
+         (SELECT id FROM gaps), (SELECT version FROM gaps), (SELECT stored FROM gaps) \
+         FROM base, counted"
     )
 }
 
@@ -352,29 +578,39 @@ impl PostgresRecorder {
     ///
     /// # Errors
     ///
-    /// Missing or invalid settings; connection errors.
+    /// Missing or invalid settings; connection errors (see
+    /// [`with_config`](Self::with_config)).
     pub fn from_env(env: &Environment) -> Result<Self> {
         Self::with_config(PostgresConfig::from_env(env)?)
     }
 
     /// Connects as configured and creates the schema, table and index when
-    /// missing.
+    /// missing, as the Python library creates them.
+    ///
+    /// The first connection is made at once, so that a wrong password, user
+    /// or database is reported as the server reports it, without waiting;
+    /// a server that does not answer (or is starting) is tried again until
+    /// the connect timeout has passed.
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidIdentifier`]; connection errors.
+    /// [`Error::InvalidIdentifier`]; [`Error::Postgres`] with the server's
+    /// message and SQLSTATE, or the reason the connection failed.
     pub fn with_config(config: PostgresConfig) -> Result<Self> {
-        config.validate()?;
+        let names = config.quoted_names()?;
+        let manager = Manager {
+            config: config.client_config(),
+        };
+        let mut first = manager.open_within(config.connect_timeout)?;
         let pool = r2d2::Pool::builder()
-            .max_size(config.pool_size)
+            .max_size(config.max_connections())
             .min_idle(Some(0))
-            .connection_timeout(config.pool_timeout)
-            .max_lifetime(config.conn_max_age)
+            .connection_timeout(config.connect_timeout.max(Duration::from_millis(1)))
+            .max_lifetime(config.conn_max_age.filter(|age| !age.is_zero()))
             .test_on_check_out(config.pre_ping)
-            .build_unchecked(Manager {
-                config: config.client_config(),
-            });
-        let qualified = format!("{}.{}", config.schema, config.table);
+            .error_handler(Box::new(r2d2::NopErrorHandler))
+            .build_unchecked(manager);
+        let qualified = &names.qualified_table;
         let lock_timeout = config
             .lock_timeout
             .map(|t| format!("SET LOCAL lock_timeout = '{}ms'; ", t.as_millis().max(1)))
@@ -384,20 +620,21 @@ impl PostgresRecorder {
                 begin_and_lock: format!(
                     "BEGIN; {lock_timeout}LOCK TABLE {qualified} IN EXCLUSIVE MODE"
                 ),
-                insert: insert_statement(&qualified),
+                insert: insert_statement(qualified),
                 max_id: format!("SELECT MAX(notification_id) FROM {qualified}"),
             },
-            qualified,
+            names,
             pool,
+            waiting: AtomicU32::new(0),
             config,
         };
-        recorder.create_table()?;
+        recorder.create_table(&mut first)?;
         Ok(recorder)
     }
 
-    /// The schema-qualified table name.
-    pub fn table(&self) -> &str {
-        &self.qualified
+    /// The schema-qualified table name, quoted for SQL.
+    pub fn qualified_table(&self) -> &str {
+        &self.names.qualified_table
     }
 
     /// The settings the recorder was made with.
@@ -405,25 +642,32 @@ impl PostgresRecorder {
         &self.config
     }
 
-    fn create_table(&self) -> Result<()> {
-        let PostgresConfig { schema, table, .. } = &self.config;
-        let qualified = &self.qualified;
+    fn create_table(&self, conn: &mut PgConnection) -> Result<()> {
+        let QuotedNames {
+            schema,
+            index,
+            qualified_table,
+            ..
+        } = &self.names;
         let statements = [
             format!("CREATE SCHEMA IF NOT EXISTS {schema}"),
+            // As the Python library's PostgresApplicationRecorder creates it.
             format!(
-                "CREATE TABLE IF NOT EXISTS {qualified} (originator_id uuid NOT NULL, \
-                 originator_version bigint NOT NULL, topic text, state bytea, notification_id bigserial, \
-                 PRIMARY KEY (originator_id, originator_version)) WITH (autovacuum_enabled = false)"
+                "CREATE TABLE IF NOT EXISTS {qualified_table} (originator_id uuid NOT NULL, \
+                 originator_version bigint NOT NULL, topic text, state bytea, \
+                 notification_id bigserial, PRIMARY KEY (originator_id, originator_version)) \
+                 WITH (autovacuum_enabled = true, autovacuum_vacuum_threshold = 100000000, \
+                 autovacuum_vacuum_scale_factor = 0.5, autovacuum_analyze_threshold = 1000, \
+                 autovacuum_analyze_scale_factor = 0.01)"
             ),
             format!(
-                "CREATE UNIQUE INDEX IF NOT EXISTS {table}_notification_id_idx ON {qualified} (notification_id ASC)"
+                "CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {qualified_table} (notification_id ASC)"
             ),
         ];
         for statement in &statements {
-            let result = self.run(|conn| Ok(conn.client.batch_execute(statement)?));
-            match result {
+            match conn.client.batch_execute(statement) {
                 // Another process created it at the same moment.
-                Err(Error::Postgres(e))
+                Err(e)
                     if [
                         SqlState::UNIQUE_VIOLATION,
                         SqlState::DUPLICATE_TABLE,
@@ -437,14 +681,37 @@ impl PostgresRecorder {
         Ok(())
     }
 
+    /// A connection from the pool: an idle one at once, or else one the pool
+    /// opens or frees within the connect timeout, unless
+    /// `POSTGRES_MAX_WAITING` callers are waiting already.
+    fn checkout(&self) -> Result<r2d2::PooledConnection<Manager>> {
+        let max_waiting = self.config.max_waiting;
+        if max_waiting == 0 {
+            return Ok(self.pool.get()?);
+        }
+        if let Some(conn) = self.pool.try_get() {
+            return Ok(conn);
+        }
+        let waiting = self.waiting.fetch_add(1, Ordering::SeqCst);
+        let result = if waiting >= max_waiting {
+            Err(Error::TooManyWaiting { max_waiting })
+        } else {
+            self.pool.get().map_err(Error::from)
+        };
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        result
+    }
+
     /// Runs `f` on a pooled connection, trying again on another connection
-    /// when the server closed this one and `f` cannot have committed.
+    /// when the server closed this one and the failure allows it.
     fn run<T>(&self, mut f: impl FnMut(&mut PgConnection) -> Result<T, Failure>) -> Result<T> {
-        let attempts = self.config.pool_size as usize + 2;
-        let mut attempt = 0;
+        let attempts = usize::try_from(self.config.max_connections())
+            .unwrap_or(usize::MAX)
+            .saturating_add(2);
+        let mut attempt: usize = 0;
         loop {
-            attempt += 1;
-            let mut conn = self.pool.get()?;
+            attempt = attempt.saturating_add(1);
+            let mut conn = self.checkout()?;
             if conn.served
                 && self
                     .config
@@ -454,7 +721,7 @@ impl PostgresRecorder {
                 // Older than POSTGRES_CONN_MAX_AGE: closed when dropped here. A
                 // new connection is always used once, however small the age.
                 conn.retired = true;
-                attempt -= 1;
+                attempt = attempt.saturating_sub(1);
                 continue;
             }
             conn.served = true;
@@ -465,38 +732,32 @@ impl PostgresRecorder {
                         // Leave no transaction open on a connection going back to the pool.
                         let _ = conn.client.batch_execute("ROLLBACK");
                     }
-                    let retry = is_disconnect(&failure.error)
-                        && !failure.may_have_committed
-                        && attempt < attempts;
-                    if !retry {
-                        return Err(failure.error.into());
+                    match failure {
+                        Failure::Postgres { error, may_retry }
+                            if may_retry && is_disconnect(&error) && attempt < attempts => {}
+                        Failure::Postgres { error, .. } => return Err(Error::Postgres(error)),
+                        Failure::Other(error) => return Err(error),
                     }
                 }
             }
         }
     }
 
-    fn select<T>(
+    /// Streams an aggregate's rows (`originator_version, topic, state`) to
+    /// `f`, one at a time as they arrive, without holding them all.
+    fn stream_events(
         &self,
-        sql: &str,
-        args: &[&(dyn ToSql + Sync)],
-        map: impl Fn(&postgres::Row) -> Result<T, postgres::Error>,
-    ) -> Result<Vec<T>> {
-        self.run(|conn| {
-            let statement = conn.prepare(sql)?;
-            let rows = conn.client.query(&statement, args)?;
-            Ok(rows.iter().map(&map).collect::<Result<_, _>>()?)
-        })
-    }
-
-    /// An aggregate's rows: `originator_version, topic, state`.
-    fn event_rows(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<postgres::Row>> {
+        originator_id: Uuid,
+        query: EventQuery,
+        f: &mut dyn FnMut(StoredEventRef<'_>) -> Result<()>,
+    ) -> Result<()> {
         let mut sql = format!(
             "SELECT originator_version, topic, state FROM {} WHERE originator_id = $1",
-            self.qualified
+            self.names.qualified_table
         );
-        let gt = query.gt.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
-        let lte = query.lte.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
+        let bound = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        let gt = query.gt.map(bound);
+        let lte = query.lte.map(bound);
         let limit = query.limit.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
         let mut args: Vec<&(dyn ToSql + Sync)> = vec![&originator_id];
         for (value, clause) in [
@@ -519,7 +780,23 @@ impl PostgresRecorder {
         }
         self.run(|conn| {
             let statement = conn.prepare(&sql)?;
-            Ok(conn.client.query(&statement, &args)?)
+            let mut rows = conn.client.query_raw(&statement, args.iter().copied())?;
+            let mut delivered = false;
+            loop {
+                let row = match rows.next() {
+                    Ok(Some(row)) => row,
+                    Ok(None) => return Ok(()),
+                    // Once a row was handed over, the call is not tried again.
+                    Err(error) => {
+                        return Err(Failure::Postgres {
+                            error,
+                            may_retry: !delivered,
+                        });
+                    }
+                };
+                delivered = true;
+                f(lend_event(originator_id, &row)?)?;
+            }
         })
     }
 }
@@ -528,6 +805,15 @@ impl AggregateRecorder for PostgresRecorder {
     fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {
         if events.is_empty() {
             return Ok(Vec::new());
+        }
+        // Within the batch, each aggregate's versions follow one another; the
+        // statement checks that the first follows what is stored.
+        let mut batch = BatchVersions::default();
+        for e in events {
+            if let Some(previous) = batch.previous(e.originator_id) {
+                check_next_version(e.originator_id, e.originator_version, previous)?;
+            }
+            batch.set(e.originator_id, e.originator_version);
         }
         let ids: Vec<Uuid> = events.iter().map(|e| e.originator_id).collect();
         let versions: Vec<i64> = events
@@ -541,22 +827,55 @@ impl AggregateRecorder for PostgresRecorder {
             // and only inside the transaction does the lock timeout apply.
             conn.client.batch_execute(&self.sql.begin_and_lock)?;
             let insert = conn.prepare(&self.sql.insert)?;
-            let rows = conn
+            let row = conn
                 .client
-                .query(&insert, &[&ids, &versions, &topics, &states])?;
+                .query_one(&insert, &[&ids, &versions, &topics, &states])?;
+            let base: i64 = row.try_get(0)?;
+            let gap: Option<Uuid> = row.try_get(2)?;
+            if let Some(originator_id) = gap {
+                let stored: Option<i64> = row.try_get(4)?;
+                conn.client.batch_execute("ROLLBACK")?;
+                // The version as given (the statement saw it cut to `bigint`).
+                let version = events
+                    .iter()
+                    .find(|e| e.originator_id == originator_id)
+                    .map_or(0, |e| e.originator_version);
+                let at = |column| Error::InvalidStoredRow {
+                    notification_id: None,
+                    originator_id: Some(originator_id.to_string()),
+                    originator_version: stored,
+                    column,
+                    problem: "is below 0".to_owned(),
+                };
+                let stored = u64::try_from(stored.unwrap_or(0))
+                    .map_err(|_| Failure::Other(at("originator_version")))?;
+                return Err(Failure::Other(
+                    check_next_version(originator_id, version, stored)
+                        .err()
+                        .unwrap_or(Error::VersionGap {
+                            originator_id,
+                            originator_version: version,
+                            expected: stored.saturating_add(1),
+                        }),
+                ));
+            }
             conn.client
                 .batch_execute("COMMIT")
-                .map_err(|error| Failure {
+                .map_err(|error| Failure::Postgres {
                     error,
-                    may_have_committed: true,
+                    may_retry: false,
                 })?;
-            Ok(rows)
+            Ok(base)
         });
-        let rows = match result {
-            Ok(rows) => rows,
+        let base = match result {
+            Ok(base) => base,
             Err(Error::Postgres(e)) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
-                let (originator_id, originator_version) = conflicting_key(&e)
-                    .unwrap_or((events[0].originator_id, events[0].originator_version));
+                let (originator_id, originator_version) =
+                    conflicting_key(&e).unwrap_or_else(|| {
+                        events.first().map_or((Uuid::nil(), 0), |e| {
+                            (e.originator_id, e.originator_version)
+                        })
+                    });
                 return Err(Error::VersionConflict {
                     originator_id,
                     originator_version,
@@ -564,32 +883,33 @@ impl AggregateRecorder for PostgresRecorder {
             }
             Err(Error::Postgres(e)) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
                 return Err(Error::LockTimeout {
-                    table: self.qualified.clone(),
+                    table: self.names.qualified_table.clone(),
                 });
             }
             Err(e) => return Err(e),
         };
-        let base: i64 = match rows.first() {
-            Some(row) => row.try_get(0)?,
-            None => 0,
-        };
-        let base = base as u64;
-        Ok((1..=events.len() as u64).map(|i| base + i).collect())
-    }
-
-    fn select_events(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<StoredEvent>> {
-        let rows = self.event_rows(originator_id, query)?;
-        rows.iter()
-            .map(|row| {
-                let e = lend_event(originator_id, row)?;
-                Ok(StoredEvent {
-                    originator_id,
-                    originator_version: e.originator_version,
-                    topic: e.topic.to_owned(),
-                    state: e.state.to_vec(),
+        let base = u64::try_from(base).map_err(|_| Error::InvalidStoredRow {
+            notification_id: Some(base),
+            originator_id: None,
+            originator_version: None,
+            column: "notification_id",
+            problem: "is below 0".to_owned(),
+        })?;
+        (1..=u64::try_from(events.len()).unwrap_or(u64::MAX))
+            .map(|i| {
+                base.checked_add(i).ok_or(Error::InvalidStoredRow {
+                    notification_id: i64::try_from(base).ok(),
+                    originator_id: None,
+                    originator_version: None,
+                    column: "notification_id",
+                    problem: "leaves no room for more notifications".to_owned(),
                 })
             })
             .collect()
+    }
+
+    fn select_events(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<StoredEvent>> {
+        collect_lent(|f| self.stream_events(originator_id, query, f))
     }
 
     fn for_each_event(
@@ -598,24 +918,60 @@ impl AggregateRecorder for PostgresRecorder {
         query: EventQuery,
         f: &mut dyn FnMut(StoredEventRef<'_>) -> Result<()>,
     ) -> Result<()> {
-        // Lent from the rows as received, once the connection is back in the pool.
-        for row in &self.event_rows(originator_id, query)? {
-            f(lend_event(originator_id, row)?)?;
-        }
-        Ok(())
+        // Lent from each row as it arrives: memory stays flat however many there are.
+        self.stream_events(originator_id, query, f)
     }
 }
 
+/// Column `i` of `row` as `T`: a NULL, a value of another type or one that
+/// cannot be read is an error naming the column and the row.
+fn column<'r, T: postgres::types::FromSql<'r>>(
+    at: &RowPosition,
+    row: &'r postgres::Row,
+    i: usize,
+    column: &'static str,
+) -> Result<T> {
+    row.try_get::<_, Option<T>>(i)
+        .map_err(|e| {
+            let cause =
+                std::error::Error::source(&e).map_or_else(|| e.to_string(), ToString::to_string);
+            at.error(column, format!("cannot be read ({cause})"))
+        })?
+        .ok_or_else(|| at.error(column, "is NULL".to_owned()))
+}
+
 /// A row of `SELECT originator_version, topic, state`, as received.
-fn lend_event(
-    originator_id: Uuid,
-    row: &postgres::Row,
-) -> Result<StoredEventRef<'_>, postgres::Error> {
+fn lend_event(originator_id: Uuid, row: &postgres::Row) -> Result<StoredEventRef<'_>> {
+    let mut at = RowPosition {
+        originator_id: Some(originator_id.to_string()),
+        ..RowPosition::default()
+    };
+    let version: i64 = column(&at, row, 0, "originator_version")?;
+    at.originator_version = Some(version);
     Ok(StoredEventRef {
         originator_id,
-        originator_version: row.try_get::<_, i64>(0)? as u64,
-        topic: row.try_get(1)?,
-        state: row.try_get(2)?,
+        originator_version: at.non_negative("originator_version", version)?,
+        topic: column(&at, row, 1, "topic")?,
+        state: column(&at, row, 2, "state")?,
+    })
+}
+
+/// A row of `SELECT notification_id, originator_id, originator_version, topic, state`.
+fn read_notification(row: &postgres::Row) -> Result<Notification> {
+    let mut at = RowPosition::default();
+    let id: i64 = column(&at, row, 0, "notification_id")?;
+    at.notification_id = Some(id);
+    let id = at.non_negative("notification_id", id)?;
+    let originator_id: Uuid = column(&at, row, 1, "originator_id")?;
+    at.originator_id = Some(originator_id.to_string());
+    let version: i64 = column(&at, row, 2, "originator_version")?;
+    at.originator_version = Some(version);
+    Ok(Notification {
+        id,
+        originator_id,
+        originator_version: at.non_negative("originator_version", version)?,
+        topic: column(&at, row, 3, "topic")?,
+        state: column(&at, row, 4, "state")?,
     })
 }
 
@@ -625,7 +981,7 @@ impl ApplicationRecorder for PostgresRecorder {
         let mut sql = format!(
             "SELECT notification_id, originator_id, originator_version, topic, state FROM {} \
              WHERE notification_id {op} $1",
-            self.qualified
+            self.names.qualified_table
         );
         let start = i64::try_from(query.start).unwrap_or(i64::MAX);
         let stop = query.stop.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
@@ -641,22 +997,28 @@ impl ApplicationRecorder for PostgresRecorder {
         }
         args.push(&limit);
         sql.push_str(&format!(" ORDER BY notification_id LIMIT ${}", args.len()));
-        self.select(&sql, &args, |row| {
-            Ok(Notification {
-                id: row.try_get::<_, i64>(0)? as u64,
-                originator_id: row.try_get(1)?,
-                originator_version: row.try_get::<_, i64>(2)? as u64,
-                topic: row.try_get(3)?,
-                state: row.try_get(4)?,
-            })
+        self.run(|conn| {
+            let statement = conn.prepare(&sql)?;
+            let rows = conn.client.query(&statement, &args)?;
+            Ok(rows
+                .iter()
+                .map(read_notification)
+                .collect::<Result<Vec<_>>>()?)
         })
     }
 
     fn max_notification_id(&self) -> Result<Option<u64>> {
-        let max = self.select(&self.sql.max_id, &[], |row| {
-            row.try_get::<_, Option<i64>>(0)
+        let max = self.run(|conn| {
+            let statement = conn.prepare(&self.sql.max_id)?;
+            let row = conn.client.query_one(&statement, &[])?;
+            Ok(row.try_get::<_, Option<i64>>(0)?)
         })?;
-        Ok(max.into_iter().flatten().next().map(|id| id as u64))
+        let at = RowPosition {
+            notification_id: max,
+            ..RowPosition::default()
+        };
+        max.map(|id| at.non_negative("notification_id", id))
+            .transpose()
     }
 }
 
@@ -675,35 +1037,151 @@ mod tests {
     }
 
     #[test]
-    fn settings_are_read_with_defaults() {
+    fn settings_are_read_with_the_python_librarys_defaults() {
         let config = PostgresConfig::from_env(&env(&[])).unwrap();
         assert_eq!(
-            (config.port, config.pool_size, config.pre_ping),
-            (5432, 5, false)
+            (
+                config.port,
+                config.pool_size,
+                config.max_overflow,
+                config.max_waiting
+            ),
+            (5432, 5, 10, 0)
         );
+        assert_eq!(config.max_connections(), 15);
+        assert!(!config.pre_ping);
         assert_eq!(
             (config.schema.as_str(), config.table.as_str()),
             ("public", "universe_events")
         );
+        assert_eq!(config.connect_timeout, Duration::from_secs(30));
+        assert_eq!(config.conn_max_age, Some(Duration::from_secs(3600)));
         assert_eq!(config.lock_timeout, None);
+        assert_eq!(
+            config.idle_in_transaction_session_timeout,
+            Some(Duration::from_secs(5))
+        );
         let config = PostgresConfig::from_env(&env(&[
             ("POSTGRES_PORT", "5433"),
             ("POSTGRES_POOL_SIZE", "3"),
+            ("POSTGRES_MAX_OVERFLOW", "0"),
+            ("POSTGRES_MAX_WAITING", "7"),
+            ("POSTGRES_CONNECT_TIMEOUT", "2"),
             ("POSTGRES_CONN_MAX_AGE", "60"),
             ("POSTGRES_PRE_PING", "y"),
             ("POSTGRES_LOCK_TIMEOUT", "10"),
-            ("POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT", "10"),
-            ("POSTGRES_SCHEMA", "myschema"),
+            ("POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT", "0"),
+            ("POSTGRES_SCHEMA", " myschema "),
         ]))
         .unwrap();
         assert_eq!(
-            (config.port, config.pool_size, config.pre_ping),
-            (5433, 3, true)
+            (
+                config.port,
+                config.max_connections(),
+                config.max_waiting,
+                config.pre_ping
+            ),
+            (5433, 3, 7, true)
         );
+        assert_eq!(config.connect_timeout, Duration::from_secs(2));
         assert_eq!(config.conn_max_age, Some(Duration::from_secs(60)));
         assert_eq!(config.lock_timeout, Some(Duration::from_secs(10)));
+        assert_eq!(config.idle_in_transaction_session_timeout, None);
         assert_eq!(config.schema, "myschema");
         assert!(!format!("{config:?}").contains("secret-password"));
+    }
+
+    /// Each numeric setting, with values at and past the edges of its range:
+    /// the ones past it are refused naming the variable and the range.
+    #[test]
+    fn every_numeric_setting_is_range_checked() {
+        let cases: &[(&str, &[&str], &[&str])] = &[
+            (
+                "POSTGRES_PORT",
+                &["1", "65535", "+5432"],
+                &["0", "65536", "-1", "5432.0", "1e3"],
+            ),
+            (
+                "POSTGRES_POOL_SIZE",
+                &["0", "1", "9990"],
+                &[
+                    "-1",
+                    "10001",
+                    "4294967295",
+                    "4294967296",
+                    "99999999999999999999999999",
+                ],
+            ),
+            (
+                "POSTGRES_MAX_OVERFLOW",
+                &["0", "9995"],
+                &["-1", "10001", "1.5"],
+            ),
+            (
+                "POSTGRES_MAX_WAITING",
+                &["0", "4294967295"],
+                &["-1", "4294967296"],
+            ),
+            (
+                "POSTGRES_CONNECT_TIMEOUT",
+                &["0.001", "2147483", "1_0"],
+                &["0", "-1", "1e20", "inf", "nan", "2147484", "1e-10"],
+            ),
+            (
+                "POSTGRES_CONN_MAX_AGE",
+                &["0.001", "3155760000"],
+                &["0", "1e-10", "-5", "1e20", "inf", "NaN"],
+            ),
+            (
+                "POSTGRES_LOCK_TIMEOUT",
+                &["0", "2147483"],
+                &["-1", "1e20", "2147483.5", "nan"],
+            ),
+            (
+                "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT",
+                &["0", "2147483"],
+                &["-0.5", "1e20", "infinity"],
+            ),
+            ("POSTGRES_PRE_PING", &["y", "No", "1"], &["2", "maybe"]),
+        ];
+        for (key, good, bad) in cases {
+            for value in *good {
+                let mut values = vec![(*key, *value)];
+                // The other half of the pool, small enough to keep the whole in range.
+                for other in ["POSTGRES_POOL_SIZE", "POSTGRES_MAX_OVERFLOW"] {
+                    if other != *key {
+                        values.push((other, "5"));
+                    }
+                }
+                let config = PostgresConfig::from_env(&env(&values));
+                assert!(config.is_ok(), "{key}={value}: {config:?}");
+            }
+            for value in *bad {
+                let err = PostgresConfig::from_env(&env(&[(*key, *value)])).unwrap_err();
+                let text = err.to_string();
+                assert!(
+                    matches!(err, Error::InvalidSetting { ref variable, .. } if variable == key),
+                    "{text}"
+                );
+                assert!(text.starts_with(&format!("{key}={value:?}")), "{text}");
+                assert!(
+                    text.contains(" from ") || text.contains("y or n"),
+                    "{key}={value}: no range in {text}"
+                );
+            }
+        }
+        // The pool as a whole: 1 to 10,000 connections.
+        for (size, overflow) in [("0", "0"), ("10000", "1"), ("5000", "5001")] {
+            let err = PostgresConfig::from_env(&env(&[
+                ("POSTGRES_POOL_SIZE", size),
+                ("POSTGRES_MAX_OVERFLOW", overflow),
+            ]))
+            .unwrap_err();
+            assert!(
+                err.to_string().contains("a pool of 1 to 10000 connections"),
+                "{err}"
+            );
+        }
     }
 
     #[test]
@@ -711,7 +1189,7 @@ mod tests {
         let err = PostgresConfig::from_env(&Environment::isolated("U", [("POSTGRES_HOST", "h")]))
             .unwrap_err();
         assert!(
-            matches!(err, Error::MissingSetting { ref variable, .. } if variable == "POSTGRES_DBNAME"),
+            matches!(err, Error::MissingSetting { ref variable, .. } if variable == "U_POSTGRES_DBNAME or POSTGRES_DBNAME"),
             "{err}"
         );
         let err = PostgresConfig::from_env(&env(&[("POSTGRES_PORT", "http")])).unwrap_err();
@@ -719,29 +1197,13 @@ mod tests {
             err.to_string().starts_with("POSTGRES_PORT=\"http\""),
             "{err}"
         );
-        let err = PostgresConfig::from_env(&env(&[(
-            "POSTGRES_SCHEMA",
-            "public; DROP TABLE universe_events",
-        )]))
-        .unwrap_err();
-        assert!(
-            matches!(err, Error::InvalidIdentifier { what: "schema", .. }),
-            "{err}"
-        );
-        let err = PostgresConfig::from_env(&env(&[("POSTGRES_POOL_SIZE", "0")])).unwrap_err();
-        assert!(err.to_string().starts_with("POSTGRES_POOL_SIZE"), "{err}");
-        let weird = Environment::isolated(
-            "Uni-verse",
-            [
-                ("POSTGRES_DBNAME", "d"),
-                ("POSTGRES_HOST", "h"),
-                ("POSTGRES_USER", "u"),
-            ],
-        );
-        let err = PostgresConfig::from_env(&weird).unwrap_err();
-        assert!(
-            matches!(err, Error::InvalidIdentifier { what: "table", .. }),
-            "{err}"
-        );
+    }
+
+    #[test]
+    fn the_application_name_is_cut_at_a_character_boundary() {
+        let mut config = PostgresConfig::from_env(&env(&[])).unwrap();
+        config.schema = "é".repeat(40);
+        let name = config.application_name();
+        assert!(name.len() <= 63 && name.starts_with("es:é"), "{name}");
     }
 }

@@ -32,12 +32,17 @@ use uuid::Uuid;
 
 use crate::persistence::{
     AggregateRecorder, ApplicationRecorder, Environment, EventQuery, Notification,
-    NotificationQuery, StoredEvent, StoredEventRef, validate_identifier,
+    NotificationQuery, StoredEvent, StoredEventRef, quote_identifier,
 };
+use crate::persistence::{BatchVersions, RowPosition, check_next_version, collect_lent};
 use crate::{Error, Result};
 
 /// The default time to wait for the write lock.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The longest `SQLITE_LOCK_TIMEOUT`: SQLite takes its busy timeout as a
+/// 32-bit number of milliseconds.
+const MAX_LOCK_TIMEOUT_SECONDS: f64 = 2_147_483.0;
 
 /// How to open a SQLite database.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,7 +66,9 @@ impl SqliteConfig {
         }
     }
 
-    /// Reads `SQLITE_DBNAME` (required) and `SQLITE_LOCK_TIMEOUT` (seconds).
+    /// Reads `SQLITE_DBNAME` (required) and `SQLITE_LOCK_TIMEOUT` (seconds,
+    /// from 0 to 2,147,483: SQLite's busy timeout is a 32-bit number of
+    /// milliseconds). As in the Python library, 0 means the default, 5 s.
     ///
     /// # Errors
     ///
@@ -72,13 +79,11 @@ impl SqliteConfig {
             "the SQLite recorder needs a database: a file path, :memory: or a file: URI",
         )?;
         let mut config = Self::new(dbname);
-        if let Some(seconds) = env.parse::<f64>("SQLITE_LOCK_TIMEOUT", "a number of seconds")? {
-            config.lock_timeout =
-                Duration::try_from_secs_f64(seconds).map_err(|_| Error::InvalidSetting {
-                    variable: "SQLITE_LOCK_TIMEOUT".to_owned(),
-                    value: seconds.to_string(),
-                    expected: "a non-negative number of seconds".to_owned(),
-                })?;
+        if let Some(timeout) = env
+            .seconds("SQLITE_LOCK_TIMEOUT", 0.0, MAX_LOCK_TIMEOUT_SECONDS)?
+            .filter(|t| !t.is_zero())
+        {
+            config.lock_timeout = timeout;
         }
         Ok(config)
     }
@@ -122,8 +127,10 @@ pub struct SqliteRecorder {
 }
 
 struct Statements {
+    table: String,
     insert: String,
     max_id: String,
+    max_version: String,
 }
 
 impl fmt::Debug for SqliteRecorder {
@@ -159,12 +166,11 @@ impl SqliteRecorder {
     ///
     /// [`Error::InvalidIdentifier`] for a bad table name; SQLite errors.
     pub fn with_config(config: SqliteConfig) -> Result<Self> {
-        validate_identifier("table", &config.table)?;
+        let table = quote_identifier("table", &config.table)?;
         let writer = Self::connect(&config)?;
         if !config.is_memory() {
             writer.pragma_update(None, "journal_mode", "WAL")?;
         }
-        let table = &config.table;
         writer.execute_batch(&format!(
             "CREATE TABLE IF NOT EXISTS {table} (originator_id TEXT, originator_version INTEGER, topic TEXT, \
              state BLOB, PRIMARY KEY (originator_id, originator_version))"
@@ -180,6 +186,10 @@ impl SqliteRecorder {
                     "INSERT INTO {table} (originator_id, originator_version, topic, state) VALUES (?1, ?2, ?3, ?4)"
                 ),
                 max_id: format!("SELECT MAX(rowid) FROM {table}"),
+                max_version: format!(
+                    "SELECT MAX(originator_version) FROM {table} WHERE originator_id = ?1"
+                ),
+                table,
             },
             writer: Mutex::new(writer),
             reader,
@@ -195,7 +205,9 @@ impl SqliteRecorder {
     fn connect(config: &SqliteConfig) -> Result<Connection> {
         let (name, flags) = config.target();
         let conn = Connection::open_with_flags(name, flags)?;
-        conn.busy_timeout(config.lock_timeout)?;
+        // SQLite takes the timeout as a 32-bit number of milliseconds.
+        let most = Duration::from_millis(u64::from(i32::MAX.unsigned_abs()));
+        conn.busy_timeout(config.lock_timeout.min(most))?;
         conn.set_prepared_statement_cache_capacity(32);
         Ok(conn)
     }
@@ -212,23 +224,85 @@ impl SqliteRecorder {
     }
 }
 
+/// A bound for a query: versions and ids above `i64::MAX` match nothing
+/// stored, as `i64::MAX` does not either.
 fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-fn parse_id(text: &str) -> rusqlite::Result<Uuid> {
-    Uuid::try_parse(text).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+/// The name of a value's SQLite type, for errors.
+fn type_name(value: ValueRef<'_>) -> &'static str {
+    match value {
+        ValueRef::Null => "NULL",
+        ValueRef::Integer(_) => "an integer",
+        ValueRef::Real(_) => "a real number",
+        ValueRef::Text(_) => "text",
+        ValueRef::Blob(_) => "a blob",
+    }
+}
+
+fn integer(value: ValueRef<'_>) -> Result<i64, String> {
+    match value {
+        ValueRef::Integer(i) => Ok(i),
+        other => Err(format!("is {}, not an integer", type_name(other))),
+    }
+}
+
+fn text(value: ValueRef<'_>) -> Result<&str, String> {
+    match value {
+        ValueRef::Text(bytes) => {
+            std::str::from_utf8(bytes).map_err(|e| format!("is not UTF-8 text ({e})"))
+        }
+        other => Err(format!("is {}, not text", type_name(other))),
+    }
+}
+
+fn blob(value: ValueRef<'_>) -> Result<&[u8], String> {
+    match value {
+        ValueRef::Blob(bytes) => Ok(bytes),
+        other => Err(format!("is {}, not a blob", type_name(other))),
+    }
+}
+
+/// A row of `SELECT originator_version, topic, state` of the aggregate
+/// `originator_id`, as SQLite holds it.
+fn lend_event<'r>(originator_id: Uuid, row: &'r Row<'_>) -> Result<StoredEventRef<'r>> {
+    let mut at = RowPosition {
+        originator_id: Some(originator_id.to_string()),
+        ..RowPosition::default()
+    };
+    let column = |i: usize| row.get_ref(i);
+    let version = integer(column(0)?).map_err(|p| at.error("originator_version", p))?;
+    at.originator_version = Some(version);
+    Ok(StoredEventRef {
+        originator_id,
+        originator_version: at.non_negative("originator_version", version)?,
+        topic: text(column(1)?).map_err(|p| at.error("topic", p))?,
+        state: blob(column(2)?).map_err(|p| at.error("state", p))?,
     })
 }
 
-/// A row of `SELECT originator_version, topic, state`, as SQLite holds it.
-fn lend_event<'r>(originator_id: Uuid, row: &'r Row<'_>) -> rusqlite::Result<StoredEventRef<'r>> {
-    Ok(StoredEventRef {
+/// A row of `SELECT rowid, originator_id, originator_version, topic, state`.
+fn read_notification(row: &Row<'_>) -> Result<Notification> {
+    let mut at = RowPosition::default();
+    let column = |i: usize| row.get_ref(i);
+    let id = integer(column(0)?).map_err(|p| at.error("notification_id", p))?;
+    at.notification_id = Some(id);
+    let id = at.non_negative("notification_id", id)?;
+    let originator_id = text(column(1)?).map_err(|p| at.error("originator_id", p))?;
+    at.originator_id = Some(originator_id.to_owned());
+    let originator_id = Uuid::try_parse(originator_id)
+        .map_err(|_| at.error("originator_id", "is not a UUID".to_owned()))?;
+    let version = integer(column(2)?).map_err(|p| at.error("originator_version", p))?;
+    at.originator_version = Some(version);
+    Ok(Notification {
+        id,
         originator_id,
-        originator_version: row.get::<_, i64>(0)? as u64,
-        topic: row.get_ref(1)?.as_str()?,
-        state: row.get_ref(2)?.as_blob()?,
+        originator_version: at.non_negative("originator_version", version)?,
+        topic: text(column(3)?)
+            .map_err(|p| at.error("topic", p))?
+            .to_owned(),
+        state: blob(column(4)?).map_err(|p| at.error("state", p))?.to_vec(),
     })
 }
 
@@ -239,16 +313,41 @@ impl AggregateRecorder for SqliteRecorder {
         let mut ids = Vec::with_capacity(events.len());
         {
             let mut insert = tx.prepare_cached(&self.sql.insert)?;
+            let mut max_version = tx.prepare_cached(&self.sql.max_version)?;
+            let mut batch = BatchVersions::default();
             let mut hex = Uuid::encode_buffer();
             for e in events {
                 let originator_id: &str = e.originator_id.simple().encode_lower(&mut hex);
+                let previous = match batch.previous(e.originator_id) {
+                    Some(previous) => previous,
+                    // A first version (or 0) needs no look: stored events make it a conflict.
+                    None if e.originator_version <= 1 => 0,
+                    None => {
+                        let max = max_version.query_row([originator_id], |row| {
+                            Ok(row.get_ref(0)?.as_i64_or_null()?)
+                        })?;
+                        let at = RowPosition {
+                            originator_id: Some(e.originator_id.to_string()),
+                            originator_version: max,
+                            ..RowPosition::default()
+                        };
+                        max.map(|max| at.non_negative("originator_version", max))
+                            .transpose()?
+                            .unwrap_or(0)
+                    }
+                };
+                check_next_version(e.originator_id, e.originator_version, previous)?;
+                batch.set(e.originator_id, e.originator_version);
                 match insert.execute(params![
                     originator_id,
                     to_i64(e.originator_version),
                     e.topic,
                     e.state
                 ]) {
-                    Ok(_) => ids.push(tx.last_insert_rowid() as u64),
+                    Ok(_) => ids.push(
+                        RowPosition::default()
+                            .non_negative("notification_id", tx.last_insert_rowid())?,
+                    ),
                     Err(err) if err.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
                         return Err(Error::VersionConflict {
                             originator_id: e.originator_id,
@@ -264,17 +363,7 @@ impl AggregateRecorder for SqliteRecorder {
     }
 
     fn select_events(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<StoredEvent>> {
-        let mut events = Vec::new();
-        self.for_each_event(originator_id, query, &mut |e| {
-            events.push(StoredEvent {
-                originator_id,
-                originator_version: e.originator_version,
-                topic: e.topic.to_owned(),
-                state: e.state.to_vec(),
-            });
-            Ok(())
-        })?;
-        Ok(events)
+        collect_lent(|f| self.for_each_event(originator_id, query, f))
     }
 
     fn for_each_event(
@@ -285,7 +374,7 @@ impl AggregateRecorder for SqliteRecorder {
     ) -> Result<()> {
         let mut sql = format!(
             "SELECT originator_version, topic, state FROM {} WHERE originator_id = ?",
-            self.config.table
+            self.sql.table
         );
         let mut hex = Uuid::encode_buffer();
         let mut args = vec![ToSqlOutput::Borrowed(ValueRef::Text(
@@ -307,7 +396,10 @@ impl AggregateRecorder for SqliteRecorder {
         });
         if let Some(limit) = query.limit {
             // Written in, not bound: see `select_notifications`.
-            sql.push_str(&format!(" LIMIT {}", to_i64(limit as u64)));
+            sql.push_str(&format!(
+                " LIMIT {}",
+                to_i64(u64::try_from(limit).unwrap_or(u64::MAX))
+            ));
         }
         let conn = self.reader();
         let mut statement = conn.prepare_cached(&sql)?;
@@ -325,7 +417,7 @@ impl ApplicationRecorder for SqliteRecorder {
         let op = if query.inclusive_of_start { ">=" } else { ">" };
         let mut sql = format!(
             "SELECT rowid, originator_id, originator_version, topic, state FROM {} WHERE rowid {op} ?",
-            self.config.table
+            self.sql.table
         );
         let mut args = vec![Value::Integer(to_i64(query.start))];
         if let Some(stop) = query.stop {
@@ -344,28 +436,29 @@ impl ApplicationRecorder for SqliteRecorder {
         // prepared again before every section.
         sql.push_str(&format!(
             " ORDER BY rowid LIMIT {}",
-            to_i64(query.limit as u64)
+            to_i64(u64::try_from(query.limit).unwrap_or(u64::MAX))
         ));
         let conn = self.reader();
         let mut statement = conn.prepare_cached(&sql)?;
-        let rows = statement.query_map(params_from_iter(args), |row| {
-            Ok(Notification {
-                id: row.get::<_, i64>(0)? as u64,
-                originator_id: parse_id(row.get_ref(1)?.as_str()?)?,
-                originator_version: row.get::<_, i64>(2)? as u64,
-                topic: row.get(3)?,
-                state: row.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut rows = statement.query(params_from_iter(args))?;
+        let mut notifications = Vec::new();
+        while let Some(row) = rows.next()? {
+            notifications.push(read_notification(row)?);
+        }
+        Ok(notifications)
     }
 
     fn max_notification_id(&self) -> Result<Option<u64>> {
         let conn = self.reader();
-        let max: Option<i64> = conn
+        let max = conn
             .prepare_cached(&self.sql.max_id)?
-            .query_row([], |row| row.get(0))?;
-        Ok(max.map(|id| id as u64))
+            .query_row([], |row| Ok(row.get_ref(0)?.as_i64_or_null()?))?;
+        let at = RowPosition {
+            notification_id: max,
+            ..RowPosition::default()
+        };
+        max.map(|id| at.non_negative("notification_id", id))
+            .transpose()
     }
 }
 
@@ -391,21 +484,50 @@ mod tests {
         ))
         .unwrap_err();
         assert!(matches!(err, Error::MissingSetting { .. }), "{err}");
-        let env = Environment::isolated(
-            "App",
-            [("SQLITE_DBNAME", "x.db"), ("SQLITE_LOCK_TIMEOUT", "soon")],
-        );
-        let err = SqliteConfig::from_env(&env).unwrap_err();
-        assert!(
-            err.to_string().starts_with("SQLITE_LOCK_TIMEOUT=\"soon\""),
-            "{err}"
-        );
         let mut config = SqliteConfig::new(":memory:");
-        config.table = "x; DROP TABLE y".into();
+        config.table = String::new();
         assert!(matches!(
             SqliteRecorder::with_config(config),
             Err(Error::InvalidIdentifier { .. })
         ));
+    }
+
+    #[test]
+    fn the_lock_timeout_is_range_checked_and_zero_means_the_default() {
+        let config = |timeout: &str| {
+            SqliteConfig::from_env(&Environment::isolated(
+                "App",
+                [("SQLITE_DBNAME", "x.db"), ("SQLITE_LOCK_TIMEOUT", timeout)],
+            ))
+        };
+        for (timeout, expected) in [
+            ("0", DEFAULT_LOCK_TIMEOUT),
+            ("", DEFAULT_LOCK_TIMEOUT),
+            (" 7 ", Duration::from_secs(7)),
+            ("0.001", Duration::from_millis(1)),
+            ("2147483", Duration::from_secs(2_147_483)),
+        ] {
+            assert_eq!(
+                config(timeout).unwrap().lock_timeout,
+                expected,
+                "{timeout:?}"
+            );
+        }
+        for timeout in [
+            "soon", "-1", "2147484", "3000000", "1e20", "inf", "nan", "-0.5",
+        ] {
+            let err = config(timeout).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "SQLITE_LOCK_TIMEOUT={timeout:?} is not valid: expected a number of seconds from 0 to 2147483"
+                )
+            );
+        }
+        // A timeout set in code past SQLite's range waits as long as it can.
+        let mut config = SqliteConfig::new(":memory:");
+        config.lock_timeout = Duration::MAX;
+        assert!(SqliteRecorder::with_config(config).is_ok());
     }
 
     #[test]

@@ -138,9 +138,9 @@ impl PgSchema {
             if std::env::var_os(REQUIRE_POSTGRES).is_some() {
                 panic!("PostgreSQL is required ({REQUIRE_POSTGRES} is set) but not reachable: {e}");
             }
-            eprintln!(
-                "SKIPPED: PostgreSQL not reachable on 127.0.0.1:5432 ({e}); set {REQUIRE_POSTGRES}=1 to fail instead"
-            );
+            crate::skipped(&format!(
+                "PostgreSQL not reachable on 127.0.0.1:5432 ({e}); set {REQUIRE_POSTGRES}=1 to fail instead"
+            ));
             return None;
         }
         Some(Self {
@@ -188,11 +188,14 @@ pub fn pairs(values: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> 
 
 /// A PostgreSQL server of a test's own, started with `initdb` and `pg_ctl`
 /// on a free port, so that it can be restarted without disturbing the
-/// shared server. Its superuser is `eventsourcing` (trust authentication);
-/// it is stopped and removed on drop.
+/// shared server. Its superuser is `eventsourcing` (trust authentication,
+/// or a password over TCP when started with one); it is stopped and removed
+/// on drop.
 pub struct PrivateServer {
     /// The port it listens on, on 127.0.0.1.
     pub port: u16,
+    /// The password connections over TCP need, if any.
+    pub password: Option<String>,
     dir: tempfile::TempDir,
     bin: std::path::PathBuf,
 }
@@ -201,6 +204,16 @@ impl PrivateServer {
     /// Starts a server, or returns `None` (with a message) when PostgreSQL's
     /// programs are not installed and [`REQUIRE_POSTGRES`] is not set.
     pub fn start() -> Option<Self> {
+        Self::start_with(None)
+    }
+
+    /// Starts a server whose connections over TCP need `password`
+    /// (SCRAM-SHA-256), or returns `None` as [`start`](Self::start) does.
+    pub fn start_with_password(password: &str) -> Option<Self> {
+        Self::start_with(Some(password))
+    }
+
+    fn start_with(password: Option<&str>) -> Option<Self> {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
             .ok()
             .and_then(|versions| {
@@ -215,7 +228,7 @@ impl PrivateServer {
                     "PostgreSQL is required ({REQUIRE_POSTGRES} is set) but pg_ctl is not installed"
                 );
             }
-            eprintln!("SKIPPED: PostgreSQL's programs (initdb, pg_ctl) are not installed");
+            crate::skipped("PostgreSQL's programs (initdb, pg_ctl) are not installed");
             return None;
         };
         let dir = tempfile::Builder::new()
@@ -226,7 +239,12 @@ impl PrivateServer {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
             listener.local_addr().unwrap().port()
         };
-        let server = Self { port, dir, bin };
+        let server = Self {
+            port,
+            password: password.map(str::to_owned),
+            dir,
+            bin,
+        };
         if is_root() {
             // The server refuses to run as root: its files belong to postgres.
             server.as_postgres(
@@ -235,17 +253,32 @@ impl PrivateServer {
             );
         }
         let data = server.data();
-        server.pg(&[
+        let pwfile = server.dir.path().join("pwfile");
+        std::fs::write(&pwfile, password.unwrap_or_default()).expect("a password file");
+        let pwfile_arg = format!("--pwfile={}", pwfile.display());
+        let mut initdb = vec![
             "initdb",
             "-D",
             &data,
             "-U",
             "eventsourcing",
-            "--auth=trust",
             "-E",
             "UTF8",
             "--no-sync",
-        ]);
+        ];
+        if password.is_some() {
+            initdb.extend([
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                &pwfile_arg,
+            ]);
+        } else {
+            initdb.push("--auth=trust");
+        }
+        if is_root() {
+            server.as_postgres(&["chown", "postgres", &pwfile.to_string_lossy()], true);
+        }
+        server.pg(&initdb);
         server.pg_ctl(&[
             "start",
             "-w",
@@ -326,7 +359,7 @@ impl PrivateServer {
 
     /// Settings for an application on this server.
     pub fn env(&self) -> Vec<(String, String)> {
-        [
+        let mut env: Vec<(String, String)> = [
             ("INFRASTRUCTURE_FACTORY", "postgres".to_owned()),
             ("POSTGRES_DBNAME", "postgres".to_owned()),
             ("POSTGRES_HOST", "127.0.0.1".to_owned()),
@@ -335,18 +368,26 @@ impl PrivateServer {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
-        .collect()
+        .collect();
+        if let Some(password) = &self.password {
+            env.push(("POSTGRES_PASSWORD".to_owned(), password.clone()));
+        }
+        env
     }
 
     /// A plain client, for raw SQL.
     pub fn client(&self) -> Result<postgres::Client, postgres::Error> {
-        postgres::Config::new()
+        let mut config = postgres::Config::new();
+        config
             .host("127.0.0.1")
             .port(self.port)
             .user("eventsourcing")
             .dbname("postgres")
-            .connect_timeout(Duration::from_secs(3))
-            .connect(postgres::NoTls)
+            .connect_timeout(Duration::from_secs(3));
+        if let Some(password) = &self.password {
+            config.password(password);
+        }
+        config.connect(postgres::NoTls)
     }
 }
 

@@ -27,6 +27,82 @@ fn versions(events: &[StoredEvent]) -> Vec<u64> {
     events.iter().map(|e| e.originator_version).collect()
 }
 
+/// A batch in which an aggregate's versions skip one, against what is stored
+/// or within the batch, is a `VersionGap` naming the version expected, and
+/// stores nothing; versions at or below one already stored or earlier in the
+/// batch are conflicts.
+pub fn a_batch_that_skips_a_version_stores_nothing(recorder: Arc<dyn ApplicationRecorder>) {
+    let id = Uuid::new_v4();
+    let other = Uuid::new_v4();
+    recorder
+        .insert_events(&[stored(id, 1, "t"), stored(id, 2, "t")])
+        .unwrap();
+    let before = recorder.max_notification_id().unwrap();
+    let gap = |batch: &[StoredEvent], version: u64, expected: u64, who: Uuid| {
+        let err = recorder.insert_events(batch).unwrap_err();
+        assert!(
+            matches!(err, Error::VersionGap { originator_id, originator_version, expected: e }
+                if originator_id == who && originator_version == version && e == expected),
+            "{batch:?}: {err:?}"
+        );
+        assert!(err.to_string().contains("nothing was saved"), "{err}");
+    };
+    // After what is stored: the next version is 3.
+    gap(&[stored(id, 4, "t")], 4, 3, id);
+    gap(&[stored(other, 1, "t"), stored(id, 5, "t")], 5, 3, id);
+    gap(&[stored(id, u64::MAX, "t")], u64::MAX, 3, id);
+    // A new aggregate starts at 1.
+    gap(&[stored(other, 2, "t")], 2, 1, other);
+    gap(&[stored(other, 0, "t")], 0, 1, other);
+    // Within the batch.
+    gap(&[stored(id, 3, "t"), stored(id, 5, "t")], 5, 4, id);
+    gap(
+        &[
+            stored(other, 1, "t"),
+            stored(id, 3, "t"),
+            stored(other, 3, "t"),
+        ],
+        3,
+        2,
+        other,
+    );
+    // At or below a version stored or earlier in the batch: a conflict.
+    for batch in [
+        vec![stored(id, 2, "t")],
+        vec![stored(id, 3, "t"), stored(id, 3, "t")],
+        vec![stored(id, 3, "t"), stored(id, 4, "t"), stored(id, 2, "t")],
+    ] {
+        let err = recorder.insert_events(&batch).unwrap_err();
+        assert!(
+            matches!(err, Error::VersionConflict { .. }),
+            "{batch:?}: {err:?}"
+        );
+    }
+    assert_eq!(recorder.max_notification_id().unwrap(), before);
+    assert_eq!(
+        versions(&recorder.select_events(id, EventQuery::new()).unwrap()),
+        [1, 2]
+    );
+    assert!(
+        recorder
+            .select_events(other, EventQuery::new())
+            .unwrap()
+            .is_empty()
+    );
+    // What follows on is stored.
+    recorder
+        .insert_events(&[
+            stored(id, 3, "t"),
+            stored(other, 1, "t"),
+            stored(id, 4, "t"),
+        ])
+        .unwrap();
+    assert_eq!(
+        versions(&recorder.select_events(id, EventQuery::new()).unwrap()),
+        [1, 2, 3, 4]
+    );
+}
+
 /// Inserted events come back as they were; other aggregates stay apart.
 pub fn insert_and_select_events(recorder: Arc<dyn ApplicationRecorder>) {
     let id1 = Uuid::new_v4();
@@ -382,6 +458,7 @@ macro_rules! recorder_conformance {
             insert_and_select_events,
             duplicate_is_conflict,
             batch_with_conflict_stores_nothing,
+            a_batch_that_skips_a_version_stores_nothing,
             select_events_with_bounds,
             select_notifications,
             concurrent_writers_and_readers,

@@ -292,3 +292,138 @@ fn eight_threads_lose_nothing() {
     let q = NotificationQuery::new(1, 1000).topics(["universe:World.Started"]);
     assert_eq!(app.log().select(&q).unwrap().len(), THREADS * WORLDS);
 }
+
+/// The writer process (`src/bin/writer.rs`) configured from the process
+/// environment, with `extra` variables beside the SQLite settings.
+fn run_writer(
+    file: &eventsourcing_tests::backends::SqliteFile,
+    extra: &[(&std::ffi::OsStr, &std::ffi::OsStr)],
+) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_writer"));
+    command.args(["2", "3"]).env_clear();
+    for (key, value) in file.env() {
+        command.env(key, value);
+    }
+    for (key, value) in extra {
+        command.env(key, value);
+    }
+    command.output().expect("run the writer")
+}
+
+#[test]
+fn a_non_utf8_variable_matters_only_when_it_is_a_setting() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let file = eventsourcing_tests::backends::SqliteFile::new();
+    let bad = OsStr::from_bytes(b"caf\xe9");
+    // Non-UTF-8 names and values of variables the application does not read.
+    let output = run_writer(
+        &file,
+        &[
+            (bad, OsStr::new("x")),
+            (OsStr::new("LANG_OF_NOTHING"), bad),
+            (OsStr::new("UNIVERSE_NOT_A_SETTING"), bad),
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 2);
+    // One it reads is an error naming the variable.
+    let output = run_writer(&file, &[(OsStr::new("UNIVERSE_COMPRESSOR_TOPIC"), bad)]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("UNIVERSE_COMPRESSOR_TOPIC") && stderr.contains("UTF-8"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn debug_shows_only_the_settings_read_with_secrets_redacted() {
+    let key = AesCipher::create_key(16).unwrap();
+    let app = Universe::isolated([
+        ("UNIVERSE_CIPHER_KEY", key.as_str()),
+        ("COMPRESSOR_TOPIC", "zlib"),
+        ("SQLITE_DBNAME", "postgres://ignored:not-read@h/db"),
+        ("DATABASE_URL", "postgres://app:url-password@db/es"),
+        ("GITHUB_TOKEN", "ghp-token-value"),
+        ("AWS_SECRET_ACCESS_KEY", "aws-secret-value"),
+        ("HOME", "/home/unread"),
+    ])
+    .unwrap();
+    let shown = format!("{app:?}");
+    assert!(
+        shown.contains("UNIVERSE_CIPHER_KEY") && shown.contains("\"COMPRESSOR_TOPIC\": \"zlib\""),
+        "{shown}"
+    );
+    for unread in [
+        "SQLITE_DBNAME",
+        "DATABASE_URL",
+        "GITHUB_TOKEN",
+        "AWS_SECRET",
+        "HOME",
+    ] {
+        assert!(!shown.contains(unread), "{unread} in {shown}");
+    }
+    for secret in [
+        key.as_str(),
+        "not-read",
+        "url-password",
+        "ghp-token-value",
+        "aws-secret-value",
+    ] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    // Settings read later (by a recorder made from the same settings) show,
+    // their secrets redacted.
+    let env = app.env().clone();
+    assert!(env.get("DATABASE_URL").unwrap().is_some());
+    assert!(env.get("GITHUB_TOKEN").unwrap().is_some());
+    let shown = format!("{env:?}");
+    assert!(
+        shown.contains("postgres://app:<redacted>@db/es")
+            && shown.contains("\"GITHUB_TOKEN\": \"<redacted>\""),
+        "{shown}"
+    );
+}
+
+/// Events collected from an aggregate and not saved leave a gap that a later
+/// save must not store: on every backend, the save is a `VersionGap` and
+/// writes nothing, and the aggregate keeps its pending events.
+#[test]
+fn a_save_that_skips_a_version_is_refused_on_every_backend() {
+    use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs};
+    let file = SqliteFile::new();
+    let pg = PgSchema::new();
+    let mut backends = vec![Vec::new(), file.env()];
+    backends.extend(pg.as_ref().map(PgSchema::env));
+    for env in backends {
+        let app = Universe::isolated(pairs(&env)).unwrap();
+        let mut world = World::create("Earth");
+        world.make_it_so("dinosaurs");
+        app.save(&mut world).unwrap();
+        // Version 3 is collected and dropped; version 4 would follow nothing.
+        world.make_it_so("trucks");
+        let _lost = world.collect_events();
+        world.make_it_so("internet");
+        let before = app.recorder().max_notification_id().unwrap();
+        let err = app.save(&mut world).unwrap_err();
+        assert!(
+            matches!(err, Error::VersionGap { originator_id, originator_version: 4, expected: 3 }
+                if originator_id == world.id().uuid()),
+            "{env:?}: {err}"
+        );
+        assert_eq!(app.recorder().max_notification_id().unwrap(), before);
+        assert_eq!(world.pending_events().len(), 1);
+        assert_eq!(app.get_history(world.id()).unwrap(), ["dinosaurs"]);
+        // Saved with another aggregate, nothing of either is stored.
+        let mut mars = World::create("Mars");
+        let err = app.save_all(&mut [&mut mars, &mut world]).unwrap_err();
+        assert!(matches!(err, Error::VersionGap { .. }), "{err}");
+        assert!(app.get_world(mars.id()).is_err());
+        assert_eq!(app.recorder().max_notification_id().unwrap(), before);
+    }
+}

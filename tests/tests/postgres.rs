@@ -55,6 +55,35 @@ fn the_table_is_the_python_librarys() {
         .unwrap()
         .get(0);
     assert_eq!(index, 1);
+    // The Python library's autovacuum settings.
+    let options: Vec<String> = client
+        .query_one(
+            "SELECT reloptions::text[] FROM pg_class WHERE oid = $1::text::regclass",
+            &[&format!("{}.universe_events", pg.schema)],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        options,
+        [
+            "autovacuum_enabled=true",
+            "autovacuum_vacuum_threshold=100000000",
+            "autovacuum_vacuum_scale_factor=0.5",
+            "autovacuum_analyze_threshold=1000",
+            "autovacuum_analyze_scale_factor=0.01",
+        ]
+    );
+}
+
+/// Takes the `EXCLUSIVE` lock on `schema.universe_events` in a transaction
+/// of `client`'s, held until the transaction ends.
+fn lock_table<'c>(client: &'c mut postgres::Client, schema: &str) -> postgres::Transaction<'c> {
+    let mut tx = client.transaction().unwrap();
+    tx.batch_execute(&format!(
+        "LOCK TABLE {schema}.universe_events IN EXCLUSIVE MODE"
+    ))
+    .unwrap();
+    tx
 }
 
 #[test]
@@ -64,12 +93,7 @@ fn a_lock_wait_past_the_lock_timeout_is_a_typed_error() {
     env.push(("POSTGRES_LOCK_TIMEOUT".into(), "0.2".into()));
     let app = Universe::isolated(pairs(&env)).unwrap();
     let mut client = postgres_client().unwrap();
-    let mut tx = client.transaction().unwrap();
-    tx.batch_execute(&format!(
-        "LOCK TABLE {}.universe_events IN EXCLUSIVE MODE",
-        pg.schema
-    ))
-    .unwrap();
+    let tx = lock_table(&mut client, &pg.schema);
     let started = Instant::now();
     let err = app.create_world("Earth").unwrap_err();
     assert!(matches!(err, Error::LockTimeout { .. }), "{err}");
@@ -90,10 +114,11 @@ fn our_connections(client: &mut postgres::Client, schema: &str) -> i64 {
 }
 
 #[test]
-fn the_pool_holds_at_most_pool_size_connections() {
+fn the_pool_holds_at_most_pool_size_plus_max_overflow_connections() {
     let Some(pg) = PgSchema::new() else { return };
     let mut env = pg.env();
     env.push(("POSTGRES_POOL_SIZE".into(), "2".into()));
+    env.push(("POSTGRES_MAX_OVERFLOW".into(), "1".into()));
     let app = Arc::new(Universe::isolated(pairs(&env)).unwrap());
     let handles: Vec<_> = (0..6)
         .map(|_| {
@@ -114,7 +139,7 @@ fn the_pool_holds_at_most_pool_size_connections() {
     for h in handles {
         h.join().unwrap();
     }
-    assert!(most <= 2, "saw {most} connections");
+    assert!(most <= 3, "saw {most} connections");
     assert_eq!(app.recorder().max_notification_id().unwrap(), Some(120));
 }
 
@@ -198,24 +223,256 @@ fn connections_older_than_conn_max_age_are_replaced() {
     }
 }
 
+/// A schema of a test's own with any name: created by the first
+/// application, dropped (quoted) at the end.
+struct NamedSchema(String);
+
+impl Drop for NamedSchema {
+    fn drop(&mut self) {
+        if let Ok(mut client) = postgres_client() {
+            let quoted = format!("\"{}\"", self.0.replace('"', "\"\""));
+            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {quoted} CASCADE"));
+        }
+    }
+}
+
+/// Whether the table `schema.table` (exact names, compared as values) exists.
+fn table_exists(client: &mut postgres::Client, schema: &str, table: &str) -> bool {
+    client
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename = $2",
+            &[&schema, &table],
+        )
+        .unwrap()
+        .get::<_, i64>(0)
+        == 1
+}
+
 #[test]
-fn an_injection_in_the_schema_name_is_refused() {
+fn schema_names_are_quoted_as_the_python_library_quotes_them() {
+    if PgSchema::new().is_none() {
+        return;
+    }
+    let mut client = postgres_client().unwrap();
+    let hex = eventsourcing::Uuid::new_v4().simple().to_string();
+    for name in [
+        format!("Shared{hex}Store"),
+        format!("t{hex}\"; DROP TABLE x; --"),
+        format!("t{hex} 'quoted' ü"),
+    ] {
+        let _cleanup = NamedSchema(name.clone());
+        let mut env = eventsourcing_tests::backends::postgres_connection();
+        env.push(("PERSISTENCE_MODULE".into(), "postgres".into()));
+        env.push(("POSTGRES_SCHEMA".into(), name.clone()));
+        let app = Universe::isolated(pairs(&env)).unwrap();
+        let id = app.create_world("Earth").unwrap();
+        app.make_it_so(id, "dinosaurs").unwrap();
+        assert_eq!(app.get_history(id).unwrap(), ["dinosaurs"]);
+        assert!(
+            table_exists(&mut client, &name, "universe_events"),
+            "{name}"
+        );
+        // Not folded to lower case, as an unquoted name would be.
+        assert!(
+            !table_exists(&mut client, &name.to_lowercase(), "universe_events")
+                || name == name.to_lowercase()
+        );
+    }
+}
+
+#[test]
+fn a_keyword_is_a_schema_name_like_any_other() {
+    if PgSchema::new().is_none() {
+        return;
+    }
+    // Shared by every run; each run's table is its own.
+    let app_name = format!("Keyword{}", eventsourcing::Uuid::new_v4().simple());
+    let table = format!("{}_events", app_name.to_lowercase());
     let mut env = eventsourcing_tests::backends::postgres_connection();
-    env.push(("INFRASTRUCTURE_FACTORY".into(), "postgres".into()));
-    env.push((
-        "POSTGRES_SCHEMA".into(),
-        "public; DROP TABLE universe_events; --".into(),
-    ));
+    env.push(("PERSISTENCE_MODULE".into(), "eventsourcing.postgres".into()));
+    env.push(("POSTGRES_SCHEMA".into(), "user".into()));
+    let recorder = eventsourcing::postgres::PostgresRecorder::from_env(
+        &eventsourcing::Environment::isolated(&app_name, pairs(&env)),
+    )
+    .unwrap();
+    assert_eq!(recorder.qualified_table(), format!("\"user\".\"{table}\""));
+    let id = eventsourcing::Uuid::new_v4();
+    use eventsourcing::persistence::{AggregateRecorder, ApplicationRecorder, StoredEvent};
+    recorder
+        .insert_events(&[StoredEvent {
+            originator_id: id,
+            originator_version: 1,
+            topic: "t".into(),
+            state: b"{}".to_vec(),
+        }])
+        .unwrap();
+    assert_eq!(recorder.max_notification_id().unwrap(), Some(1));
+    let mut client = postgres_client().unwrap();
+    assert!(table_exists(&mut client, "user", &table));
+    client
+        .batch_execute(&format!("DROP TABLE \"user\".\"{table}\""))
+        .unwrap();
+}
+
+#[test]
+fn postgresqls_own_schemas_are_refused() {
+    let mut env = eventsourcing_tests::backends::postgres_connection();
+    env.push(("PERSISTENCE_MODULE".into(), "postgres".into()));
+    for schema in ["information_schema", "pg_catalog", "pg_toast", "pg_temp"] {
+        let mut env = env.clone();
+        env.push(("POSTGRES_SCHEMA".into(), schema.into()));
+        let err = Universe::isolated(pairs(&env)).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidIdentifier { what: "schema", ref name, .. } if name == schema),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("PostgreSQL's own schemas"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn server_errors_keep_the_servers_message_and_sqlstate() {
+    let Some(pg) = PgSchema::new() else { return };
+    let app = Universe::isolated(pairs(&pg.env())).unwrap();
+    let id = app.create_world("Earth").unwrap();
+    let mut client = postgres_client().unwrap();
+    client
+        .batch_execute(&format!("DROP TABLE {}.universe_events", pg.schema))
+        .unwrap();
+    let err = app.get_history(id).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, Error::Postgres(_)), "{text}");
+    assert!(
+        text.contains("ERROR 42P01") && text.contains("universe_events\" does not exist"),
+        "{text}"
+    );
+    let err = app.create_world("Mars").unwrap_err();
+    assert!(err.to_string().contains("42P01"), "{err}");
+}
+
+/// Construction with a wrong database, user or port fails with the reason,
+/// without waiting for the pool's timeout: the server's refusal at once, a
+/// port where nothing listens once `POSTGRES_CONNECT_TIMEOUT` has passed.
+#[test]
+fn a_wrong_database_user_or_port_fails_construction_with_the_reason() {
+    if PgSchema::new().is_none() {
+        return;
+    }
+    let free_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    for (variable, value, reason) in [
+        ("POSTGRES_DBNAME", "no_such_database", "3D000"),
+        ("POSTGRES_USER", "no_such_user", "28000"),
+        ("POSTGRES_PORT", free_port.as_str(), "refused"),
+    ] {
+        let mut env = eventsourcing_tests::backends::postgres_connection();
+        env.retain(|(k, _)| k != variable);
+        env.push((variable.into(), value.into()));
+        env.push(("PERSISTENCE_MODULE".into(), "postgres".into()));
+        env.push(("POSTGRES_CONNECT_TIMEOUT".into(), "1".into()));
+        let started = Instant::now();
+        let err = Universe::isolated(pairs(&env)).unwrap_err();
+        let text = err.to_string();
+        eprintln!("{variable}={value}: {:?}: {text}", started.elapsed());
+        assert!(matches!(err, Error::Postgres(_)), "{text}");
+        assert!(text.contains(reason), "{variable}: {text}");
+        if reason != "refused" {
+            assert!(text.contains(value), "{text}");
+        }
+    }
+}
+
+#[test]
+fn a_wrong_password_fails_construction_with_the_servers_reason() {
+    let Some(server) =
+        eventsourcing_tests::backends::PrivateServer::start_with_password("right-one")
+    else {
+        return;
+    };
+    let app = Universe::isolated(pairs(&server.env())).unwrap();
+    app.create_world("Earth").unwrap();
+    let mut env = server.env();
+    env.retain(|(k, _)| k != "POSTGRES_PASSWORD");
+    env.push(("POSTGRES_PASSWORD".into(), "wrong-one".into()));
     let err = Universe::isolated(pairs(&env)).unwrap_err();
+    let text = format!("{err} {err:?}");
     assert!(
-        matches!(err, Error::InvalidIdentifier { what: "schema", .. }),
-        "{err}"
+        text.contains("28P01") && text.contains("password authentication failed"),
+        "{text}"
     );
     assert!(
-        err.to_string()
-            .contains("expected letters, digits and underscores"),
-        "{err}"
+        !text.contains("wrong-one") && !text.contains("right-one"),
+        "{text}"
     );
+}
+
+/// With `POSTGRES_MAX_WAITING=1` and one connection held, one caller waits
+/// and the next is refused at once.
+#[test]
+fn callers_past_max_waiting_are_refused_at_once() {
+    let Some(pg) = PgSchema::new() else { return };
+    let mut env = pg.env();
+    env.extend([
+        ("POSTGRES_POOL_SIZE".to_owned(), "1".to_owned()),
+        ("POSTGRES_MAX_OVERFLOW".to_owned(), "0".to_owned()),
+        ("POSTGRES_MAX_WAITING".to_owned(), "1".to_owned()),
+        ("POSTGRES_CONNECT_TIMEOUT".to_owned(), "120".to_owned()),
+    ]);
+    let app = Arc::new(Universe::isolated(pairs(&env)).unwrap());
+    app.create_world("Earth").unwrap();
+    // The table lock held here keeps the one connection busy in a save.
+    let mut client = postgres_client().unwrap();
+    let tx = lock_table(&mut client, &pg.schema);
+    let holder = {
+        let app = app.clone();
+        std::thread::spawn(move || app.create_world("held").map(|_| ()))
+    };
+    // Wait until the save holds the connection, waiting for the lock.
+    let mut watcher = postgres_client().unwrap();
+    while watcher
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+            &[&format!("es:{}.universe_events", pg.schema)],
+        )
+        .unwrap()
+        .get::<_, i64>(0)
+        == 0
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Two more callers: one waits for the connection, the other is refused.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let callers: Vec<_> = (0..2)
+        .map(|_| {
+            let app = app.clone();
+            let sender = sender.clone();
+            std::thread::spawn(move || {
+                let result = app.create_world("waiting").map(|_| ());
+                sender.send(result.is_err()).unwrap();
+                result
+            })
+        })
+        .collect();
+    // The refused one returns while the lock is still held.
+    assert!(receiver.recv().unwrap(), "the first to return was refused");
+    tx.rollback().unwrap();
+    holder.join().unwrap().unwrap();
+    let results: Vec<_> = callers.into_iter().map(|c| c.join().unwrap()).collect();
+    let refused: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert_eq!(refused.len(), 1, "{results:?}");
+    assert!(
+        matches!(refused[0], Error::TooManyWaiting { max_waiting: 1 }),
+        "{}",
+        refused[0]
+    );
+    assert_eq!(app.recorder().max_notification_id().unwrap(), Some(3));
 }
 
 #[test]

@@ -3,8 +3,9 @@
 //! plain and with AES + zlib, and each reads what the other wrote.
 //!
 //! The Python interpreter is `EVENTSOURCING_PYTHON` (default `python3`) and
-//! must have `eventsourcing[crypto,postgres]` installed; `.ci/run` makes such
-//! a virtual environment. Without it the tests print SKIPPED and pass,
+//! must have `eventsourcing[crypto,cryptography,postgres]` installed; `.ci/run` makes such
+//! a virtual environment. Without it the tests print `SKIPPED <test>: <reason>` (shown in
+//! the normal `cargo test` output) and pass,
 //! unless `EVENTSOURCING_REQUIRE_PYTHON` is set (as `.ci/run` sets it).
 
 use std::process::Command;
@@ -17,7 +18,7 @@ use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs};
 fn python() -> Option<String> {
     let python = std::env::var("EVENTSOURCING_PYTHON").unwrap_or_else(|_| "python3".to_owned());
     let ok = Command::new(&python)
-        .args(["-c", "import eventsourcing, Crypto, psycopg"])
+        .args(["-c", "import eventsourcing, Crypto, cryptography, psycopg"])
         .output()
         .is_ok_and(|o| o.status.success());
     if ok {
@@ -25,12 +26,12 @@ fn python() -> Option<String> {
     }
     if std::env::var_os("EVENTSOURCING_REQUIRE_PYTHON").is_some() {
         panic!(
-            "{python} cannot import eventsourcing[crypto,postgres], and EVENTSOURCING_REQUIRE_PYTHON is set"
+            "{python} cannot import eventsourcing[crypto,cryptography,postgres], and EVENTSOURCING_REQUIRE_PYTHON is set"
         );
     }
-    eprintln!(
-        "SKIPPED: {python} cannot import eventsourcing[crypto,postgres]; set EVENTSOURCING_PYTHON"
-    );
+    eventsourcing_tests::skipped(&format!(
+        "{python} cannot import eventsourcing[crypto,cryptography,postgres]; set EVENTSOURCING_PYTHON"
+    ));
     None
 }
 
@@ -159,4 +160,124 @@ fn python_and_rust_share_an_encrypted_compressed_postgres_table() {
     let Some(python) = python() else { return };
     let Some(pg) = PgSchema::new() else { return };
     both_ways(&python, &encrypted(pg.env()));
+}
+
+/// The Python library's other topics and its lenient key reading: the
+/// factory class topic in `PERSISTENCE_MODULE` (which both sides read before
+/// `INFRASTRUCTURE_FACTORY`, here naming a backend that could not start),
+/// the `cryptography` package's cipher, the `zlib` module as compressor,
+/// and a key with whitespace inside it.
+#[test]
+fn python_and_rust_read_the_python_librarys_other_topics_alike() {
+    let Some(python) = python() else { return };
+    let file = SqliteFile::new();
+    let key = AesCipher::create_key(32).unwrap();
+    let (head, tail) = key.split_at(10);
+    let env: Vec<(String, String)> = [
+        (
+            "PERSISTENCE_MODULE",
+            "eventsourcing.sqlite:SQLiteFactory".to_owned(),
+        ),
+        (
+            "INFRASTRUCTURE_FACTORY",
+            "eventsourcing.postgres:Factory".to_owned(),
+        ),
+        ("SQLITE_DBNAME", file.path.clone()),
+        (
+            "CIPHER_TOPIC",
+            "eventsourcing.cryptography:AESCipher".to_owned(),
+        ),
+        ("CIPHER_KEY", format!(" {head}\n {tail}\t")),
+        ("COMPRESSOR_TOPIC", "zlib".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    both_ways(&python, &env);
+}
+
+/// A schema whose name PostgreSQL would fold to lower case unquoted: the
+/// Rust application's table is the one the Python library reads. (The
+/// Python library 9.5.6 cannot write there itself: it looks up its
+/// composite type by the unquoted name.)
+#[test]
+fn python_reads_from_a_schema_whose_name_needs_quoting() {
+    let Some(python) = python() else { return };
+    let Some(pg) = PgSchema::new() else { return };
+    let schema = format!("Shared{}", pg.schema);
+    let mut env = pg.env();
+    env.retain(|(k, _)| k != "POSTGRES_SCHEMA");
+    env.push(("POSTGRES_SCHEMA".into(), schema.clone()));
+    let app = Universe::isolated(pairs(&env)).unwrap();
+    let id = app.create_world("Earth").unwrap();
+    app.make_it_so(id, "dinosaurs").unwrap();
+    let python_log = run_python(&python, &env, &["log"]);
+    let drop = format!("DROP SCHEMA \"{schema}\" CASCADE");
+    let history = python_history(&python, &env, id.uuid());
+    eventsourcing_tests::backends::postgres_client()
+        .unwrap()
+        .batch_execute(&drop)
+        .unwrap();
+    assert_eq!(history, ["dinosaurs"]);
+    let log: Vec<(u64, String, u64, String)> = serde_json::from_str(&python_log).unwrap();
+    assert_eq!(log.len(), 2);
+}
+
+/// The table the Rust recorder creates is the one the Python library
+/// creates: columns, constraints, index and storage options.
+#[test]
+fn rust_creates_the_table_python_creates() {
+    let Some(python) = python() else { return };
+    let Some(pg) = PgSchema::new() else { return };
+    let Some(other) = PgSchema::new() else { return };
+    let mut client = eventsourcing_tests::backends::postgres_client().unwrap();
+    // Python creates its table in a schema that exists; Rust in another.
+    client
+        .batch_execute(&format!("CREATE SCHEMA {}", other.schema))
+        .unwrap();
+    let mut python_env = other.env();
+    python_env.push(("PERSISTENCE_MODULE".into(), "eventsourcing.postgres".into()));
+    run_python(&python, &python_env, &["create", "Earth"]);
+    Universe::isolated(pairs(&pg.env())).unwrap();
+    let describe = |client: &mut postgres::Client, schema: &str| -> Vec<String> {
+        let sql = "SELECT a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || \
+                   CASE WHEN a.attnotnull THEN ' not null' ELSE '' END || ' ' || \
+                   coalesce(pg_get_expr(d.adbin, d.adrelid), '') \
+                   FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+                   WHERE a.attrelid = $1::text::regclass AND a.attnum > 0 ORDER BY a.attnum";
+        let table = format!("{schema}.universe_events");
+        let mut lines: Vec<String> = client
+            .query(sql, &[&table])
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<_, String>(0).replace(schema, "SCHEMA"))
+            .collect();
+        let options: Option<Vec<String>> = client
+            .query_one(
+                "SELECT reloptions::text[] FROM pg_class WHERE oid = $1::text::regclass",
+                &[&table],
+            )
+            .unwrap()
+            .get(0);
+        lines.extend(options.unwrap_or_default());
+        for r in client
+            .query(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname",
+                &[&schema],
+            )
+            .unwrap()
+        {
+            lines.push(r.get::<_, String>(0).replace(schema, "SCHEMA"));
+        }
+        lines
+    };
+    let python_table = describe(&mut client, &other.schema);
+    let rust_table = describe(&mut client, &pg.schema);
+    assert!(
+        python_table
+            .iter()
+            .any(|l| l.starts_with("autovacuum_enabled")),
+        "{python_table:?}"
+    );
+    assert_eq!(rust_table, python_table);
 }

@@ -2,26 +2,33 @@
 
 use std::sync::Arc;
 
+use super::environment::invalid;
 use super::{
     AesCipher, ApplicationRecorder, Environment, InMemoryRecorder, Mapper, ZlibCompressor,
 };
 use crate::{Error, Result};
 
-/// Which recorder an application uses, from `INFRASTRUCTURE_FACTORY` (or
-/// `PERSISTENCE_MODULE`).
+/// Which recorder an application uses, from `PERSISTENCE_MODULE` (or the
+/// legacy `INFRASTRUCTURE_FACTORY`, then `FACTORY_TOPIC`, read in that order
+/// as the Python library reads them).
 ///
 /// | value | recorder |
 /// |---|---|
-/// | unset, `popo`, `eventsourcing.popo:Factory` | in memory |
-/// | `sqlite`, `eventsourcing.sqlite:Factory` | SQLite (`SQLITE_DBNAME`) |
-/// | `postgres`, `eventsourcing.postgres:Factory` | PostgreSQL (`POSTGRES_*`) |
+/// | unset, `eventsourcing.popo`, `eventsourcing.popo:Factory`, `eventsourcing.popo:POPOFactory`, `popo` | in memory |
+/// | `eventsourcing.sqlite`, `eventsourcing.sqlite:Factory`, `eventsourcing.sqlite:SQLiteFactory`, `sqlite` | SQLite (`SQLITE_DBNAME`) |
+/// | `eventsourcing.postgres`, `eventsourcing.postgres:Factory`, `eventsourcing.postgres:PostgresFactory`, `postgres` | PostgreSQL (`POSTGRES_*`) |
+///
+/// The Python library's topics are matched exactly, as it resolves them; the
+/// short names (`popo` or `memory`, `sqlite`, `postgres` or `postgresql`)
+/// are this library's, in any case.
 ///
 /// ```
 /// use eventsourcing::persistence::{Environment, InfrastructureFactory};
-/// let env = Environment::isolated("Universe", [("INFRASTRUCTURE_FACTORY", "eventsourcing.sqlite:Factory")]);
-/// assert_eq!(InfrastructureFactory::from_env(&env).unwrap(), InfrastructureFactory::Sqlite);
+/// let env = Environment::isolated("Universe", [("INFRASTRUCTURE_FACTORY", "eventsourcing.sqlite:SQLiteFactory")]);
+/// assert_eq!(InfrastructureFactory::from_env(&env)?, InfrastructureFactory::Sqlite);
 /// let env = Environment::isolated("Universe", [("PERSISTENCE_MODULE", "mongo")]);
 /// assert!(InfrastructureFactory::from_env(&env).is_err());
+/// # Ok::<(), eventsourcing::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InfrastructureFactory {
@@ -33,33 +40,60 @@ pub enum InfrastructureFactory {
     Postgres,
 }
 
-const FACTORY_EXPECTED: &str = "popo, sqlite or postgres (or eventsourcing.popo:Factory, \
-                                eventsourcing.sqlite:Factory, eventsourcing.postgres:Factory)";
+/// The variables naming the factory, in the order the Python library reads them.
+const FACTORY_VARIABLES: [&str; 3] = [
+    "PERSISTENCE_MODULE",
+    "INFRASTRUCTURE_FACTORY",
+    "FACTORY_TOPIC",
+];
+
+const FACTORY_EXPECTED: &str = "eventsourcing.popo, eventsourcing.sqlite or eventsourcing.postgres \
+                                (the module, or its Factory, POPOFactory, SQLiteFactory or PostgresFactory \
+                                class), or popo, sqlite or postgres";
 
 impl InfrastructureFactory {
-    /// Reads `INFRASTRUCTURE_FACTORY`, or else `PERSISTENCE_MODULE`.
+    /// Reads `PERSISTENCE_MODULE`, or else `INFRASTRUCTURE_FACTORY`, or else
+    /// `FACTORY_TOPIC`.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidSetting`] for a value not in the table above.
     pub fn from_env(env: &Environment) -> Result<Self> {
-        let Some((variable, value)) = env
-            .lookup("INFRASTRUCTURE_FACTORY")
-            .or_else(|| env.lookup("PERSISTENCE_MODULE"))
-        else {
-            return Ok(Self::InMemory);
+        for key in FACTORY_VARIABLES {
+            if let Some((variable, value)) = env.lookup(key)? {
+                return Self::from_topic(&value).ok_or_else(|| Error::InvalidSetting {
+                    variable,
+                    value,
+                    expected: FACTORY_EXPECTED.to_owned(),
+                });
+            }
+        }
+        Ok(Self::InMemory)
+    }
+
+    /// The factory a topic (or short name) stands for.
+    fn from_topic(topic: &str) -> Option<Self> {
+        let topic = topic.trim();
+        let python = |module: &str, class: &str| {
+            let module_topic = format!("eventsourcing.{module}");
+            topic == module_topic
+                || topic == format!("{module_topic}:Factory")
+                || topic == format!("{module_topic}:{class}")
         };
-        let module = value.trim().trim_end_matches(":Factory");
-        let module = module.strip_prefix("eventsourcing.").unwrap_or(module);
-        match module.to_ascii_lowercase().as_str() {
-            "popo" | "memory" | "in-memory" => Ok(Self::InMemory),
-            "sqlite" => Ok(Self::Sqlite),
-            "postgres" | "postgresql" => Ok(Self::Postgres),
-            _ => Err(Error::InvalidSetting {
-                variable,
-                value: value.to_owned(),
-                expected: FACTORY_EXPECTED.to_owned(),
-            }),
+        if python("popo", "POPOFactory") {
+            return Some(Self::InMemory);
+        }
+        if python("sqlite", "SQLiteFactory") {
+            return Some(Self::Sqlite);
+        }
+        if python("postgres", "PostgresFactory") {
+            return Some(Self::Postgres);
+        }
+        match topic.to_ascii_lowercase().as_str() {
+            "popo" | "memory" | "in-memory" => Some(Self::InMemory),
+            "sqlite" => Some(Self::Sqlite),
+            "postgres" | "postgresql" => Some(Self::Postgres),
+            _ => None,
         }
     }
 
@@ -79,7 +113,7 @@ impl InfrastructureFactory {
             Self::Postgres => Ok(Arc::new(crate::postgres::PostgresRecorder::from_env(env)?)),
             #[allow(unreachable_patterns)]
             other => Err(Error::InvalidSetting {
-                variable: "INFRASTRUCTURE_FACTORY".to_owned(),
+                variable: "PERSISTENCE_MODULE".to_owned(),
                 value: format!("{other:?}"),
                 expected: "a backend whose cargo feature (sqlite, postgres) is enabled".to_owned(),
             }),
@@ -110,43 +144,45 @@ impl Infrastructure {
     }
 }
 
+/// The compressor topics accepted: the Python library's class, and the
+/// module it also resolves (`zlib`, whose functions it calls).
+const COMPRESSOR_TOPICS: [&str; 2] = ["eventsourcing.compressor:ZlibCompressor", "zlib"];
+
+/// The cipher topics accepted: the Python library's two AES-GCM ciphers
+/// (pycryptodome's and the `cryptography` package's write the same bytes),
+/// and short names of this library's.
+const CIPHER_TOPICS: [&str; 5] = [
+    "eventsourcing.cipher:AESCipher",
+    "eventsourcing.cryptography:AESCipher",
+    "AESCipher",
+    "aes",
+    "AES",
+];
+
 /// Builds the mapper from `CIPHER_TOPIC`, `CIPHER_KEY` and `COMPRESSOR_TOPIC`.
 fn mapper_from_env(env: &Environment) -> Result<Mapper> {
-    let compressor = match env.lookup("COMPRESSOR_TOPIC") {
+    let compressor = match env.lookup("COMPRESSOR_TOPIC")? {
         None => None,
-        Some((_, "zlib" | "eventsourcing.compressor:ZlibCompressor")) => Some(ZlibCompressor),
+        Some((_, value)) if COMPRESSOR_TOPICS.contains(&value.trim()) => Some(ZlibCompressor),
         Some((variable, value)) => {
-            return Err(Error::InvalidSetting {
-                variable,
-                value: value.to_owned(),
-                expected: "zlib or eventsourcing.compressor:ZlibCompressor".to_owned(),
-            });
+            return Err(invalid(&variable, &value, &COMPRESSOR_TOPICS.join(" or ")));
         }
     };
-    let topic = env.lookup("CIPHER_TOPIC");
-    let key = env.lookup("CIPHER_KEY");
+    let topic = env.lookup("CIPHER_TOPIC")?;
+    let key = env.lookup("CIPHER_KEY")?;
     let cipher = match (topic, key) {
         (None, None) => None,
-        (Some((variable, value)), _)
-            if !matches!(
-                value,
-                "eventsourcing.cipher:AESCipher" | "aes" | "AES" | "AESCipher"
-            ) =>
-        {
-            return Err(Error::InvalidSetting {
-                variable,
-                value: value.to_owned(),
-                expected: "eventsourcing.cipher:AESCipher".to_owned(),
-            });
+        (Some((variable, value)), _) if !CIPHER_TOPICS.contains(&value.trim()) => {
+            return Err(invalid(&variable, &value, &CIPHER_TOPICS[..2].join(" or ")));
         }
         (Some(_), None) => {
             return Err(Error::MissingSetting {
-                variable: "CIPHER_KEY".to_owned(),
+                variable: env.variables("CIPHER_KEY").join(" or "),
                 reason: "CIPHER_TOPIC selects AES, which needs a key (make one with AesCipher::create_key(32))"
                     .to_owned(),
             });
         }
-        (_, Some((variable, key))) => Some(AesCipher::from_setting(&variable, key)?),
+        (_, Some((variable, key))) => Some(AesCipher::from_setting(&variable, &key)?),
     };
     Ok(Mapper::new(compressor, cipher))
 }
@@ -186,7 +222,7 @@ mod tests {
         );
         let err = mapper(&[("CIPHER_TOPIC", "eventsourcing.cipher:AESCipher")]).unwrap_err();
         assert!(
-            matches!(err, Error::MissingSetting { ref variable, .. } if variable == "CIPHER_KEY"),
+            matches!(err, Error::MissingSetting { ref variable, .. } if variable == "UNIVERSE_CIPHER_KEY or CIPHER_KEY"),
             "{err}"
         );
         let err = mapper(&[("CIPHER_TOPIC", "rot13"), ("CIPHER_KEY", "x")]).unwrap_err();
@@ -207,6 +243,122 @@ mod tests {
         assert!(
             err.to_string()
                 .starts_with("INFRASTRUCTURE_FACTORY=\"mysql\""),
+            "{err}"
+        );
+    }
+
+    fn factory(values: &[(&str, &str)]) -> Result<InfrastructureFactory> {
+        InfrastructureFactory::from_env(&Environment::isolated("U", values.iter().copied()))
+    }
+
+    #[test]
+    fn persistence_module_comes_before_the_legacy_variables() {
+        use InfrastructureFactory::{InMemory, Postgres, Sqlite};
+        for (values, expected) in [
+            (&[][..], InMemory),
+            (&[("FACTORY_TOPIC", "sqlite")][..], Sqlite),
+            (
+                &[
+                    ("INFRASTRUCTURE_FACTORY", "postgres"),
+                    ("FACTORY_TOPIC", "sqlite"),
+                ][..],
+                Postgres,
+            ),
+            (
+                &[
+                    ("PERSISTENCE_MODULE", "eventsourcing.sqlite"),
+                    ("INFRASTRUCTURE_FACTORY", "eventsourcing.postgres:Factory"),
+                ][..],
+                Sqlite,
+            ),
+            // An empty value counts as unset, as Python's `or` chain reads it.
+            (
+                &[
+                    ("PERSISTENCE_MODULE", ""),
+                    ("INFRASTRUCTURE_FACTORY", "sqlite"),
+                ][..],
+                Sqlite,
+            ),
+            // The prefixed variable of each name comes before the plain one.
+            (
+                &[
+                    ("U_INFRASTRUCTURE_FACTORY", "sqlite"),
+                    ("PERSISTENCE_MODULE", "postgres"),
+                ][..],
+                Postgres,
+            ),
+        ] {
+            assert_eq!(factory(values).unwrap(), expected, "{values:?}");
+        }
+        // A bad PERSISTENCE_MODULE is refused even when the legacy one is good.
+        let err = factory(&[
+            ("PERSISTENCE_MODULE", "mysql"),
+            ("INFRASTRUCTURE_FACTORY", "sqlite"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("PERSISTENCE_MODULE=\"mysql\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_python_librarys_topics_are_accepted_exactly() {
+        use InfrastructureFactory::{InMemory, Postgres, Sqlite};
+        for (topic, expected) in [
+            ("eventsourcing.popo", InMemory),
+            ("eventsourcing.popo:Factory", InMemory),
+            ("eventsourcing.popo:POPOFactory", InMemory),
+            ("popo", InMemory),
+            ("Memory", InMemory),
+            ("eventsourcing.sqlite", Sqlite),
+            ("eventsourcing.sqlite:Factory", Sqlite),
+            ("eventsourcing.sqlite:SQLiteFactory", Sqlite),
+            (" sqlite ", Sqlite),
+            ("eventsourcing.postgres", Postgres),
+            ("eventsourcing.postgres:Factory", Postgres),
+            ("eventsourcing.postgres:PostgresFactory", Postgres),
+            ("PostgreSQL", Postgres),
+        ] {
+            assert_eq!(
+                factory(&[("PERSISTENCE_MODULE", topic)]).unwrap(),
+                expected,
+                "{topic}"
+            );
+        }
+        for topic in [
+            "eventsourcing.sqlite:PostgresFactory",
+            "eventsourcing.SQLITE",
+            "eventsourcing.sqlite:",
+            "eventsourcing.sqlite:Factory.x",
+            "eventsourcing.mysql:Factory",
+            "sqlite3",
+        ] {
+            assert!(
+                factory(&[("PERSISTENCE_MODULE", topic)]).is_err(),
+                "{topic}"
+            );
+        }
+        let key = AesCipher::create_key(16).unwrap();
+        for topic in CIPHER_TOPICS {
+            let m = mapper(&[("CIPHER_TOPIC", topic), ("CIPHER_KEY", &key)]).unwrap();
+            assert!(m.is_encrypted(), "{topic}");
+        }
+        for topic in COMPRESSOR_TOPICS {
+            assert!(
+                mapper(&[("COMPRESSOR_TOPIC", topic)])
+                    .unwrap()
+                    .is_compressed()
+            );
+        }
+        let err = mapper(&[
+            ("CIPHER_TOPIC", "eventsourcing.cipher:DESCipher"),
+            ("CIPHER_KEY", &key),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("eventsourcing.cryptography:AESCipher"),
             "{err}"
         );
     }

@@ -5,11 +5,12 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use uuid::Uuid;
 
+use super::recorder::{BatchVersions, check_next_version};
 use super::{
     AggregateRecorder, ApplicationRecorder, EventQuery, Notification, NotificationQuery,
     StoredEvent, StoredEventRef,
 };
-use crate::{Error, Result};
+use crate::Result;
 
 /// Keeps stored events in memory; the default when `INFRASTRUCTURE_FACTORY`
 /// is not set. Safe to share between threads; state bytes are kept as the
@@ -80,10 +81,6 @@ impl Versions {
         self.0.binary_search_by_key(&version, |&(v, _)| v)
     }
 
-    fn contains(&self, version: u64) -> bool {
-        self.find(version).is_ok()
-    }
-
     fn insert(&mut self, version: u64, position: usize) {
         match self.0.last() {
             Some(&(last, _)) if last >= version => {
@@ -128,26 +125,19 @@ impl InMemoryRecorder {
 }
 
 impl Inner {
-    /// Refuses a batch with an (id, version) already stored or repeated.
+    /// Refuses a batch in which an aggregate's versions do not follow its
+    /// stored ones, and one another, one by one.
     fn check(&self, events: &[StoredEvent]) -> Result<()> {
-        let key = |e: &StoredEvent| (e.originator_id, e.originator_version);
-        // Small batches (most saves) are checked without a set.
-        let mut seen = (events.len() > 16).then(|| HashSet::with_capacity(events.len()));
-        for (i, e) in events.iter().enumerate() {
-            let taken = self
-                .index
-                .get(&e.originator_id)
-                .is_some_and(|versions| versions.contains(e.originator_version));
-            let repeated = match &mut seen {
-                Some(seen) => !seen.insert(key(e)),
-                None => events[..i].iter().any(|other| key(other) == key(e)),
-            };
-            if taken || repeated {
-                return Err(Error::VersionConflict {
-                    originator_id: e.originator_id,
-                    originator_version: e.originator_version,
-                });
-            }
+        let mut batch = BatchVersions::default();
+        for e in events {
+            let previous = batch.previous(e.originator_id).unwrap_or_else(|| {
+                self.index
+                    .get(&e.originator_id)
+                    .and_then(|versions| versions.0.last())
+                    .map_or(0, |&(v, _)| v)
+            });
+            check_next_version(e.originator_id, e.originator_version, previous)?;
+            batch.set(e.originator_id, e.originator_version);
         }
         Ok(())
     }

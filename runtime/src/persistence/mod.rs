@@ -22,43 +22,59 @@ mod recorder;
 mod stored;
 pub mod transcoder;
 
-pub use cipher::{AesCipher, DecryptError};
+pub use cipher::{AesCipher, DecryptError, decode_base64};
 pub use compressor::ZlibCompressor;
 pub use decoder::Decoder;
-pub use environment::Environment;
+pub use environment::{Environment, is_secret, redact_urls};
 pub use event_store::EventStore;
 pub use factory::{Infrastructure, InfrastructureFactory};
 pub use mapper::Mapper;
 pub use memory::InMemoryRecorder;
 pub use recorder::{AggregateRecorder, ApplicationRecorder, EventQuery, NotificationQuery};
+pub(crate) use recorder::{BatchVersions, check_next_version, collect_lent};
+pub(crate) use stored::RowPosition;
 pub use stored::{Notification, StoredEvent, StoredEventRef};
 pub use transcoder::{StateValue, Transcodable};
 
-/// Checks that `name` is a plain SQL identifier (letters, digits and
-/// underscores, not starting with a digit, at most 63 bytes), so that it can
-/// be written into a statement without quoting.
+/// Quotes `name` as an SQL identifier, as the Python library's `psycopg`
+/// `Identifier` quotes it: in double quotes, each double quote doubled. So
+/// any name reaches the table or schema of exactly that name, case and all
+/// (`SharedStore`, a keyword such as `user`, or `a; DROP TABLE b`), as it
+/// does from Python.
 ///
 /// ```
-/// use eventsourcing::persistence::validate_identifier;
-/// assert!(validate_identifier("table", "universe_events").is_ok());
-/// assert!(validate_identifier("schema", "public; DROP TABLE x").is_err());
+/// use eventsourcing::persistence::quote_identifier;
+/// assert_eq!(quote_identifier("table", "universe_events")?, "\"universe_events\"");
+/// assert_eq!(quote_identifier("schema", "Shared\"Store")?, "\"Shared\"\"Store\"");
+/// assert!(quote_identifier("schema", "").is_err());
+/// # Ok::<(), eventsourcing::Error>(())
 /// ```
 ///
 /// # Errors
 ///
 /// [`Error::InvalidIdentifier`](crate::Error::InvalidIdentifier) naming what
-/// the name was for.
-pub fn validate_identifier(what: &'static str, name: &str) -> crate::Result<()> {
-    let mut chars = name.chars();
-    let ok = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && name.len() <= 63;
-    if ok {
-        Ok(())
+/// the name was for, when it is empty, holds a NUL character (which no SQL
+/// identifier can), or is longer than 63 bytes (PostgreSQL would cut it
+/// short, and so use another name than the one given).
+pub fn quote_identifier(what: &'static str, name: &str) -> crate::Result<String> {
+    let problem = if name.is_empty() {
+        Some("it is empty".to_owned())
+    } else if name.contains('\0') {
+        Some("it holds a NUL character".to_owned())
+    } else if name.len() > 63 {
+        Some(format!(
+            "it is {} bytes long; at most 63 are kept by PostgreSQL",
+            name.len()
+        ))
     } else {
-        Err(crate::Error::InvalidIdentifier {
+        None
+    };
+    match problem {
+        Some(reason) => Err(crate::Error::InvalidIdentifier {
             what,
             name: name.to_owned(),
-        })
+            reason,
+        }),
+        None => Ok(format!("\"{}\"", name.replace('"', "\"\""))),
     }
 }

@@ -120,16 +120,22 @@ impl NotificationQuery {
 /// Keeps stored events by aggregate id and version.
 ///
 /// Implementations must make [`insert_events`](Self::insert_events) atomic:
-/// every event of the batch is stored, or none is.
+/// every event of the batch is stored, or none is; and must keep each
+/// aggregate's versions contiguous: for each aggregate, the first of its
+/// events in a batch follows its highest stored version (or is 1), and each
+/// next one follows the one before it.
 pub trait AggregateRecorder: fmt::Debug + Send + Sync {
     /// Stores a batch of events atomically and returns their notification
     /// ids, in the order given (empty for recorders that keep no log).
     ///
     /// # Errors
     ///
-    /// [`Error::VersionConflict`](crate::Error::VersionConflict) when any
-    /// (id, version) is already stored or repeated in the batch: then nothing
-    /// of the batch is stored. Backend errors otherwise.
+    /// [`Error::VersionConflict`](crate::Error::VersionConflict) when an
+    /// event's version is not above every version of its aggregate stored or
+    /// before it in the batch (it is already stored, or repeated, or stale);
+    /// [`Error::VersionGap`](crate::Error::VersionGap) when it is above the
+    /// next version. Either way nothing of the batch is stored. Backend
+    /// errors otherwise.
     fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>>;
 
     /// Selects an aggregate's stored events.
@@ -161,6 +167,79 @@ pub trait AggregateRecorder: fmt::Debug + Send + Sync {
             f(event.as_borrowed())?;
         }
         Ok(())
+    }
+}
+
+/// The stored events that `lend` lends, copied: how a recorder whose
+/// [`AggregateRecorder::for_each_event`] lends rows implements
+/// [`AggregateRecorder::select_events`].
+pub(crate) fn collect_lent(
+    lend: impl FnOnce(&mut dyn FnMut(StoredEventRef<'_>) -> Result<()>) -> Result<()>,
+) -> Result<Vec<StoredEvent>> {
+    let mut events = Vec::new();
+    lend(&mut |e| {
+        events.push(StoredEvent {
+            originator_id: e.originator_id,
+            originator_version: e.originator_version,
+            topic: e.topic.to_owned(),
+            state: e.state.to_vec(),
+        });
+        Ok(())
+    })?;
+    Ok(events)
+}
+
+/// Each aggregate's last version so far in a batch being stored, to check
+/// that its versions follow one another (see [`check_next_version`]).
+#[derive(Debug, Default)]
+pub(crate) struct BatchVersions(Vec<(Uuid, u64)>);
+
+impl BatchVersions {
+    /// The version of the aggregate's last event so far in the batch.
+    pub(crate) fn previous(&self, originator_id: Uuid) -> Option<u64> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(id, _)| *id == originator_id)
+            .map(|&(_, v)| v)
+    }
+
+    /// Records the version of the aggregate's event just taken.
+    pub(crate) fn set(&mut self, originator_id: Uuid, version: u64) {
+        match self.0.iter_mut().rev().find(|(id, _)| *id == originator_id) {
+            Some(entry) => entry.1 = version,
+            None => self.0.push((originator_id, version)),
+        }
+    }
+}
+
+/// Checks that an event at `version` may follow `previous`, the version
+/// before it (the highest stored, 0 when none, or the one before it in the
+/// batch): it must be `previous + 1`.
+///
+/// # Errors
+///
+/// [`Error::VersionConflict`](crate::Error::VersionConflict) for a version
+/// at or below `previous` (above 0), [`Error::VersionGap`](crate::Error::VersionGap)
+/// for any other.
+pub(crate) fn check_next_version(
+    originator_id: Uuid,
+    originator_version: u64,
+    previous: u64,
+) -> Result<()> {
+    match previous.checked_add(1) {
+        Some(expected) if originator_version == expected => Ok(()),
+        _ if originator_version != 0 && originator_version <= previous => {
+            Err(crate::Error::VersionConflict {
+                originator_id,
+                originator_version,
+            })
+        }
+        expected => Err(crate::Error::VersionGap {
+            originator_id,
+            originator_version,
+            expected: expected.unwrap_or(u64::MAX),
+        }),
     }
 }
 

@@ -72,3 +72,30 @@ impl Notification {
         }
     }
 }
+
+/// Where a stored row is, as far as it could be read, so that an error about
+/// one of its columns can name it.
+#[derive(Debug, Default)]
+pub(crate) struct RowPosition {
+    pub(crate) notification_id: Option<i64>,
+    pub(crate) originator_id: Option<String>,
+    pub(crate) originator_version: Option<i64>,
+}
+
+impl RowPosition {
+    /// [`Error::InvalidStoredRow`](crate::Error::InvalidStoredRow) for `column`.
+    pub(crate) fn error(&self, column: &'static str, problem: String) -> crate::Error {
+        crate::Error::InvalidStoredRow {
+            notification_id: self.notification_id,
+            originator_id: self.originator_id.clone(),
+            originator_version: self.originator_version,
+            column,
+            problem,
+        }
+    }
+
+    /// A stored version or notification id in `column`: 0 to `i64::MAX`.
+    pub(crate) fn non_negative(&self, column: &'static str, value: i64) -> crate::Result<u64> {
+        u64::try_from(value).map_err(|_| self.error(column, format!("is {value}, below 0")))
+    }
+}
