@@ -122,10 +122,11 @@ fn schema() -> Value {
         "description": "Aggregates, their events and state changes, value types and applications, from which eventsourcing-codegen generates Rust.",
         "type": "object",
         "additionalProperties": false,
+        "required": ["module"],
         "properties": {
             "module": {
                 "type": "string",
-                "description": "The topic module: stored topics are `module:Aggregate.Event`. Defaults to the file's stem.",
+                "description": "The topic module: stored topics are `module:Aggregate.Event`. Required, so that renaming the file never changes a stored topic.",
                 "pattern": "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$",
             },
             "types": map_of("type"),

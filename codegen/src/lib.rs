@@ -50,10 +50,13 @@
 //! assert!(code.contains("pub struct WorldSomethingHappened {"));
 //! assert!(code.contains("\"universe:World.SomethingHappened\""));
 //!
-//! let err = eventsourcing_codegen::generate("world.yaml", "aggregates:\n  World:\n    state: { name: Strng }\n").unwrap_err();
+//! let err = eventsourcing_codegen::generate(
+//!     "world.yaml",
+//!     "module: universe\naggregates:\n  World:\n    state: { name: Strng }\n",
+//! ).unwrap_err();
 //! assert_eq!(
 //!     err.diagnostics()[0].to_string().split(" (expected").next().unwrap(),
-//!     "world.yaml:3:20: unknown type 'Strng' for state field 'name' of aggregate 'World'; did you mean 'String'?",
+//!     "world.yaml:4:20: unknown type 'Strng' for state field 'name' of aggregate 'World'; did you mean 'String'?",
 //! );
 //! ```
 //!
@@ -85,8 +88,8 @@ pub use json_schema::json_schema;
 
 /// Turns schema text into Rust source, headed `// @generated`.
 ///
-/// `file_name` names the schema in messages and in the header; its stem is
-/// the default topic module. Nothing is read or written.
+/// `file_name` names the schema in messages and in the header. Nothing is
+/// read or written.
 ///
 /// # Errors
 ///
@@ -99,11 +102,7 @@ pub fn generate(file_name: &str, text: &str) -> Result<String> {
             diagnostics: problems.into_sorted(),
         });
     };
-    let stem = Path::new(file_name)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("schema");
-    let model = check::check(&schema, stem, &mut problems);
+    let model = check::check(&schema, &mut problems);
     if !problems.is_empty() {
         return Err(Error::Schema {
             diagnostics: problems.into_sorted(),

@@ -1,6 +1,7 @@
 //! `eventsourcing-codegen`: check schemas, generate Rust from them, or print
 //! the JSON Schema of the schema language. The work is in the library.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -38,13 +39,29 @@ enum Command {
     JsonSchema,
 }
 
+/// Writes to standard output. A reader that went away (`| head`) is not an
+/// error: the tool stops quietly.
+fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(err) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("cannot write to standard output: {err}");
+        std::process::exit(1);
+    }
+}
+
 fn main() -> ExitCode {
     let mut failed = false;
     match Cli::parse().command {
         Command::Check { schemas } => {
             for schema in &schemas {
                 match generate_file(schema) {
-                    Ok(_) => println!("{}: ok", schema.display()),
+                    Ok(_) => out(&format!("{}: ok\n", schema.display())),
                     Err(err) => {
                         eprintln!("{err}");
                         failed = true;
@@ -63,7 +80,7 @@ fn main() -> ExitCode {
             {
                 Ok(written) => written
                     .iter()
-                    .for_each(|path| println!("{}", path.display())),
+                    .for_each(|path| out(&format!("{}\n", path.display()))),
                 Err(err) => {
                     eprintln!("{err}");
                     failed = true;
@@ -76,7 +93,7 @@ fn main() -> ExitCode {
         } => {
             for schema in &schemas {
                 match generate_file(schema) {
-                    Ok(code) => print!("{code}"),
+                    Ok(code) => out(&code),
                     Err(err) => {
                         eprintln!("{err}");
                         failed = true;
@@ -84,7 +101,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::JsonSchema => print!("{}", json_schema()),
+        Command::JsonSchema => out(&json_schema()),
     }
     if failed {
         ExitCode::FAILURE

@@ -223,3 +223,23 @@ applications:",
     let lost: Vec<&String> = before.difference(&after).collect();
     assert!(lost.is_empty(), "public paths changed: {lost:?}");
 }
+
+#[test]
+fn the_cli_stops_quietly_when_its_reader_goes_away() {
+    use std::io::Read;
+    // A reader that takes a few bytes and closes the pipe, as `| head -c 8`.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eventsourcing-codegen"))
+        .args(["generate", "../schemas/inventory.yaml"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 8];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // Dropped: the pipe is closed with most of the code unwritten.
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(&first, b"// @gene");
+    assert!(output.status.success(), "{:?}", output.status);
+    assert_eq!(String::from_utf8(output.stderr).unwrap(), "");
+}

@@ -27,7 +27,7 @@ use crate::read::yaml::{Pos, Problems, Spanned};
 
 /// Checks `schema`, recording every problem; the model is complete only
 /// when no problem was recorded.
-pub(crate) fn check(schema: &Schema, default_module: &str, problems: &mut Problems) -> Model {
+pub(crate) fn check(schema: &Schema, problems: &mut Problems) -> Model {
     let mut checker = Checker {
         problems,
         types: HashMap::new(),
@@ -51,7 +51,17 @@ pub(crate) fn check(schema: &Schema, default_module: &str, problems: &mut Proble
             }
             module.value.clone()
         }
-        None => default_module.to_owned(),
+        None => {
+            // Required: were it the file's name, renaming the file would
+            // change every stored topic, and a file name need not be a
+            // module Python can resolve.
+            checker.err(
+                Pos { line: 1, column: 1 },
+                "the schema has no 'module'",
+                "module: the topic module, e.g. `module: universe` (stored topics are module:Aggregate.Event)",
+            );
+            String::new()
+        }
     };
     let types = checker.value_types(&schema.types);
     let aggregates = checker.aggregates(&schema.aggregates, &module);

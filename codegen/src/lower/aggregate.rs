@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{doc_lines, field, ident, lines, view, with_article};
+use super::{article, doc_lines, field, ident, lines, view, with_article};
 use crate::ident::{conventions, str_lit};
 use crate::model::{self, Apply, Op, Ty, Value, Visibility};
 
@@ -57,7 +57,10 @@ pub(super) fn lower(a: &model::Aggregate) -> view::Aggregate {
         .join(" | ");
     view::Aggregate {
         doc: doc_lines(a.doc.as_deref(), || {
-            format!("The `{}` aggregate.", a.name.written)
+            format!(
+                "The `{}` aggregate (the schema gives it no doc).",
+                a.name.written
+            )
         }),
         id_type: format!("{}Id", a.name.cased),
         topic: str_lit(&a.topic),
@@ -74,7 +77,7 @@ pub(super) fn lower(a: &model::Aggregate) -> view::Aggregate {
                 view::StateField {
                     ty: f.ty.rust(),
                     doc: doc_lines(f.doc.as_deref(), || {
-                        format!("The {noun}'s `{}`.", f.name.written)
+                        format!("Reads the `{}` state field of the {noun}.", f.name.written)
                     }),
                     name: field_name,
                     getter_ty,
@@ -113,7 +116,10 @@ fn event(
     let aggregate = context.aggregate;
     let (first, more) = match command {
         None => (
-            format!("The event that creates a [`{aggregate}`]."),
+            format!(
+                "The event that creates {} [`{aggregate}`].",
+                article(aggregate)
+            ),
             e.doc.as_deref(),
         ),
         Some(command) => {
@@ -148,7 +154,7 @@ fn event(
         variant: ident(&e.name.cased),
         topic: str_lit(&e.topic),
         doc,
-        args: e.args.iter().map(field).collect(),
+        args: e.args.iter().map(|f| field(f, None)).collect(),
         is_created: command.is_none(),
         apply_fn: conventions::apply_fn(&e.name.cased),
         apply,

@@ -37,7 +37,7 @@ pub(super) fn lower(model: &Model, app: &model::Application) -> view::Applicatio
                     aggregate.name, aggregate.noun, aggregate.id
                 ),
             });
-            let args: Vec<view::Field> = event.args.iter().map(field).collect();
+            let args: Vec<view::Field> = event.args.iter().map(|f| field(f, None)).collect();
             let params = args.len() + if kind == "create" { 1 } else { 2 };
             Some(view::AppCommand {
                 name: ident(&c.name.cased),
@@ -79,7 +79,10 @@ pub(super) fn lower(model: &Model, app: &model::Application) -> view::Applicatio
         name: ident(&app.name.cased),
         name_lit: str_lit(&app.name.written),
         doc: doc_lines(app.doc.as_deref(), || {
-            format!("The `{}` application.", app.name.written)
+            format!(
+                "The `{}` application (the schema gives it no doc).",
+                app.name.written
+            )
         }),
         defaults: app
             .env

@@ -49,16 +49,22 @@ fn lines(text: &str) -> Vec<String> {
 
 /// `noun` with its indefinite article: `a world`, `an item`.
 fn with_article(noun: &str) -> String {
-    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+    format!("{} {noun}", article(noun))
+}
+
+/// The indefinite article for `word`, by its first letter: `an` before a
+/// vowel (`an Order`, `an item`), `a` otherwise.
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) {
         "an"
     } else {
         "a"
-    };
-    format!("{article} {noun}")
+    }
 }
 
-/// A field of a value type, or an argument of an event.
-fn field(f: &model::Field) -> view::Field {
+/// A field of a value type (`owner` is the type), or an argument of an
+/// event (`owner` is `None`).
+fn field(f: &model::Field, owner: Option<&str>) -> view::Field {
     let name = ident(&f.name.cased);
     let init = if f.ty == model::Ty::String {
         format!("{name}: ::std::convert::Into::into({name})")
@@ -67,7 +73,10 @@ fn field(f: &model::Field) -> view::Field {
     };
     view::Field {
         ty: f.ty.rust(),
-        doc: doc_lines(f.doc.as_deref(), || format!("The `{}`.", f.name.written)),
+        doc: doc_lines(f.doc.as_deref(), || match owner {
+            Some(owner) => format!("The `{}` field of `{owner}`.", f.name.written),
+            None => format!("The `{}` argument of the event.", f.name.written),
+        }),
         key: str_lit(&f.name.written),
         rename: (f.name.cased != f.name.written).then(|| str_lit(&f.name.written)),
         param_ty: f.ty.param(),
@@ -80,7 +89,14 @@ fn field(f: &model::Field) -> view::Field {
 /// A value type of `types:`.
 fn value_type(t: &model::ValueType) -> view::ValueType {
     let (is_enum, fields, variants) = match &t.body {
-        TypeBody::Struct(fields) => (false, fields.iter().map(field).collect(), Vec::new()),
+        TypeBody::Struct(fields) => (
+            false,
+            fields
+                .iter()
+                .map(|f| field(f, Some(&t.name.written)))
+                .collect(),
+            Vec::new(),
+        ),
         TypeBody::Enum(variants) => (
             true,
             Vec::new(),
@@ -89,10 +105,16 @@ fn value_type(t: &model::ValueType) -> view::ValueType {
                 .enumerate()
                 .map(|(i, v)| view::Variant {
                     name: ident(&v.name.cased),
-                    doc: doc_lines(v.doc.as_deref(), || format!("`{}`.", v.name.written)),
+                    doc: doc_lines(v.doc.as_deref(), || {
+                        format!("The `{}` variant of `{}`.", v.name.written, t.name.written)
+                    }),
                     rename: (v.name.cased != v.name.written).then(|| str_lit(&v.name.written)),
                     is_default: i == 0 && v.fields.is_empty(),
-                    fields: v.fields.iter().map(field).collect(),
+                    fields: v
+                        .fields
+                        .iter()
+                        .map(|f| field(f, Some(&t.name.written)))
+                        .collect(),
                 })
                 .collect(),
         ),
@@ -100,7 +122,10 @@ fn value_type(t: &model::ValueType) -> view::ValueType {
     view::ValueType {
         name: ident(&t.name.cased),
         doc: doc_lines(t.doc.as_deref(), || {
-            format!("The `{}` value type.", t.name.written)
+            format!(
+                "The `{}` value type (the schema gives it no doc).",
+                t.name.written
+            )
         }),
         is_enum,
         derive_default: t.has_default,
