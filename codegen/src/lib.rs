@@ -118,9 +118,51 @@ pub fn generate(file_name: &str, text: &str) -> Result<String> {
 ///
 /// [`Error::Read`] when the file cannot be read; otherwise as [`generate`].
 pub fn generate_file(path: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
         path: path.to_owned(),
         source,
     })?;
-    generate(&path.display().to_string(), &text)
+    let name = path.display().to_string();
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => generate(&name, text),
+        Err(err) => Err(not_utf8(&name, &bytes, err.valid_up_to())),
+    }
+}
+
+/// The problem of a schema that is not UTF-8 from byte `offset` on: where
+/// the first byte that is not, is.
+fn not_utf8(name: &str, bytes: &[u8], offset: usize) -> Error {
+    let valid = std::str::from_utf8(bytes.get(..offset).unwrap_or_default()).unwrap_or_default();
+    let line = valid.matches('\n').count() + 1;
+    let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let byte = bytes.get(offset).copied().unwrap_or_default();
+    Error::Schema {
+        diagnostics: vec![Diagnostic {
+            file: name.to_owned(),
+            line,
+            column,
+            message: format!("the file is not UTF-8: byte {byte:#04x} at byte offset {offset}"),
+            expected: "UTF-8 text".to_owned(),
+        }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_is_not_utf8_names_the_byte_and_where_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latin1.yaml");
+        std::fs::write(&path, b"module: a\naggregates:\n  Caf\xe9: {}\n").unwrap();
+        let err = generate_file(&path).unwrap_err();
+        let text = err.diagnostics()[0].to_string();
+        assert!(
+            text.ends_with(
+                "latin1.yaml:3:6: the file is not UTF-8: byte 0xe9 at byte offset 27 (expected UTF-8 text)"
+            ),
+            "{text}"
+        );
+    }
 }

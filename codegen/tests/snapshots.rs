@@ -243,3 +243,26 @@ fn the_cli_stops_quietly_when_its_reader_goes_away() {
     assert!(output.status.success(), "{:?}", output.status);
     assert_eq!(String::from_utf8(output.stderr).unwrap(), "");
 }
+
+#[test]
+fn hostile_doc_text_still_gives_rust() {
+    // A lone carriage return, bidirectional controls and other control
+    // characters, in every kind of doc.
+    let nasty = "\"Pay\\rme\\u202e back\\u2066 \\u0000now\\u0007\"";
+    let schema = format!(
+        "module: m\ntypes:\n  T:\n    doc: {nasty}\n    fields: {{ x: {{ type: i64, doc: {nasty} }} }}\n\
+         aggregates:\n  A:\n    doc: {nasty}\n    state: {{ t: {{ type: Option<T>, doc: {nasty} }} }}\n\
+         \x20   commands:\n      go: {{ event: Went, doc: {nasty}, args: {{ x: {{ type: i64, doc: {nasty} }} }} }}\n\
+         applications:\n  P:\n    doc: {nasty}\n    aggregates: [A]\n"
+    );
+    let code = eventsourcing_codegen::generate("nasty.yaml", &schema).unwrap();
+    assert!(
+        code.contains("/// Pay\n") || code.contains("/// Pay"),
+        "{code}"
+    );
+    assert!(
+        !code.contains(['\r', '\u{202e}', '\u{2066}', '\u{0}', '\u{7}']),
+        "{code}"
+    );
+    syn::parse_file(&code).unwrap();
+}

@@ -34,7 +34,7 @@ pub(crate) struct Syntax {
 pub(crate) fn parse(text: &str) -> Result<Syntax, (usize, String)> {
     let chars: Vec<char> = text.chars().collect();
     let mut at = 0;
-    let ty = parse_at(&chars, &mut at)?;
+    let ty = parse_at(&chars, &mut at, 0)?;
     skip_spaces(&chars, &mut at);
     if at < chars.len() {
         return Err((
@@ -54,8 +54,17 @@ fn skip_spaces(chars: &[char], at: &mut usize) {
     }
 }
 
-fn parse_at(chars: &[char], at: &mut usize) -> Result<Syntax, (usize, String)> {
+/// How deep type arguments may nest (`Vec<Option<...>>`).
+const MAX_TYPE_DEPTH: usize = 8;
+
+fn parse_at(chars: &[char], at: &mut usize, depth: usize) -> Result<Syntax, (usize, String)> {
     skip_spaces(chars, at);
+    if depth > MAX_TYPE_DEPTH {
+        return Err((
+            *at,
+            format!("type arguments nested more than {MAX_TYPE_DEPTH} deep"),
+        ));
+    }
     let offset = *at;
     while chars
         .get(*at)
@@ -75,7 +84,7 @@ fn parse_at(chars: &[char], at: &mut usize) -> Result<Syntax, (usize, String)> {
     if chars.get(*at) == Some(&'<') {
         *at += 1;
         loop {
-            args.push(parse_at(chars, at)?);
+            args.push(parse_at(chars, at, depth + 1)?);
             skip_spaces(chars, at);
             match chars.get(*at) {
                 Some(',') => *at += 1,
@@ -491,5 +500,8 @@ mod tests {
         assert_eq!(parse("Vec<String").unwrap_err().0, 10);
         assert_eq!(parse("Vec<>").unwrap_err().0, 4);
         assert_eq!(parse("String x").unwrap_err().0, 7);
+        let deep = format!("{}String{}", "Vec<".repeat(100_000), ">".repeat(100_000));
+        assert_eq!(parse(&deep).unwrap_err().0, 36);
+        assert!(parse(&format!("{}String{}", "Vec<".repeat(8), ">".repeat(8))).is_ok());
     }
 }

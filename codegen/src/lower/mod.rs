@@ -39,12 +39,26 @@ fn doc_lines(doc: Option<&str>, default: impl FnOnce() -> String) -> Vec<String>
     lines(&text)
 }
 
-/// Text as lines for `///` comments.
+/// Text as lines for `///` comments, made safe for them: a lone carriage
+/// return ends a line (rustc refuses one in a doc comment), and control
+/// characters other than tabs, and the bidirectional controls that could
+/// make the source read otherwise than it compiles, are dropped.
 fn lines(text: &str) -> Vec<String> {
+    let text: String = text
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .chars()
+        .filter(|&c| c == '\n' || c == '\t' || !(c.is_control() || is_bidi_control(c)))
+        .collect();
     text.trim()
         .lines()
         .map(|line| line.trim_end().to_owned())
         .collect()
+}
+
+/// The Unicode bidirectional formatting characters.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// `noun` with its indefinite article: `a world`, `an item`.
@@ -131,5 +145,18 @@ fn value_type(t: &model::ValueType) -> view::ValueType {
         derive_default: t.has_default,
         fields,
         variants,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doc_text_is_safe_in_a_comment() {
+        assert_eq!(
+            lines("a\rb\r\nc\u{202E}d\u{2066}e\u{0}f\u{7f}\tg\n\n h "),
+            ["a", "b", "cdef\tg", "", " h"]
+        );
     }
 }
