@@ -4,4 +4,5 @@
 
 pub mod bank_accounts;
 pub mod inventory;
+pub mod names;
 pub mod world;

@@ -1,7 +1,7 @@
 //! Checking aggregates: names, topics, state fields, the created event and
 //! the commands with their events.
 
-use super::names::{Case, Names, RESERVED_AGGREGATE, RESERVED_ARGS};
+use super::names::{Case, Names, RESERVED_AGGREGATE, RESERVED_ARGS, TRAIT_METHODS};
 use super::{AggregateInfo, Checker, Slot};
 use crate::ident::conventions;
 use crate::model::{self, Ty};
@@ -41,7 +41,14 @@ impl Checker<'_> {
         );
 
         // State fields and getters share the aggregate's method namespace.
-        let mut methods = Names::new(RESERVED_AGGREGATE.iter().copied());
+        let mut methods = Names::new(RESERVED_AGGREGATE.iter().copied().chain(
+            TRAIT_METHODS.iter().map(|name| {
+                (
+                    *name,
+                    "every aggregate has a trait method of this name, which `aggregate.name(..)` would call instead",
+                )
+            }),
+        ));
         let state = self.slots(&aggregate.state, "state field", &what, &mut methods);
         for slot in &state {
             if let Ty::Named(ty) = slot.ty()

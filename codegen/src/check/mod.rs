@@ -18,7 +18,7 @@ use std::collections::HashMap;
 pub(crate) use self::application::SETTINGS;
 pub(crate) use self::types::{GENERICS, SCALARS};
 
-use self::names::{Case, Names, RESERVED_TYPES};
+use self::names::{Case, Names};
 use self::types::TypeInfo;
 use crate::ident::{self, escape, is_valid_name, snake, upper_camel};
 use crate::model::{self, Model, Ty};
@@ -32,12 +32,7 @@ pub(crate) fn check(schema: &Schema, problems: &mut Problems) -> Model {
         problems,
         types: HashMap::new(),
         defaults: HashMap::new(),
-        type_names: Names::new(RESERVED_TYPES.iter().map(|n| {
-            (
-                *n,
-                "the schema language or the generated code uses this name",
-            )
-        })),
+        type_names: Names::new([]),
         topics: HashMap::new(),
     };
     let module = match &schema.module {

@@ -7,10 +7,14 @@ use std::collections::HashMap;
 use crate::read::schema::Name;
 use crate::read::yaml::{Pos, Problems};
 
-/// Type names the schema language or the generated code uses.
-pub(super) const RESERVED_TYPES: &[&str] = &[
-    "Option", "Vec", "Map", "Some", "None", "String", "Box", "Result", "Ok", "Err", "Default",
-    "Into", "From", "Self",
+/// Names a value type cannot take: the schema language's own type names,
+/// which its type expressions use. (Aggregates, events and applications are
+/// never named in type expressions, and the generated code names std items
+/// by absolute path, so they may take any name Rust allows, `Option` or
+/// `Result` included.)
+pub(super) const SCHEMA_TYPE_NAMES: &[&str] = &[
+    "String", "bool", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "f64", "Uuid",
+    "Decimal", "DateTime", "Option", "Vec", "Map",
 ];
 
 /// Names an aggregate's state fields and methods cannot take.
@@ -45,11 +49,34 @@ pub(super) const RESERVED_AGGREGATE: &[(&str, &str)] = &[
         "it names the aggregate's version in its events",
     ),
     (
-        "meta",
-        "the generated aggregate keeps its id and version in it",
+        "core",
+        "every aggregate keeps its id, version and pending events in it (eventsourcing::Aggregate::core)",
     ),
     ("create", "it is the method that creates the aggregate"),
+    (
+        "create_id",
+        "it is the method that gives a deterministic id to an aggregate",
+    ),
     ("created_by", "the generated aggregate uses it"),
+];
+
+/// Methods of traits every aggregate implements (`Clone`, `PartialEq`,
+/// `Debug`, and the blanket `Into`, `TryInto`, `ToOwned`, `Borrow`, `Any`):
+/// called as `aggregate.name(..)`, they would be found before a command of
+/// the same name, which takes `&mut self`.
+pub(super) const TRAIT_METHODS: &[&str] = &[
+    "into",
+    "try_into",
+    "clone",
+    "clone_from",
+    "clone_into",
+    "to_owned",
+    "eq",
+    "ne",
+    "fmt",
+    "borrow",
+    "borrow_mut",
+    "type_id",
 ];
 
 /// Names an event's arguments cannot take: the stored event has them already.
@@ -85,44 +112,16 @@ pub(super) const RESERVED_APP: &[(&str, &str)] = &[
         "it is a constructor of every application facade",
     ),
     (
-        "new",
-        "it is a method of eventsourcing::Application, which the facade dereferences to",
-    ),
-    (
-        "name",
-        "it is a method of eventsourcing::Application, which the facade dereferences to",
-    ),
-    (
-        "env",
-        "it is a method of eventsourcing::Application, which the facade dereferences to",
+        "log",
+        "every application facade has it (the notification log)",
     ),
     (
         "repository",
-        "it is a method of eventsourcing::Application, which the facade dereferences to",
+        "every application facade has it (the repository)",
     ),
     (
-        "log",
-        "it is a method of eventsourcing::Application, which the facade dereferences to",
-    ),
-    (
-        "event_store",
-        "it is a method of eventsourcing::Application, which the facade dereferences to",
-    ),
-    (
-        "recorder",
-        "it is a method of eventsourcing::Application, which the facade dereferences to",
-    ),
-    (
-        "save",
-        "it is a method of eventsourcing::Application, which the facade dereferences to",
-    ),
-    (
-        "save_all",
-        "it is a method of eventsourcing::Application, which the facade dereferences to",
-    ),
-    (
-        "with_infrastructure",
-        "it is a method of eventsourcing::Application, which the facade dereferences to",
+        "application",
+        "every application facade has it (the application, for its own crate)",
     ),
 ];
 

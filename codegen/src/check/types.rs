@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
-use super::names::{Case, Names};
+use super::names::{Case, Names, SCHEMA_TYPE_NAMES};
 use super::{Checker, Slot};
 use crate::error::did_you_mean;
 use crate::model::{self, Int, Ty, TypeBody};
@@ -320,6 +320,14 @@ impl Checker<'_> {
         for def in defs {
             let what = format!("type '{}'", def.name.value);
             let (name, valid) = self.type_ident(&def.name, &what);
+            if SCHEMA_TYPE_NAMES.contains(&def.name.value.as_str()) {
+                self.err(
+                    def.name.pos,
+                    format!("{what} has the name of a type of the schema language"),
+                    "another name: the schema's type expressions use this one",
+                );
+                continue;
+            }
             if !valid || self.claim_type(&name.cased, &def.name, &what) {
                 self.types.insert(
                     def.name.value.clone(),
