@@ -1,12 +1,14 @@
 //! Checking aggregates: names, topics, state fields, the created event and
 //! the commands with their events.
 
+use std::collections::HashMap;
+
 use super::names::{Case, Names, RESERVED_AGGREGATE, RESERVED_ARGS, TRAIT_METHODS};
 use super::{AggregateInfo, Checker, Slot};
 use crate::ident::conventions;
 use crate::model::{self, Ty};
 use crate::read::schema::{self, Apply};
-use crate::read::yaml::Spanned;
+use crate::read::yaml::{Pos, Spanned};
 
 impl Checker<'_> {
     pub(super) fn aggregates(
@@ -165,10 +167,30 @@ impl Checker<'_> {
         let apply = match &event.apply {
             Apply::Custom => model::Apply::Custom,
             Apply::Changes(changes) => {
-                let changes: Vec<model::Change> = changes
-                    .iter()
-                    .filter_map(|c| self.change(c, context.state, &slots, &what))
-                    .collect();
+                // Each field changes once per event: the changes of one
+                // event are made together (checked arithmetic first), not
+                // one after another.
+                let mut changed: HashMap<usize, Pos> = HashMap::new();
+                let mut checked = Vec::new();
+                for change in changes {
+                    let Some(model) = self.change(change, context.state, &slots, &what) else {
+                        continue;
+                    };
+                    if let Some(first) = changed.get(&model.field) {
+                        self.err(
+                            change.field.pos,
+                            format!(
+                                "{what} changes state field '{}' again (first at {first})",
+                                change.field.value
+                            ),
+                            "each state field changed once by an event: one change that does both",
+                        );
+                        continue;
+                    }
+                    changed.insert(model.field, change.field.pos);
+                    checked.push(model);
+                }
+                let changes = checked;
                 if changes.is_empty() {
                     model::Apply::Nothing
                 } else {
