@@ -82,6 +82,18 @@ fn schema() -> Value {
         }));
         if required {
             event["required"] = json!(["event"]);
+        } else {
+            let mut id = object(json!({
+                "uuid5": {
+                    "type": "string",
+                    "description": "The name of a version 5 UUID in the URL namespace, made of the created event's arguments in braces, e.g. `/accounts/{email}`: Python's `create_id`.",
+                },
+            }));
+            id["required"] = json!(["uuid5"]);
+            id["description"] = json!(
+                "How the aggregate's id is made from the created event's arguments (by default a random UUID)."
+            );
+            event["properties"]["id"] = id;
         }
         event
     };
@@ -207,7 +219,11 @@ mod tests {
         assert_eq!(keys(&s), sorted(read::TOP_KEYS));
         assert_eq!(keys(&d["type"]), sorted(read::TYPE_KEYS));
         assert_eq!(keys(&d["aggregate"]), sorted(read::AGGREGATE_KEYS));
-        assert_eq!(keys(&d["created"]), sorted(read::EVENT_KEYS));
+        assert_eq!(keys(&d["created"]), sorted(read::CREATED_KEYS));
+        assert_eq!(
+            keys(&d["created"]["properties"]["id"]),
+            sorted(read::ID_KEYS)
+        );
         assert_eq!(keys(&d["command"]), sorted(read::EVENT_KEYS));
         assert_eq!(keys(&d["application"]), sorted(read::APPLICATION_KEYS));
         assert_eq!(keys(&d["appCommand"]), sorted(read::APP_COMMAND_KEYS));

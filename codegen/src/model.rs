@@ -149,6 +149,19 @@ pub(crate) struct Aggregate {
     pub(crate) state: Vec<Field>,
     pub(crate) created: Event,
     pub(crate) commands: Vec<Command>,
+    /// How its id is made: `None` for a random (version 4) UUID, or the
+    /// parts of the name of a version 5 UUID in the URL namespace, as
+    /// Python's `create_id` makes one with `uuid5(NAMESPACE_URL, ...)`.
+    pub(crate) uuid5: Option<Vec<NamePart>>,
+}
+
+/// A part of the name a deterministic id is made from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NamePart {
+    /// Text written as is.
+    Text(String),
+    /// The created event's argument (an index into its arguments).
+    Arg(usize),
 }
 
 impl Aggregate {

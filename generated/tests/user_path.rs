@@ -179,6 +179,26 @@ fn bank_rules_are_checked_before_the_generated_commands() -> TestResult {
 }
 
 #[test]
+fn an_account_id_is_made_from_its_email_so_a_second_account_is_a_conflict() -> TestResult {
+    let bank = Bank::isolated([])?;
+    let alice = bank.open_account("Alice", "alice@example.com")?;
+    assert_eq!(alice, Account::create_id("alice@example.com"));
+    assert_eq!(alice.uuid().get_version_num(), 5);
+    bank.deposit(alice, Decimal::new(10, 0))?;
+    let again = bank.open_account("Mallory", "alice@example.com");
+    assert!(
+        matches!(again, Err(Error::VersionConflict { originator_id, originator_version: 1 }) if originator_id == alice.uuid()),
+        "{again:?}"
+    );
+    let account = bank.get_account(alice)?;
+    assert_eq!(
+        (account.owner(), account.balance()),
+        ("Alice", Decimal::new(10, 0))
+    );
+    Ok(())
+}
+
+#[test]
 fn every_state_change_replays_to_the_same_item() -> TestResult {
     let app = Inventory::isolated([])?;
     let supplier_id = app.add_supplier("Acme", "sales@acme.example")?;

@@ -281,3 +281,30 @@ fn rust_creates_the_table_python_creates() {
     );
     assert_eq!(rust_table, python_table);
 }
+
+/// A schema's deterministic ids (`id: { uuid5: "/accounts/{email}" }`) are
+/// the ids Python's `create_id` makes with `uuid5(NAMESPACE_URL, ...)`.
+#[test]
+fn deterministic_ids_are_the_ids_python_makes() {
+    use eventsourcing_generated::bank_accounts::Account;
+    let Some(python) = python() else { return };
+    let emails = [
+        "alice@example.com",
+        "bob+tag@example.org",
+        "zoë@例え.jp",
+        "",
+        "{braces} and spaces",
+    ];
+    let script = "import json, sys\nfrom uuid import NAMESPACE_URL, uuid5\n\
+                  print(json.dumps([str(uuid5(NAMESPACE_URL, f'/accounts/{e}')) for e in json.loads(sys.argv[1])]))";
+    let output = Command::new(&python)
+        .args(["-c", script, &serde_json::to_string(&emails).unwrap()])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let ids: Vec<String> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(ids.len(), emails.len());
+    for (email, id) in emails.iter().zip(ids) {
+        assert_eq!(Account::create_id(email).to_string(), id, "{email:?}");
+    }
+}

@@ -97,6 +97,14 @@ impl Checker<'_> {
             });
         }
         let (created, created_slots) = created?;
+        let uuid5 = match &aggregate.created.uuid5 {
+            Some(template) => {
+                let parts = self.uuid5(template, &created_slots, &what);
+                ok &= parts.is_some();
+                parts
+            }
+            None => None,
+        };
         let has_custom = std::iter::once(&created)
             .chain(commands.iter().map(|c| &c.event))
             .any(|e| matches!(e.apply, model::Apply::Custom));
@@ -115,6 +123,7 @@ impl Checker<'_> {
             state: state.iter().map(|s| s.field.clone()).collect(),
             created,
             commands,
+            uuid5,
         });
         Some(AggregateInfo {
             written: aggregate.name.value.clone(),

@@ -10,6 +10,7 @@
 mod aggregate;
 mod application;
 mod change;
+mod id;
 mod names;
 mod types;
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::{article, doc_lines, field, ident, lines, view, with_article};
 use crate::ident::{conventions, str_lit};
-use crate::model::{self, Apply, Op, Ty, Value, Visibility};
+use crate::model::{self, Apply, NamePart, Op, Ty, Value, Visibility};
 
 /// Methods with more parameters than this get clippy's
 /// `too_many_arguments` allowed.
@@ -88,9 +88,59 @@ pub(super) fn lower(a: &model::Aggregate) -> view::Aggregate {
         a_noun: with_article(&noun),
         noun,
         name,
+        create_id: a.uuid5.as_ref().map(|parts| create_id(&a.created, parts)),
         triggers,
         events,
         unchanged_pattern,
+    }
+}
+
+/// `create_id`, for an id made from `parts` of the created event's
+/// arguments.
+fn create_id(created: &model::Event, parts: &[NamePart]) -> view::CreateId {
+    let mut template = String::new();
+    let mut format = String::new();
+    let mut used: Vec<usize> = Vec::new();
+    let mut format_args = Vec::new();
+    for part in parts {
+        match part {
+            NamePart::Text(text) => {
+                template.push_str(&text.replace('{', "{{").replace('}', "}}"));
+                format.push_str(&text.replace('{', "{{").replace('}', "}}"));
+            }
+            NamePart::Arg(i) => {
+                let Some(arg) = created.args.get(*i) else {
+                    continue; // checking made every index good
+                };
+                template.push_str(&format!("{{{}}}", arg.name.written));
+                format.push_str("{}");
+                format_args.push(ident(&arg.name.cased));
+                if !used.contains(i) {
+                    used.push(*i);
+                }
+            }
+        }
+    }
+    let (params, call_args) = used
+        .iter()
+        .filter_map(|i| created.args.get(*i))
+        .map(|arg| {
+            let name = ident(&arg.name.cased);
+            match arg.ty {
+                Ty::String => (format!("{name}: &str"), format!("&event.{name}")),
+                _ => (
+                    format!("{name}: {}", arg.ty.rust()),
+                    format!("event.{name}"),
+                ),
+            }
+        })
+        .unzip();
+    view::CreateId {
+        template,
+        params,
+        format: str_lit(&format),
+        format_args,
+        call_args,
     }
 }
 

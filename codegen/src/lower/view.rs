@@ -83,10 +83,28 @@ pub(crate) struct Aggregate {
     pub(crate) triggers: Vec<Command>,
     /// The created event first, then the commands' events, in order.
     pub(crate) events: Vec<Event>,
+    /// How `create_id` makes a deterministic id, when the schema says so.
+    pub(crate) create_id: Option<CreateId>,
     /// The variants of the events whose state changes are nothing, joined
     /// as one match pattern (`Self::A(_) | Self::B(_)`), the created event
     /// first.
     pub(crate) unchanged_pattern: String,
+}
+
+/// The `create_id` of an aggregate whose id is a version 5 UUID of a name
+/// made of its created event's arguments.
+#[derive(Debug, Serialize)]
+pub(crate) struct CreateId {
+    /// The name's template as the schema writes it, for docs.
+    pub(crate) template: String,
+    /// The parameters, e.g. `email: &str`.
+    pub(crate) params: Vec<String>,
+    /// The format string, as a Rust string literal.
+    pub(crate) format: String,
+    /// The arguments of the format string: the parameters, in order.
+    pub(crate) format_args: Vec<String>,
+    /// What `create` gives it from the created event, e.g. `&event.email`.
+    pub(crate) call_args: Vec<String>,
 }
 
 /// A state field of an aggregate.

@@ -6,7 +6,7 @@ use marked_yaml::types::MarkedScalarNode;
 
 use super::schema::{Aggregate, Apply, Change, Command, Event, Name, Op, Source};
 use super::yaml::{Document, Spanned, entries, is_null};
-use super::{AGGREGATE_KEYS, EVENT_KEYS, INSERT_KEYS, Reader, get};
+use super::{AGGREGATE_KEYS, CREATED_KEYS, EVENT_KEYS, ID_KEYS, INSERT_KEYS, Reader, get};
 use crate::error::{did_you_mean, one_of};
 use crate::model::Visibility;
 
@@ -28,6 +28,7 @@ impl Reader<'_> {
             args: Vec::new(),
             apply: Apply::Changes(Vec::new()),
             visibility: Visibility::Public,
+            uuid5: None,
         };
         let mut aggregate = Aggregate {
             doc: None,
@@ -106,12 +107,23 @@ impl Reader<'_> {
                 }
                 self.mapping(
                     node,
-                    EVENT_KEYS,
+                    CREATED_KEYS,
                     what,
                     "a mapping with event, args and apply",
                 )?
             }
         };
+        let uuid5 = get(map, "id").and_then(|node| {
+            let expected = "`id: { uuid5: \"/accounts/{email}\" }`: a name made of the created event's arguments";
+            let id = self.mapping(node, ID_KEYS, &format!("the id of {what}"), expected)?;
+            match get(id, "uuid5") {
+                Some(template) => self.string(template, &format!("the uuid5 name of {what}"), expected),
+                None => {
+                    self.err(Document::pos(node), format!("the id of {what} has no 'uuid5'"), expected);
+                    None
+                }
+            }
+        });
         let name = match get(map, "event") {
             Some(n) => self.string(
                 n,
@@ -169,6 +181,7 @@ impl Reader<'_> {
             args,
             apply,
             visibility,
+            uuid5,
         })
     }
 

@@ -28,6 +28,11 @@ pub(crate) const FIELD_KEYS: &[&str] = &["type", "doc"];
 pub(crate) const AGGREGATE_KEYS: &[&str] = &["doc", "topic", "state", "created", "commands"];
 /// Keys of the created event and of a command.
 pub(crate) const EVENT_KEYS: &[&str] = &["event", "doc", "topic", "args", "apply", "visibility"];
+/// Keys of the created event: an event's, and how its id is made.
+pub(crate) const CREATED_KEYS: &[&str] =
+    &["event", "doc", "topic", "args", "apply", "visibility", "id"];
+/// Keys of a created event's `id`.
+pub(crate) const ID_KEYS: &[&str] = &["uuid5"];
 /// Keys of an application.
 pub(crate) const APPLICATION_KEYS: &[&str] = &["doc", "aggregates", "env", "commands", "queries"];
 /// Keys of an application command.

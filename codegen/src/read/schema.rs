@@ -73,6 +73,9 @@ pub(crate) struct Event {
     pub(crate) apply: Apply,
     /// Who may trigger it: `visibility:` of the command, or of `created:`.
     pub(crate) visibility: Visibility,
+    /// For the created event, `id: { uuid5: TEMPLATE }`: the template of
+    /// the name its aggregate's id is made from.
+    pub(crate) uuid5: Option<Spanned<String>>,
 }
 
 /// A command of an aggregate, and the event it triggers.

@@ -44,6 +44,22 @@ impl<A: ?Sized> Id<A> {
         Self::from_uuid(Uuid::new_v4())
     }
 
+    /// The id made from `name`: a version 5 UUID in the URL namespace, as
+    /// the Python library's docs make deterministic ids in `create_id`
+    /// (`uuid5(NAMESPACE_URL, f"/accounts/{email}")`), so that both make
+    /// the same id from the same name.
+    ///
+    /// ```
+    /// use eventsourcing::{Id, Uuid};
+    /// let id = Id::<()>::from_name("/accounts/alice@example.com");
+    /// assert_eq!(id.uuid().get_version_num(), 5);
+    /// assert_eq!(id, Id::from_name("/accounts/alice@example.com"));
+    /// assert_ne!(id, Id::from_name("/accounts/bob@example.com"));
+    /// ```
+    pub fn from_name(name: &str) -> Self {
+        Self::from_uuid(Uuid::new_v5(&Uuid::NAMESPACE_URL, name.as_bytes()))
+    }
+
     /// The nil id (all zeros): a placeholder, never an aggregate's id.
     pub const fn nil() -> Self {
         Self::from_uuid(Uuid::nil())
