@@ -42,7 +42,17 @@ fn schema() -> Value {
         json!({ "type": "string", "description": "An argument of the event, or `timestamp`." });
     let number = json!({ "oneOf": [arg, { "type": "integer", "minimum": 0 }] });
     let mut change = object(json!({
-        "set": by_field(json!({ "oneOf": [arg, { "type": "boolean" }] })),
+        "set": by_field(json!({ "oneOf": [
+            { "type": "string", "description": "An argument of the event, `timestamp`, or a unit variant of the field's enum type." },
+            { "type": ["boolean", "number", "null"], "description": "A literal of the field's type; null for an Option." },
+            {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["value"],
+                "properties": { "value": { "type": ["string", "number", "boolean", "null"] } },
+                "description": "A literal of the field's type, written out: text, a decimal, a UUID, a time.",
+            },
+        ] })),
         "push": by_field(arg.clone()),
         "extend": by_field(arg.clone()),
         "insert": {
@@ -247,6 +257,10 @@ mod tests {
         assert_eq!(
             keys(&d["change"]["properties"]["insert"]["additionalProperties"]),
             sorted(read::INSERT_KEYS)
+        );
+        assert_eq!(
+            keys(&d["change"]["properties"]["set"]["oneOf"][1]["additionalProperties"]["oneOf"][2]),
+            sorted(read::LITERAL_KEYS)
         );
         assert!(json_schema().ends_with("}\n"));
     }

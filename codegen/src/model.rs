@@ -89,6 +89,17 @@ impl Int {
             .map_or("i64", |(name, _)| name)
     }
 
+    /// The smallest value.
+    pub(crate) fn min(self) -> i128 {
+        match self {
+            Int::I8 => i128::from(i8::MIN),
+            Int::I16 => i128::from(i16::MIN),
+            Int::I32 => i128::from(i32::MIN),
+            Int::I64 => i128::from(i64::MIN),
+            Int::U8 | Int::U16 | Int::U32 | Int::U64 => 0,
+        }
+    }
+
     /// The largest value.
     pub(crate) fn max(self) -> u64 {
         match self {
@@ -287,10 +298,35 @@ pub(crate) enum Value {
     Arg(usize),
     /// The event's timestamp.
     Timestamp,
-    /// `true` or `false`.
-    Bool(bool),
+    /// A literal of the field's type (of its inner type, for an `Option`).
+    Literal(Literal),
     /// A whole number, of the field's number type.
     Number(u64),
+}
+
+/// A literal value, checked to fit its type.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Literal {
+    Bool(bool),
+    Int(i128),
+    /// A finite float, as written.
+    Float(String),
+    /// A decimal's mantissa and scale.
+    Decimal {
+        mantissa: i128,
+        scale: u32,
+    },
+    String(String),
+    Uuid(u128),
+    /// Microseconds since the Unix epoch, UTC.
+    DateTime(i64),
+    /// A unit variant of an enum value type.
+    Variant {
+        ty: Name,
+        variant: Name,
+    },
+    /// `None`, for an `Option` field.
+    None,
 }
 
 /// An application facade.

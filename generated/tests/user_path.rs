@@ -284,13 +284,36 @@ fn every_state_change_replays_to_the_same_item() -> TestResult {
     );
     assert_eq!(app.get_on_hand(item.id())?, 10);
 
+    item.restore();
+    assert_eq!(item.title(), "Untitled: {draft}");
+    assert_eq!(
+        (item.listed(), item.shrinkage(), item.sold_total()),
+        (false, -1, u64::MAX)
+    );
+    assert_eq!(
+        (item.weight_kg(), item.price()),
+        (0.5, Decimal::new(999, 2))
+    );
+    assert_eq!(
+        item.supplier().map(|id| id.to_string()).as_deref(),
+        Some("6d9a2a3e-5c0e-4b7f-9d1a-2f4b8c6e0a11")
+    );
+    assert_eq!(item.received_on(), None);
+    assert_eq!(
+        eventsourcing::domain::format_timestamp(&item.last_counted()),
+        "2026-01-01T00:00:00.000001+00:00"
+    );
+    assert_eq!(
+        (item.location(), item.condition()),
+        (&Location::Unplaced, &Condition::Refurbished)
+    );
     item.reset();
     app.save(&mut item)?;
     let replayed: Item = app.get_item(item.id())?;
     assert_eq!(replayed, item);
     assert!(replayed.tags().is_empty() && replayed.size().is_none() && replayed.notes().is_none());
     assert_eq!(replayed.on_hand(), 0);
-    assert_eq!(replayed.version(), 26);
+    assert_eq!(replayed.version(), 27);
     Ok(())
 }
 

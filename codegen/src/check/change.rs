@@ -4,7 +4,7 @@
 
 use super::{Checker, Slot};
 use crate::error::{did_you_mean, one_of};
-use crate::model::{self, Ty, Value};
+use crate::model::{self, Literal, Ty, Value};
 use crate::read::schema::{self, Name, Op, Source};
 use crate::read::yaml::Pos;
 
@@ -92,6 +92,33 @@ impl Checker<'_> {
             Source::Arg(name) => Some(name.clone()),
             _ => None,
         };
+        // `set: { status: Closed }`: a unit variant of the field's enum
+        // type, when no argument has that name (both is ambiguous).
+        if op == Op::Set
+            && let Source::Arg(name) = &change.source
+        {
+            let target = match field.ty() {
+                Ty::Option(inner) => &**inner,
+                ty => ty,
+            };
+            if let Some(variant) = self.variant(target, &name.value) {
+                if args.iter().any(|a| a.written() == name.value) || name.value == "timestamp" {
+                    self.err(
+                        name.pos,
+                        format!(
+                            "'{}' in set of {event} is both an argument and a variant of {}",
+                            name.value, target
+                        ),
+                        "`{ value: VARIANT }` for the variant, or an argument of another name",
+                    );
+                    return None;
+                }
+                return Some(model::Change {
+                    field: index,
+                    op: model::Op::Set(Value::Literal(variant)),
+                });
+            }
+        }
         let source = match &source_name {
             Some(name) => Some(arg(self, name)?),
             None => None,
@@ -116,9 +143,9 @@ impl Checker<'_> {
         let make = |op: model::Op| model::Change { field: index, op };
         match (op, &change.source, field.ty(), source) {
             (Op::Set, Source::Bool(b), ty, _) => match ty {
-                Ty::Bool => Some(make(model::Op::Set(Value::Bool(b.value)))),
+                Ty::Bool => Some(make(model::Op::Set(Value::Literal(Literal::Bool(b.value))))),
                 Ty::Option(inner) if **inner == Ty::Bool => {
-                    Some(make(model::Op::Set(Value::Bool(b.value))))
+                    Some(make(model::Op::Set(Value::Literal(Literal::Bool(b.value)))))
                 }
                 _ => {
                     self.err(
@@ -129,6 +156,26 @@ impl Checker<'_> {
                     None
                 }
             },
+            (Op::Set, Source::Literal(text), ty, _) => {
+                let target = match ty {
+                    Ty::Option(inner) => inner,
+                    _ => ty,
+                };
+                let literal = self.literal(text, target, &f)?;
+                Some(make(model::Op::Set(Value::Literal(literal))))
+            }
+            (Op::Set, Source::Null(pos), ty, _) => {
+                if matches!(ty, Ty::Option(_)) {
+                    Some(make(model::Op::Set(Value::Literal(Literal::None))))
+                } else {
+                    self.err(
+                        *pos,
+                        format!("cannot set {f} to null: it is not an Option"),
+                        "an Option state field for null",
+                    );
+                    None
+                }
+            }
             (Op::Set, _, ty, Some((src, value, from))) => {
                 if *ty == src || *ty == Ty::Option(Box::new(src.clone())) {
                     Some(make(model::Op::Set(value)))

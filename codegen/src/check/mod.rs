@@ -11,6 +11,7 @@ mod aggregate;
 mod application;
 mod change;
 mod id;
+mod literal;
 mod names;
 mod types;
 

@@ -113,6 +113,8 @@ pub(super) struct TypeInfo {
     fields: Vec<Ty>,
     /// For an enum: whether its first variant is a unit variant.
     enum_default: Option<bool>,
+    /// For an enum: its unit variants (those a `set` can assign).
+    pub(super) unit_variants: Vec<model::Name>,
 }
 
 impl Ty {
@@ -336,6 +338,7 @@ impl Checker<'_> {
                         pos: def.name.pos,
                         fields: Vec::new(),
                         enum_default: None,
+                        unit_variants: Vec::new(),
                     },
                 );
                 known.push(def);
@@ -381,6 +384,11 @@ impl Checker<'_> {
                     if let Some(info) = self.types.get_mut(&def.name.value) {
                         info.enum_default =
                             Some(variants.first().is_some_and(|v| v.fields.is_empty()));
+                        info.unit_variants = out
+                            .iter()
+                            .filter(|v| v.fields.is_empty())
+                            .map(|v| v.name.clone())
+                            .collect();
                     }
                     TypeBody::Enum(out)
                 }

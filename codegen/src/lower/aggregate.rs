@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::{article, doc_lines, field, ident, lines, view, with_article};
 use crate::ident::{conventions, str_lit};
-use crate::model::{self, Apply, NamePart, Op, Ty, Value, Visibility};
+use crate::model::{self, Apply, Literal, NamePart, Op, Ty, Value, Visibility};
 
 /// Methods with more parameters than this get clippy's
 /// `too_many_arguments` allowed.
@@ -375,7 +375,13 @@ impl<'a> Body<'a> {
                 (arg.ty.clone(), expr)
             }
             Value::Timestamp => (Ty::DateTime, "event.timestamp".to_owned()),
-            Value::Bool(b) => (Ty::Bool, b.to_string()),
+            Value::Literal(literal) => {
+                let target = match field {
+                    Ty::Option(inner) if *literal != Literal::None => (**inner).clone(),
+                    _ => field.clone(),
+                };
+                (target, literal_expr(literal))
+            }
             Value::Number(n) => (field.clone(), field.number_literal(*n)),
         }
     }
@@ -402,6 +408,28 @@ impl Check {
             "checked.{}({}, self.{}, {})?",
             self.method, self.written, self.field, self.by
         )
+    }
+}
+
+/// A literal as a Rust expression of its type.
+fn literal_expr(literal: &Literal) -> String {
+    match literal {
+        Literal::Bool(b) => b.to_string(),
+        Literal::Int(n) => n.to_string(),
+        Literal::Float(text) => text.clone(),
+        Literal::Decimal { mantissa, scale } => {
+            format!("::eventsourcing::Decimal::from_i128_with_scale({mantissa}, {scale})")
+        }
+        Literal::String(text) => format!("::std::borrow::ToOwned::to_owned({})", str_lit(text)),
+        Literal::Uuid(n) => format!("::eventsourcing::Uuid::from_u128({n:#034x})"),
+        // Checked when the schema was: never the default.
+        Literal::DateTime(micros) => format!(
+            "::eventsourcing::chrono::DateTime::from_timestamp_micros({micros}).unwrap_or_default()"
+        ),
+        Literal::Variant { ty, variant } => {
+            format!("{}::{}", ident(&ty.cased), ident(&variant.cased))
+        }
+        Literal::None => "::std::option::Option::None".to_owned(),
     }
 }
 

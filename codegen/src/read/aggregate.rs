@@ -6,7 +6,9 @@ use marked_yaml::types::MarkedScalarNode;
 
 use super::schema::{Aggregate, Apply, Change, Command, Event, Name, Op, Source};
 use super::yaml::{Document, Spanned, entries, is_null};
-use super::{AGGREGATE_KEYS, CREATED_KEYS, EVENT_KEYS, ID_KEYS, INSERT_KEYS, Reader, get};
+use super::{
+    AGGREGATE_KEYS, CREATED_KEYS, EVENT_KEYS, ID_KEYS, INSERT_KEYS, LITERAL_KEYS, Reader, get,
+};
 use crate::error::{did_you_mean, one_of};
 use crate::model::Visibility;
 
@@ -244,7 +246,7 @@ impl Reader<'_> {
             Op::Insert => "`insert: { FIELD: { key: ARG, value: ARG } }`",
             Op::Clear => "`clear: FIELD` or `clear: [FIELD, ...]`",
             Op::Set => {
-                "`set: FIELD`, `set: [FIELD, ...]` or `set: { FIELD: ARG | timestamp | true | false }`"
+                "`set: FIELD`, `set: [FIELD, ...]` or `set: { FIELD: ARG | timestamp | true | false | NUMBER | null | VARIANT | { value: LITERAL } }`"
             }
             Op::Increment | Op::Decrement => {
                 "`OP: FIELD` (by one), `OP: [FIELD, ...]` or `OP: { FIELD: ARG | NUMBER }`"
@@ -324,8 +326,39 @@ impl Reader<'_> {
                 value: value?,
             });
         }
+        if op == Op::Set {
+            match node {
+                Node::Scalar(s) if is_null(s) => return Some(Source::Null(Document::pos(node))),
+                Node::Mapping(_) => {
+                    let map = self.mapping(node, LITERAL_KEYS, &what, form)?;
+                    let Some(value) = get(map, "value") else {
+                        self.err(
+                            Document::pos(node),
+                            format!("{what} has no 'value'"),
+                            form.to_owned(),
+                        );
+                        return None;
+                    };
+                    return match value {
+                        Node::Scalar(s) if is_null(s) => Some(Source::Null(Document::pos(value))),
+                        _ => self
+                            .string(value, &what, "a literal such as \"Untitled\" or 12.50")
+                            .map(Source::Literal),
+                    };
+                }
+                _ => {}
+            }
+        }
         let text = self.string(node, &what, form)?;
         let plain = matches!(node, Node::Scalar(s) if s.may_coerce());
+        if plain
+            && op == Op::Set
+            && text
+                .value
+                .starts_with(|c: char| c.is_ascii_digit() || matches!(c, '-' | '+' | '.'))
+        {
+            return Some(Source::Literal(text));
+        }
         if plain && op == Op::Set && matches!(text.as_str(), "true" | "false") {
             let value = text.as_str() == "true";
             return Some(Source::Bool(Spanned {

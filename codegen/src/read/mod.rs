@@ -39,6 +39,8 @@ pub(crate) const APPLICATION_KEYS: &[&str] = &["doc", "aggregates", "env", "comm
 pub(crate) const APP_COMMAND_KEYS: &[&str] = &["create", "call", "doc"];
 /// Keys of an application query.
 pub(crate) const QUERY_KEYS: &[&str] = &["read", "doc"];
+/// Keys of a literal written out in a `set` change.
+pub(crate) const LITERAL_KEYS: &[&str] = &["value"];
 /// Keys of the value of an `insert` change.
 pub(crate) const INSERT_KEYS: &[&str] = &["key", "value"];
 

@@ -149,6 +149,11 @@ pub(crate) enum Source {
     Arg(Name),
     /// `true` or `false`.
     Bool(Spanned<bool>),
+    /// A literal, for `set`: a plain number, or `{ value: TEXT }`, read by
+    /// the field's type.
+    Literal(Spanned<String>),
+    /// `null`, for `set` on an `Option` field.
+    Null(Pos),
     /// A whole number, for `increment` and `decrement`.
     Int(Spanned<u64>),
     /// `{ key: ARG, value: ARG }`, for `insert`.
