@@ -34,6 +34,7 @@ fn schema() -> Value {
         json!({
             "oneOf": [
                 { "type": "string", "description": "The state field (the short form)." },
+                { "type": "array", "items": field_names, "minItems": 1, "description": "State fields, each in the short form." },
                 { "type": "object", "propertyNames": field_names, "additionalProperties": value, "minProperties": 1 },
             ]
         })
@@ -259,7 +260,7 @@ mod tests {
             sorted(read::INSERT_KEYS)
         );
         assert_eq!(
-            keys(&d["change"]["properties"]["set"]["oneOf"][1]["additionalProperties"]["oneOf"][2]),
+            keys(&d["change"]["properties"]["set"]["oneOf"][2]["additionalProperties"]["oneOf"][2]),
             sorted(read::LITERAL_KEYS)
         );
         assert!(json_schema().ends_with("}\n"));
