@@ -74,6 +74,7 @@ mod build;
 mod check;
 mod error;
 mod ident;
+mod init;
 mod json_schema;
 mod lower;
 mod model;
@@ -84,6 +85,7 @@ use std::path::Path;
 
 pub use build::{Builder, compile};
 pub use error::{Diagnostic, Error, Result};
+pub use init::{InitOptions, init};
 pub use json_schema::json_schema;
 
 /// Turns schema text into Rust source, headed `// @generated`.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use eventsourcing_codegen::{Builder, generate_file, json_schema};
+use eventsourcing_codegen::{Builder, InitOptions, generate_file, init, json_schema};
 
 /// Generates typed event-sourced Rust (aggregates, events, application
 /// facades) from YAML domain schemas.
@@ -37,6 +37,20 @@ enum Command {
     },
     /// Print a JSON Schema of the schema language, for editor completion
     JsonSchema,
+    /// Write a new crate: a schema, its build script, and tests that pin
+    /// the generated source and use it
+    Init {
+        /// The crate's directory (created if missing)
+        dir: PathBuf,
+        /// The package's name [default: the directory's name]
+        #[arg(long)]
+        name: Option<String>,
+        /// Depend on this version of eventsourcing and eventsourcing-codegen
+        /// from the registry [default: this checkout's crates by path, when
+        /// run from one]
+        #[arg(long, value_name = "VERSION")]
+        version: Option<String>,
+    },
 }
 
 /// Writes to standard output. A reader that went away (`| head`) is not an
@@ -102,6 +116,17 @@ fn main() -> ExitCode {
             }
         }
         Command::JsonSchema => out(&json_schema()),
+        Command::Init { dir, name, version } => match init(&dir, &InitOptions { name, version }) {
+            Ok(written) => {
+                for path in written {
+                    out(&format!("{}\n", path.display()));
+                }
+            }
+            Err(err) => {
+                eprintln!("{err}");
+                failed = true;
+            }
+        },
     }
     if failed {
         ExitCode::FAILURE

@@ -71,6 +71,7 @@ fn cli_help() {
         &["check", "--help"],
         &["generate", "--help"],
         &["json-schema", "--help"],
+        &["init", "--help"],
     ] {
         let output = cli(args);
         assert!(output.status.success());
