@@ -392,3 +392,50 @@ fn arithmetic_that_would_leave_its_range_is_an_error_and_triggers_nothing() -> T
     assert_eq!((item.reserved(), item.on_hand()), (0, i64::MAX));
     Ok(())
 }
+
+#[test]
+fn a_stored_event_that_would_overflow_is_an_error_naming_aggregate_and_version() -> TestResult {
+    use eventsourcing_generated::inventory::{ItemEvent, ItemReceived};
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("store.sqlite");
+    let env = [
+        ("INFRASTRUCTURE_FACTORY", "sqlite"),
+        ("SQLITE_DBNAME", file.to_str().unwrap()),
+    ];
+    let app = Inventory::isolated(env)?;
+    let mut item = Item::create("SKU-3", "Anvil", Decimal::new(100, 0), Condition::New);
+    item.receive(i64::MAX, WorldId::new_v4().uuid(), "north", 1)?;
+    app.save(&mut item)?;
+    // Another program stores a third event, which no command here would
+    // have triggered: one more on hand than an i64 holds.
+    let event = ItemEvent::Received(ItemReceived {
+        originator_id: item.id(),
+        originator_version: 3,
+        timestamp: eventsourcing::domain::now(),
+        quantity: 1,
+        supplier: WorldId::new_v4().uuid(),
+        site: "south".into(),
+        site_quantity: 1,
+    });
+    let other = eventsourcing::Application::isolated_with_defaults(
+        Inventory::NAME,
+        Inventory::DEFAULTS,
+        env,
+    )?;
+    let stored = other.event_store().mapper().to_stored_event(&event)?;
+    other.recorder().insert_events(&[stored])?;
+    let err = app.get_item(item.id()).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Overflow { aggregate_id, version: 3, field: "on_hand", change: "increment", .. }
+                if *aggregate_id == item.id().uuid()
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains(&item.id().to_string()), "{err}");
+    // As it was before the event, it is read.
+    let before: Item = app.repository().get_at(item.id(), Some(2))?;
+    assert_eq!(before.on_hand(), i64::MAX);
+    Ok(())
+}
