@@ -243,6 +243,22 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// Stored bytes inflate to more than `MAX_DECOMPRESSED_SIZE` bytes: a
+    /// row altered to exhaust memory, or a genuine event larger than the
+    /// limit (then raise it).
+    #[error(
+        "cannot decompress event of aggregate {originator_id} version {originator_version}: \
+         it inflates to more than {limit} bytes (MAX_DECOMPRESSED_SIZE)"
+    )]
+    DecompressedTooLarge {
+        /// The aggregate id of the stored event.
+        originator_id: Uuid,
+        /// The version of the stored event.
+        originator_version: u64,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+
     /// A configuration variable has a value that is not understood.
     #[error("{variable}={value:?} is not valid: expected {expected}")]
     InvalidSetting {

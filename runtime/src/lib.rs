@@ -145,6 +145,27 @@
 //! # Ok::<(), eventsourcing::Error>(())
 //! ```
 
+// Library code never panics, aborts or wraps on input: no unchecked
+// arithmetic, indexing, unwrapping, panicking or lossy casts (tests and
+// examples may).
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::arithmetic_side_effects,
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented,
+        clippy::cast_possible_truncation,
+        clippy::cast_possible_wrap,
+        clippy::cast_sign_loss,
+        clippy::as_conversions
+    )
+)]
+
 pub mod application;
 pub mod domain;
 mod error;

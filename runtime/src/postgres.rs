@@ -518,6 +518,15 @@ fn is_disconnect(error: &postgres::Error) -> bool {
     }
 }
 
+/// Whether a prepared statement failed because the table it reads changed
+/// since it was prepared (`cached plan must not change result type`).
+fn is_stale_plan(error: &postgres::Error) -> bool {
+    error.code() == Some(&SqlState::FEATURE_NOT_SUPPORTED)
+        && error
+            .as_db_error()
+            .is_some_and(|db| db.message().contains("cached plan"))
+}
+
 /// Reads `(id, version)` from "Key (originator_id, originator_version)=(ID, VERSION) already exists."
 fn conflicting_key(error: &postgres::Error) -> Option<(Uuid, u64)> {
     let detail = error.as_db_error()?.detail()?;
@@ -733,6 +742,12 @@ impl PostgresRecorder {
                         let _ = conn.client.batch_execute("ROLLBACK");
                     }
                     match failure {
+                        Failure::Postgres { error, may_retry }
+                            if may_retry && is_stale_plan(&error) && attempt < attempts =>
+                        {
+                            // The table changed under a prepared statement: prepare again.
+                            conn.statements.clear();
+                        }
                         Failure::Postgres { error, may_retry }
                             if may_retry && is_disconnect(&error) && attempt < attempts => {}
                         Failure::Postgres { error, .. } => return Err(Error::Postgres(error)),

@@ -4,7 +4,8 @@
 //! INTEGER, topic TEXT, state BLOB, PRIMARY KEY (originator_id,
 //! originator_version))`, ids as 32 hex characters; the notification id is
 //! the rowid. File databases use write-ahead logging, so readers do not wait
-//! for writers; writes take the write lock when their transaction begins
+//! for writers, and each thread reading at a time has a connection of its
+//! own; writes take the write lock when their transaction begins
 //! (`BEGIN IMMEDIATE`), so several threads and processes can write to one
 //! file, waiting up to `SQLITE_LOCK_TIMEOUT` seconds (default 5) for it.
 //!
@@ -117,14 +118,21 @@ impl SqliteConfig {
 
 /// Keeps stored events in SQLite.
 ///
-/// One connection writes; file databases also get one connection that only
-/// reads, so reading goes on while another thread writes.
+/// One connection writes. File databases also get connections that only
+/// read, one for each thread reading at a time (write-ahead logging lets
+/// them all read at once, and while another writes); up to
+/// [`IDLE_READERS`] are kept open between reads. In-memory databases have
+/// the one connection.
 pub struct SqliteRecorder {
     config: SqliteConfig,
     writer: Mutex<Connection>,
-    reader: Option<Mutex<Connection>>,
+    /// Reader connections not in use (file databases only).
+    readers: Option<Mutex<Vec<Connection>>>,
     sql: Statements,
 }
+
+/// The most reader connections a file database keeps open while idle.
+pub const IDLE_READERS: usize = 8;
 
 struct Statements {
     table: String,
@@ -175,10 +183,10 @@ impl SqliteRecorder {
             "CREATE TABLE IF NOT EXISTS {table} (originator_id TEXT, originator_version INTEGER, topic TEXT, \
              state BLOB, PRIMARY KEY (originator_id, originator_version))"
         ))?;
-        let reader = if config.is_memory() {
+        let readers = if config.is_memory() {
             None
         } else {
-            Some(Mutex::new(Self::connect(&config)?))
+            Some(Mutex::new(vec![Self::connect(&config)?]))
         };
         Ok(Self {
             sql: Statements {
@@ -192,7 +200,7 @@ impl SqliteRecorder {
                 table,
             },
             writer: Mutex::new(writer),
-            reader,
+            readers,
             config,
         })
     }
@@ -216,11 +224,24 @@ impl SqliteRecorder {
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn reader(&self) -> MutexGuard<'_, Connection> {
-        match &self.reader {
-            Some(reader) => reader.lock().unwrap_or_else(PoisonError::into_inner),
-            None => self.writer(),
+    /// Runs `read` on a connection to read with: an idle reader, or a new
+    /// one when all are in use, given back after (file databases); the one
+    /// connection (in-memory databases).
+    fn with_reader<T>(&self, read: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let Some(idle) = &self.readers else {
+            return read(&self.writer());
+        };
+        let spare = idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let conn = match spare {
+            Some(conn) => conn,
+            None => Self::connect(&self.config)?,
+        };
+        let result = read(&conn);
+        let mut idle = idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < IDLE_READERS {
+            idle.push(conn);
         }
+        result
     }
 }
 
@@ -401,14 +422,15 @@ impl AggregateRecorder for SqliteRecorder {
                 to_i64(u64::try_from(limit).unwrap_or(u64::MAX))
             ));
         }
-        let conn = self.reader();
-        let mut statement = conn.prepare_cached(&sql)?;
-        let mut rows = statement.query(params_from_iter(args))?;
-        // The rows are lent as SQLite holds them, without copying.
-        while let Some(row) = rows.next()? {
-            f(lend_event(originator_id, row)?)?;
-        }
-        Ok(())
+        self.with_reader(|conn| {
+            let mut statement = conn.prepare_cached(&sql)?;
+            let mut rows = statement.query(params_from_iter(args))?;
+            // The rows are lent as SQLite holds them, without copying.
+            while let Some(row) = rows.next()? {
+                f(lend_event(originator_id, row)?)?;
+            }
+            Ok(())
+        })
     }
 }
 
@@ -438,21 +460,23 @@ impl ApplicationRecorder for SqliteRecorder {
             " ORDER BY rowid LIMIT {}",
             to_i64(u64::try_from(query.limit).unwrap_or(u64::MAX))
         ));
-        let conn = self.reader();
-        let mut statement = conn.prepare_cached(&sql)?;
-        let mut rows = statement.query(params_from_iter(args))?;
-        let mut notifications = Vec::new();
-        while let Some(row) = rows.next()? {
-            notifications.push(read_notification(row)?);
-        }
-        Ok(notifications)
+        self.with_reader(|conn| {
+            let mut statement = conn.prepare_cached(&sql)?;
+            let mut rows = statement.query(params_from_iter(args))?;
+            let mut notifications = Vec::new();
+            while let Some(row) = rows.next()? {
+                notifications.push(read_notification(row)?);
+            }
+            Ok(notifications)
+        })
     }
 
     fn max_notification_id(&self) -> Result<Option<u64>> {
-        let conn = self.reader();
-        let max = conn
-            .prepare_cached(&self.sql.max_id)?
-            .query_row([], |row| Ok(row.get_ref(0)?.as_i64_or_null()?))?;
+        let max = self.with_reader(|conn| {
+            Ok(conn
+                .prepare_cached(&self.sql.max_id)?
+                .query_row([], |row| Ok(row.get_ref(0)?.as_i64_or_null()?))?)
+        })?;
         let at = RowPosition {
             notification_id: max,
             ..RowPosition::default()

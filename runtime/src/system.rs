@@ -2,9 +2,9 @@
 
 use std::collections::VecDeque;
 
-use crate::Result;
 use crate::application::NotificationLog;
 use crate::persistence::{Notification, NotificationQuery};
+use crate::{Error, Result};
 
 /// Reads every notification of a log from a start id, a section at a time,
 /// so memory stays flat however long the log is.
@@ -40,32 +40,35 @@ impl<'a> NotificationLogReader<'a> {
         self
     }
 
-    /// Every notification with id `start` or more, in order, following the
-    /// sections' `next_id` links until a section is not full.
+    /// Every notification with id `start` or more, in order, a section at a
+    /// time, until a section is not full.
+    ///
+    /// A row that cannot be read is yielded as its error
+    /// ([`Error::InvalidStoredRow`] naming its notification id), in its
+    /// place: the notifications before it come first, and reading carries on
+    /// after it. Any other error ends the reading.
     pub fn read(&self, start: u64) -> impl Iterator<Item = Result<Notification>> + 'a {
         let log = self.log;
-        let size = self.section_size.min(log.section_size()) as u64;
-        let mut next = Some(format!("{},{}", start, start + size - 1));
-        let mut buffered = VecDeque::new();
+        let size = self.section_size.min(log.section_size());
+        let span = u128::try_from(size).unwrap_or(u128::MAX);
+        // Ids start at 1, as sections do.
+        let mut pages = Pages::new(u128::from(start.max(1)), None);
         std::iter::from_fn(move || {
-            loop {
-                if let Some(item) = buffered.pop_front() {
-                    return Some(Ok(item));
-                }
-                let section_id = next.take()?;
-                match log.section(&section_id) {
-                    Ok(section) => {
-                        next = section.next_id;
-                        buffered.extend(section.items);
-                    }
-                    Err(e) => return Some(Err(e)),
-                }
-            }
+            pages.next(|first, last| {
+                let last = last.min(first.saturating_add(span).saturating_sub(1));
+                // As many as the section can hold: the range, at most a section.
+                let limit = usize::try_from(last.saturating_sub(first).saturating_add(1))
+                    .map_or(size, |n| n.min(size));
+                log.section(&format!("{first},{last}"))
+                    .map(|section| (section.items, limit))
+            })
         })
     }
 
     /// Notifications from `start`, up to `stop` when given, of `topics` only
-    /// when not empty, fetched `section_size` at a time.
+    /// when not empty, fetched `section_size` at a time. An unreadable row is
+    /// yielded as its error and reading carries on after it, as
+    /// [`read`](Self::read) does.
     pub fn select(
         &self,
         start: u64,
@@ -74,32 +77,96 @@ impl<'a> NotificationLogReader<'a> {
     ) -> impl Iterator<Item = Result<Notification>> + 'a {
         let log = self.log;
         let size = self.section_size;
-        let mut query = NotificationQuery::new(start, size).topics(topics.iter().copied());
-        query.stop = stop;
-        let mut buffered = VecDeque::new();
-        let mut done = false;
+        let query = NotificationQuery::new(start, size).topics(topics.iter().copied());
+        let mut pages = Pages::new(u128::from(start), stop.map(u128::from));
         std::iter::from_fn(move || {
-            loop {
-                if let Some(item) = buffered.pop_front() {
-                    return Some(Ok(item));
-                }
-                if done {
-                    return None;
-                }
-                match log.select(&query) {
-                    Ok(items) => {
-                        done = items.len() < size;
-                        if let Some(last) = items.last() {
-                            query.start = last.id + 1;
-                        }
-                        buffered.extend(items);
-                    }
-                    Err(e) => {
-                        done = true;
-                        return Some(Err(e));
-                    }
-                }
-            }
+            pages.next(|first, last| {
+                let mut query = query.clone();
+                // Both fit: they come from u64 ids.
+                query.start = u64::try_from(first).unwrap_or(u64::MAX);
+                query.stop = u64::try_from(last).ok();
+                log.select(&query).map(|items| (items, size))
+            })
         })
+    }
+}
+
+/// Where a reader is in the log: the next id to read from, a limit, and a
+/// row that could not be read, to report once the rows before it are given.
+#[derive(Debug)]
+struct Pages {
+    /// The next id to read from; `None` when done.
+    next: Option<u128>,
+    /// The last id to read.
+    last: u128,
+    /// The notifications read and not yet given.
+    buffered: VecDeque<Notification>,
+    /// An unreadable row's error, the id to carry on from after it, and the
+    /// last id to read then.
+    broken: Option<(Error, u128, u128)>,
+}
+
+impl Pages {
+    fn new(start: u128, stop: Option<u128>) -> Self {
+        Self {
+            next: Some(start),
+            last: stop.unwrap_or(u128::MAX),
+            buffered: VecDeque::new(),
+            broken: None,
+        }
+    }
+
+    /// The next item, reading a page with `fetch(first, last)` when needed:
+    /// it returns notifications with ids from `first` to `last`, in order,
+    /// and how many the page could hold; a page that is not full is the last.
+    fn next(
+        &mut self,
+        mut fetch: impl FnMut(u128, u128) -> Result<(Vec<Notification>, usize)>,
+    ) -> Option<Result<Notification>> {
+        loop {
+            if let Some(item) = self.buffered.pop_front() {
+                return Some(Ok(item));
+            }
+            let first = match self.next.take() {
+                Some(first) if first <= self.last => first,
+                _ => {
+                    // Done, or done with the rows before an unreadable one.
+                    let (error, resume, last) = self.broken.take()?;
+                    self.next = Some(resume);
+                    self.last = last;
+                    return Some(Err(error));
+                }
+            };
+            match fetch(first, self.last) {
+                Ok((items, limit)) => {
+                    if let Some(last) = items.last() {
+                        let full = items.len() >= limit;
+                        self.next = full.then(|| u128::from(last.id).saturating_add(1));
+                    }
+                    self.buffered.extend(items);
+                }
+                Err(error) => match broken_row(&error) {
+                    Some(id) if id >= first && self.broken.is_none() => {
+                        // The rows before it first, then the error, then on after it.
+                        self.broken = Some((error, id.saturating_add(1), self.last));
+                        self.last = id.saturating_sub(1);
+                        self.next = (id > first).then_some(first);
+                    }
+                    _ => return Some(Err(error)),
+                },
+            }
+        }
+    }
+}
+
+/// The notification id of the row an error is about, if it is an
+/// unreadable row of the log.
+fn broken_row(error: &Error) -> Option<u128> {
+    match error {
+        Error::InvalidStoredRow {
+            notification_id: Some(id),
+            ..
+        } => u128::try_from(*id).ok(),
+        _ => None,
     }
 }

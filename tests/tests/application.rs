@@ -144,12 +144,29 @@ fn log_sections_follow_the_python_library() {
     assert_eq!(s.id.as_deref(), Some("1,4"));
     // Beyond the end is empty.
     assert!(app.log().section("26,35").unwrap().items.is_empty());
-    for bad in ["", "1", "a,b", "1,2,3", "1;10"] {
+    for bad in ["", "1", "a,b", "1;10", "1.0,2", ",", "1,", "0x1,2"] {
         let err = app.log().section(bad).unwrap_err();
         assert!(
             matches!(err, Error::InvalidSectionId { .. }),
             "{bad}: {err}"
         );
+    }
+    // Read as Python's LocalNotificationLog reads them: int() of the parts
+    // before and after the first comma, of any size, never a panic.
+    for (section_id, expected) in [
+        ("1,2,3", Some("1,2")),
+        (" 1 , 2 ", Some("1,2")),
+        ("+1,2_0", Some("1,10")),
+        ("-5,3", Some("1,3")),
+        ("1,-9223372036854775808", None),
+        ("-9223372036854775808,9223372036854775807", Some("1,10")),
+        ("9223372036854775807,-9223372036854775808", None),
+        ("18446744073709551615,18446744073709551615", None),
+        ("18446744073709551616,99999999999999999999999", None),
+        ("-99999999999999999999999999999999999999,1", Some("1,1")),
+    ] {
+        let s = app.log().section(section_id).unwrap();
+        assert_eq!(s.id.as_deref(), expected, "{section_id}");
     }
 }
 

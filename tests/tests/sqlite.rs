@@ -173,3 +173,62 @@ fn several_processes_write_to_one_file_without_losing_an_event() {
         );
     }
 }
+
+/// While one thread is in the middle of reading an aggregate (its callback
+/// paused on the first event), other threads read other aggregates and the
+/// log, and write: each reading thread has a connection of its own.
+#[test]
+fn reads_go_on_while_another_thread_is_in_the_middle_of_a_replay() {
+    use eventsourcing::persistence::EventQuery;
+    use std::sync::mpsc;
+
+    let file = SqliteFile::new();
+    let app = Universe::isolated(pairs(&file.env())).unwrap();
+    let big = app.create_world("Earth").unwrap();
+    for i in 0..50 {
+        app.make_it_so(big, format!("event {i}")).unwrap();
+    }
+    let small = app.create_world("Mars").unwrap();
+    let (started, on_started) = mpsc::channel();
+    let (go, on_go) = mpsc::channel::<()>();
+    std::thread::scope(|scope| {
+        let app = &app;
+        let replay = scope.spawn(move || {
+            let mut seen = 0;
+            app.event_store()
+                .recorder()
+                .for_each_event(big.uuid(), EventQuery::new(), &mut |_| {
+                    if seen == 0 {
+                        started.send(()).unwrap();
+                        on_go.recv().unwrap();
+                    }
+                    seen += 1;
+                    Ok(())
+                })
+                .map(|()| seen)
+        });
+        on_started.recv().unwrap();
+        // Twenty readers at once, more than the idle readers kept.
+        let (done, on_done) = mpsc::channel();
+        for _ in 0..20 {
+            let done = done.clone();
+            scope.spawn(move || {
+                let read = app
+                    .get_history(small)
+                    .map(|h| h.is_empty())
+                    .and_then(|empty| Ok(empty && app.log().section("1,10")?.items.len() == 10));
+                done.send(read).unwrap();
+            });
+        }
+        for _ in 0..20 {
+            let read = on_done
+                .recv_timeout(Duration::from_secs(60))
+                .expect("a read waited for the paused replay");
+            assert!(read.unwrap());
+        }
+        app.make_it_so(small, "written meanwhile").unwrap();
+        go.send(()).unwrap();
+        assert_eq!(replay.join().unwrap().unwrap(), 51);
+    });
+    assert_eq!(app.get_history(small).unwrap(), ["written meanwhile"]);
+}

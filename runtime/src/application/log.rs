@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::persistence::{ApplicationRecorder, Notification, NotificationQuery};
+use crate::persistence::{ApplicationRecorder, Notification, NotificationQuery, parse_python_int};
 use crate::{Error, Result};
 
 /// The default number of notifications in a section.
@@ -42,34 +42,71 @@ impl NotificationLog {
     }
 
     /// The section `"first,last"`: notifications with ids from `first`, at
-    /// most `last - first + 1` of them and never more than the section size.
+    /// most `last - first + 1` of them and never more than the section size,
+    /// as the Python library's `LocalNotificationLog` reads a section id:
+    /// two whole numbers (any size, read as Python's `int()` reads them)
+    /// before and after the first comma; anything after a second comma is
+    /// ignored. A `first` below 1 counts as 1, and a `last` below `first`
+    /// selects nothing.
+    ///
+    /// ```
+    /// # use eventsourcing::application::NotificationLog;
+    /// # use eventsourcing::persistence::InMemoryRecorder;
+    /// let log = NotificationLog::new(std::sync::Arc::new(InMemoryRecorder::new()), 10);
+    /// assert!(log.section("1,-9223372036854775808")?.items.is_empty());
+    /// assert!(log.section("99999999999999999999,1")?.items.is_empty());
+    /// assert!(log.section("one,ten").is_err());
+    /// # Ok::<(), eventsourcing::Error>(())
+    /// ```
     ///
     /// # Errors
     ///
     /// [`Error::InvalidSectionId`] when `section_id` is not two integers
-    /// separated by a comma; backend errors.
+    /// separated by a comma; backend errors, and
+    /// [`Error::InvalidStoredRow`] naming the notification id of a row that
+    /// cannot be read.
     pub fn section(&self, section_id: &str) -> Result<Section> {
         let invalid = || Error::InvalidSectionId {
             section_id: section_id.to_owned(),
         };
-        let (first, last) = section_id.split_once(',').ok_or_else(invalid)?;
-        let first: i64 = first.trim().parse().map_err(|_| invalid())?;
-        let last: i64 = last.trim().parse().map_err(|_| invalid())?;
+        let mut parts = section_id.split(',');
+        let mut number = || parts.next().and_then(parse_python_int).ok_or_else(invalid);
+        let first = number()?;
+        let last = number()?;
         let start = first.max(1);
-        let limit = usize::try_from((last - start + 1).max(0))
-            .unwrap_or(0)
-            .min(self.section_size);
+        let size = i128::try_from(self.section_size).unwrap_or(i128::MAX);
+        let limit = last
+            .checked_sub(start)
+            .and_then(|n| n.checked_add(1))
+            .map_or(0, |n| n.clamp(0, size));
+        // Ids beyond u64 select nothing: no notification has one.
+        let (Ok(start), Ok(limit)) = (u64::try_from(start), usize::try_from(limit)) else {
+            return Ok(Section {
+                id: None,
+                items: Vec::new(),
+                next_id: None,
+            });
+        };
         let items = if limit == 0 {
             Vec::new()
         } else {
-            self.select(&NotificationQuery::new(start as u64, limit))?
+            self.select(&NotificationQuery::new(start, limit))?
         };
         let (id, next_id) = match (items.first(), items.last()) {
-            (Some(first), Some(last)) => (
-                Some(format!("{},{}", first.id, last.id)),
-                (items.len() == limit)
-                    .then(|| format!("{},{}", last.id + 1, last.id + limit as u64)),
-            ),
+            (Some(first), Some(last)) => {
+                let last_id = u128::from(last.id);
+                let span = u128::try_from(limit).unwrap_or(u128::MAX);
+                (
+                    Some(format!("{},{}", first.id, last.id)),
+                    (items.len() == limit).then(|| {
+                        format!(
+                            "{},{}",
+                            last_id.saturating_add(1),
+                            last_id.saturating_add(span)
+                        )
+                    }),
+                )
+            }
             _ => (None, None),
         };
         Ok(Section { id, items, next_id })

@@ -75,33 +75,30 @@ fn write_iso<'b>(t: &Timestamp, buffer: &'b mut [u8; LONG]) -> Option<&'b str> {
         return None;
     }
     let micros = nanos / 1_000;
-    let mut put = |at: usize, value: u32, digits: usize| {
-        let mut v = value;
-        for i in (0..digits).rev() {
-            buffer[at + i] = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-    };
-    put(0, year, 4);
-    put(5, t.month(), 2);
-    put(8, t.day(), 2);
-    put(11, t.hour(), 2);
-    put(14, t.minute(), 2);
-    put(17, t.second(), 2);
-    let len = if micros == 0 {
-        SHORT
+    *buffer = *b"0000-00-00T00:00:00.000000+00:00";
+    put_digits(buffer.get_mut(0..4)?, year);
+    put_digits(buffer.get_mut(5..7)?, t.month());
+    put_digits(buffer.get_mut(8..10)?, t.day());
+    put_digits(buffer.get_mut(11..13)?, t.hour());
+    put_digits(buffer.get_mut(14..16)?, t.minute());
+    put_digits(buffer.get_mut(17..19)?, t.second());
+    if micros == 0 {
+        // No fraction: the offset moves up to where the fraction was.
+        buffer.get_mut(19..SHORT)?.copy_from_slice(b"+00:00");
+        std::str::from_utf8(buffer.get(..SHORT)?).ok()
     } else {
-        put(20, micros, 6);
-        buffer[19] = b'.';
-        LONG
-    };
-    buffer[4] = b'-';
-    buffer[7] = b'-';
-    buffer[10] = b'T';
-    buffer[13] = b':';
-    buffer[16] = b':';
-    buffer[len - 6..len].copy_from_slice(b"+00:00");
-    std::str::from_utf8(&buffer[..len]).ok()
+        put_digits(buffer.get_mut(20..26)?, micros);
+        std::str::from_utf8(buffer).ok()
+    }
+}
+
+/// Writes `value` in decimal into all of `slot`, with leading zeros.
+fn put_digits(slot: &mut [u8], value: u32) {
+    let mut v = value;
+    for byte in slot.iter_mut().rev() {
+        *byte = b'0' | u8::try_from(v % 10).unwrap_or(0);
+        v /= 10;
+    }
 }
 
 /// Parses an ISO 8601 timestamp with an offset, as written by
@@ -128,20 +125,25 @@ pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
 /// Reads exactly `YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00` with a valid date
 /// and time; `None` for anything else, which chrono then reads.
 fn read_iso(s: &[u8]) -> Option<Timestamp> {
-    if !(s.len() == SHORT || s.len() == LONG && s[19] == b'.') {
+    let at = |i: usize| s.get(i).copied();
+    if !(s.len() == SHORT || s.len() == LONG && at(19) == Some(b'.')) {
         return None;
     }
     let digits = |from: usize, to: usize| -> Option<u32> {
-        s[from..to].iter().try_fold(0u32, |n, &c| {
-            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        s.get(from..to)?.iter().try_fold(0u32, |n, &c| {
+            if c.is_ascii_digit() {
+                n.checked_mul(10)?.checked_add(u32::from(c & 0x0f))
+            } else {
+                None
+            }
         })
     };
-    let punctuated = s[4] == b'-'
-        && s[7] == b'-'
-        && s[10] == b'T'
-        && s[13] == b':'
-        && s[16] == b':'
-        && &s[s.len() - 6..] == b"+00:00";
+    let punctuated = at(4) == Some(b'-')
+        && at(7) == Some(b'-')
+        && at(10) == Some(b'T')
+        && at(13) == Some(b':')
+        && at(16) == Some(b':')
+        && s.get(s.len().saturating_sub(6)..) == Some(b"+00:00".as_slice());
     if !punctuated {
         return None;
     }

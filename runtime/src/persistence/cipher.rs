@@ -223,7 +223,7 @@ fn base64_value(b: u8) -> Option<u8> {
 /// `incorrect padding` when the last group is incomplete; a message counting
 /// the data characters when one is left over.
 pub fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3 + 3);
+    let mut out = Vec::with_capacity((text.len() / 4).saturating_mul(3).saturating_add(3));
     let mut quad_pos = 0u8;
     let mut left = 0u8;
     let mut pads = 0u8;

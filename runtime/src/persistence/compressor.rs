@@ -39,6 +39,25 @@ thread_local! {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ZlibCompressor;
 
+/// The default most bytes a stored event may inflate to: 256 MiB, far more
+/// than any event's state, far less than a decompression bomb asks for.
+pub const DEFAULT_MAX_DECOMPRESSED_SIZE: usize = 256 << 20;
+
+/// Why [`ZlibCompressor::decompress_limited`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DecompressError {
+    /// The data is not a valid zlib stream (of kind `UnexpectedEof` when it
+    /// is cut short).
+    #[error("{0}")]
+    Invalid(#[from] io::Error),
+    /// The data inflates to more than the limit.
+    #[error("the data inflates to more than {limit} bytes")]
+    TooLarge {
+        /// The limit.
+        limit: usize,
+    },
+}
+
 impl ZlibCompressor {
     /// Compresses `data` at zlib's default level.
     pub fn compress(&self, data: &[u8]) -> Vec<u8> {
@@ -55,20 +74,52 @@ impl ZlibCompressor {
         })
     }
 
-    /// Decompresses zlib data.
+    /// Decompresses zlib data of at most [`DEFAULT_MAX_DECOMPRESSED_SIZE`]
+    /// bytes once inflated.
     ///
     /// # Errors
     ///
     /// An I/O error for data that is not a valid zlib stream (of kind
-    /// `UnexpectedEof` when it is cut short).
+    /// `UnexpectedEof` when it is cut short) or that inflates past the limit
+    /// (of kind `InvalidData`).
     pub fn decompress(&self, data: &[u8]) -> io::Result<Vec<u8>> {
+        self.decompress_limited(data, DEFAULT_MAX_DECOMPRESSED_SIZE)
+            .map_err(|e| match e {
+                DecompressError::Invalid(e) => e,
+                too_large => io::Error::new(io::ErrorKind::InvalidData, too_large.to_string()),
+            })
+    }
+
+    /// Decompresses zlib data that inflates to at most `limit` bytes; stops
+    /// inflating as soon as it would go past.
+    ///
+    /// ```
+    /// use eventsourcing::persistence::{DecompressError, ZlibCompressor};
+    /// let bomb = ZlibCompressor.compress(&vec![0; 1 << 20]);
+    /// assert!(bomb.len() < 2_000);
+    /// assert!(matches!(
+    ///     ZlibCompressor.decompress_limited(&bomb, 1000),
+    ///     Err(DecompressError::TooLarge { limit: 1000 })
+    /// ));
+    /// assert_eq!(ZlibCompressor.decompress_limited(&bomb, 1 << 20).unwrap().len(), 1 << 20);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`DecompressError::Invalid`] for data that is not a valid zlib stream,
+    /// [`DecompressError::TooLarge`] past the limit.
+    pub fn decompress_limited(
+        &self,
+        data: &[u8],
+        limit: usize,
+    ) -> Result<Vec<u8>, DecompressError> {
         INFLATE.with(|cell| match cell.try_borrow_mut() {
             Ok(mut slot) => {
                 let decompressor = slot.get_or_insert_with(|| Decompress::new(true));
                 decompressor.reset(true);
-                decompress_with(decompressor, data)
+                decompress_with(decompressor, data, limit)
             }
-            Err(_) => decompress_with(&mut Decompress::new(true), data),
+            Err(_) => decompress_with(&mut Decompress::new(true), data, limit),
         })
     }
 }
@@ -83,22 +134,28 @@ fn new_compressor() -> Box<CompressorOxide> {
 /// without flushing, then finish, as `flate2`'s `ZlibEncoder` calls it.
 /// Writes into `room`, then copies out exactly what was written.
 fn compress_with(compressor: &mut CompressorOxide, room: &mut Vec<u8>, data: &[u8]) -> Vec<u8> {
-    // miniz_oxide's bound (`mz_deflateBound`): enough for one pass.
-    let bound =
-        (128 + data.len() * 110 / 100).max(128 + data.len() + (data.len() / 31_744 + 1) * 5);
+    // miniz_oxide's bound (`mz_deflateBound`), or more: enough for one pass.
+    let len = data.len();
+    let bound = len
+        .saturating_add(len / 10)
+        .saturating_add((len / 31_744).saturating_mul(5))
+        .saturating_add(133);
     if room.len() < bound {
         room.resize(bound, 0);
     }
-    let mut written = 0;
+    let mut written: usize = 0;
     let mut input = data;
     let mut flush = MZFlush::None;
     loop {
-        if written == room.len() {
-            room.resize(room.len() * 2, 0);
+        if written >= room.len() {
+            room.resize(room.len().saturating_mul(2).max(64), 0);
         }
-        let result = deflate(compressor, input, &mut room[written..], flush);
-        written += result.bytes_written;
-        input = &input[result.bytes_consumed..];
+        let Some(out) = room.get_mut(written..) else {
+            return stored_zlib(data);
+        };
+        let result = deflate(compressor, input, out, flush);
+        written = written.saturating_add(result.bytes_written);
+        input = input.get(result.bytes_consumed..).unwrap_or_default();
         match result.status {
             Ok(MZStatus::StreamEnd) => break,
             Ok(_) | Err(MZError::Buf) => {
@@ -106,22 +163,61 @@ fn compress_with(compressor: &mut CompressorOxide, room: &mut Vec<u8>, data: &[u
                     flush = MZFlush::Finish;
                 }
             }
-            // Compressing into memory with valid parameters does not fail.
-            Err(e) => unreachable!("deflate failed: {e:?}"),
+            // Compressing into memory with valid parameters does not fail;
+            // were it to, the data is still written, uncompressed.
+            Err(_) => return stored_zlib(data),
         }
     }
-    let packed = room[..written].to_vec();
+    let packed = room.get(..written).map(<[u8]>::to_vec);
     // Room for events as large as this one is kept; no more than 1 MiB.
     room.truncate(1 << 20);
     room.shrink_to(1 << 20);
-    packed
+    packed.unwrap_or_else(|| stored_zlib(data))
+}
+
+/// `data` as a zlib stream of stored (uncompressed) blocks, which any zlib
+/// reader reads.
+fn stored_zlib(data: &[u8]) -> Vec<u8> {
+    let blocks = (data.len() / 65_535).saturating_add(1);
+    let mut out = Vec::with_capacity(
+        data.len()
+            .saturating_add(blocks.saturating_mul(5))
+            .saturating_add(6),
+    );
+    out.extend_from_slice(&[0x78, 0x01]);
+    let mut chunks = data.chunks(65_535).peekable();
+    if chunks.peek().is_none() {
+        out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
+    }
+    while let Some(chunk) = chunks.next() {
+        let last = u8::from(chunks.peek().is_none());
+        let len = u16::try_from(chunk.len()).unwrap_or(u16::MAX);
+        out.push(last);
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(chunk);
+    }
+    // Adler-32 of the data, big-endian.
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in data {
+        a = (a.wrapping_add(u32::from(byte))) % 65_521;
+        b = (b.wrapping_add(a)) % 65_521;
+    }
+    out.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    out
 }
 
 /// Inflates a whole zlib stream, as `flate2`'s `ZlibDecoder` reads one:
 /// data after the end of the stream is ignored, and a stream cut short is an
-/// error of kind `UnexpectedEof`.
-fn decompress_with(decompressor: &mut Decompress, data: &[u8]) -> io::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(data.len() * 3 + 64);
+/// error of kind `UnexpectedEof`. Past `limit` bytes, stops.
+fn decompress_with(
+    decompressor: &mut Decompress,
+    data: &[u8],
+    limit: usize,
+) -> Result<Vec<u8>, DecompressError> {
+    // One byte past the limit shows that the data goes past it.
+    let most = limit.saturating_add(1);
+    let mut out = Vec::with_capacity(data.len().saturating_mul(3).saturating_add(64).min(most));
     loop {
         let (in_before, out_before) = (decompressor.total_in(), decompressor.total_out());
         let consumed = usize::try_from(in_before).unwrap_or(usize::MAX);
@@ -132,11 +228,15 @@ fn decompress_with(decompressor: &mut Decompress, data: &[u8]) -> io::Result<Vec
                 FlushDecompress::Finish,
             )
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        if out.len() > limit {
+            return Err(DecompressError::TooLarge { limit });
+        }
         match status {
             Status::StreamEnd => break,
             Status::Ok | Status::BufError => {
                 if out.len() == out.capacity() {
-                    out.reserve(out.capacity().max(64));
+                    let grow = out.capacity().max(64).min(most.saturating_sub(out.len()));
+                    out.reserve_exact(grow);
                 } else if decompressor.total_in() == in_before
                     && decompressor.total_out() == out_before
                 {
@@ -144,7 +244,8 @@ fn decompress_with(decompressor: &mut Decompress, data: &[u8]) -> io::Result<Vec
                     return Err(io::Error::new(
                         io::ErrorKind::UnexpectedEof,
                         "incomplete deflate stream",
-                    ));
+                    )
+                    .into());
                 }
             }
         }
@@ -221,6 +322,43 @@ mod tests {
                 assert_eq!(&z.decompress(&packed).unwrap(), data);
             }
         }
+    }
+
+    #[test]
+    fn the_fallback_stream_of_stored_blocks_is_read_by_any_zlib_reader() {
+        for data in samples() {
+            let packed = stored_zlib(&data);
+            let mut read = Vec::new();
+            flate2::read::ZlibDecoder::new(&packed[..])
+                .read_to_end(&mut read)
+                .unwrap();
+            assert_eq!(read, data);
+        }
+    }
+
+    #[test]
+    fn inflating_stops_at_the_limit() {
+        let z = ZlibCompressor;
+        for data in samples().into_iter().filter(|d| !d.is_empty()) {
+            let packed = z.compress(&data);
+            let n = data.len();
+            assert_eq!(z.decompress_limited(&packed, n).unwrap(), data);
+            assert!(matches!(
+                z.decompress_limited(&packed, n - 1),
+                Err(DecompressError::TooLarge { limit }) if limit == n - 1
+            ));
+            assert!(matches!(
+                z.decompress_limited(&packed, 0),
+                Err(DecompressError::TooLarge { limit: 0 })
+            ));
+        }
+        // A 510 KB row that inflates to 1 GiB stops at the limit, quickly.
+        let bomb = z.compress(&vec![b'x'; 64 << 20]);
+        let err = z.decompress_limited(&bomb, 1 << 20).unwrap_err();
+        assert!(
+            matches!(err, DecompressError::TooLarge { limit: 1_048_576 }),
+            "{err}"
+        );
     }
 
     #[test]

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use super::environment::invalid;
 use super::{
-    AesCipher, ApplicationRecorder, Environment, InMemoryRecorder, Mapper, ZlibCompressor,
+    AesCipher, ApplicationRecorder, DEFAULT_MAX_DECOMPRESSED_SIZE, Environment, InMemoryRecorder,
+    Mapper, ZlibCompressor,
 };
 use crate::{Error, Result};
 
@@ -159,7 +160,9 @@ const CIPHER_TOPICS: [&str; 5] = [
     "AES",
 ];
 
-/// Builds the mapper from `CIPHER_TOPIC`, `CIPHER_KEY` and `COMPRESSOR_TOPIC`.
+/// Builds the mapper from `CIPHER_TOPIC`, `CIPHER_KEY`, `COMPRESSOR_TOPIC`
+/// and `MAX_DECOMPRESSED_SIZE` (bytes, from 1 to `isize::MAX`; default
+/// [`DEFAULT_MAX_DECOMPRESSED_SIZE`], 256 MiB).
 fn mapper_from_env(env: &Environment) -> Result<Mapper> {
     let compressor = match env.lookup("COMPRESSOR_TOPIC")? {
         None => None,
@@ -184,7 +187,13 @@ fn mapper_from_env(env: &Environment) -> Result<Mapper> {
         }
         (_, Some((variable, key))) => Some(AesCipher::from_setting(&variable, &key)?),
     };
-    Ok(Mapper::new(compressor, cipher))
+    let most = u64::try_from(isize::MAX).unwrap_or(u64::MAX);
+    let max = env
+        .integer("MAX_DECOMPRESSED_SIZE", 1, most)?
+        .map_or(DEFAULT_MAX_DECOMPRESSED_SIZE, |n| {
+            usize::try_from(n).unwrap_or(usize::MAX)
+        });
+    Ok(Mapper::new(compressor, cipher).with_max_decompressed_size(max))
 }
 
 #[cfg(test)]

@@ -5,7 +5,10 @@ use std::borrow::Cow;
 use uuid::Uuid;
 
 use super::cipher::DecryptError;
-use super::{AesCipher, Decoder, StoredEvent, Transcodable, ZlibCompressor};
+use super::{
+    AesCipher, DEFAULT_MAX_DECOMPRESSED_SIZE, Decoder, DecompressError, StoredEvent, Transcodable,
+    ZlibCompressor,
+};
 use crate::{Error, Result};
 
 /// Turns domain events into [`StoredEvent`]s and back.
@@ -22,16 +25,42 @@ use crate::{Error, Result};
 /// assert!(!sealed.windows(9).any(|w| w == b"dinosaurs"));
 /// assert_eq!(&*mapper.decode_bytes(id, 2, &sealed).unwrap(), b"{\"what\":\"dinosaurs\"}");
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Mapper {
     compressor: Option<ZlibCompressor>,
     cipher: Option<AesCipher>,
+    max_decompressed_size: usize,
+}
+
+impl Default for Mapper {
+    fn default() -> Self {
+        Self::new(None, None)
+    }
 }
 
 impl Mapper {
-    /// A mapper with the given compressor and cipher (either may be absent).
+    /// A mapper with the given compressor and cipher (either may be absent),
+    /// inflating stored state to at most [`DEFAULT_MAX_DECOMPRESSED_SIZE`]
+    /// bytes.
     pub fn new(compressor: Option<ZlibCompressor>, cipher: Option<AesCipher>) -> Self {
-        Self { compressor, cipher }
+        Self {
+            compressor,
+            cipher,
+            max_decompressed_size: DEFAULT_MAX_DECOMPRESSED_SIZE,
+        }
+    }
+
+    /// The same mapper inflating stored state to at most `bytes` bytes
+    /// (`MAX_DECOMPRESSED_SIZE`); past it, decoding fails with
+    /// [`Error::DecompressedTooLarge`].
+    pub fn with_max_decompressed_size(mut self, bytes: usize) -> Self {
+        self.max_decompressed_size = bytes;
+        self
+    }
+
+    /// The most bytes stored state may inflate to.
+    pub fn max_decompressed_size(&self) -> usize {
+        self.max_decompressed_size
     }
 
     /// Whether stored state is encrypted.
@@ -139,8 +168,9 @@ impl Mapper {
     ///
     /// # Errors
     ///
-    /// [`Error::Decrypt`], [`Error::CiphertextTruncated`] or
-    /// [`Error::Decompress`], naming the aggregate id and version given.
+    /// [`Error::Decrypt`], [`Error::CiphertextTruncated`],
+    /// [`Error::Decompress`] or [`Error::DecompressedTooLarge`], naming the
+    /// aggregate id and version given.
     pub fn decode_bytes<'s>(
         &self,
         originator_id: Uuid,
@@ -163,12 +193,19 @@ impl Mapper {
         };
         match &self.compressor {
             Some(z) => z
-                .decompress(&opened)
+                .decompress_limited(&opened, self.max_decompressed_size)
                 .map(Cow::Owned)
-                .map_err(|source| Error::Decompress {
-                    originator_id,
-                    originator_version,
-                    source,
+                .map_err(|e| match e {
+                    DecompressError::Invalid(source) => Error::Decompress {
+                        originator_id,
+                        originator_version,
+                        source,
+                    },
+                    DecompressError::TooLarge { limit } => Error::DecompressedTooLarge {
+                        originator_id,
+                        originator_version,
+                        limit,
+                    },
                 }),
             None => Ok(opened),
         }

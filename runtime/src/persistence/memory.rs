@@ -115,11 +115,11 @@ impl InMemoryRecorder {
         };
         let range = versions.range(query.gt, query.lte).iter();
         let limit = query.limit.unwrap_or(usize::MAX);
-        let pick = |&(_, position): &(u64, usize)| inner.log[position].clone();
+        let pick = |&(_, position): &(u64, usize)| inner.log.get(position).cloned();
         if query.desc {
-            range.rev().take(limit).map(pick).collect()
+            range.rev().filter_map(pick).take(limit).collect()
         } else {
-            range.take(limit).map(pick).collect()
+            range.filter_map(pick).take(limit).collect()
         }
     }
 }
@@ -168,7 +168,7 @@ impl Inner {
                 topic,
                 state: Arc::from(e.state),
             });
-            ids.push(position as u64 + 1);
+            ids.push(notification_id(position));
         }
         ids
     }
@@ -209,7 +209,10 @@ impl ApplicationRecorder for InMemoryRecorder {
         let first = usize::try_from(query.start.saturating_sub(1)).unwrap_or(usize::MAX);
         let candidates = inner.log.get(first..).unwrap_or_default();
         let mut selected = Vec::with_capacity(query.limit.min(candidates.len()));
-        let ids = (first as u64 + 1..).zip(candidates);
+        let ids = candidates
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (notification_id(first.saturating_add(i)), e));
         for (id, e) in ids.take_while(|(id, _)| query.stop.is_none_or(|stop| *id <= stop)) {
             if selected.len() == query.limit {
                 break;
@@ -229,6 +232,13 @@ impl ApplicationRecorder for InMemoryRecorder {
 
     fn max_notification_id(&self) -> Result<Option<u64>> {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
-        Ok((!inner.log.is_empty()).then_some(inner.log.len() as u64))
+        Ok(inner.log.len().checked_sub(1).map(notification_id))
     }
+}
+
+/// The notification id of the entry at `position` in the log: one more.
+fn notification_id(position: usize) -> u64 {
+    u64::try_from(position)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1)
 }

@@ -23,15 +23,18 @@ mod stored;
 pub mod transcoder;
 
 pub use cipher::{AesCipher, DecryptError, decode_base64};
-pub use compressor::ZlibCompressor;
+pub use compressor::{DEFAULT_MAX_DECOMPRESSED_SIZE, DecompressError, ZlibCompressor};
 pub use decoder::Decoder;
+pub(crate) use environment::parse_python_int;
 pub use environment::{Environment, is_secret, redact_urls};
 pub use event_store::EventStore;
 pub use factory::{Infrastructure, InfrastructureFactory};
 pub use mapper::Mapper;
 pub use memory::InMemoryRecorder;
 pub use recorder::{AggregateRecorder, ApplicationRecorder, EventQuery, NotificationQuery};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) use recorder::{BatchVersions, check_next_version, collect_lent};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) use stored::RowPosition;
 pub use stored::{Notification, StoredEvent, StoredEventRef};
 pub use transcoder::{StateValue, Transcodable};

@@ -170,6 +170,7 @@ pub trait AggregateRecorder: fmt::Debug + Send + Sync {
     }
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 /// The stored events that `lend` lends, copied: how a recorder whose
 /// [`AggregateRecorder::for_each_event`] lends rows implements
 /// [`AggregateRecorder::select_events`].

@@ -73,6 +73,7 @@ impl Notification {
     }
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 /// Where a stored row is, as far as it could be read, so that an error about
 /// one of its columns can name it.
 #[derive(Debug, Default)]
@@ -82,6 +83,7 @@ pub(crate) struct RowPosition {
     pub(crate) originator_version: Option<i64>,
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 impl RowPosition {
     /// [`Error::InvalidStoredRow`](crate::Error::InvalidStoredRow) for `column`.
     pub(crate) fn error(&self, column: &'static str, problem: String) -> crate::Error {
