@@ -78,6 +78,14 @@ fn schema() -> Value {
             "doc": doc,
             "topic": { "$ref": "#/definitions/topic" },
             "args": { "$ref": "#/definitions/fields" },
+            "version": { "type": "integer", "minimum": 1, "description": "The event's class version (default 1): stored as `class_version` when above 1, as Python stores it." },
+            "upcast": {
+                "type": "object",
+                "description": "For each older version, the steps that bring a state stored at it to the next: `v1_v2: [...]`.",
+                "propertyNames": { "type": "string", "pattern": "^v[1-9][0-9]*_v[1-9][0-9]*$" },
+                "additionalProperties": { "type": "array", "items": { "$ref": "#/definitions/step" } },
+            },
+            "aliases": { "$ref": "#/definitions/aliases" },
             "visibility": {
                 "enum": ["public", "crate"],
                 "description": "Who may call the command (or `create`): any crate (`public`, the default), or only the crate that includes the generated code (`crate`).",
@@ -152,6 +160,11 @@ fn schema() -> Value {
                 "description": "The topic module: stored topics are `module:Aggregate.Event`. Required, so that renaming the file never changes a stored topic.",
                 "pattern": "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$",
             },
+            "module_aliases": {
+                "type": "array",
+                "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$" },
+                "description": "Modules the schema's topics were stored under before a rename: each default topic is also read under them.",
+            },
             "types": map_of("type"),
             "aggregates": map_of("aggregate"),
             "applications": map_of("application"),
@@ -168,10 +181,34 @@ fn schema() -> Value {
             "field": {
                 "oneOf": [
                     { "$ref": "#/definitions/fieldType" },
-                    { "allOf": [object(json!({ "type": { "$ref": "#/definitions/fieldType" }, "doc": doc })), { "required": ["type"] }] },
+                    { "allOf": [object(json!({ "type": { "$ref": "#/definitions/fieldType" }, "doc": doc, "default": { "$ref": "#/definitions/literal" } })), { "required": ["type"] }] },
                 ]
             },
             "fields": map_of("field"),
+            "literal": {
+                "oneOf": [
+                    { "type": ["string", "number", "boolean", "null"] },
+                    { "type": "object", "additionalProperties": false, "required": ["value"], "properties": { "value": { "type": ["string", "number", "boolean", "null"] } } },
+                ],
+                "description": "A literal of a field's type: a number, true or false, null, a variant's name, or `{ value: TEXT }`.",
+            },
+            "aliases": {
+                "type": "array",
+                "items": { "$ref": "#/definitions/topic" },
+                "description": "Whole topics it was stored under before a rename (Python's `register_topic`).",
+            },
+            "step": {
+                "type": "object",
+                "additionalProperties": false,
+                "minProperties": 1,
+                "maxProperties": 1,
+                "properties": {
+                    "add": { "type": "object", "propertyNames": field_names, "additionalProperties": { "$ref": "#/definitions/literal" }, "description": "Fields the older version lacks, with the value they get." },
+                    "rename": { "type": "object", "propertyNames": field_names, "additionalProperties": field_names, "description": "Old name: new name." },
+                    "remove": { "oneOf": [{ "type": "string" }, { "type": "array", "items": { "type": "string" } }], "description": "Fields the newer version does not have." },
+                    "call": { "type": "string", "description": "A Rust function `fn(&mut serde_json::Map<String, serde_json::Value>) -> Result<(), String>`, for anything else." },
+                },
+            },
             "type": type_def,
             "aggregate": object(json!({
                 "doc": doc,
@@ -179,6 +216,7 @@ fn schema() -> Value {
                 "state": { "$ref": "#/definitions/fields" },
                 "created": { "$ref": "#/definitions/created" },
                 "commands": map_of("command"),
+                "aliases": { "$ref": "#/definitions/aliases" },
             })),
             "created": event(false),
             "command": event(true),
@@ -235,6 +273,7 @@ mod tests {
             keys(&d["created"]["properties"]["id"]),
             sorted(read::ID_KEYS)
         );
+        assert_eq!(keys(&d["step"]), sorted(read::STEP_KEYS));
         assert_eq!(keys(&d["command"]), sorted(read::EVENT_KEYS));
         assert_eq!(keys(&d["application"]), sorted(read::APPLICATION_KEYS));
         assert_eq!(keys(&d["appCommand"]), sorted(read::APP_COMMAND_KEYS));

@@ -148,6 +148,9 @@ pub(crate) struct Field {
     pub(crate) name: Name,
     pub(crate) ty: Ty,
     pub(crate) doc: Option<String>,
+    /// An event argument's `default:`, what a stored event without it is
+    /// read with (an `Option` argument is read as none without one).
+    pub(crate) default: Option<Literal>,
 }
 
 /// An aggregate.
@@ -160,6 +163,8 @@ pub(crate) struct Aggregate {
     pub(crate) state: Vec<Field>,
     pub(crate) created: Event,
     pub(crate) commands: Vec<Command>,
+    /// Topics it was stored under before a rename.
+    pub(crate) aliases: Vec<String>,
     /// How its id is made: `None` for a random (version 4) UUID, or the
     /// parts of the name of a version 5 UUID in the URL namespace, as
     /// Python's `create_id` makes one with `uuid5(NAMESPACE_URL, ...)`.
@@ -230,6 +235,40 @@ pub(crate) struct Event {
     pub(crate) apply: Apply,
     /// Who may trigger it: its command's visibility, or `create`'s.
     pub(crate) visibility: Visibility,
+    /// Its class version (1 unless the schema says otherwise).
+    pub(crate) version: u32,
+    /// The steps from each older version to the next: `upcasts[0]` takes
+    /// version 1 to 2, and so on.
+    pub(crate) upcasts: Vec<Vec<UpcastStep>>,
+    /// Topics it was stored under before a rename.
+    pub(crate) aliases: Vec<String>,
+}
+
+/// One step of bringing a stored state of an event up to the next version,
+/// on its stored (JSON) form.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum UpcastStep {
+    /// Adds the key with the value, when the state lacks it.
+    Add { key: String, value: StoredValue },
+    /// Renames a key.
+    Rename { from: String, to: String },
+    /// Removes a key.
+    Remove(String),
+    /// Calls a Rust function on the state: its path.
+    Call(String),
+}
+
+/// A value in its stored (JSON) form.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum StoredValue {
+    /// A literal of a known type.
+    Typed(Literal),
+    /// Text read as JSON reads a YAML scalar: a number, `true`/`false`, or
+    /// else a string (for a field that a later step removes or passes to
+    /// Rust, whose type is not known).
+    Untyped(String),
+    /// `null`.
+    Null,
 }
 
 impl Event {

@@ -15,14 +15,55 @@ impl Checker<'_> {
         &mut self,
         aggregates: &[schema::Aggregate],
         module: &str,
+        module_aliases: &[Spanned<String>],
     ) -> Vec<AggregateInfo> {
         aggregates
             .iter()
-            .filter_map(|a| self.aggregate(a, module))
+            .filter_map(|a| self.aggregate(a, module, module_aliases))
             .collect()
     }
 
-    fn aggregate(&mut self, aggregate: &schema::Aggregate, module: &str) -> Option<AggregateInfo> {
+    /// Checks alias topics (`aliases:`), and claims them; returns them with
+    /// those the module's aliases give a default topic.
+    fn aliases(
+        &mut self,
+        given: &[Spanned<String>],
+        derived: Vec<String>,
+        what: &str,
+        pos: Pos,
+    ) -> Vec<String> {
+        let mut aliases = Vec::new();
+        for alias in given {
+            if super::is_topic(&alias.value) {
+                self.claim_topic(&alias.value, alias.pos, &format!("an alias of {what}"));
+                aliases.push(alias.value.clone());
+            } else {
+                self.err(
+                    alias.pos,
+                    format!("'{}' is not a topic, in the aliases of {what}", alias.value),
+                    "a whole topic, e.g. 'old.module:World'",
+                );
+            }
+        }
+        for alias in derived {
+            if !aliases.contains(&alias) {
+                self.claim_topic(
+                    &alias,
+                    pos,
+                    &format!("an alias of {what} (from module_aliases)"),
+                );
+                aliases.push(alias);
+            }
+        }
+        aliases
+    }
+
+    fn aggregate(
+        &mut self,
+        aggregate: &schema::Aggregate,
+        module: &str,
+        module_aliases: &[Spanned<String>],
+    ) -> Option<AggregateInfo> {
         let what = format!("aggregate '{}'", aggregate.name.value);
         // A name that cannot be used is reported; the rest is still checked.
         let (name, valid) = self.type_ident(&aggregate.name, &what);
@@ -41,6 +82,15 @@ impl Checker<'_> {
             "'module:Name', e.g. 'universe:World'",
             || format!("{module}:{}", aggregate.name.value),
         );
+        let derived = if aggregate.topic.is_none() {
+            module_aliases
+                .iter()
+                .map(|m| format!("{}:{}", m.value, aggregate.name.value))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let aliases = self.aliases(&aggregate.aliases, derived, &what, aggregate.name.pos);
 
         // State fields and getters share the aggregate's method namespace.
         let mut methods = Names::new(RESERVED_AGGREGATE.iter().copied().chain(
@@ -70,6 +120,7 @@ impl Checker<'_> {
         let mut context = EventContext {
             aggregate: &name.cased,
             topic: &topic,
+            aliases: &aliases,
             state: &state,
             event_names: &mut event_names,
             methods: &mut methods,
@@ -124,6 +175,7 @@ impl Checker<'_> {
             created,
             commands,
             uuid5,
+            aliases,
         });
         Some(AggregateInfo {
             written: aggregate.name.value.clone(),
@@ -166,6 +218,16 @@ impl Checker<'_> {
             event.topic.as_ref().map_or(event.name.pos, |t| t.pos),
             &what,
         );
+        let derived = if event.topic.is_none() {
+            context
+                .aliases
+                .iter()
+                .map(|a| format!("{a}.{}", event.name.value))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let aliases = self.aliases(&event.aliases, derived, &what, event.name.pos);
 
         let slots = self.slots(
             &event.args,
@@ -173,6 +235,7 @@ impl Checker<'_> {
             &what,
             &mut Names::new(RESERVED_ARGS.iter().copied()),
         );
+        let (version, upcasts) = self.versions(event, &slots, &what);
         let apply = match &event.apply {
             Apply::Custom => model::Apply::Custom,
             Apply::Changes(changes) => {
@@ -233,6 +296,9 @@ impl Checker<'_> {
             args: slots.iter().map(|s| s.field.clone()).collect(),
             apply,
             visibility: event.visibility,
+            version,
+            upcasts,
+            aliases,
         };
         Some((model, slots))
     }
@@ -243,6 +309,8 @@ struct EventContext<'a> {
     /// The aggregate's name, cased.
     aggregate: &'a str,
     topic: &'a str,
+    /// The aggregate's alias topics.
+    aliases: &'a [String],
     state: &'a [Slot],
     event_names: &'a mut Names,
     methods: &'a mut Names,

@@ -14,6 +14,7 @@ mod id;
 mod literal;
 mod names;
 mod types;
+mod upcast;
 
 use std::collections::HashMap;
 
@@ -61,7 +62,16 @@ pub(crate) fn check(schema: &Schema, problems: &mut Problems) -> Model {
         }
     };
     let types = checker.value_types(&schema.types);
-    let aggregates = checker.aggregates(&schema.aggregates, &module);
+    for alias in &schema.module_aliases {
+        if !is_dotted(&alias.value) {
+            checker.err(
+                alias.pos,
+                format!("'{}' is not a topic module, in module_aliases", alias.value),
+                "dotted names such as 'universe' or 'bank.domain'",
+            );
+        }
+    }
+    let aggregates = checker.aggregates(&schema.aggregates, &module, &schema.module_aliases);
     let applications = checker.applications(&schema.applications, &schema.aggregates, &aggregates);
     let mut model = Model {
         types,

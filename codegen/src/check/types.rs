@@ -8,7 +8,7 @@ use super::names::{Case, Names, SCHEMA_TYPE_NAMES};
 use super::{Checker, Slot};
 use crate::error::did_you_mean;
 use crate::model::{self, Int, Ty, TypeBody};
-use crate::read::schema::{self, TypeDef};
+use crate::read::schema::{self, LiteralText, TypeDef};
 use crate::read::yaml::{Pos, Spanned};
 
 /// The built-in scalar types, as written in a schema.
@@ -301,6 +301,34 @@ impl Checker<'_> {
             let fwhat = format!("{kind} '{}' of {owner}", field.name.value);
             let name = self.ident(&field.name, Case::Snake, &fwhat);
             let ty = self.resolve(&field.ty, &fwhat).unwrap_or(Ty::Unknown);
+            let default = match &field.default {
+                None => None,
+                Some(_) if kind != "argument" => {
+                    self.err(
+                        field.name.pos,
+                        format!("{fwhat} has a default: only an event's arguments take one"),
+                        "no default here: a default is what a stored event without the argument is read with",
+                    );
+                    None
+                }
+                Some(LiteralText::Null(pos)) => {
+                    if !matches!(ty, Ty::Option(_) | Ty::Unknown) {
+                        self.err(
+                            *pos,
+                            format!("the default of {fwhat} is null, and it is not an Option"),
+                            "a value of its type",
+                        );
+                    }
+                    Some(model::Literal::None)
+                }
+                Some(LiteralText::Text(text)) => {
+                    let target = match &ty {
+                        Ty::Option(inner) => (**inner).clone(),
+                        other => other.clone(),
+                    };
+                    self.literal(text, &target, &fwhat)
+                }
+            };
             if let Some(name) = name {
                 names.claim(self.problems, &name.cased, &field.name, &fwhat);
                 out.push(Slot {
@@ -308,6 +336,7 @@ impl Checker<'_> {
                         name,
                         ty,
                         doc: field.doc.clone(),
+                        default,
                     },
                     pos: field.name.pos,
                 });

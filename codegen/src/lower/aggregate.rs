@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{article, doc_lines, field, ident, lines, view, with_article};
+use super::{Owner, article, doc_lines, field, ident, lines, literal_expr, view, with_article};
 use crate::ident::{conventions, str_lit};
 use crate::model::{self, Apply, Literal, NamePart, Op, Ty, Value, Visibility};
 
@@ -88,6 +88,7 @@ pub(super) fn lower(a: &model::Aggregate) -> view::Aggregate {
         a_noun: with_article(&noun),
         noun,
         name,
+        aliases: a.aliases.iter().map(|a| str_lit(a)).collect(),
         create_id: a.uuid5.as_ref().map(|parts| create_id(&a.created, parts)),
         triggers,
         events,
@@ -204,13 +205,24 @@ fn event(
         variant: ident(&e.name.cased),
         topic: str_lit(&e.topic),
         doc,
-        args: e.args.iter().map(|f| field(f, None)).collect(),
+        args: e
+            .args
+            .iter()
+            .map(|f| field(f, Owner::Event(&struct_name)))
+            .collect(),
         is_created: command.is_none(),
         apply_fn: conventions::apply_fn(&e.name.cased),
         apply,
         fallible: e.can_fail(),
         body,
         event_param: if reads_event { "event" } else { "_event" },
+        version: e.version,
+        upcast_arms: super::upcast::arms(e),
+        pattern: std::iter::once(format!("{path}::TOPIC"))
+            .chain(e.aliases.iter().map(|a| str_lit(a)))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        aliases: e.aliases.iter().map(|a| str_lit(a)).collect(),
         struct_name,
         path,
     }
@@ -408,28 +420,6 @@ impl Check {
             "checked.{}({}, self.{}, {})?",
             self.method, self.written, self.field, self.by
         )
-    }
-}
-
-/// A literal as a Rust expression of its type.
-fn literal_expr(literal: &Literal) -> String {
-    match literal {
-        Literal::Bool(b) => b.to_string(),
-        Literal::Int(n) => n.to_string(),
-        Literal::Float(text) => text.clone(),
-        Literal::Decimal { mantissa, scale } => {
-            format!("::eventsourcing::Decimal::from_i128_with_scale({mantissa}, {scale})")
-        }
-        Literal::String(text) => format!("::std::borrow::ToOwned::to_owned({})", str_lit(text)),
-        Literal::Uuid(n) => format!("::eventsourcing::Uuid::from_u128({n:#034x})"),
-        // Checked when the schema was: never the default.
-        Literal::DateTime(micros) => format!(
-            "::eventsourcing::chrono::DateTime::from_timestamp_micros({micros}).unwrap_or_default()"
-        ),
-        Literal::Variant { ty, variant } => {
-            format!("{}::{}", ident(&ty.cased), ident(&variant.cased))
-        }
-        Literal::None => "::std::option::Option::None".to_owned(),
     }
 }
 

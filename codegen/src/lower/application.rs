@@ -2,7 +2,7 @@
 //! getter methods.
 
 use super::aggregate::MAX_PARAMS;
-use super::{doc_lines, field, ident, view, with_article};
+use super::{Owner, doc_lines, field, ident, view, with_article};
 use crate::ident::{conventions, str_lit};
 use crate::model::{self, Model};
 
@@ -37,7 +37,11 @@ pub(super) fn lower(model: &Model, app: &model::Application) -> view::Applicatio
                     aggregate.name, aggregate.noun, aggregate.id
                 ),
             });
-            let args: Vec<view::Field> = event.args.iter().map(|f| field(f, None)).collect();
+            let args: Vec<view::Field> = event
+                .args
+                .iter()
+                .map(|f| field(f, Owner::Event(&event.struct_name)))
+                .collect();
             let params = args.len() + if kind == "create" { 1 } else { 2 };
             Some(view::AppCommand {
                 name: ident(&c.name.cased),

@@ -6,10 +6,11 @@
 mod aggregate;
 mod application;
 mod types;
+mod upcast;
 pub(crate) mod view;
 
 use crate::ident::{escape, str_lit};
-use crate::model::{self, Model, TypeBody};
+use crate::model::{self, Literal, Model, TypeBody};
 
 /// The templates' context for a whole schema.
 pub(crate) fn lower(model: &Model) -> view::File {
@@ -76,27 +77,88 @@ fn article(word: &str) -> &'static str {
     }
 }
 
-/// A field of a value type (`owner` is the type), or an argument of an
-/// event (`owner` is `None`).
-fn field(f: &model::Field, owner: Option<&str>) -> view::Field {
+/// What a field belongs to.
+#[derive(Clone, Copy)]
+enum Owner<'a> {
+    /// A value type, by its name as written.
+    Type(&'a str),
+    /// An event, by its struct's name.
+    Event(&'a str),
+}
+
+/// A field of a value type, or an argument of an event.
+fn field(f: &model::Field, owner: Owner<'_>) -> view::Field {
     let name = ident(&f.name.cased);
     let init = if f.ty == model::Ty::String {
         format!("{name}: ::std::convert::Into::into({name})")
     } else {
         name.clone()
     };
+    let rename = (f.name.cased != f.name.written).then(|| str_lit(&f.name.written));
+    let mut serde = Vec::new();
+    if f.ty.is_tagged() {
+        serde.push("with = \"::eventsourcing::persistence::transcoder::tagged\"".to_owned());
+    }
+    if let Some(rename) = &rename {
+        serde.push(format!("rename = {rename}"));
+    }
+    let mut default_fn = None;
+    if let Owner::Event(event) = owner {
+        match &f.default {
+            Some(literal) => {
+                let fn_name = format!("default_{}", f.name.cased);
+                serde.push(format!("default = \"{event}::{fn_name}\""));
+                let expr = literal_expr(literal);
+                let expr = match (&f.ty, literal) {
+                    (model::Ty::Option(_), Literal::None) | (_, Literal::None) => expr,
+                    (model::Ty::Option(_), _) => format!("::std::option::Option::Some({expr})"),
+                    _ => expr,
+                };
+                default_fn = Some(view::DefaultFn {
+                    name: fn_name,
+                    ty: f.ty.rust(),
+                    expr,
+                });
+            }
+            None if matches!(f.ty, model::Ty::Option(_)) => serde.push("default".to_owned()),
+            None => {}
+        }
+    }
     view::Field {
         ty: f.ty.rust(),
         doc: doc_lines(f.doc.as_deref(), || match owner {
-            Some(owner) => format!("The `{}` field of `{owner}`.", f.name.written),
-            None => format!("The `{}` argument of the event.", f.name.written),
+            Owner::Type(owner) => format!("The `{}` field of `{owner}`.", f.name.written),
+            Owner::Event(_) => format!("The `{}` argument of the event.", f.name.written),
         }),
         key: str_lit(&f.name.written),
-        rename: (f.name.cased != f.name.written).then(|| str_lit(&f.name.written)),
+        rename,
         param_ty: f.ty.param(),
-        tagged: f.ty.is_tagged(),
+        serde: (!serde.is_empty()).then(|| serde.join(", ")),
+        default_fn,
         init,
         name,
+    }
+}
+
+/// A literal as a Rust expression of its type.
+fn literal_expr(literal: &Literal) -> String {
+    match literal {
+        Literal::Bool(b) => b.to_string(),
+        Literal::Int(n) => n.to_string(),
+        Literal::Float(text) => text.clone(),
+        Literal::Decimal { mantissa, scale } => {
+            format!("::eventsourcing::Decimal::from_i128_with_scale({mantissa}, {scale})")
+        }
+        Literal::String(text) => format!("::std::borrow::ToOwned::to_owned({})", str_lit(text)),
+        Literal::Uuid(n) => format!("::eventsourcing::Uuid::from_u128({n:#034x})"),
+        // Checked when the schema was: never the default.
+        Literal::DateTime(micros) => format!(
+            "::eventsourcing::chrono::DateTime::from_timestamp_micros({micros}).unwrap_or_default()"
+        ),
+        Literal::Variant { ty, variant } => {
+            format!("{}::{}", ident(&ty.cased), ident(&variant.cased))
+        }
+        Literal::None => "::std::option::Option::None".to_owned(),
     }
 }
 
@@ -107,7 +169,7 @@ fn value_type(t: &model::ValueType) -> view::ValueType {
             false,
             fields
                 .iter()
-                .map(|f| field(f, Some(&t.name.written)))
+                .map(|f| field(f, Owner::Type(&t.name.written)))
                 .collect(),
             Vec::new(),
         ),
@@ -127,7 +189,7 @@ fn value_type(t: &model::ValueType) -> view::ValueType {
                     fields: v
                         .fields
                         .iter()
-                        .map(|f| field(f, Some(&t.name.written)))
+                        .map(|f| field(f, Owner::Type(&t.name.written)))
                         .collect(),
                 })
                 .collect(),

@@ -48,17 +48,26 @@ pub(crate) struct Field {
     /// The stored key, as a Rust string literal, when serde would not
     /// derive it from the identifier.
     pub(crate) rename: Option<String>,
-    /// Whether serde needs the runtime's `tagged` to store it as the
-    /// Python library does (a UUID, decimal, timestamp or float, or a
-    /// value type, anywhere in it); plain strings, booleans and integers
-    /// are stored as serde stores them.
-    pub(crate) tagged: bool,
+    /// What goes in its `#[serde(...)]`, if anything: the runtime's
+    /// `tagged` (for a UUID, decimal, timestamp or float, anywhere in it),
+    /// its stored name, its default.
+    pub(crate) serde: Option<String>,
+    /// For an event argument with a `default:`, the function serde calls.
+    pub(crate) default_fn: Option<DefaultFn>,
     /// The type of a method parameter taking it (`impl Into<String>` for
     /// strings).
     pub(crate) param_ty: String,
     /// How a struct literal takes it from the parameter: `name` or
     /// `name: Into::into(name)`.
     pub(crate) init: String,
+}
+
+/// The function giving an event argument's default.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct DefaultFn {
+    pub(crate) name: String,
+    pub(crate) ty: String,
+    pub(crate) expr: String,
 }
 
 /// An aggregate.
@@ -83,6 +92,8 @@ pub(crate) struct Aggregate {
     pub(crate) triggers: Vec<Command>,
     /// The created event first, then the commands' events, in order.
     pub(crate) events: Vec<Event>,
+    /// The aggregate's alias topics, as string literals.
+    pub(crate) aliases: Vec<String>,
     /// How `create_id` makes a deterministic id, when the schema says so.
     pub(crate) create_id: Option<CreateId>,
     /// The variants of the events whose state changes are nothing, joined
@@ -143,6 +154,21 @@ pub(crate) struct Event {
     /// The name of the applying method's event parameter: `event`, or
     /// `_event` when no change reads it.
     pub(crate) event_param: &'static str,
+    /// Its class version.
+    pub(crate) version: u32,
+    /// Its `upcast` function's arms, one per older version.
+    pub(crate) upcast_arms: Vec<UpcastArm>,
+    /// The topics it is read under: `Struct::TOPIC | "alias" | ...`.
+    pub(crate) pattern: String,
+    /// Its alias topics, as string literals.
+    pub(crate) aliases: Vec<String>,
+}
+
+/// The steps that bring a state stored at version `from` to the next.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct UpcastArm {
+    pub(crate) from: usize,
+    pub(crate) statements: Vec<String>,
 }
 
 /// A command of an aggregate, or `create`.

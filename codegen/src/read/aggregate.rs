@@ -4,13 +4,17 @@
 use marked_yaml::Node;
 use marked_yaml::types::MarkedScalarNode;
 
-use super::schema::{Aggregate, Apply, Change, Command, Event, Name, Op, Source};
+use super::schema::{Aggregate, Apply, Change, Command, Event, Name, Op, Source, Step, Upcast};
 use super::yaml::{Document, Spanned, entries, is_null};
 use super::{
-    AGGREGATE_KEYS, CREATED_KEYS, EVENT_KEYS, ID_KEYS, INSERT_KEYS, LITERAL_KEYS, Reader, get,
+    AGGREGATE_KEYS, CREATED_KEYS, EVENT_KEYS, ID_KEYS, INSERT_KEYS, LITERAL_KEYS, Reader,
+    STEP_KEYS, get,
 };
 use crate::error::{did_you_mean, one_of};
 use crate::model::Visibility;
+
+/// What `version:` takes.
+const VERSION: &str = "a whole number from 1: the event's class version";
 
 /// What `visibility:` takes.
 const VISIBILITY: &str = "'public' (the default: any crate may call it) or 'crate' (only the crate that includes the generated code)";
@@ -31,6 +35,9 @@ impl Reader<'_> {
             apply: Apply::Changes(Vec::new()),
             visibility: Visibility::Public,
             uuid5: None,
+            version: None,
+            upcasts: Vec::new(),
+            aliases: Vec::new(),
         };
         let mut aggregate = Aggregate {
             doc: None,
@@ -38,6 +45,7 @@ impl Reader<'_> {
             state: Vec::new(),
             created: default_created(&name),
             commands: Vec::new(),
+            aliases: Vec::new(),
             name,
         };
         let Some(map) = self.mapping(
@@ -51,6 +59,7 @@ impl Reader<'_> {
         aggregate.doc = self.doc(map, &what);
         aggregate.topic =
             self.optional_string(map, "topic", &what, "a topic such as 'universe:World'");
+        aggregate.aliases = self.topics(map, "aliases", &what);
         if let Some(state) = get(map, "state") {
             aggregate.state = self.fields(state, "state field", &what);
         }
@@ -176,6 +185,28 @@ impl Reader<'_> {
                 }
             },
         };
+        let version = get(map, "version").and_then(|node| {
+            let text = self.string(node, &format!("the version of {what}"), VERSION)?;
+            match text.value.parse::<u32>() {
+                Ok(v) if v >= 1 => Some(Spanned {
+                    value: v,
+                    pos: text.pos,
+                    exact: text.exact,
+                }),
+                _ => {
+                    self.err(
+                        text.pos,
+                        format!("'{}' is not a version of {what}", text.value),
+                        VERSION,
+                    );
+                    None
+                }
+            }
+        });
+        let upcasts = get(map, "upcast")
+            .map(|node| self.upcasts(node, what))
+            .unwrap_or_default();
+        let aliases = self.topics(map, "aliases", what);
         Some(Event {
             name: name?,
             doc,
@@ -184,7 +215,106 @@ impl Reader<'_> {
             apply,
             visibility,
             uuid5,
+            version,
+            upcasts,
+            aliases,
         })
+    }
+
+    /// `upcast: { v1_v2: [STEP, ...], ... }`.
+    fn upcasts(&mut self, node: &Node, what: &str) -> Vec<Upcast> {
+        let mut upcasts = Vec::new();
+        for (key, steps) in self.entries(
+            node,
+            &format!("the upcast of {what}"),
+            "a mapping of `vN_vM` to steps, e.g. `v1_v2: [add: { size: 1 }]`",
+        ) {
+            let key = self.name(key);
+            let from = key
+                .value
+                .strip_prefix('v')
+                .and_then(|k| k.split_once("_v"))
+                .and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)))
+                .filter(|(a, b)| *a >= 1 && a.checked_add(1) == Some(*b))
+                .map(|(a, _)| a);
+            if from.is_none() {
+                self.err(
+                    key.pos,
+                    format!(
+                        "'{}' in the upcast of {what} is not a step of one version",
+                        key.value
+                    ),
+                    "`vN_vM` with M = N + 1, e.g. v1_v2",
+                );
+            }
+            let steps = self.steps(steps, &format!("{} of the upcast of {what}", key.value));
+            upcasts.push(Upcast { key, from, steps });
+        }
+        upcasts
+    }
+
+    /// A list of upcast steps: `add`, `rename`, `remove`, `call`.
+    fn steps(&mut self, node: &Node, what: &str) -> Vec<Step> {
+        const FORM: &str = "`- add: { FIELD: DEFAULT }`, `- rename: { OLD: NEW }`, `- remove: FIELD` or `- call: path::to::function`";
+        let Node::Sequence(items) = node else {
+            self.err(
+                Document::pos(node),
+                format!("{what} must be a list of steps"),
+                FORM,
+            );
+            return Vec::new();
+        };
+        let mut steps = Vec::new();
+        for item in items.iter() {
+            let Some(map) = self.mapping(item, STEP_KEYS, what, FORM) else {
+                continue;
+            };
+            for (kind, value) in entries(map) {
+                let swhat = format!("'{}' in {what}", kind.as_str());
+                match kind.as_str() {
+                    "add" | "rename" => {
+                        for (field, value) in self.entries(value, &swhat, FORM) {
+                            let field = self.name(field);
+                            if kind.as_str() == "add" {
+                                if let Some(value) =
+                                    self.literal_text(value, &format!("the value {swhat} adds"))
+                                {
+                                    steps.push(Step::Add { field, value });
+                                }
+                            } else if let Some(to) = self.string(
+                                value,
+                                &format!("the new name {swhat} gives"),
+                                "a field's new name",
+                            ) {
+                                steps.push(Step::Rename { from: field, to });
+                            }
+                        }
+                    }
+                    "remove" => {
+                        let names = match value {
+                            Node::Sequence(names) => names.iter().collect(),
+                            _ => vec![value],
+                        };
+                        for name in names {
+                            if let Some(name) = self.string(name, &swhat, "a field's name") {
+                                steps.push(Step::Remove(name));
+                            }
+                        }
+                    }
+                    "call" => {
+                        if let Some(path) = self.string(
+                            value,
+                            &swhat,
+                            "a Rust function's path, e.g. upgrades::world_v2_v3",
+                        ) {
+                            steps.push(Step::Call(path));
+                        }
+                    }
+                    _ => {} // reported with the keys
+                }
+            }
+        }
+        steps
     }
 
     fn apply(&mut self, node: &Node, what: &str) -> Apply {

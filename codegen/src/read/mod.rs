@@ -12,25 +12,54 @@ mod application;
 pub(crate) mod schema;
 pub(crate) mod yaml;
 
-use self::schema::{Field, Name, Schema, TypeBody, TypeDef, Variant};
+use self::schema::{Field, LiteralText, Name, Schema, TypeBody, TypeDef, Variant};
 use self::yaml::{Document, Pos, Problems, Spanned, entries, is_null};
 use crate::error::{did_you_mean, one_of};
 
 /// Keys of the top level of a schema.
-pub(crate) const TOP_KEYS: &[&str] = &["module", "types", "aggregates", "applications"];
+pub(crate) const TOP_KEYS: &[&str] = &[
+    "module",
+    "module_aliases",
+    "types",
+    "aggregates",
+    "applications",
+];
 /// Keys of a value type.
 pub(crate) const TYPE_KEYS: &[&str] = &["doc", "fields", "variants"];
 /// Keys of an enum variant written as a mapping.
 pub(crate) const VARIANT_KEYS: &[&str] = &["doc", "fields"];
 /// Keys of a field written as a mapping.
-pub(crate) const FIELD_KEYS: &[&str] = &["type", "doc"];
+pub(crate) const FIELD_KEYS: &[&str] = &["type", "doc", "default"];
 /// Keys of an aggregate.
-pub(crate) const AGGREGATE_KEYS: &[&str] = &["doc", "topic", "state", "created", "commands"];
+pub(crate) const AGGREGATE_KEYS: &[&str] =
+    &["doc", "topic", "state", "created", "commands", "aliases"];
 /// Keys of the created event and of a command.
-pub(crate) const EVENT_KEYS: &[&str] = &["event", "doc", "topic", "args", "apply", "visibility"];
+pub(crate) const EVENT_KEYS: &[&str] = &[
+    "event",
+    "doc",
+    "topic",
+    "args",
+    "apply",
+    "visibility",
+    "version",
+    "upcast",
+    "aliases",
+];
 /// Keys of the created event: an event's, and how its id is made.
-pub(crate) const CREATED_KEYS: &[&str] =
-    &["event", "doc", "topic", "args", "apply", "visibility", "id"];
+pub(crate) const CREATED_KEYS: &[&str] = &[
+    "event",
+    "doc",
+    "topic",
+    "args",
+    "apply",
+    "visibility",
+    "version",
+    "upcast",
+    "aliases",
+    "id",
+];
+/// The kinds of upcast step.
+pub(crate) const STEP_KEYS: &[&str] = &["add", "rename", "remove", "call"];
 /// Keys of a created event's `id`.
 pub(crate) const ID_KEYS: &[&str] = &["uuid5"];
 /// Keys of an application.
@@ -175,6 +204,53 @@ impl Reader<'_> {
         self.string(node, &format!("the {key} of {what}"), expected)
     }
 
+    /// A literal: `null`, a scalar, or `{ value: SCALAR }`.
+    fn literal_text(&mut self, node: &Node, what: &str) -> Option<LiteralText> {
+        const EXPECTED: &str =
+            "a literal: a number, true or false, null, a variant's name, or { value: TEXT }";
+        match node {
+            Node::Scalar(s) if is_null(s) => Some(LiteralText::Null(Document::pos(node))),
+            Node::Mapping(map) => {
+                self.keys(map, LITERAL_KEYS, what);
+                match get(map, "value") {
+                    Some(value) => self.literal_text(value, what),
+                    None => {
+                        self.err(
+                            Document::pos(node),
+                            format!("{what} has no 'value'"),
+                            EXPECTED,
+                        );
+                        None
+                    }
+                }
+            }
+            _ => self.string(node, what, EXPECTED).map(LiteralText::Text),
+        }
+    }
+
+    /// A list of topics (`aliases:`).
+    fn topics(&mut self, map: &MarkedMappingNode, key: &str, what: &str) -> Vec<Spanned<String>> {
+        let Some(node) = get(map, key) else {
+            return Vec::new();
+        };
+        let expected = "a list of topics, e.g. [\"old.module:World\"]";
+        match node {
+            Node::Sequence(items) => items
+                .iter()
+                .filter_map(|item| self.string(item, &format!("an alias of {what}"), expected))
+                .collect(),
+            Node::Scalar(s) if is_null(s) => Vec::new(),
+            _ => {
+                self.err(
+                    Document::pos(node),
+                    format!("the {key} of {what} must be a list"),
+                    expected,
+                );
+                Vec::new()
+            }
+        }
+    }
+
     fn schema(&mut self, root: &Node) -> Schema {
         let mut schema = Schema::default();
         let Some(map) = self.mapping(
@@ -191,6 +267,7 @@ impl Reader<'_> {
             "the schema",
             "a topic module such as 'universe'",
         );
+        schema.module_aliases = self.topics(map, "module_aliases", "the schema");
         if let Some(node) = get(map, "types") {
             for (key, value) in self.entries(node, "types", "a mapping of type names to types") {
                 if let Some(ty) = self.type_def(key, value) {
@@ -311,10 +388,13 @@ impl Reader<'_> {
             let name = self.name(key);
             let fwhat = format!("{kind} '{}' of {owner}", name.value);
             let expected = "a type such as String, or a mapping with 'type' and 'doc'";
-            let (ty, doc) = match value {
+            let (ty, doc, default) = match value {
                 Node::Mapping(map) => {
                     self.keys(map, FIELD_KEYS, &fwhat);
                     let doc = self.doc(map, &fwhat);
+                    let default = get(map, "default").and_then(|node| {
+                        self.literal_text(node, &format!("the default of {fwhat}"))
+                    });
                     let ty = match get(map, "type") {
                         Some(t) => {
                             self.string(t, &format!("the type of {fwhat}"), "a type such as String")
@@ -328,15 +408,21 @@ impl Reader<'_> {
                             None
                         }
                     };
-                    (ty, doc)
+                    (ty, doc, default)
                 }
                 _ => (
                     self.string(value, &format!("the type of {fwhat}"), expected),
                     None,
+                    None,
                 ),
             };
             if let Some(ty) = ty {
-                fields.push(Field { name, ty, doc });
+                fields.push(Field {
+                    name,
+                    ty,
+                    doc,
+                    default,
+                });
             }
         }
         fields

@@ -22,6 +22,11 @@ pub trait Aggregate: Clone + fmt::Debug + PartialEq + Send + Sync + 'static {
     /// event as `originator_topic`.
     const TOPIC: &'static str;
 
+    /// Topics the aggregate was stored under before it was renamed (the
+    /// Python library's `register_topic`): a created event naming one of
+    /// them is read as this aggregate's.
+    const ALIASES: &'static [&'static str] = &[];
+
     /// The aggregate's identity, version and pending events.
     fn core(&self) -> &AggregateCore<Self::Event>;
 

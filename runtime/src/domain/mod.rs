@@ -21,5 +21,5 @@ pub use aggregate::{Aggregate, AggregateCore};
 pub use checked::{Checked, Number};
 pub use event::DomainEvent;
 pub use id::Id;
-pub use originator_topic::OriginatorTopic;
+pub use originator_topic::{ClassVersion, OriginatorTopic};
 pub use timestamp::{Timestamp, format_timestamp, now, parse_timestamp};

@@ -11,8 +11,9 @@ use super::Aggregate;
 /// The topic of the aggregate a "created" event creates, as the Python
 /// library stores it in the event's state (`"originator_topic"`). It holds
 /// nothing: writing it writes `A::TOPIC`, and reading it checks that the
-/// stored topic is `A::TOPIC`, so that an event stored for another aggregate
-/// type is an error rather than silently read as this one.
+/// stored topic is `A::TOPIC` or one of `A::ALIASES` (the aggregate's old
+/// topics), so that an event stored for another aggregate type is an error
+/// rather than silently read as this one.
 ///
 /// ```
 /// use eventsourcing::domain::OriginatorTopic;
@@ -85,7 +86,7 @@ impl<'de, A: Aggregate> Deserialize<'de> for OriginatorTopic<A> {
             }
 
             fn visit_str<E: de::Error>(self, topic: &str) -> Result<Self::Value, E> {
-                if topic == A::TOPIC {
+                if topic == A::TOPIC || A::ALIASES.contains(&topic) {
                     Ok(OriginatorTopic::default())
                 } else {
                     Err(E::custom(format_args!(
@@ -97,5 +98,23 @@ impl<'de, A: Aggregate> Deserialize<'de> for OriginatorTopic<A> {
         }
 
         deserializer.deserialize_str(Topic(PhantomData))
+    }
+}
+
+/// The version of an event's class, `N`, written into its stored state as
+/// Python writes it (`"class_version": N`, last, only when `N` is above 1,
+/// so only versioned events hold one). Reading takes it out of the state
+/// before the state is upcast, so it holds nothing.
+///
+/// ```
+/// use eventsourcing::domain::ClassVersion;
+/// assert_eq!(serde_json::to_string(&ClassVersion::<3>).unwrap(), "3");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ClassVersion<const N: u32>;
+
+impl<const N: u32> Serialize for ClassVersion<N> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u32(N)
     }
 }

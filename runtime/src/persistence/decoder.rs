@@ -3,7 +3,10 @@
 use std::fmt;
 
 use serde::de::value::{StrDeserializer, U64Deserializer, U128Deserializer};
-use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{
+    self, Deserialize, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, Visitor,
+};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 /// Reads event structs from a stored event's state, giving each the
@@ -76,6 +79,124 @@ impl<'a> Decoder<'a> {
         })?;
         json.end()?;
         Ok(event)
+    }
+
+    /// The event struct `T` of class version `class_version`, read from a
+    /// state stored at any version up to it: the stored `"class_version"`
+    /// (1 when there is none, as Python writes it) is taken out, then
+    /// `upcast(v, state)` brings the state from each version `v` to the
+    /// next, as Python's `upcast_vN_vN+1` methods do, before `T` is read.
+    ///
+    /// ```
+    /// use eventsourcing::persistence::Decoder;
+    /// use eventsourcing::{Id, Uuid};
+    /// use serde_json::{Map, Value};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Renamed { originator_id: Id<()>, originator_version: u64, title: String, size: u32 }
+    ///
+    /// fn upcast(from: u32, state: &mut Map<String, Value>) -> Result<(), String> {
+    ///     match from {
+    ///         1 => { let name = state.remove("name").ok_or("no name")?; state.insert("title".into(), name); }
+    ///         2 => { state.entry("size").or_insert(Value::from(1)); }
+    ///         _ => {}
+    ///     }
+    ///     Ok(())
+    /// }
+    ///
+    /// let (id, v1) = (Uuid::new_v4(), br#"{"name":"Earth"}"#);
+    /// let event: Renamed = Decoder::new(v1, id, 2).upcast(3, upcast).unwrap();
+    /// assert_eq!((event.title.as_str(), event.size), ("Earth", 1));
+    /// let v3 = br#"{"title":"Mars","size":7,"class_version":3}"#;
+    /// let event: Renamed = Decoder::new(v3, id, 2).upcast(3, upcast).unwrap();
+    /// assert_eq!((event.title.as_str(), event.size), ("Mars", 7));
+    /// // A state from a newer version than the code knows is refused.
+    /// let v4 = br#"{"title":"Mars","size":7,"class_version":4}"#;
+    /// assert!(Decoder::new(v4, id, 2).upcast::<Renamed>(3, upcast).is_err());
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The JSON decoder's error when the state is not an object, its
+    /// `"class_version"` is not a whole number from 1 to `class_version`, an
+    /// upcast step fails (its message), or the upcast state does not hold
+    /// `T`'s fields.
+    pub fn upcast<T: DeserializeOwned>(
+        &self,
+        class_version: u32,
+        upcast: fn(u32, &mut Map<String, Value>) -> Result<(), String>,
+    ) -> serde_json::Result<T> {
+        let mut state = match serde_json::from_slice(self.state)? {
+            Value::Object(state) => state,
+            other => {
+                return Err(de::Error::invalid_type(
+                    unexpected(&other),
+                    &"an object: an event's state",
+                ));
+            }
+        };
+        let stored = match state.remove("class_version") {
+            None => 1,
+            Some(version) => version
+                .as_u64()
+                .and_then(|v| u32::try_from(v).ok())
+                .filter(|v| (1..=class_version).contains(v))
+                .ok_or_else(|| {
+                    de::Error::custom(format_args!(
+                        "the event was stored at class version {version}, and this program reads versions 1 to {class_version}"
+                    ))
+                })?,
+        };
+        for from in stored..class_version {
+            upcast(from, &mut state).map_err(|message| {
+                de::Error::custom(format_args!(
+                    "cannot upcast the event from class version {from} to {}: {message}",
+                    from.saturating_add(1)
+                ))
+            })?;
+        }
+        for key in ["originator_id", "originator_version"] {
+            if state.contains_key(key) {
+                return Err(de::Error::duplicate_field(key));
+            }
+        }
+        state.insert(
+            "originator_id".into(),
+            Value::from(self.originator_id.hyphenated().to_string()),
+        );
+        state.insert(
+            "originator_version".into(),
+            Value::from(self.originator_version),
+        );
+        T::deserialize(Value::Object(state))
+    }
+}
+
+/// A value tagged as the Python library tags what JSON cannot hold:
+/// `{"_type_": type_name, "_data_": data}` (a UUID as `uuid_hex`, a decimal
+/// as `decimal_str`, a time as `datetime_iso`). Generated upcast steps add
+/// such values to old states.
+///
+/// ```
+/// let value = eventsourcing::persistence::tagged_value("decimal_str", "12.50");
+/// assert_eq!(value.to_string(), r#"{"_type_":"decimal_str","_data_":"12.50"}"#);
+/// ```
+pub fn tagged_value(type_name: &str, data: &str) -> Value {
+    let mut map = Map::new();
+    map.insert("_type_".into(), Value::from(type_name));
+    map.insert("_data_".into(), Value::from(data));
+    Value::Object(map)
+}
+
+/// What a JSON value is, for an error.
+fn unexpected(value: &Value) -> de::Unexpected<'_> {
+    match value {
+        Value::Null => de::Unexpected::Unit,
+        Value::Bool(b) => de::Unexpected::Bool(*b),
+        Value::Number(_) => de::Unexpected::Other("a number"),
+        Value::String(s) => de::Unexpected::Str(s),
+        Value::Array(_) => de::Unexpected::Seq,
+        Value::Object(_) => de::Unexpected::Map,
     }
 }
 
