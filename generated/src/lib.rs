@@ -8,3 +8,4 @@ pub mod evolution_v3;
 pub mod inventory;
 pub mod names;
 pub mod world;
+pub mod world_v2;

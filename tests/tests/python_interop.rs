@@ -308,3 +308,87 @@ fn deterministic_ids_are_the_ids_python_makes() {
         assert_eq!(Account::create_id(email).to_string(), id, "{email:?}");
     }
 }
+
+/// Versioned events, both ways, with version 1 and 2 on each side: the
+/// Python library's `World` with `SomethingHappened.class_version = 2` and
+/// `upcast_v1_v2` (tests/python/v2), and the Rust of `schemas/world_v2.yaml`.
+fn versions_both_ways(python: &str, env: &[(String, String)]) {
+    use eventsourcing_generated::world_v2;
+    let v1 = Universe::isolated(pairs(env)).unwrap();
+    let v2 = world_v2::Universe::isolated(pairs(env)).unwrap();
+    let reasons = |id: Uuid| -> Vec<String> {
+        serde_json::from_str(&run_python(
+            python,
+            env,
+            &["--v2", "reasons", &id.simple().to_string()],
+        ))
+        .unwrap()
+    };
+
+    // Rust writes version 1 and 2; Python's version 2 reads both.
+    let from_rust = v1.create_world("Earth").unwrap();
+    v1.make_it_so(from_rust, "dinosaurs").unwrap();
+    let id = world_v2::WorldId::from_uuid(from_rust.uuid());
+    v2.make_it_so(id, "trucks", "roads").unwrap();
+    assert_eq!(reasons(from_rust.uuid()), ["unknown", "roads"]);
+    assert_eq!(
+        python_history(python, env, from_rust.uuid()),
+        ["dinosaurs", "trucks"]
+    );
+
+    // Python writes version 1 and 2; Rust's version 2 reads both.
+    let from_python: Uuid = run_python(python, env, &["create", "Mars", "plants"])
+        .parse()
+        .unwrap();
+    run_python(
+        python,
+        env,
+        &[
+            "--v2",
+            "append2",
+            &from_python.simple().to_string(),
+            "fish",
+            "water",
+        ],
+    );
+    let id = world_v2::WorldId::from_uuid(from_python);
+    assert_eq!(v2.get_history(id).unwrap(), ["plants", "fish"]);
+    assert_eq!(v2.get_reasons(id).unwrap(), ["unknown", "water"]);
+    // The bytes Python stored at version 2 are the ones Rust stores.
+    let log: Vec<_> = NotificationLogReader::new(v2.log())
+        .read(1)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let python_v2 = log
+        .iter()
+        .find(|n| n.originator_id == from_python && n.originator_version == 3)
+        .unwrap();
+    let state = String::from_utf8(python_v2.state.clone()).unwrap();
+    assert!(
+        state.ends_with(r#""what":"fish","why":"water","class_version":2}"#),
+        "{state}"
+    );
+    let rust_v2 = log
+        .iter()
+        .find(|n| n.originator_id == from_rust.uuid() && n.originator_version == 3)
+        .unwrap();
+    let state = String::from_utf8(rust_v2.state.clone()).unwrap();
+    assert!(
+        state.ends_with(r#""what":"trucks","why":"roads","class_version":2}"#),
+        "{state}"
+    );
+}
+
+#[test]
+fn versioned_events_both_ways_on_a_sqlite_file() {
+    let Some(python) = python() else { return };
+    let file = SqliteFile::new();
+    versions_both_ways(&python, &file.env());
+}
+
+#[test]
+fn versioned_events_both_ways_on_postgres() {
+    let Some(python) = python() else { return };
+    let Some(pg) = PgSchema::new() else { return };
+    versions_both_ways(&python, &pg.env());
+}
