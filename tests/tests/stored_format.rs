@@ -217,3 +217,64 @@ fn event_topics_and_ids() {
     assert_eq!(happened("x").topic(), "universe:World.SomethingHappened");
     assert!(started().is_created() && !happened("x").is_created());
 }
+
+/// NaN and the infinities are written as Python's `json` writes them, bare,
+/// and read back; so are `-0.0` and exponent forms.
+#[test]
+fn non_finite_floats_are_written_and_read_as_pythons_json_does() {
+    use eventsourcing_generated::inventory::{Dimensions, ItemEvent, ItemWeighed as Weighed};
+    let mapper = Mapper::default();
+    let timestamp = started().timestamp();
+    for (value, written) in [
+        (f64::NAN, "NaN"),
+        (f64::INFINITY, "Infinity"),
+        (f64::NEG_INFINITY, "-Infinity"),
+        (-0.0, "-0.0"),
+        (1e16, "1e+16"),
+        (1e-7, "1e-07"),
+        (2.5, "2.5"),
+    ] {
+        let event = ItemEvent::Weighed(Weighed {
+            originator_id: eventsourcing::Id::from_uuid(id()),
+            originator_version: 2,
+            timestamp,
+            weight_kg: value,
+            size: Dimensions {
+                width: value,
+                height: 1.0,
+                depth: value,
+            },
+        });
+        let stored = mapper.to_stored_event(&event).unwrap();
+        let json = String::from_utf8(stored.state.clone()).unwrap();
+        assert!(
+            json.ends_with(&format!(
+                "\"weight_kg\":{written},\"size\":{{\"width\":{written},\"height\":1.0,\"depth\":{written}}}}}"
+            )),
+            "{json}"
+        );
+        let ItemEvent::Weighed(back) = mapper.to_domain_event::<ItemEvent>(&stored).unwrap() else {
+            panic!("not Weighed");
+        };
+        assert_eq!(back.weight_kg.to_bits(), value.to_bits(), "{written}");
+        assert_eq!(back.size.depth.to_bits(), value.to_bits(), "{written}");
+    }
+    // The `null` this library wrote for NaN before is an error, not a value.
+    let null = StoredEvent {
+        originator_id: id(),
+        originator_version: 2,
+        topic: Weighed::TOPIC.to_owned(),
+        state: br#"{"timestamp":{"_type_":"datetime_iso","_data_":"2026-11-27T06:51:31+00:00"},"weight_kg":null,"size":{"width":1,"height":1,"depth":1}}"#.to_vec(),
+    };
+    let err = mapper.to_domain_event::<ItemEvent>(&null).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Decode {
+                originator_version: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}

@@ -179,7 +179,7 @@ impl<'a> Decoder<'a> {
 ///
 /// ```
 /// let value = eventsourcing::persistence::tagged_value("decimal_str", "12.50");
-/// assert_eq!(value.to_string(), r#"{"_type_":"decimal_str","_data_":"12.50"}"#);
+/// assert_eq!((value["_type_"].as_str(), value["_data_"].as_str()), (Some("decimal_str"), Some("12.50")));
 /// ```
 pub fn tagged_value(type_name: &str, data: &str) -> Value {
     let mut map = Map::new();

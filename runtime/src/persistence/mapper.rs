@@ -133,6 +133,8 @@ impl Mapper {
             });
         }
         let json = self.decode_bytes(originator_id, originator_version, state)?;
+        // Python writes NaN and infinities as bare tokens, which serde_json cannot read.
+        let json = super::rewrite_non_finite(&json);
         let decoded = E::decode_state(
             topic,
             Decoder::new(&json, originator_id, originator_version),

@@ -18,6 +18,7 @@ mod event_store;
 mod factory;
 mod mapper;
 mod memory;
+mod pyjson;
 mod recorder;
 mod stored;
 pub mod transcoder;
@@ -31,6 +32,8 @@ pub use event_store::EventStore;
 pub use factory::{Infrastructure, InfrastructureFactory};
 pub use mapper::Mapper;
 pub use memory::InMemoryRecorder;
+pub(crate) use pyjson::rewrite_non_finite;
+pub use pyjson::{parse_python_decimal, python_decimal_str, python_float_repr};
 pub use recorder::{AggregateRecorder, ApplicationRecorder, EventQuery, NotificationQuery};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) use recorder::{BatchVersions, check_next_version, collect_lent};

@@ -32,6 +32,10 @@ use serde::ser::{Serialize, Serializer};
 use uuid::Uuid;
 
 use super::Decoder;
+use super::pyjson::{
+    FLOAT_TAG, Marked, PythonFloats, PythonFormatter, marked, python_floats, tagged_float,
+};
+use super::{parse_python_decimal, python_decimal_str};
 use crate::domain::timestamp::with_formatted;
 use crate::domain::{DomainEvent, Timestamp, parse_timestamp};
 
@@ -144,21 +148,140 @@ macro_rules! impl_state_value_via_serde {
     )+};
 }
 
-impl_state_value_via_serde!(
-    String,
-    bool,
-    i8,
-    i16,
-    i32,
-    i64,
-    u8,
-    u16,
-    u32,
-    u64,
-    f32,
-    f64,
-    serde_json::Value
-);
+impl_state_value_via_serde!(String, bool, i8, i16, i32, i64, u8, u16, u32, u64);
+
+/// Floats: through [`StateWriter`], written as Python's `json` writes them
+/// (`repr`, and `NaN`, `Infinity`, `-Infinity`); elsewhere, finite floats as
+/// `serde_json` writes them, and NaN and infinities refused. Read from
+/// numbers, exactly (an integer beyond the float's precision is refused),
+/// and from what the mapper makes of Python's non-finite tokens.
+impl StateValue for f64 {
+    fn serialize_state<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_float(serializer, Marked::F64(*self))
+    }
+    fn deserialize_state<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(FloatVisitor)
+    }
+}
+
+/// As `f64`, with the shortest digits that read back as the same `f32`.
+/// A number that is not an `f32` (neither exactly, nor as those digits) is
+/// refused.
+impl StateValue for f32 {
+    fn serialize_state<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_float(serializer, Marked::F32(*self))
+    }
+    fn deserialize_state<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let wide = deserializer.deserialize_any(FloatVisitor)?;
+        // No `From<f64>` for `f32`: the cast rounds, and the checks below
+        // refuse whatever it changed.
+        #[allow(clippy::as_conversions, clippy::cast_possible_truncation)]
+        let narrow = wide as f32;
+        let same = narrow.is_nan() && wide.is_nan()
+            || f64::from(narrow) == wide
+            || format!("{narrow:e}").parse::<f64>().ok() == Some(wide);
+        if same {
+            Ok(narrow)
+        } else {
+            Err(de::Error::custom(format_args!(
+                "{wide} cannot be held by an f32 without rounding"
+            )))
+        }
+    }
+}
+
+fn serialize_float<S: Serializer>(serializer: S, value: Marked) -> Result<S::Ok, S::Error> {
+    if python_floats() {
+        return serializer.serialize_i128(marked(value));
+    }
+    match value {
+        Marked::F64(v) if v.is_finite() => serializer.serialize_f64(v),
+        Marked::F32(v) if v.is_finite() => serializer.serialize_f32(v),
+        _ => Err(serde::ser::Error::custom(
+            "NaN and infinities are written only by StateWriter, as Python's json writes them",
+        )),
+    }
+}
+
+struct FloatVisitor;
+
+impl<'de> de::Visitor<'de> for FloatVisitor {
+    type Value = f64;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a number, NaN, Infinity or -Infinity")
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
+        Ok(v)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<f64, E> {
+        exact_integer(i128::from(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<f64, E> {
+        exact_integer(i128::from(v))
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<f64, A::Error> {
+        let tag = TagRepr::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        match (tag.type_ == FLOAT_TAG)
+            .then(|| tagged_float(&tag.data))
+            .flatten()
+        {
+            Some(v) => Ok(v),
+            None => Err(de::Error::custom(format_args!(
+                "expected a number, found a value tagged {:?}",
+                tag.type_
+            ))),
+        }
+    }
+}
+
+/// An integer read as a float, when the float holds it exactly.
+fn exact_integer<E: de::Error>(v: i128) -> Result<f64, E> {
+    // Integers up to 2^53 are all floats; above, only some are.
+    #[allow(clippy::as_conversions, clippy::cast_precision_loss)]
+    let float = v as f64;
+    #[allow(clippy::as_conversions, clippy::cast_possible_truncation)]
+    let back = float as i128;
+    if back == v {
+        Ok(float)
+    } else {
+        Err(de::Error::custom(format_args!(
+            "{v} cannot be held by a float without rounding"
+        )))
+    }
+}
+
+/// Any JSON: read as `serde_json` reads it, except that a NaN or infinity
+/// Python wrote, which a `serde_json::Value` cannot hold, is refused.
+impl StateValue for serde_json::Value {
+    fn serialize_state<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.serialize(serializer)
+    }
+    fn deserialize_state<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        if holds_float_tag(&value) {
+            return Err(de::Error::custom(
+                "NaN, Infinity or -Infinity cannot be held by a JSON value",
+            ));
+        }
+        Ok(value)
+    }
+}
+
+fn holds_float_tag(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Array(items) => items.iter().any(holds_float_tag),
+        serde_json::Value::Object(map) => {
+            map.get("_type_").and_then(serde_json::Value::as_str) == Some(FLOAT_TAG)
+                || map.values().any(holds_float_tag)
+        }
+        _ => false,
+    }
+}
 
 /// Writes `{"_type_":NAME,"_data_":DATA}`.
 fn serialize_tag<S: Serializer>(
@@ -214,12 +337,22 @@ impl StateValue for Uuid {
     }
 }
 
+/// Decimals: written as Python's `str(Decimal)` writes them; read exactly
+/// (same sign, digits and exponent) or refused, never rounded (see
+/// [`parse_python_decimal`]).
 impl StateValue for Decimal {
     fn serialize_state<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serialize_tag(serializer, "decimal_str", &self.to_string())
+        serialize_tag(serializer, "decimal_str", &python_decimal_str(self))
     }
     fn deserialize_state<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserialize_tag(deserializer, "decimal_str", |s| s.parse().ok())
+        let repr = TagRepr::deserialize(deserializer)?;
+        if repr.type_ != "decimal_str" {
+            return Err(de::Error::custom(format_args!(
+                "expected a value tagged \"decimal_str\", found one tagged {:?}",
+                repr.type_
+            )));
+        }
+        parse_python_decimal(&repr.data).map_err(de::Error::custom)
     }
 }
 
@@ -266,6 +399,31 @@ impl<T: StateValue> StateValue for BTreeMap<String, T> {
             .map(|(k, v)| (k, v.0))
             .collect())
     }
+}
+
+/// Writes a whole event state, serialized by its own `Serialize` (generated
+/// event structs derive it, in the stored key order), with floats written
+/// as Python's `json` writes them (see [`StateWriter`]). Generated
+/// `encode_state` implementations call it.
+///
+/// ```
+/// #[derive(serde::Serialize)]
+/// struct Weighed { #[serde(with = "eventsourcing::persistence::transcoder::tagged")] kg: f64 }
+/// let mut out = Vec::new();
+/// eventsourcing::persistence::transcoder::write_state(&mut out, &Weighed { kg: 1e16 }).unwrap();
+/// assert_eq!(out, br#"{"kg":1e+16}"#);
+/// let mut out = Vec::new();
+/// eventsourcing::persistence::transcoder::write_state(&mut out, &Weighed { kg: f64::NAN }).unwrap();
+/// assert_eq!(out, br#"{"kg":NaN}"#);
+/// ```
+///
+/// # Errors
+///
+/// The JSON encoder's error.
+pub fn write_state<T: Serialize>(out: &mut Vec<u8>, state: &T) -> serde_json::Result<()> {
+    let _floats = PythonFloats::start();
+    let mut serializer = serde_json::Serializer::with_formatter(out, PythonFormatter);
+    state.serialize(&mut serializer)
 }
 
 /// Writes an event's state object field by field, in the stored key order.
@@ -321,7 +479,10 @@ impl<'a> StateWriter<'a> {
     /// The JSON encoder's error.
     pub fn field<T: StateValue>(&mut self, name: &str, value: &T) -> serde_json::Result<&mut Self> {
         self.key(name)?;
-        serde_json::to_writer(&mut *self.out, &Tagged(value))?;
+        let _floats = PythonFloats::start();
+        let mut serializer =
+            serde_json::Serializer::with_formatter(&mut *self.out, PythonFormatter);
+        value.serialize_state(&mut serializer)?;
         Ok(self)
     }
 
