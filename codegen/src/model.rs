@@ -330,6 +330,23 @@ pub(crate) enum Op {
     Clear,
 }
 
+impl Op {
+    /// The values the change reads.
+    pub(crate) fn values(&self) -> Vec<&Value> {
+        match self {
+            Op::Set(v)
+            | Op::Push(v)
+            | Op::Extend(v)
+            | Op::RemoveKey(v)
+            | Op::RemoveItem(v)
+            | Op::Add(v)
+            | Op::Sub(v) => vec![v],
+            Op::Insert { key, value } => vec![key, value],
+            Op::Clear => Vec::new(),
+        }
+    }
+}
+
 /// Where a change takes a value from.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Value {

@@ -230,18 +230,9 @@ fn event(
 
 /// Whether a change reads the event (an argument or its timestamp).
 fn reads(op: &Op) -> bool {
-    let from_event = |v: &Value| matches!(v, Value::Arg(_) | Value::Timestamp);
-    match op {
-        Op::Set(v)
-        | Op::Push(v)
-        | Op::Extend(v)
-        | Op::RemoveKey(v)
-        | Op::RemoveItem(v)
-        | Op::Add(v)
-        | Op::Sub(v) => from_event(v),
-        Op::Insert { key, value } => from_event(key) || from_event(value),
-        Op::Clear => false,
-    }
+    op.values()
+        .iter()
+        .any(|v| matches!(v, Value::Arg(_) | Value::Timestamp))
 }
 
 /// The statements of an event's applying method: checked arithmetic first,
@@ -269,7 +260,7 @@ impl<'a> Body<'a> {
     /// The statements.
     fn statements(mut self, changes: &[model::Change]) -> Vec<String> {
         for change in changes {
-            for value in values(&change.op) {
+            for value in change.op.values() {
                 if let Value::Arg(i) = value {
                     *self.uses_left.entry(*i).or_default() += 1;
                 }
@@ -420,20 +411,5 @@ impl Check {
             "checked.{}({}, self.{}, {})?",
             self.method, self.written, self.field, self.by
         )
-    }
-}
-
-/// The values a change reads.
-fn values(op: &Op) -> Vec<&Value> {
-    match op {
-        Op::Set(v)
-        | Op::Push(v)
-        | Op::Extend(v)
-        | Op::RemoveKey(v)
-        | Op::RemoveItem(v)
-        | Op::Add(v)
-        | Op::Sub(v) => vec![v],
-        Op::Insert { key, value } => vec![key, value],
-        Op::Clear => Vec::new(),
     }
 }

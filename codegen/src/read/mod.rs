@@ -33,31 +33,19 @@ pub(crate) const FIELD_KEYS: &[&str] = &["type", "doc", "default"];
 /// Keys of an aggregate.
 pub(crate) const AGGREGATE_KEYS: &[&str] =
     &["doc", "topic", "state", "created", "commands", "aliases"];
+/// The keys of an event, with `$extra` ones.
+macro_rules! event_keys {
+    ($($extra:literal),*) => {
+        &[
+            "event", "doc", "topic", "args", "apply", "visibility", "version", "upcast", "aliases"
+            $(, $extra)*
+        ]
+    };
+}
 /// Keys of the created event and of a command.
-pub(crate) const EVENT_KEYS: &[&str] = &[
-    "event",
-    "doc",
-    "topic",
-    "args",
-    "apply",
-    "visibility",
-    "version",
-    "upcast",
-    "aliases",
-];
+pub(crate) const EVENT_KEYS: &[&str] = event_keys!();
 /// Keys of the created event: an event's, and how its id is made.
-pub(crate) const CREATED_KEYS: &[&str] = &[
-    "event",
-    "doc",
-    "topic",
-    "args",
-    "apply",
-    "visibility",
-    "version",
-    "upcast",
-    "aliases",
-    "id",
-];
+pub(crate) const CREATED_KEYS: &[&str] = event_keys!("id");
 /// The kinds of upcast step.
 pub(crate) const STEP_KEYS: &[&str] = &["add", "rename", "remove", "call"];
 /// Keys of a created event's `id`.
