@@ -73,6 +73,16 @@ pub(crate) fn str_lit(text: &str) -> String {
 pub(crate) mod conventions {
     use super::snake;
 
+    /// The indefinite article for `word`, by its first letter: `an` before
+    /// a vowel (`an Order`, `an item`), `a` otherwise.
+    pub(crate) fn article(word: &str) -> &'static str {
+        if word.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) {
+            "an"
+        } else {
+            "a"
+        }
+    }
+
     /// The aggregate in prose, e.g. `user account`.
     pub(crate) fn noun(aggregate: &str) -> String {
         snake(aggregate).replace('_', " ")

@@ -79,12 +79,7 @@ fn schema() -> Value {
             "topic": { "$ref": "#/definitions/topic" },
             "args": { "$ref": "#/definitions/fields" },
             "version": { "type": "integer", "minimum": 1, "description": "The event's class version (default 1): stored as `class_version` when above 1, as Python stores it." },
-            "upcast": {
-                "type": "object",
-                "description": "For each older version, the steps that bring a state stored at it to the next: `v1_v2: [...]`.",
-                "propertyNames": { "type": "string", "pattern": "^v[1-9][0-9]*_v[1-9][0-9]*$" },
-                "additionalProperties": { "type": "array", "items": { "$ref": "#/definitions/step" } },
-            },
+            "upcast": { "$ref": "#/definitions/upcast" },
             "aliases": { "$ref": "#/definitions/aliases" },
             "visibility": {
                 "enum": ["public", "crate"],
@@ -197,6 +192,12 @@ fn schema() -> Value {
                 "items": { "$ref": "#/definitions/topic" },
                 "description": "Whole topics it was stored under before a rename (Python's `register_topic`).",
             },
+            "upcast": {
+                "type": "object",
+                "description": "For each older version, the steps that bring a state stored at it to the next: `v1_v2: [...]`.",
+                "propertyNames": { "type": "string", "pattern": "^v[1-9][0-9]*_v[1-9][0-9]*$" },
+                "additionalProperties": { "type": "array", "items": { "$ref": "#/definitions/step" } },
+            },
             "step": {
                 "type": "object",
                 "additionalProperties": false,
@@ -217,6 +218,11 @@ fn schema() -> Value {
                 "created": { "$ref": "#/definitions/created" },
                 "commands": map_of("command"),
                 "aliases": { "$ref": "#/definitions/aliases" },
+                "version": { "type": "integer", "minimum": 1, "description": "The class version of its snapshots' state (default 1): stored as `class_version` when above 1, as Python stores it." },
+                "upcast": { "$ref": "#/definitions/upcast" },
+                "snapshot": object(json!({
+                    "every": { "type": "integer", "minimum": 1, "maximum": i64::MAX, "description": "A snapshot is taken at each saved version divisible by it (Python's `snapshotting_intervals`)." },
+                })),
             })),
             "created": event(false),
             "command": event(true),

@@ -169,6 +169,15 @@ pub(crate) struct Aggregate {
     /// parts of the name of a version 5 UUID in the URL namespace, as
     /// Python's `create_id` makes one with `uuid5(NAMESPACE_URL, ...)`.
     pub(crate) uuid5: Option<Vec<NamePart>>,
+    /// The class version of its snapshots' state (1 unless the schema
+    /// says otherwise).
+    pub(crate) version: u32,
+    /// The steps that bring a snapshot's state from each older version to
+    /// the next: `upcasts[0]` takes version 1 to 2, and so on.
+    pub(crate) upcasts: Vec<Vec<UpcastStep>>,
+    /// `snapshot: { every: N }`: a snapshot at each saved version divisible
+    /// by N.
+    pub(crate) snapshot_every: Option<u64>,
 }
 
 /// A part of the name a deterministic id is made from.

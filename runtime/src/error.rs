@@ -144,6 +144,42 @@ pub enum Error {
         expected: String,
     },
 
+    /// An aggregate type that cannot be written to snapshots or read from
+    /// them was asked to be.
+    #[error("aggregate {topic} has no snapshots: its type does not say how to write or read one")]
+    SnapshotUnsupported {
+        /// The aggregate's topic.
+        topic: &'static str,
+    },
+
+    /// A snapshot was asked for, and the application keeps none
+    /// (`IS_SNAPSHOTTING_ENABLED` is not set, and no aggregate of its
+    /// schema says `snapshot: { every: N }`).
+    #[error(
+        "cannot take a snapshot: snapshotting is not enabled (set IS_SNAPSHOTTING_ENABLED=y, \
+         or give an aggregate `snapshot: {{ every: N }}` in the schema)"
+    )]
+    SnapshottingDisabled,
+
+    /// The events of a save were stored, and the snapshot the aggregate
+    /// takes at `originator_version` (its `snapshot: { every: N }`) was
+    /// not: the save itself succeeded, and must not be repeated.
+    #[error(
+        "the events were saved (notifications {notification_ids:?}), but the snapshot of \
+         aggregate {originator_id} at version {originator_version} was not: {source}"
+    )]
+    SnapshotNotTaken {
+        /// The aggregate.
+        originator_id: Uuid,
+        /// The version of the snapshot.
+        originator_version: u64,
+        /// The notification ids of the events the save stored.
+        notification_ids: Vec<u64>,
+        /// Why the snapshot was not stored.
+        #[source]
+        source: Box<Error>,
+    },
+
     /// A stored event's state could not be decoded as the event's fields.
     #[error(
         "cannot decode event {topic} of aggregate {originator_id} version {originator_version}: {source}"

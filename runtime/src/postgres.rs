@@ -47,6 +47,8 @@ use crate::persistence::{
 use crate::persistence::{BatchVersions, RowPosition, check_next_version, collect_lent};
 use crate::{Error, Result};
 
+mod snapshots;
+
 /// How to reach PostgreSQL and where to keep events.
 ///
 /// [`from_env`](Self::from_env) reads the Python library's variables, with
@@ -67,6 +69,9 @@ pub struct PostgresConfig {
     pub schema: String,
     /// Table (`<application name>_events`, or `stored_events`).
     pub table: String,
+    /// Snapshot table (`<application name>_snapshots`, or
+    /// `stored_snapshots`), when the application keeps snapshots.
+    pub snapshot_table: String,
     /// Connections the pool keeps (`POSTGRES_POOL_SIZE`, default 5).
     pub pool_size: u32,
     /// Connections the pool may open beyond `pool_size` under load
@@ -101,6 +106,7 @@ impl fmt::Debug for PostgresConfig {
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("schema", &self.schema)
             .field("table", &self.table)
+            .field("snapshot_table", &self.snapshot_table)
             .field("pool_size", &self.pool_size)
             .field("max_overflow", &self.max_overflow)
             .field("max_waiting", &self.max_waiting)
@@ -160,12 +166,12 @@ impl PostgresConfig {
     /// be used.
     pub fn from_env(env: &Environment) -> Result<Self> {
         let need = |key: &str| env.require(key, "the PostgreSQL recorder needs it to connect");
-        let prefix = env.name().to_lowercase();
-        let table = if prefix.is_empty() {
-            "stored_events".to_owned()
-        } else {
-            format!("{prefix}_events")
-        };
+        let mut prefix = env.name().to_lowercase();
+        if prefix.is_empty() {
+            "stored".clone_into(&mut prefix);
+        }
+        let table = format!("{prefix}_events");
+        let snapshot_table = format!("{prefix}_snapshots");
         let pool_size = env
             .integer("POSTGRES_POOL_SIZE", 0, MAX_POOL_CONNECTIONS)?
             .unwrap_or(5);
@@ -184,6 +190,7 @@ impl PostgresConfig {
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| "public".to_owned()),
             table,
+            snapshot_table,
             pool_size,
             max_overflow,
             max_waiting: env
@@ -249,8 +256,10 @@ impl PostgresConfig {
         // Python names the index so, and lets PostgreSQL cut a long name to 63 bytes.
         let index_name = format!("{}_notification_id_idx", self.table);
         let index = quote_identifier("index", truncate(&index_name, 63))?;
+        let snapshot_table = quote_identifier("snapshot table", &self.snapshot_table)?;
         Ok(QuotedNames {
             qualified_table: format!("{schema}.{table}"),
+            qualified_snapshot_table: format!("{schema}.{snapshot_table}"),
             schema,
             table,
             index,
@@ -289,6 +298,30 @@ impl PostgresConfig {
     }
 }
 
+/// Runs `CREATE ... IF NOT EXISTS` statements, taking a table, index or
+/// schema that another process created at the same moment as created.
+fn create(conn: &mut PgConnection, statements: &[String]) -> Result<()> {
+    for statement in statements {
+        match conn.client.batch_execute(statement) {
+            Err(e)
+                if [
+                    SqlState::UNIQUE_VIOLATION,
+                    SqlState::DUPLICATE_TABLE,
+                    SqlState::DUPLICATE_SCHEMA,
+                ]
+                .iter()
+                .any(|c| e.code() == Some(c)) => {}
+            other => other?,
+        }
+    }
+    Ok(())
+}
+
+/// The storage parameters of the Python library's tables.
+const TABLE_PARAMETERS: &str = "WITH (autovacuum_enabled = true, autovacuum_vacuum_threshold = 100000000, \
+     autovacuum_vacuum_scale_factor = 0.5, autovacuum_analyze_threshold = 1000, \
+     autovacuum_analyze_scale_factor = 0.01)";
+
 /// `text` cut to at most `bytes` bytes, at a character boundary.
 fn truncate(text: &str, bytes: usize) -> &str {
     let mut end = text.len().min(bytes);
@@ -309,6 +342,9 @@ pub struct QuotedNames {
     pub index: String,
     /// The schema-qualified table, e.g. `"public"."universe_events"`.
     pub qualified_table: String,
+    /// The schema-qualified snapshot table, e.g.
+    /// `"public"."universe_snapshots"`.
+    pub qualified_snapshot_table: String,
 }
 
 /// What PostgreSQL said, as a person needs it: the severity, the SQLSTATE
@@ -665,29 +701,13 @@ impl PostgresRecorder {
                 "CREATE TABLE IF NOT EXISTS {qualified_table} (originator_id uuid NOT NULL, \
                  originator_version bigint NOT NULL, topic text, state bytea, \
                  notification_id bigserial, PRIMARY KEY (originator_id, originator_version)) \
-                 WITH (autovacuum_enabled = true, autovacuum_vacuum_threshold = 100000000, \
-                 autovacuum_vacuum_scale_factor = 0.5, autovacuum_analyze_threshold = 1000, \
-                 autovacuum_analyze_scale_factor = 0.01)"
+                 {TABLE_PARAMETERS}"
             ),
             format!(
                 "CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {qualified_table} (notification_id ASC)"
             ),
         ];
-        for statement in &statements {
-            match conn.client.batch_execute(statement) {
-                // Another process created it at the same moment.
-                Err(e)
-                    if [
-                        SqlState::UNIQUE_VIOLATION,
-                        SqlState::DUPLICATE_TABLE,
-                        SqlState::DUPLICATE_SCHEMA,
-                    ]
-                    .iter()
-                    .any(|c| e.code() == Some(c)) => {}
-                other => other?,
-            }
-        }
-        Ok(())
+        create(conn, &statements)
     }
 
     /// A connection from the pool: an idle one at once, or else one the pool

@@ -38,6 +38,9 @@ use crate::persistence::{
 use crate::persistence::{BatchVersions, RowPosition, check_next_version, collect_lent};
 use crate::{Error, Result};
 
+mod snapshots;
+pub use snapshots::SNAPSHOT_TABLE;
+
 /// The default time to wait for the write lock.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 

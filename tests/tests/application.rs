@@ -234,6 +234,7 @@ fn a_wrong_key_is_a_typed_error_naming_the_event() {
         eventsourcing::persistence::Infrastructure {
             mapper,
             recorder: app.recorder().clone(),
+            snapshots: None,
         },
     );
     let err = other.repository().get::<World>(id).unwrap_err();

@@ -404,6 +404,7 @@ fn the_cipher_key_never_appears_in_debug_display_or_errors() {
                 Some(AesCipher::new(&other).unwrap()),
             ),
             recorder: app.recorder().clone(),
+            snapshots: None,
         },
     );
     let err = wrong

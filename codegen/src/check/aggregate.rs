@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::names::{Case, Names, RESERVED_AGGREGATE, RESERVED_ARGS, TRAIT_METHODS};
+use super::upcast::Versioned;
 use super::{AggregateInfo, Checker, Slot};
 use crate::ident::conventions;
 use crate::model::{self, Ty};
@@ -167,6 +168,17 @@ impl Checker<'_> {
                 &format!("the trait '{apply_trait}' of {what}'s custom state changes"),
             );
         }
+        // The class version of its snapshots, checked against its state.
+        let (version, upcasts) = self.versions(
+            Versioned {
+                version: aggregate.version.as_ref(),
+                upcasts: &aggregate.upcasts,
+                at: aggregate.name.pos,
+                noun: "state field",
+            },
+            &state,
+            &format!("the snapshot state of {what}"),
+        );
         let model = ok.then(|| model::Aggregate {
             name: name.clone(),
             doc: aggregate.doc.clone(),
@@ -176,6 +188,9 @@ impl Checker<'_> {
             commands,
             uuid5,
             aliases,
+            version,
+            upcasts,
+            snapshot_every: aggregate.snapshot_every.as_ref().map(|n| n.value),
         });
         Some(AggregateInfo {
             written: aggregate.name.value.clone(),
@@ -235,7 +250,16 @@ impl Checker<'_> {
             &what,
             &mut Names::new(RESERVED_ARGS.iter().copied()),
         );
-        let (version, upcasts) = self.versions(event, &slots, &what);
+        let (version, upcasts) = self.versions(
+            Versioned {
+                version: event.version.as_ref(),
+                upcasts: &event.upcasts,
+                at: event.name.pos,
+                noun: "argument",
+            },
+            &slots,
+            &what,
+        );
         let apply = match &event.apply {
             Apply::Custom => model::Apply::Custom,
             Apply::Changes(changes) => {

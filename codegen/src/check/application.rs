@@ -27,6 +27,7 @@ pub(crate) const SETTINGS: &[&str] = &[
     "POSTGRES_SCHEMA",
     "CIPHER_TOPIC",
     "COMPRESSOR_TOPIC",
+    "IS_SNAPSHOTTING_ENABLED",
 ];
 
 /// Settings that are secrets, refused in a schema.

@@ -58,6 +58,15 @@ pub(super) const RESERVED_AGGREGATE: &[(&str, &str)] = &[
         "it is the method that gives a deterministic id to an aggregate",
     ),
     ("created_by", "the generated aggregate uses it"),
+    (
+        "write_snapshot",
+        "every aggregate has it (eventsourcing::Aggregate::write_snapshot)",
+    ),
+    (
+        "from_snapshot",
+        "every aggregate has it (eventsourcing::Aggregate::from_snapshot)",
+    ),
+    ("upcast_snapshot", "the generated aggregate uses it"),
 ];
 
 /// Methods of traits every aggregate implements (`Clone`, `PartialEq`,
@@ -122,6 +131,10 @@ pub(super) const RESERVED_APP: &[(&str, &str)] = &[
     (
         "application",
         "every application facade has it (the application, for its own crate)",
+    ),
+    (
+        "take_snapshot",
+        "every application facade has it (Python's take_snapshot)",
     ),
 ];
 

@@ -1,11 +1,23 @@
-//! Checking versioned events: `version: N`, and for each older version the
-//! steps (`upcast: { v1_v2: [...] }`) that bring a state stored at it up to
-//! the next, each checked against the fields of the version it ends at.
+//! Checking versioned events and snapshots: `version: N`, and for each
+//! older version the steps (`upcast: { v1_v2: [...] }`) that bring a state
+//! stored at it up to the next, each checked against the fields (an
+//! event's arguments, an aggregate's state fields) of the version it ends
+//! at.
 
 use super::{Checker, Slot};
+use crate::ident::conventions::article;
 use crate::model::{StoredValue, Ty, UpcastStep};
 use crate::read::schema::{self, LiteralText, Step};
-use crate::read::yaml::Pos;
+use crate::read::yaml::{Pos, Spanned};
+
+/// What is versioned: its `version:` and `upcast:`, where it is, and
+/// what its fields are called.
+pub(super) struct Versioned<'s> {
+    pub(super) version: Option<&'s Spanned<u32>>,
+    pub(super) upcasts: &'s [schema::Upcast],
+    pub(super) at: Pos,
+    pub(super) noun: &'static str,
+}
 
 /// What a name in a step becomes by the last version.
 enum End<'s> {
@@ -20,19 +32,27 @@ enum End<'s> {
 }
 
 impl Checker<'_> {
-    /// The event's class version and its upcast steps, checked: one list of
-    /// steps for each older version, none missing or extra.
+    /// A class version and its upcast steps, checked: one list of steps
+    /// for each older version, none missing or extra. `args` are the
+    /// fields of the last version (`noun`s: arguments, or state fields);
+    /// `at` is where to report a missing `version:`.
     pub(super) fn versions(
         &mut self,
-        event: &schema::Event,
+        versioned: Versioned<'_>,
         args: &[Slot],
         what: &str,
     ) -> (u32, Vec<Vec<UpcastStep>>) {
-        let version = event.version.as_ref().map_or(1, |v| v.value);
-        let at = event.version.as_ref().map_or(event.name.pos, |v| v.pos);
+        let Versioned {
+            version,
+            upcasts: given,
+            at,
+            noun,
+        } = versioned;
+        let at = version.map_or(at, |v| v.pos);
+        let version = version.map_or(1, |v| v.value);
         let mut by_from: Vec<Option<&schema::Upcast>> =
             vec![None; version.saturating_sub(1) as usize];
-        for upcast in &event.upcasts {
+        for upcast in given {
             let Some(from) = upcast.from else {
                 continue; // reported when read
             };
@@ -63,7 +83,7 @@ impl Checker<'_> {
                 ),
                 Some(upcast) => {
                     let steps = upcasts_after(&by_from, i);
-                    upcasts.push(self.steps(upcast, &steps, args, version, what));
+                    upcasts.push(self.steps(upcast, &steps, args, version, noun, what));
                 }
             }
         }
@@ -77,6 +97,7 @@ impl Checker<'_> {
         later: &[&[Step]],
         args: &[Slot],
         version: u32,
+        noun: &str,
         what: &str,
     ) -> Vec<UpcastStep> {
         let mut out = Vec::new();
@@ -97,7 +118,7 @@ impl Checker<'_> {
                             self.literal(
                                 text,
                                 &target,
-                                &format!("argument '{}' of {what}", arg.written()),
+                                &format!("{noun} '{}' of {what}", arg.written()),
                             )
                             .map(StoredValue::Typed)
                         }
@@ -110,7 +131,7 @@ impl Checker<'_> {
                                 "adds",
                                 &field.value,
                                 &name,
-                                version,
+                                (version, noun),
                                 &swhat,
                                 args,
                             );
@@ -131,7 +152,7 @@ impl Checker<'_> {
                             "renames a field to",
                             &to.value,
                             &name,
-                            version,
+                            (version, noun),
                             &swhat,
                             args,
                         );
@@ -166,7 +187,7 @@ impl Checker<'_> {
         does: &str,
         name: &str,
         becomes: &str,
-        version: u32,
+        (version, noun): (u32, &str),
         what: &str,
         args: &[Slot],
     ) {
@@ -178,8 +199,8 @@ impl Checker<'_> {
         };
         self.err(
             pos,
-            format!("{what} {does} '{name}'{later}, which is not an argument at version {version}, and no later step removes it"),
-            crate::error::one_of(&names, "an argument, but the event has none"),
+            format!("{what} {does} '{name}'{later}, which is not {} {noun} at version {version}, and no later step removes it", article(noun)),
+            crate::error::one_of(&names, &format!("{} {noun}, but there is none", article(noun))),
         );
     }
 }

@@ -75,6 +75,7 @@ pub(super) fn lower(a: &model::Aggregate) -> view::Aggregate {
                 let field_name = ident(&f.name.cased);
                 let (getter_ty, getter_expr) = f.ty.getter(&field_name);
                 view::StateField {
+                    key: str_lit(&f.name.written),
                     ty: f.ty.rust(),
                     doc: doc_lines(f.doc.as_deref(), || {
                         format!("Reads the `{}` state field of the {noun}.", f.name.written)
@@ -90,6 +91,9 @@ pub(super) fn lower(a: &model::Aggregate) -> view::Aggregate {
         name,
         aliases: a.aliases.iter().map(|a| str_lit(a)).collect(),
         create_id: a.uuid5.as_ref().map(|parts| create_id(&a.created, parts)),
+        version: a.version,
+        upcast_arms: super::upcast::arms(&a.upcasts),
+        snapshot_every: a.snapshot_every.map(|n| n.to_string()),
         triggers,
         events,
         unchanged_pattern,
@@ -217,7 +221,7 @@ fn event(
         body,
         event_param: if reads_event { "event" } else { "_event" },
         version: e.version,
-        upcast_arms: super::upcast::arms(e),
+        upcast_arms: super::upcast::arms(&e.upcasts),
         pattern: std::iter::once(format!("{path}::TOPIC"))
             .chain(e.aliases.iter().map(|a| str_lit(a)))
             .collect::<Vec<_>>()

@@ -88,18 +88,37 @@ pub(super) fn lower(model: &Model, app: &model::Application) -> view::Applicatio
                 app.name.written
             )
         }),
-        defaults: app
-            .env
-            .iter()
-            .map(|(key, value)| view::Setting {
-                key: str_lit(key),
-                value: str_lit(value),
-            })
-            .collect(),
+        defaults: defaults(app, &aggregates),
         aggregates: aggregates.into_iter().map(|(_, a)| a).collect(),
         commands,
         queries,
     }
+}
+
+/// The application's default settings: its `env:`, with
+/// `IS_SNAPSHOTTING_ENABLED` true when one of its aggregates takes
+/// snapshots, as Python's `snapshotting_intervals` makes it.
+fn defaults(
+    app: &model::Application,
+    aggregates: &[(&model::Aggregate, view::AppAggregate)],
+) -> Vec<view::Setting> {
+    const SNAPSHOTTING: &str = "IS_SNAPSHOTTING_ENABLED";
+    let snapshots = aggregates.iter().any(|(a, _)| a.snapshot_every.is_some());
+    let mut env: Vec<(&str, &str)> = app
+        .env
+        .iter()
+        .filter(|(key, _)| !(snapshots && key == SNAPSHOTTING))
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+        .collect();
+    if snapshots {
+        env.push((SNAPSHOTTING, "y"));
+    }
+    env.into_iter()
+        .map(|(key, value)| view::Setting {
+            key: str_lit(key),
+            value: str_lit(value),
+        })
+        .collect()
 }
 
 /// An aggregate as an application uses it.

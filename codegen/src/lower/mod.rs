@@ -67,15 +67,7 @@ fn with_article(noun: &str) -> String {
     format!("{} {noun}", article(noun))
 }
 
-/// The indefinite article for `word`, by its first letter: `an` before a
-/// vowel (`an Order`, `an item`), `a` otherwise.
-fn article(word: &str) -> &'static str {
-    if word.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) {
-        "an"
-    } else {
-        "a"
-    }
-}
+use crate::ident::conventions::article;
 
 /// What a field belongs to.
 #[derive(Clone, Copy)]

@@ -1,18 +1,19 @@
-//! Lowering versioned events: the steps that bring a stored state up to
+//! Lowering versioned events and snapshots: the steps that bring a stored state up to
 //! the next version, as statements on its JSON form.
 
 use chrono::{DateTime, Timelike};
 
 use super::view;
 use crate::ident::str_lit;
-use crate::model::{Event, Literal, StoredValue, UpcastStep};
+use crate::model::{Literal, StoredValue, UpcastStep};
 
 /// `serde_json::Value` in generated code.
 const VALUE: &str = "::eventsourcing::serde_json::Value";
 
-/// The arms of the event's `upcast` function, one per older version.
-pub(super) fn arms(e: &Event) -> Vec<view::UpcastArm> {
-    e.upcasts
+/// The arms of an `upcast` function (an event's, or an aggregate's for
+/// its snapshots), one per older version.
+pub(super) fn arms(upcasts: &[Vec<UpcastStep>]) -> Vec<view::UpcastArm> {
+    upcasts
         .iter()
         .enumerate()
         .map(|(i, steps)| view::UpcastArm {

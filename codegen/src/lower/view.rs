@@ -100,6 +100,12 @@ pub(crate) struct Aggregate {
     /// as one match pattern (`Self::A(_) | Self::B(_)`), the created event
     /// first.
     pub(crate) unchanged_pattern: String,
+    /// The class version of its snapshots.
+    pub(crate) version: u32,
+    /// Its `upcast_snapshot` function's arms, one per older version.
+    pub(crate) upcast_arms: Vec<UpcastArm>,
+    /// `snapshot: { every: N }`: N.
+    pub(crate) snapshot_every: Option<String>,
 }
 
 /// The `create_id` of an aggregate whose id is a version 5 UUID of a name
@@ -122,6 +128,8 @@ pub(crate) struct CreateId {
 #[derive(Debug, Serialize)]
 pub(crate) struct StateField {
     pub(crate) name: String,
+    /// The stored key, as a Rust string literal.
+    pub(crate) key: String,
     pub(crate) ty: String,
     pub(crate) doc: Vec<String>,
     pub(crate) getter_ty: String,

@@ -2,19 +2,22 @@
 //! changes.
 
 use marked_yaml::Node;
-use marked_yaml::types::MarkedScalarNode;
+use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 
 use super::schema::{Aggregate, Apply, Change, Command, Event, Name, Op, Source, Step, Upcast};
 use super::yaml::{Document, Spanned, entries, is_null};
 use super::{
     AGGREGATE_KEYS, CREATED_KEYS, EVENT_KEYS, ID_KEYS, INSERT_KEYS, LITERAL_KEYS, Reader,
-    STEP_KEYS, get,
+    SNAPSHOT_KEYS, STEP_KEYS, get,
 };
 use crate::error::{did_you_mean, one_of};
 use crate::model::Visibility;
 
 /// What `version:` takes.
-const VERSION: &str = "a whole number from 1: the event's class version";
+const VERSION: &str = "a whole number from 1: the class version";
+
+/// What `snapshot:` takes.
+const SNAPSHOT: &str = "`snapshot: { every: N }`, N a whole number from 1: a snapshot is taken at each saved version divisible by N";
 
 /// What `visibility:` takes.
 const VISIBILITY: &str = "'public' (the default: any crate may call it) or 'crate' (only the crate that includes the generated code)";
@@ -46,6 +49,9 @@ impl Reader<'_> {
             created: default_created(&name),
             commands: Vec::new(),
             aliases: Vec::new(),
+            version: None,
+            upcasts: Vec::new(),
+            snapshot_every: None,
             name,
         };
         let Some(map) = self.mapping(
@@ -60,6 +66,42 @@ impl Reader<'_> {
         aggregate.topic =
             self.optional_string(map, "topic", &what, "a topic such as 'universe:World'");
         aggregate.aliases = self.topics(map, "aliases", &what);
+        aggregate.version = self.version(map, &what);
+        aggregate.upcasts = get(map, "upcast")
+            .map(|node| self.upcasts(node, &what))
+            .unwrap_or_default();
+        aggregate.snapshot_every = get(map, "snapshot").and_then(|node| {
+            let snapshot = self.mapping(
+                node,
+                SNAPSHOT_KEYS,
+                &format!("the snapshot of {what}"),
+                SNAPSHOT,
+            )?;
+            let Some(every) = get(snapshot, "every") else {
+                self.err(
+                    Document::pos(node),
+                    format!("the snapshot of {what} has no 'every'"),
+                    SNAPSHOT,
+                );
+                return None;
+            };
+            let text = self.string(every, &format!("the snapshot interval of {what}"), SNAPSHOT)?;
+            match text.value.parse::<u64>() {
+                Ok(n) if n >= 1 && i64::try_from(n).is_ok() => Some(Spanned {
+                    value: n,
+                    pos: text.pos,
+                    exact: text.exact,
+                }),
+                _ => {
+                    self.err(
+                        text.pos,
+                        format!("'{}' is not a snapshot interval of {what}", text.value),
+                        format!("{SNAPSHOT}, at most {}", i64::MAX),
+                    );
+                    None
+                }
+            }
+        });
         if let Some(state) = get(map, "state") {
             aggregate.state = self.fields(state, "state field", &what);
         }
@@ -185,24 +227,7 @@ impl Reader<'_> {
                 }
             },
         };
-        let version = get(map, "version").and_then(|node| {
-            let text = self.string(node, &format!("the version of {what}"), VERSION)?;
-            match text.value.parse::<u32>() {
-                Ok(v) if v >= 1 => Some(Spanned {
-                    value: v,
-                    pos: text.pos,
-                    exact: text.exact,
-                }),
-                _ => {
-                    self.err(
-                        text.pos,
-                        format!("'{}' is not a version of {what}", text.value),
-                        VERSION,
-                    );
-                    None
-                }
-            }
-        });
+        let version = self.version(map, what);
         let upcasts = get(map, "upcast")
             .map(|node| self.upcasts(node, what))
             .unwrap_or_default();
@@ -219,6 +244,27 @@ impl Reader<'_> {
             upcasts,
             aliases,
         })
+    }
+
+    /// `version: N`, a class version from 1.
+    fn version(&mut self, map: &MarkedMappingNode, what: &str) -> Option<Spanned<u32>> {
+        let node = get(map, "version")?;
+        let text = self.string(node, &format!("the version of {what}"), VERSION)?;
+        match text.value.parse::<u32>() {
+            Ok(v) if v >= 1 => Some(Spanned {
+                value: v,
+                pos: text.pos,
+                exact: text.exact,
+            }),
+            _ => {
+                self.err(
+                    text.pos,
+                    format!("'{}' is not a version of {what}", text.value),
+                    VERSION,
+                );
+                None
+            }
+        }
     }
 
     /// `upcast: { v1_v2: [STEP, ...], ... }`.

@@ -31,8 +31,11 @@ pub(crate) const VARIANT_KEYS: &[&str] = &["doc", "fields"];
 /// Keys of a field written as a mapping.
 pub(crate) const FIELD_KEYS: &[&str] = &["type", "doc", "default"];
 /// Keys of an aggregate.
-pub(crate) const AGGREGATE_KEYS: &[&str] =
-    &["doc", "topic", "state", "created", "commands", "aliases"];
+pub(crate) const AGGREGATE_KEYS: &[&str] = &[
+    "doc", "topic", "state", "created", "commands", "aliases", "version", "upcast", "snapshot",
+];
+/// Keys of an aggregate's `snapshot`.
+pub(crate) const SNAPSHOT_KEYS: &[&str] = &["every"];
 /// The keys of an event, with `$extra` ones.
 macro_rules! event_keys {
     ($($extra:literal),*) => {

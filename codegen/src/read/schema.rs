@@ -100,6 +100,12 @@ pub(crate) struct Aggregate {
     pub(crate) commands: Vec<Command>,
     /// `aliases:`, topics the aggregate was stored under before a rename.
     pub(crate) aliases: Vec<Spanned<String>>,
+    /// `version:`, the class version of its snapshots' state.
+    pub(crate) version: Option<Spanned<u32>>,
+    /// `upcast:`, the steps that bring an older snapshot's state up to date.
+    pub(crate) upcasts: Vec<Upcast>,
+    /// `snapshot: { every: N }`.
+    pub(crate) snapshot_every: Option<Spanned<u64>>,
 }
 
 /// An event: the created event, or the event a command triggers.

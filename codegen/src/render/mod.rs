@@ -11,6 +11,7 @@ use crate::lower::view;
 
 /// The templates, embedded in the generator.
 const TEMPLATES: &[(&str, &str)] = &[
+    ("components.tera", include_str!("templates/components.tera")),
     (
         "value_type.rs.tera",
         include_str!("templates/value_type.rs.tera"),

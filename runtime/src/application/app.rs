@@ -3,11 +3,12 @@
 use std::sync::Arc;
 
 use super::{DEFAULT_SECTION_SIZE, NotificationLog, Repository};
-use crate::Result;
-use crate::domain::Aggregate;
+use crate::domain::{Aggregate, Id};
 use crate::persistence::{
-    ApplicationRecorder, Environment, EventStore, Infrastructure, Mapper, StoredEvent, Transcodable,
+    ApplicationRecorder, Environment, EventStore, Infrastructure, Mapper, SNAPSHOT_TOPIC,
+    SnapshotRecorder, StoredEvent, Transcodable,
 };
+use crate::{Error, Result};
 
 /// Something whose pending events an application can save: every
 /// [`Aggregate`] whose events are [`Transcodable`]. Object safe, so that
@@ -23,6 +24,18 @@ pub trait Saveable {
 
     /// Drops the pending events, once they are stored.
     fn clear_pending(&mut self);
+
+    /// Takes the snapshots the aggregate's type asks for (see
+    /// [`Aggregate::SNAPSHOT_EVERY`]) at the versions of `saved`, the
+    /// events just stored, once they are: from the aggregate itself at its
+    /// own version, from the store at an earlier one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SnapshotNotTaken`], naming the snapshot, with the error of
+    /// [`Application::take_snapshot`] as its source (a snapshot taken
+    /// already, by another process, is no error).
+    fn take_snapshots(&self, app: &Application, saved: &[StoredEvent]) -> Result<()>;
 }
 
 impl<A> Saveable for A
@@ -40,6 +53,37 @@ where
     fn clear_pending(&mut self) {
         self.collect_events();
     }
+
+    fn take_snapshots(&self, app: &Application, saved: &[StoredEvent]) -> Result<()> {
+        let (Some(every), Some(snapshots)) = (A::SNAPSHOT_EVERY, &app.snapshots) else {
+            return Ok(());
+        };
+        let id = self.id();
+        for event in saved {
+            let version = event.originator_version;
+            if event.originator_id != id.uuid() || version.checked_rem(every.get()) != Some(0) {
+                continue;
+            }
+            let taken = if version == self.version() {
+                app.put_snapshot(snapshots, self)
+            } else {
+                app.take_snapshot(id, Some(version))
+            };
+            match taken {
+                // Taken already, by another process: the same state.
+                Ok(()) | Err(Error::VersionConflict { .. }) => {}
+                Err(e) => {
+                    return Err(Error::SnapshotNotTaken {
+                        originator_id: id.uuid(),
+                        originator_version: version,
+                        notification_ids: Vec::new(),
+                        source: Box::new(e),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// An event-sourced application: an event store, a repository over it, and
@@ -54,6 +98,7 @@ where
 pub struct Application {
     env: Environment,
     events: EventStore,
+    snapshots: Option<Arc<dyn SnapshotRecorder>>,
     repository: Repository,
     log: NotificationLog,
 }
@@ -85,13 +130,22 @@ impl Application {
 
     /// An application over infrastructure made elsewhere.
     pub fn with_infrastructure(env: Environment, infrastructure: Infrastructure) -> Self {
-        let Infrastructure { mapper, recorder } = infrastructure;
+        let Infrastructure {
+            mapper,
+            recorder,
+            snapshots,
+        } = infrastructure;
         let events = EventStore::new(mapper, recorder.clone());
+        let mut repository = Repository::new(events.clone());
+        if let Some(snapshots) = &snapshots {
+            repository = repository.with_snapshots(snapshots.clone());
+        }
         Self {
             env,
-            repository: Repository::new(events.clone()),
+            repository,
             log: NotificationLog::new(recorder, DEFAULT_SECTION_SIZE),
             events,
+            snapshots,
         }
     }
 
@@ -127,12 +181,16 @@ impl Application {
 
     /// Saves an aggregate's pending events, all or none, and returns their
     /// notification ids. The pending events are dropped only once stored: a
-    /// failed save leaves the aggregate as it was.
+    /// failed save leaves the aggregate as it was. Then, when the
+    /// application keeps snapshots, takes those the aggregate's type asks
+    /// for (see [`Aggregate::SNAPSHOT_EVERY`]).
     ///
     /// # Errors
     ///
-    /// [`Error::VersionConflict`](crate::Error::VersionConflict) when another
-    /// save got there first (nothing is stored); encoding and backend errors.
+    /// [`Error::VersionConflict`] when another save got there first
+    /// (nothing is stored); encoding and backend errors.
+    /// [`Error::SnapshotNotTaken`] when the events were stored and a
+    /// snapshot was not: the save must not be repeated.
     pub fn save<A: Saveable + ?Sized>(&self, aggregate: &mut A) -> Result<Vec<u64>> {
         let mut stored = Vec::new();
         aggregate.encode_pending(self.events.mapper(), &mut stored)?;
@@ -141,7 +199,10 @@ impl Application {
         }
         let ids = self.events.put_stored(&stored)?;
         aggregate.clear_pending();
-        Ok(ids)
+        match aggregate.take_snapshots(self, &stored) {
+            Ok(()) => Ok(ids),
+            Err(e) => Err(snapshot_not_taken(e, ids)),
+        }
     }
 
     /// Saves the pending events of several aggregates in one atomic batch:
@@ -162,6 +223,76 @@ impl Application {
         for aggregate in aggregates.iter_mut() {
             aggregate.clear_pending();
         }
+        for aggregate in aggregates.iter() {
+            if let Err(e) = aggregate.take_snapshots(self, &stored) {
+                return Err(snapshot_not_taken(e, ids));
+            }
+        }
         Ok(ids)
+    }
+
+    /// Whether the application keeps snapshots (`IS_SNAPSHOTTING_ENABLED`,
+    /// or a schema whose aggregates take them).
+    pub fn is_snapshotting_enabled(&self) -> bool {
+        self.snapshots.is_some()
+    }
+
+    /// Takes a snapshot of the aggregate `id` as stored at `version` (as it
+    /// is now, when `None`) and stores it: the Python library's
+    /// `take_snapshot`. Later gets of the aggregate at or above that
+    /// version start from it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SnapshottingDisabled`] when the application keeps no
+    /// snapshots; [`Error::VersionConflict`] when the aggregate has a
+    /// snapshot at that version already; [`Error::SnapshotUnsupported`]
+    /// for an aggregate type without snapshots; as
+    /// [`Repository::get_at`].
+    pub fn take_snapshot<A>(&self, id: Id<A>, version: Option<u64>) -> Result<()>
+    where
+        A: Aggregate,
+        A::Event: Transcodable,
+    {
+        let Some(snapshots) = &self.snapshots else {
+            return Err(Error::SnapshottingDisabled);
+        };
+        let aggregate = self.repository.get_at(id, version)?;
+        self.put_snapshot(snapshots, &aggregate)
+    }
+
+    /// Stores a snapshot of `aggregate` as it is.
+    fn put_snapshot<A: Aggregate>(
+        &self,
+        snapshots: &Arc<dyn SnapshotRecorder>,
+        aggregate: &A,
+    ) -> Result<()> {
+        let mut json = Vec::with_capacity(256);
+        aggregate.write_snapshot(&mut json)?;
+        snapshots.insert_snapshot(&StoredEvent {
+            originator_id: aggregate.id().uuid(),
+            originator_version: aggregate.version(),
+            topic: SNAPSHOT_TOPIC.to_owned(),
+            state: self.events.mapper().encode_bytes(json),
+        })
+    }
+}
+
+/// The error of a save whose events were stored and whose snapshot was
+/// not, with the notification ids of the events.
+fn snapshot_not_taken(error: Error, ids: Vec<u64>) -> Error {
+    match error {
+        Error::SnapshotNotTaken {
+            originator_id,
+            originator_version,
+            source,
+            ..
+        } => Error::SnapshotNotTaken {
+            originator_id,
+            originator_version,
+            notification_ids: ids,
+            source,
+        },
+        other => other,
     }
 }

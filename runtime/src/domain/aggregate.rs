@@ -2,6 +2,7 @@
 //! state.
 
 use std::fmt;
+use std::num::NonZeroU64;
 
 use super::{DomainEvent, Id, Timestamp};
 use crate::{Error, Result};
@@ -26,6 +27,12 @@ pub trait Aggregate: Clone + fmt::Debug + PartialEq + Send + Sync + 'static {
     /// Python library's `register_topic`): a created event naming one of
     /// them is read as this aggregate's.
     const ALIASES: &'static [&'static str] = &[];
+
+    /// Every how many versions an application takes a snapshot of the
+    /// aggregate when it saves it (the schema's `snapshot: { every: N }`,
+    /// the Python library's `snapshotting_intervals`): at each saved
+    /// version divisible by it. `None`, the default: only when asked.
+    const SNAPSHOT_EVERY: Option<NonZeroU64> = None;
 
     /// The aggregate's identity, version and pending events.
     fn core(&self) -> &AggregateCore<Self::Event>;
@@ -57,6 +64,34 @@ pub trait Aggregate: Clone + fmt::Debug + PartialEq + Send + Sync + 'static {
     fn pending_events(&self) -> &[Self::Event] {
         self.core().pending_events()
     }
+
+    /// Writes the state of a snapshot of the aggregate as it is now, as
+    /// the Python library's `Snapshot.take` writes it (see
+    /// [`SnapshotWriter`](crate::persistence::SnapshotWriter),
+    /// which generated aggregates call).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SnapshotUnsupported`] from the provided implementation, for
+    /// an aggregate that does not say how; [`Error::Encode`].
+    fn write_snapshot(&self, out: &mut Vec<u8>) -> Result<()> {
+        let _ = out;
+        Err(Error::SnapshotUnsupported { topic: Self::TOPIC })
+    }
+
+    /// The aggregate `id` at `version`, read from the JSON state of a
+    /// snapshot (see
+    /// [`SnapshotReader`](crate::persistence::SnapshotReader),
+    /// which generated aggregates call).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SnapshotUnsupported`] from the provided implementation;
+    /// [`Error::Decode`] naming the snapshot.
+    fn from_snapshot(id: Id<Self>, version: u64, state: &[u8]) -> Result<Self> {
+        let _ = (id, version, state);
+        Err(Error::SnapshotUnsupported { topic: Self::TOPIC })
+    }
 }
 
 /// What every aggregate carries beside its state: its id, version, created
@@ -82,6 +117,23 @@ impl<E: DomainEvent> AggregateCore<E> {
             version: 1,
             created_on: timestamp,
             modified_on: timestamp,
+            pending: Vec::new(),
+        }
+    }
+
+    /// The core of an aggregate read from a snapshot: at `version`, with
+    /// nothing pending.
+    pub fn restored(
+        id: Id<E::Aggregate>,
+        version: u64,
+        created_on: Timestamp,
+        modified_on: Timestamp,
+    ) -> Self {
+        Self {
+            id,
+            version,
+            created_on,
+            modified_on,
             pending: Vec::new(),
         }
     }

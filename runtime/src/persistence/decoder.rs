@@ -135,26 +135,7 @@ impl<'a> Decoder<'a> {
                 ));
             }
         };
-        let stored = match state.remove("class_version") {
-            None => 1,
-            Some(version) => version
-                .as_u64()
-                .and_then(|v| u32::try_from(v).ok())
-                .filter(|v| (1..=class_version).contains(v))
-                .ok_or_else(|| {
-                    de::Error::custom(format_args!(
-                        "the event was stored at class version {version}, and this program reads versions 1 to {class_version}"
-                    ))
-                })?,
-        };
-        for from in stored..class_version {
-            upcast(from, &mut state).map_err(|message| {
-                de::Error::custom(format_args!(
-                    "cannot upcast the event from class version {from} to {}: {message}",
-                    from.saturating_add(1)
-                ))
-            })?;
-        }
+        upcast_state(&mut state, class_version, upcast, "event")?;
         for key in ["originator_id", "originator_version"] {
             if state.contains_key(key) {
                 return Err(de::Error::duplicate_field(key));
@@ -170,6 +151,38 @@ impl<'a> Decoder<'a> {
         );
         T::deserialize(Value::Object(state))
     }
+}
+
+/// Takes the stored `"class_version"` out of `state` (1 when there is none,
+/// as Python writes it) and brings the state from it up to `class_version`
+/// with `upcast`, one version at a time. `what` names the state in errors.
+pub(crate) fn upcast_state(
+    state: &mut Map<String, Value>,
+    class_version: u32,
+    upcast: fn(u32, &mut Map<String, Value>) -> Result<(), String>,
+    what: &str,
+) -> serde_json::Result<()> {
+    let stored = match state.remove("class_version") {
+        None => 1,
+        Some(version) => version
+            .as_u64()
+            .and_then(|v| u32::try_from(v).ok())
+            .filter(|v| (1..=class_version).contains(v))
+            .ok_or_else(|| {
+                de::Error::custom(format_args!(
+                    "the {what} was stored at class version {version}, and this program reads versions 1 to {class_version}"
+                ))
+            })?,
+    };
+    for from in stored..class_version {
+        upcast(from, state).map_err(|message| {
+            de::Error::custom(format_args!(
+                "cannot upcast the {what} from class version {from} to {}: {message}",
+                from.saturating_add(1)
+            ))
+        })?;
+    }
+    Ok(())
 }
 
 /// A value tagged as the Python library tags what JSON cannot hold:

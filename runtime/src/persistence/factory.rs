@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::environment::invalid;
 use super::{
     AesCipher, ApplicationRecorder, DEFAULT_MAX_DECOMPRESSED_SIZE, Environment, InMemoryRecorder,
-    Mapper, ZlibCompressor,
+    Mapper, SnapshotRecorder, ZlibCompressor,
 };
 use crate::{Error, Result};
 
@@ -105,13 +105,48 @@ impl InfrastructureFactory {
     /// Missing or invalid settings; connection errors; a backend whose cargo
     /// feature is not enabled.
     pub fn application_recorder(self, env: &Environment) -> Result<Arc<dyn ApplicationRecorder>> {
+        Ok(self.recorders(env, false)?.0)
+    }
+
+    /// Makes the application recorder this factory stands for, and, when
+    /// `snapshots` is true, where the application keeps snapshots: the same
+    /// database, in the Python library's snapshot table (created when
+    /// missing).
+    ///
+    /// # Errors
+    ///
+    /// As [`application_recorder`](Self::application_recorder).
+    pub fn recorders(self, env: &Environment, snapshots: bool) -> Result<Recorders> {
+        fn both<R: ApplicationRecorder + SnapshotRecorder + 'static>(
+            recorder: R,
+            snapshots: bool,
+        ) -> Recorders {
+            let recorder = Arc::new(recorder);
+            let snapshots = snapshots.then(|| {
+                let snapshots: Arc<dyn SnapshotRecorder> = recorder.clone();
+                snapshots
+            });
+            (recorder, snapshots)
+        }
         let _ = env; // unused when no database backend is enabled
         match self {
-            Self::InMemory => Ok(Arc::new(InMemoryRecorder::new())),
+            Self::InMemory => Ok(both(InMemoryRecorder::new(), snapshots)),
             #[cfg(feature = "sqlite")]
-            Self::Sqlite => Ok(Arc::new(crate::sqlite::SqliteRecorder::from_env(env)?)),
+            Self::Sqlite => {
+                let recorder = crate::sqlite::SqliteRecorder::from_env(env)?;
+                if snapshots {
+                    recorder.create_snapshot_table()?;
+                }
+                Ok(both(recorder, snapshots))
+            }
             #[cfg(feature = "postgres")]
-            Self::Postgres => Ok(Arc::new(crate::postgres::PostgresRecorder::from_env(env)?)),
+            Self::Postgres => {
+                let recorder = crate::postgres::PostgresRecorder::from_env(env)?;
+                if snapshots {
+                    recorder.create_snapshot_table()?;
+                }
+                Ok(both(recorder, snapshots))
+            }
             #[allow(unreachable_patterns)]
             other => Err(Error::InvalidSetting {
                 variable: "PERSISTENCE_MODULE".to_owned(),
@@ -122,6 +157,12 @@ impl InfrastructureFactory {
     }
 }
 
+/// An application recorder, and where snapshots are kept when they are.
+pub type Recorders = (
+    Arc<dyn ApplicationRecorder>,
+    Option<Arc<dyn SnapshotRecorder>>,
+);
+
 /// A mapper and a recorder made from one environment.
 #[derive(Debug, Clone)]
 pub struct Infrastructure {
@@ -129,6 +170,8 @@ pub struct Infrastructure {
     pub mapper: Mapper,
     /// The application recorder.
     pub recorder: Arc<dyn ApplicationRecorder>,
+    /// Where snapshots are kept, when `IS_SNAPSHOTTING_ENABLED` is true.
+    pub snapshots: Option<Arc<dyn SnapshotRecorder>>,
 }
 
 impl Infrastructure {
@@ -140,8 +183,14 @@ impl Infrastructure {
     /// naming the variable; connection errors.
     pub fn from_env(env: &Environment) -> Result<Self> {
         let mapper = mapper_from_env(env)?;
-        let recorder = InfrastructureFactory::from_env(env)?.application_recorder(env)?;
-        Ok(Self { mapper, recorder })
+        let snapshotting = env.flag("IS_SNAPSHOTTING_ENABLED")?.unwrap_or(false);
+        let (recorder, snapshots) =
+            InfrastructureFactory::from_env(env)?.recorders(env, snapshotting)?;
+        Ok(Self {
+            mapper,
+            recorder,
+            snapshots,
+        })
     }
 }
 

@@ -29,6 +29,8 @@ use crate::Result;
 #[derive(Debug, Default)]
 pub struct InMemoryRecorder {
     inner: RwLock<Inner>,
+    /// Snapshots, when the application takes them.
+    pub(super) snapshots: super::snapshot::InMemorySnapshots,
 }
 
 #[derive(Debug, Default)]

@@ -20,6 +20,7 @@ mod mapper;
 mod memory;
 mod pyjson;
 mod recorder;
+pub mod snapshot;
 mod stored;
 pub mod transcoder;
 
@@ -29,7 +30,7 @@ pub use decoder::{Decoder, tagged_value};
 pub(crate) use environment::parse_python_int;
 pub use environment::{Environment, is_secret, redact_urls};
 pub use event_store::EventStore;
-pub use factory::{Infrastructure, InfrastructureFactory};
+pub use factory::{Infrastructure, InfrastructureFactory, Recorders};
 pub use mapper::Mapper;
 pub use memory::InMemoryRecorder;
 pub(crate) use pyjson::rewrite_non_finite;
@@ -37,6 +38,7 @@ pub use pyjson::{parse_python_decimal, python_decimal_str, python_float_repr};
 pub use recorder::{AggregateRecorder, ApplicationRecorder, EventQuery, NotificationQuery};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) use recorder::{BatchVersions, check_next_version, collect_lent};
+pub use snapshot::{SNAPSHOT_TOPIC, SnapshotReader, SnapshotRecorder, SnapshotWriter, Upcast};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) use stored::RowPosition;
 pub use stored::{Notification, StoredEvent, StoredEventRef};

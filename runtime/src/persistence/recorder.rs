@@ -179,12 +179,7 @@ pub(crate) fn collect_lent(
 ) -> Result<Vec<StoredEvent>> {
     let mut events = Vec::new();
     lend(&mut |e| {
-        events.push(StoredEvent {
-            originator_id: e.originator_id,
-            originator_version: e.originator_version,
-            topic: e.topic.to_owned(),
-            state: e.state.to_vec(),
-        });
+        events.push(e.to_stored_event());
         Ok(())
     })?;
     Ok(events)

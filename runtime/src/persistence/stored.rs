@@ -43,6 +43,18 @@ pub struct StoredEventRef<'a> {
     pub state: &'a [u8],
 }
 
+impl StoredEventRef<'_> {
+    /// The stored event, copied.
+    pub fn to_stored_event(&self) -> StoredEvent {
+        StoredEvent {
+            originator_id: self.originator_id,
+            originator_version: self.originator_version,
+            topic: self.topic.to_owned(),
+            state: self.state.to_vec(),
+        }
+    }
+}
+
 /// A stored event in an application's log, with its position there.
 ///
 /// Notification ids start at 1 and increase in the order events were

@@ -426,6 +426,13 @@ pub fn write_state<T: Serialize>(out: &mut Vec<u8>, state: &T) -> serde_json::Re
     state.serialize(&mut serializer)
 }
 
+/// Writes one value in state form, floats as Python's `json` writes them.
+pub(crate) fn write_value<T: StateValue>(out: &mut Vec<u8>, value: &T) -> serde_json::Result<()> {
+    let _floats = PythonFloats::start();
+    let mut serializer = serde_json::Serializer::with_formatter(out, PythonFormatter);
+    value.serialize_state(&mut serializer)
+}
+
 /// Writes an event's state object field by field, in the stored key order.
 /// Generated `encode_state` implementations use it.
 ///
@@ -479,10 +486,7 @@ impl<'a> StateWriter<'a> {
     /// The JSON encoder's error.
     pub fn field<T: StateValue>(&mut self, name: &str, value: &T) -> serde_json::Result<&mut Self> {
         self.key(name)?;
-        let _floats = PythonFloats::start();
-        let mut serializer =
-            serde_json::Serializer::with_formatter(&mut *self.out, PythonFormatter);
-        value.serialize_state(&mut serializer)?;
+        write_value(self.out, value)?;
         Ok(self)
     }
 

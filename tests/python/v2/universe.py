@@ -1,9 +1,10 @@
 """The tutorial's domain, version 2: a thing that happens has a reason.
 
 SomethingHappened is at class version 2, with an upcast that gives events
-stored at version 1 the reason "unknown": what the Rust generated from
-schemas/world_v2.yaml does. Its module is `universe`, so its topics are the
-tutorial's.
+stored at version 1 the reason "unknown"; the World is at class version 2,
+with an upcast that gives a snapshot of version 1 one reason "unknown" for
+each thing that happened: what the Rust generated from schemas/world_v2.yaml
+does. Its module is `universe`, so its topics are the tutorial's.
 """
 from typing import List
 from uuid import UUID
@@ -13,6 +14,12 @@ from eventsourcing.domain import Aggregate, event
 
 
 class World(Aggregate):
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state):
+        state["reasons"] = ["unknown"] * len(state["history"])
+
     @event("Started")
     def __init__(self, name: str) -> None:
         self.name = name

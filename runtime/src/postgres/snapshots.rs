@@ -1,0 +1,90 @@
+//! Snapshots in PostgreSQL: the Python library's `<application>_snapshots`
+//! table, beside the events table, through the same pool.
+
+use postgres::error::SqlState;
+use uuid::Uuid;
+
+use super::{PostgresRecorder, TABLE_PARAMETERS, create, lend_event};
+use crate::persistence::{SnapshotRecorder, StoredEvent};
+use crate::{Error, Result};
+
+impl PostgresRecorder {
+    /// Creates the snapshot table (`<application>_snapshots`, see
+    /// [`PostgresConfig::snapshot_table`](super::PostgresConfig::snapshot_table))
+    /// when missing, as the Python library's `PostgresAggregateRecorder`
+    /// creates it.
+    ///
+    /// # Errors
+    ///
+    /// PostgreSQL errors.
+    pub fn create_snapshot_table(&self) -> Result<()> {
+        let table = &self.names.qualified_snapshot_table;
+        let statement = format!(
+            "CREATE TABLE IF NOT EXISTS {table} (originator_id uuid NOT NULL, \
+             originator_version bigint NOT NULL, topic text, state bytea, \
+             PRIMARY KEY (originator_id, originator_version)) {TABLE_PARAMETERS}"
+        );
+        self.run(|conn| Ok(create(conn, std::slice::from_ref(&statement))?))
+    }
+
+    /// The schema-qualified snapshot table name, quoted for SQL.
+    pub fn qualified_snapshot_table(&self) -> &str {
+        &self.names.qualified_snapshot_table
+    }
+}
+
+impl SnapshotRecorder for PostgresRecorder {
+    fn insert_snapshot(&self, snapshot: &StoredEvent) -> Result<()> {
+        let conflict = || Error::VersionConflict {
+            originator_id: snapshot.originator_id,
+            originator_version: snapshot.originator_version,
+        };
+        // A version no stored event can have is refused, never cut short.
+        let version = i64::try_from(snapshot.originator_version).map_err(|_| conflict())?;
+        let sql = format!(
+            "INSERT INTO {} (originator_id, originator_version, topic, state) VALUES ($1, $2, $3, $4)",
+            self.names.qualified_snapshot_table
+        );
+        let result = self.run(|conn| {
+            let insert = conn.prepare(&sql)?;
+            conn.client.execute(
+                &insert,
+                &[
+                    &snapshot.originator_id,
+                    &version,
+                    &snapshot.topic,
+                    &snapshot.state,
+                ],
+            )?;
+            Ok(())
+        });
+        match result {
+            Err(Error::Postgres(e)) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                Err(conflict())
+            }
+            other => other,
+        }
+    }
+
+    fn latest_snapshot(
+        &self,
+        originator_id: Uuid,
+        lte: Option<u64>,
+    ) -> Result<Option<StoredEvent>> {
+        let sql = format!(
+            "SELECT originator_version, topic, state FROM {} \
+             WHERE originator_id = $1 AND originator_version <= $2 \
+             ORDER BY originator_version DESC LIMIT 1",
+            self.names.qualified_snapshot_table
+        );
+        let lte = i64::try_from(lte.unwrap_or(u64::MAX)).unwrap_or(i64::MAX);
+        self.run(|conn| {
+            let select = conn.prepare(&sql)?;
+            let rows = conn.client.query(&select, &[&originator_id, &lte])?;
+            Ok(rows
+                .first()
+                .map(|row| lend_event(originator_id, row).map(|e| e.to_stored_event()))
+                .transpose()?)
+        })
+    }
+}
