@@ -5,10 +5,16 @@
     interop.py history ID               prints the history as JSON
     interop.py log                      prints the notification log as JSON
 
-With --v2 first, the tutorial's domain of version 2 (v2/universe.py):
-SomethingHappened at class version 2, with a reason.
+    interop.py snapshot ID [VERSION]    takes a snapshot (IS_SNAPSHOTTING_ENABLED=y)
+    interop.py read-snapshot ID         prints the world read from its latest
+                                        snapshot alone, as JSON
+    interop.py world ID                 prints the world as the repository
+                                        gets it, as JSON
 
-    interop.py --v2 append ID WHAT WHY
+With --v2 first, the tutorial's domain of version 2 (v2/universe.py):
+SomethingHappened and the World at class version 2, with a reason.
+
+    interop.py --v2 append2 ID WHAT WHY
     interop.py --v2 reasons ID          prints the reasons as JSON
 
 Storage is chosen by the environment, as the tutorial chooses it.
@@ -27,9 +33,33 @@ if sys.argv[1:2] == ["--v2"]:
 from universe import Universe  # noqa: E402
 
 
+def described(world):
+    """The world's attributes, its id, version and times, as JSON."""
+    return json.dumps({
+        "id": world.id.hex,
+        "version": world.version,
+        "created_on": world.created_on.isoformat(),
+        "modified_on": world.modified_on.isoformat(),
+        "name": world.name,
+        "history": world.history,
+        "reasons": getattr(world, "reasons", None),
+    })
+
+
 def main(args):
     app = Universe()
     command = args[0]
+    if command == "snapshot":
+        version = int(args[2]) if len(args) > 2 else None
+        app.take_snapshot(UUID(args[1]), version=version)
+        return
+    if command == "read-snapshot":
+        [snapshot] = app.snapshots.get(UUID(args[1]), desc=True, limit=1)
+        print(described(snapshot.mutate(None)))
+        return
+    if command == "world":
+        print(described(app.repository.get(UUID(args[1]))))
+        return
     if command == "append2":
         app.make_it_so(UUID(args[1]), args[2], args[3])
         return

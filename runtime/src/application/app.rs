@@ -231,10 +231,12 @@ impl Application {
         Ok(ids)
     }
 
-    /// Whether the application keeps snapshots (`IS_SNAPSHOTTING_ENABLED`,
-    /// or a schema whose aggregates take them).
-    pub fn is_snapshotting_enabled(&self) -> bool {
-        self.snapshots.is_some()
+    /// Where the application keeps snapshots, when it does
+    /// (`IS_SNAPSHOTTING_ENABLED`, or a schema whose aggregates take them).
+    /// Like the recorder, not for generated facades to hand out: a
+    /// snapshot stored here is what later gets start from.
+    pub fn snapshots(&self) -> Option<&Arc<dyn SnapshotRecorder>> {
+        self.snapshots.as_ref()
     }
 
     /// Takes a snapshot of the aggregate `id` as stored at `version` (as it

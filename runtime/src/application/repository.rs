@@ -32,11 +32,6 @@ impl Repository {
         self
     }
 
-    /// Where snapshots are kept, when they are.
-    pub fn snapshots(&self) -> Option<&Arc<dyn SnapshotRecorder>> {
-        self.snapshots.as_ref()
-    }
-
     /// The aggregate `id` as it is now.
     ///
     /// # Errors
