@@ -60,7 +60,7 @@ fuzz_target!(|data: &[u8]| {
     decode::<inventory::WarehouseEvent>(mapper, &topic, state);
 });
 
-fn decode<E: Transcodable + PartialEq + Debug>(mapper: &Mapper, topic: &str, state: &[u8]) {
+fn decode<E: Transcodable + Debug>(mapper: &Mapper, topic: &str, state: &[u8]) {
     match mapper.decode_event::<E>(ID, VERSION, topic, state) {
         Ok(event) => {
             let stored = mapper
@@ -70,7 +70,12 @@ fn decode<E: Transcodable + PartialEq + Debug>(mapper: &Mapper, topic: &str, sta
             let again: E = mapper
                 .to_domain_event(&stored)
                 .unwrap_or_else(|err| panic!("encoded {event:?} but cannot decode it: {err}"));
-            assert_eq!(again, event, "the event changed on a round trip");
+            // Compared as Debug shows them: a NaN is not equal to itself.
+            assert_eq!(
+                format!("{again:?}"),
+                format!("{event:?}"),
+                "the event changed on a round trip"
+            );
         }
         Err(err) => check_error(&err),
     }
