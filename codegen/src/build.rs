@@ -166,7 +166,7 @@ pub(crate) fn write_if_changed(path: &Path, content: &str) -> Result<bool> {
 mod tests {
     use super::*;
 
-    const WORLD: &str = "aggregates:\n  World:\n    state: { name: String }\n    created: { args: { name: String }, apply: [set: name] }\n";
+    const WORLD: &str = "module: universe\naggregates:\n  World:\n    state: { name: String }\n    created: { args: { name: String }, apply: [set: name] }\n";
 
     #[test]
     fn files_are_rewritten_only_when_their_content_changes() {
@@ -196,8 +196,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = dir.path().join("a.yaml");
         let b = dir.path().join("b.yaml");
-        std::fs::write(&a, "aggregates:\n  A:\n    stat: {}\n").unwrap();
-        std::fs::write(&b, "applications:\n  B:\n    aggregates: [Nope]\n").unwrap();
+        std::fs::write(&a, "module: a\naggregates:\n  A:\n    stat: {}\n").unwrap();
+        std::fs::write(
+            &b,
+            "module: b\napplications:\n  B:\n    aggregates: [Nope]\n",
+        )
+        .unwrap();
         let out = dir.path().join("out");
         let err = Builder::new()
             .out_dir(&out)

@@ -67,6 +67,15 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// `init` cannot write a crate into this directory.
+    #[error("cannot write a new crate into {}: {reason}", dir.display())]
+    Init {
+        /// The directory.
+        dir: PathBuf,
+        /// Why not.
+        reason: String,
+    },
+
     /// No output directory was given and `OUT_DIR` is not set.
     #[error(
         "OUT_DIR is not set (expected to run in a build script, or an output directory given with Builder::out_dir)"

@@ -67,6 +67,40 @@ pub(crate) fn str_lit(text: &str) -> String {
     format!("{text:?}")
 }
 
+/// How generated code names the things that belong to an aggregate whose
+/// name, cased, is `aggregate` (`World`, `UserAccount`): one place, for the
+/// checks that keep schema names clear of them and for lowering.
+pub(crate) mod conventions {
+    use super::snake;
+
+    /// The aggregate in prose, e.g. `user account`.
+    pub(crate) fn noun(aggregate: &str) -> String {
+        snake(aggregate).replace('_', " ")
+    }
+
+    /// The parameter holding an aggregate's id, e.g. `world_id`.
+    pub(crate) fn id_param(aggregate: &str) -> String {
+        format!("{}_id", snake(aggregate))
+    }
+
+    /// The local variable holding an aggregate, e.g. `world` (before
+    /// escaping).
+    pub(crate) fn local(aggregate: &str) -> String {
+        snake(aggregate)
+    }
+
+    /// An application's method that gets an aggregate, e.g. `get_world`.
+    pub(crate) fn getter(aggregate: &str) -> String {
+        format!("get_{}", snake(aggregate))
+    }
+
+    /// The method applying an event to its aggregate's state, e.g.
+    /// `apply_something_happened`.
+    pub(crate) fn apply_fn(event: &str) -> String {
+        format!("apply_{}", snake(event))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,8 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::types::{GENERICS, SCALARS};
-use crate::validate::SETTINGS;
+use crate::check::{GENERICS, SCALARS, SETTINGS};
 
 /// The JSON Schema, pretty-printed.
 pub fn json_schema() -> String {
@@ -35,6 +34,7 @@ fn schema() -> Value {
         json!({
             "oneOf": [
                 { "type": "string", "description": "The state field (the short form)." },
+                { "type": "array", "items": field_names, "minItems": 1, "description": "State fields, each in the short form." },
                 { "type": "object", "propertyNames": field_names, "additionalProperties": value, "minProperties": 1 },
             ]
         })
@@ -43,7 +43,17 @@ fn schema() -> Value {
         json!({ "type": "string", "description": "An argument of the event, or `timestamp`." });
     let number = json!({ "oneOf": [arg, { "type": "integer", "minimum": 0 }] });
     let mut change = object(json!({
-        "set": by_field(json!({ "oneOf": [arg, { "type": "boolean" }] })),
+        "set": by_field(json!({ "oneOf": [
+            { "type": "string", "description": "An argument of the event, `timestamp`, or a unit variant of the field's enum type." },
+            { "type": ["boolean", "number", "null"], "description": "A literal of the field's type; null for an Option." },
+            {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["value"],
+                "properties": { "value": { "type": ["string", "number", "boolean", "null"] } },
+                "description": "A literal of the field's type, written out: text, a decimal, a UUID, a time.",
+            },
+        ] })),
         "push": by_field(arg.clone()),
         "extend": by_field(arg.clone()),
         "insert": {
@@ -68,6 +78,18 @@ fn schema() -> Value {
             "doc": doc,
             "topic": { "$ref": "#/definitions/topic" },
             "args": { "$ref": "#/definitions/fields" },
+            "version": { "type": "integer", "minimum": 1, "description": "The event's class version (default 1): stored as `class_version` when above 1, as Python stores it." },
+            "upcast": {
+                "type": "object",
+                "description": "For each older version, the steps that bring a state stored at it to the next: `v1_v2: [...]`.",
+                "propertyNames": { "type": "string", "pattern": "^v[1-9][0-9]*_v[1-9][0-9]*$" },
+                "additionalProperties": { "type": "array", "items": { "$ref": "#/definitions/step" } },
+            },
+            "aliases": { "$ref": "#/definitions/aliases" },
+            "visibility": {
+                "enum": ["public", "crate"],
+                "description": "Who may call the command (or `create`): any crate (`public`, the default), or only the crate that includes the generated code (`crate`).",
+            },
             "apply": {
                 "description": "`custom` (a trait method written in Rust), or a list of state changes.",
                 "oneOf": [
@@ -79,6 +101,18 @@ fn schema() -> Value {
         }));
         if required {
             event["required"] = json!(["event"]);
+        } else {
+            let mut id = object(json!({
+                "uuid5": {
+                    "type": "string",
+                    "description": "The name of a version 5 UUID in the URL namespace, made of the created event's arguments in braces, e.g. `/accounts/{email}`: Python's `create_id`.",
+                },
+            }));
+            id["required"] = json!(["uuid5"]);
+            id["description"] = json!(
+                "How the aggregate's id is made from the created event's arguments (by default a random UUID)."
+            );
+            event["properties"]["id"] = id;
         }
         event
     };
@@ -119,11 +153,17 @@ fn schema() -> Value {
         "description": "Aggregates, their events and state changes, value types and applications, from which eventsourcing-codegen generates Rust.",
         "type": "object",
         "additionalProperties": false,
+        "required": ["module"],
         "properties": {
             "module": {
                 "type": "string",
-                "description": "The topic module: stored topics are `module:Aggregate.Event`. Defaults to the file's stem.",
+                "description": "The topic module: stored topics are `module:Aggregate.Event`. Required, so that renaming the file never changes a stored topic.",
                 "pattern": "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$",
+            },
+            "module_aliases": {
+                "type": "array",
+                "items": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$" },
+                "description": "Modules the schema's topics were stored under before a rename: each default topic is also read under them.",
             },
             "types": map_of("type"),
             "aggregates": map_of("aggregate"),
@@ -141,10 +181,34 @@ fn schema() -> Value {
             "field": {
                 "oneOf": [
                     { "$ref": "#/definitions/fieldType" },
-                    { "allOf": [object(json!({ "type": { "$ref": "#/definitions/fieldType" }, "doc": doc })), { "required": ["type"] }] },
+                    { "allOf": [object(json!({ "type": { "$ref": "#/definitions/fieldType" }, "doc": doc, "default": { "$ref": "#/definitions/literal" } })), { "required": ["type"] }] },
                 ]
             },
             "fields": map_of("field"),
+            "literal": {
+                "oneOf": [
+                    { "type": ["string", "number", "boolean", "null"] },
+                    { "type": "object", "additionalProperties": false, "required": ["value"], "properties": { "value": { "type": ["string", "number", "boolean", "null"] } } },
+                ],
+                "description": "A literal of a field's type: a number, true or false, null, a variant's name, or `{ value: TEXT }`.",
+            },
+            "aliases": {
+                "type": "array",
+                "items": { "$ref": "#/definitions/topic" },
+                "description": "Whole topics it was stored under before a rename (Python's `register_topic`).",
+            },
+            "step": {
+                "type": "object",
+                "additionalProperties": false,
+                "minProperties": 1,
+                "maxProperties": 1,
+                "properties": {
+                    "add": { "type": "object", "propertyNames": field_names, "additionalProperties": { "$ref": "#/definitions/literal" }, "description": "Fields the older version lacks, with the value they get." },
+                    "rename": { "type": "object", "propertyNames": field_names, "additionalProperties": field_names, "description": "Old name: new name." },
+                    "remove": { "oneOf": [{ "type": "string" }, { "type": "array", "items": { "type": "string" } }], "description": "Fields the newer version does not have." },
+                    "call": { "type": "string", "description": "A Rust function `fn(&mut serde_json::Map<String, serde_json::Value>) -> Result<(), String>`, for anything else." },
+                },
+            },
             "type": type_def,
             "aggregate": object(json!({
                 "doc": doc,
@@ -152,6 +216,7 @@ fn schema() -> Value {
                 "state": { "$ref": "#/definitions/fields" },
                 "created": { "$ref": "#/definitions/created" },
                 "commands": map_of("command"),
+                "aliases": { "$ref": "#/definitions/aliases" },
             })),
             "created": event(false),
             "command": event(true),
@@ -203,7 +268,12 @@ mod tests {
         assert_eq!(keys(&s), sorted(read::TOP_KEYS));
         assert_eq!(keys(&d["type"]), sorted(read::TYPE_KEYS));
         assert_eq!(keys(&d["aggregate"]), sorted(read::AGGREGATE_KEYS));
-        assert_eq!(keys(&d["created"]), sorted(read::EVENT_KEYS));
+        assert_eq!(keys(&d["created"]), sorted(read::CREATED_KEYS));
+        assert_eq!(
+            keys(&d["created"]["properties"]["id"]),
+            sorted(read::ID_KEYS)
+        );
+        assert_eq!(keys(&d["step"]), sorted(read::STEP_KEYS));
         assert_eq!(keys(&d["command"]), sorted(read::EVENT_KEYS));
         assert_eq!(keys(&d["application"]), sorted(read::APPLICATION_KEYS));
         assert_eq!(keys(&d["appCommand"]), sorted(read::APP_COMMAND_KEYS));
@@ -219,11 +289,18 @@ mod tests {
             ),
             sorted(read::VARIANT_KEYS)
         );
-        let ops: Vec<&str> = crate::schema::Op::ALL.iter().map(|(n, _)| *n).collect();
+        let ops: Vec<&str> = crate::read::schema::Op::ALL
+            .iter()
+            .map(|(n, _)| *n)
+            .collect();
         assert_eq!(keys(&d["change"]), sorted(&ops));
         assert_eq!(
             keys(&d["change"]["properties"]["insert"]["additionalProperties"]),
             sorted(read::INSERT_KEYS)
+        );
+        assert_eq!(
+            keys(&d["change"]["properties"]["set"]["oneOf"][2]["additionalProperties"]["oneOf"][2]),
+            sorted(read::LITERAL_KEYS)
         );
         assert!(json_schema().ends_with("}\n"));
     }

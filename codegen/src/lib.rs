@@ -46,70 +46,71 @@
 //! ";
 //! let code = eventsourcing_codegen::generate("world.yaml", schema).unwrap();
 //! assert!(code.starts_with("// @generated"));
-//! assert!(code.contains("pub fn make_it_so(&mut self, what: impl Into<String>)"));
+//! assert!(code.contains("pub fn make_it_so(\n        &mut self,\n        what: impl ::std::convert::Into<::std::string::String>,\n    )"));
+//! assert!(code.contains("pub struct WorldSomethingHappened {"));
 //! assert!(code.contains("\"universe:World.SomethingHappened\""));
 //!
-//! let err = eventsourcing_codegen::generate("world.yaml", "aggregates:\n  World:\n    state: { name: Strng }\n").unwrap_err();
+//! let err = eventsourcing_codegen::generate(
+//!     "world.yaml",
+//!     "module: universe\naggregates:\n  World:\n    state: { name: Strng }\n",
+//! ).unwrap_err();
 //! assert_eq!(
 //!     err.diagnostics()[0].to_string().split(" (expected").next().unwrap(),
-//!     "world.yaml:3:20: unknown type 'Strng' for state field 'name' of aggregate 'World'; did you mean 'String'?",
+//!     "world.yaml:4:20: unknown type 'Strng' for state field 'name' of aggregate 'World'; did you mean 'String'?",
 //! );
 //! ```
 //!
 //! The schema language is described key by key in `docs/schema.md`;
 //! [`json_schema`] gives a JSON Schema of it for editors.
 //!
-//! Stages, one module each: `yaml` (parse, with positions) → `read` (the
-//! schema as written) → `validate` (names, types, references: the `model`)
-//! → `render` (tera templates, then `syn` and `prettyplease`). Names go
-//! through `ident`.
+//! Stages, one module each: `read` (the YAML, with positions, into the
+//! schema as written) → `check` (names, types, references, state changes:
+//! every problem, and the typed `model`) → `lower` (the model as Rust
+//! names, types and expressions: the templates' context) → `render` (tera
+//! templates, then `syn` and `prettyplease` to format). Names go through
+//! `ident`.
 
 mod build;
+mod check;
 mod error;
 mod ident;
+mod init;
 mod json_schema;
+mod lower;
 mod model;
 mod read;
 mod render;
-mod schema;
-mod types;
-mod validate;
-mod yaml;
 
 use std::path::Path;
 
 pub use build::{Builder, compile};
 pub use error::{Diagnostic, Error, Result};
+pub use init::{InitOptions, init};
 pub use json_schema::json_schema;
 
 /// Turns schema text into Rust source, headed `// @generated`.
 ///
-/// `file_name` names the schema in messages and in the header; its stem is
-/// the default topic module. Nothing is read or written.
+/// `file_name` names the schema in messages and in the header. Nothing is
+/// read or written.
 ///
 /// # Errors
 ///
 /// [`Error::Schema`] with every problem found in the schema, in file order;
 /// [`Error::Template`] for a bug in the generator.
 pub fn generate(file_name: &str, text: &str) -> Result<String> {
-    let mut problems = yaml::Problems::new(file_name);
-    let Some(document) = yaml::parse(text, &mut problems) else {
+    let mut problems = read::yaml::Problems::new(file_name);
+    let Some(schema) = read::read(text, &mut problems) else {
         return Err(Error::Schema {
             diagnostics: problems.into_sorted(),
         });
     };
-    let schema = read::read(&document, &mut problems);
-    let stem = Path::new(file_name)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("schema");
-    let model = validate::validate(&schema, stem, &mut problems);
+    let model = check::check(&schema, &mut problems);
     if !problems.is_empty() {
         return Err(Error::Schema {
             diagnostics: problems.into_sorted(),
         });
     }
-    render::render(&model, file_name)
+    render::render(&lower::lower(&model), file_name)
 }
 
 /// Reads a schema file and generates its Rust source, naming the file in
@@ -119,9 +120,51 @@ pub fn generate(file_name: &str, text: &str) -> Result<String> {
 ///
 /// [`Error::Read`] when the file cannot be read; otherwise as [`generate`].
 pub fn generate_file(path: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
         path: path.to_owned(),
         source,
     })?;
-    generate(&path.display().to_string(), &text)
+    let name = path.display().to_string();
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => generate(&name, text),
+        Err(err) => Err(not_utf8(&name, &bytes, err.valid_up_to())),
+    }
+}
+
+/// The problem of a schema that is not UTF-8 from byte `offset` on: where
+/// the first byte that is not, is.
+fn not_utf8(name: &str, bytes: &[u8], offset: usize) -> Error {
+    let valid = std::str::from_utf8(bytes.get(..offset).unwrap_or_default()).unwrap_or_default();
+    let line = valid.matches('\n').count() + 1;
+    let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let byte = bytes.get(offset).copied().unwrap_or_default();
+    Error::Schema {
+        diagnostics: vec![Diagnostic {
+            file: name.to_owned(),
+            line,
+            column,
+            message: format!("the file is not UTF-8: byte {byte:#04x} at byte offset {offset}"),
+            expected: "UTF-8 text".to_owned(),
+        }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_is_not_utf8_names_the_byte_and_where_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latin1.yaml");
+        std::fs::write(&path, b"module: a\naggregates:\n  Caf\xe9: {}\n").unwrap();
+        let err = generate_file(&path).unwrap_err();
+        let text = err.diagnostics()[0].to_string();
+        assert!(
+            text.ends_with(
+                "latin1.yaml:3:6: the file is not UTF-8: byte 0xe9 at byte offset 27 (expected UTF-8 text)"
+            ),
+            "{text}"
+        );
+    }
 }

@@ -1,11 +1,12 @@
 //! `eventsourcing-codegen`: check schemas, generate Rust from them, or print
 //! the JSON Schema of the schema language. The work is in the library.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use eventsourcing_codegen::{Builder, generate_file, json_schema};
+use eventsourcing_codegen::{Builder, InitOptions, generate_file, init, json_schema};
 
 /// Generates typed event-sourced Rust (aggregates, events, application
 /// facades) from YAML domain schemas.
@@ -36,6 +37,36 @@ enum Command {
     },
     /// Print a JSON Schema of the schema language, for editor completion
     JsonSchema,
+    /// Write a new crate: a schema, its build script, and tests that pin
+    /// the generated source and use it
+    Init {
+        /// The crate's directory (created if missing)
+        dir: PathBuf,
+        /// The package's name [default: the directory's name]
+        #[arg(long)]
+        name: Option<String>,
+        /// Depend on this version of eventsourcing and eventsourcing-codegen
+        /// from the registry [default: this checkout's crates by path, when
+        /// run from one]
+        #[arg(long, value_name = "VERSION")]
+        version: Option<String>,
+    },
+}
+
+/// Writes to standard output. A reader that went away (`| head`) is not an
+/// error: the tool stops quietly.
+fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(err) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("cannot write to standard output: {err}");
+        std::process::exit(1);
+    }
 }
 
 fn main() -> ExitCode {
@@ -44,7 +75,7 @@ fn main() -> ExitCode {
         Command::Check { schemas } => {
             for schema in &schemas {
                 match generate_file(schema) {
-                    Ok(_) => println!("{}: ok", schema.display()),
+                    Ok(_) => out(&format!("{}: ok\n", schema.display())),
                     Err(err) => {
                         eprintln!("{err}");
                         failed = true;
@@ -63,7 +94,7 @@ fn main() -> ExitCode {
             {
                 Ok(written) => written
                     .iter()
-                    .for_each(|path| println!("{}", path.display())),
+                    .for_each(|path| out(&format!("{}\n", path.display()))),
                 Err(err) => {
                     eprintln!("{err}");
                     failed = true;
@@ -76,7 +107,7 @@ fn main() -> ExitCode {
         } => {
             for schema in &schemas {
                 match generate_file(schema) {
-                    Ok(code) => print!("{code}"),
+                    Ok(code) => out(&code),
                     Err(err) => {
                         eprintln!("{err}");
                         failed = true;
@@ -84,7 +115,18 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::JsonSchema => print!("{}", json_schema()),
+        Command::JsonSchema => out(&json_schema()),
+        Command::Init { dir, name, version } => match init(&dir, &InitOptions { name, version }) {
+            Ok(written) => {
+                for path in written {
+                    out(&format!("{}\n", path.display()));
+                }
+            }
+            Err(err) => {
+                eprintln!("{err}");
+                failed = true;
+            }
+        },
     }
     if failed {
         ExitCode::FAILURE

@@ -1,214 +1,422 @@
-//! The validated model: everything the templates need, already named,
-//! typed and ordered, so that templates hold no logic beyond loops and
-//! simple conditions. It is the templates' typed context.
+//! The checked model: what a schema means, once every name, type and
+//! reference in it is known to be good. [`check`](crate::check) builds it;
+//! [`lower`](crate::lower) turns it into Rust.
 //!
-//! Top-level items (value types, aggregates, applications) are sorted by
-//! name. Members keep the schema's order, because their order means
-//! something: fields and arguments are stored as JSON in that order and are
-//! parameters in that order, and an enum's first variant is its default.
+//! It holds no Rust: names are kept as written and as cased for their role
+//! (escaping keywords is lowering's job), types and state changes are enums,
+//! and doc text is the schema's own. Top-level items are sorted by name, so
+//! that the output is deterministic; members keep the schema's order, which
+//! means something (fields are stored and taken as parameters in that order,
+//! and an enum's first variant is its default).
 
-use serde::Serialize;
-
-/// One schema, ready to render.
-#[derive(Debug, Serialize)]
-pub(crate) struct File {
+/// One checked schema.
+#[derive(Debug)]
+pub(crate) struct Model {
     pub(crate) types: Vec<ValueType>,
     pub(crate) aggregates: Vec<Aggregate>,
     pub(crate) applications: Vec<Application>,
 }
 
-/// A value type: a struct or an enum of the schema's `types:`.
-#[derive(Debug, Serialize)]
+impl Model {
+    /// The aggregate named `written` in the schema.
+    pub(crate) fn aggregate(&self, written: &str) -> Option<&Aggregate> {
+        self.aggregates.iter().find(|a| a.name.written == written)
+    }
+}
+
+/// A name as written in the schema, and cased for its role in Rust
+/// (`UpperCamelCase` for types, `snake_case` for members), not yet escaped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Name {
+    pub(crate) written: String,
+    pub(crate) cased: String,
+}
+
+/// A field type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Ty {
+    String,
+    Bool,
+    Int(Int),
+    F64,
+    Uuid,
+    Decimal,
+    DateTime,
+    Option(Box<Ty>),
+    Vec(Box<Ty>),
+    /// `Map<String, T>`.
+    Map(Box<Ty>),
+    /// A value type of the schema.
+    Named(Name),
+    /// A type that did not resolve, while checking only (it was reported,
+    /// and is accepted anywhere so that one mistake is reported once). A
+    /// model with problems is never lowered.
+    Unknown,
+}
+
+/// The integer types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Int {
+    I8,
+    I16,
+    I32,
+    I64,
+    U8,
+    U16,
+    U32,
+    U64,
+}
+
+impl Int {
+    /// Every integer type, with its name in a schema (which is also its
+    /// name in Rust).
+    pub(crate) const ALL: [(&'static str, Int); 8] = [
+        ("i8", Int::I8),
+        ("i16", Int::I16),
+        ("i32", Int::I32),
+        ("i64", Int::I64),
+        ("u8", Int::U8),
+        ("u16", Int::U16),
+        ("u32", Int::U32),
+        ("u64", Int::U64),
+    ];
+
+    /// The name in a schema, and in Rust.
+    pub(crate) fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, int)| *int == self)
+            .map_or("i64", |(name, _)| name)
+    }
+
+    /// The smallest value.
+    pub(crate) fn min(self) -> i128 {
+        match self {
+            Int::I8 => i128::from(i8::MIN),
+            Int::I16 => i128::from(i16::MIN),
+            Int::I32 => i128::from(i32::MIN),
+            Int::I64 => i128::from(i64::MIN),
+            Int::U8 | Int::U16 | Int::U32 | Int::U64 => 0,
+        }
+    }
+
+    /// The largest value.
+    pub(crate) fn max(self) -> u64 {
+        match self {
+            Int::I8 => i8::MAX as u64,
+            Int::I16 => i16::MAX as u64,
+            Int::I32 => i32::MAX as u64,
+            Int::I64 => i64::MAX as u64,
+            Int::U8 => u64::from(u8::MAX),
+            Int::U16 => u64::from(u16::MAX),
+            Int::U32 => u64::from(u32::MAX),
+            Int::U64 => u64::MAX,
+        }
+    }
+}
+
+/// A value type of `types:`.
+#[derive(Debug)]
 pub(crate) struct ValueType {
-    pub(crate) name: String,
-    pub(crate) doc: Vec<String>,
-    pub(crate) is_enum: bool,
-    pub(crate) derive_default: bool,
-    pub(crate) fields: Vec<Field>,
-    pub(crate) variants: Vec<Variant>,
+    pub(crate) name: Name,
+    pub(crate) doc: Option<String>,
+    /// Whether it has a default value (a struct whose fields all have one,
+    /// an enum whose first variant is a unit variant).
+    pub(crate) has_default: bool,
+    pub(crate) body: TypeBody,
+}
+
+/// What a value type is.
+#[derive(Debug)]
+pub(crate) enum TypeBody {
+    Struct(Vec<Field>),
+    Enum(Vec<Variant>),
 }
 
 /// A variant of an enum value type.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub(crate) struct Variant {
-    pub(crate) name: String,
-    pub(crate) doc: Vec<String>,
-    /// The stored name, as a Rust string literal, when it is not the Rust name.
-    pub(crate) rename: Option<String>,
-    pub(crate) is_default: bool,
+    pub(crate) name: Name,
+    pub(crate) doc: Option<String>,
+    /// Empty for a unit variant.
     pub(crate) fields: Vec<Field>,
 }
 
-/// A field of a value type, or an argument of an event.
-#[derive(Debug, Clone, Serialize)]
+/// A field of a value type, a state field, or an event's argument.
+#[derive(Debug, Clone)]
 pub(crate) struct Field {
-    /// The Rust identifier.
-    pub(crate) name: String,
-    /// The Rust type.
-    pub(crate) ty: String,
-    pub(crate) doc: Vec<String>,
-    /// The stored key, as a Rust string literal.
-    pub(crate) key: String,
-    /// The stored key, as a Rust string literal, when serde would not
-    /// derive it from the identifier.
-    pub(crate) rename: Option<String>,
-    /// The type of a method parameter taking it (`impl Into<String>` for
-    /// strings).
-    pub(crate) param_ty: String,
-    /// How a struct literal takes it from the parameter: `name` or
-    /// `name: name.into()`.
-    pub(crate) init: String,
+    pub(crate) name: Name,
+    pub(crate) ty: Ty,
+    pub(crate) doc: Option<String>,
+    /// An event argument's `default:`, what a stored event without it is
+    /// read with (an `Option` argument is read as none without one).
+    pub(crate) default: Option<Literal>,
 }
 
 /// An aggregate.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub(crate) struct Aggregate {
-    pub(crate) name: String,
-    /// The local variable naming one, e.g. `world`.
-    pub(crate) var: String,
-    /// How docs call one, e.g. `world`.
-    pub(crate) noun: String,
-    /// `a world`, `an item`.
-    pub(crate) a_noun: String,
-    pub(crate) doc: Vec<String>,
+    pub(crate) name: Name,
+    pub(crate) doc: Option<String>,
+    /// The stored topic, e.g. `universe:World`.
     pub(crate) topic: String,
-    /// The event enum, e.g. `WorldEvent`.
-    pub(crate) event_enum: String,
-    /// The trait of `apply: custom` state changes, if any event has one.
-    pub(crate) apply_trait: Option<String>,
-    pub(crate) state: Vec<StateField>,
-    /// The created event first, then the commands' events in order.
-    pub(crate) events: Vec<Event>,
+    pub(crate) state: Vec<Field>,
+    pub(crate) created: Event,
     pub(crate) commands: Vec<Command>,
+    /// Topics it was stored under before a rename.
+    pub(crate) aliases: Vec<String>,
+    /// How its id is made: `None` for a random (version 4) UUID, or the
+    /// parts of the name of a version 5 UUID in the URL namespace, as
+    /// Python's `create_id` makes one with `uuid5(NAMESPACE_URL, ...)`.
+    pub(crate) uuid5: Option<Vec<NamePart>>,
 }
 
-/// A state field of an aggregate.
-#[derive(Debug, Serialize)]
-pub(crate) struct StateField {
-    pub(crate) name: String,
-    pub(crate) ty: String,
-    pub(crate) doc: Vec<String>,
-    pub(crate) getter_ty: String,
-    pub(crate) getter_expr: String,
+/// A part of the name a deterministic id is made from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NamePart {
+    /// Text written as is.
+    Text(String),
+    /// The created event's argument (an index into its arguments).
+    Arg(usize),
 }
 
-/// An event of an aggregate.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Event {
-    /// The variant of the event enum (the event's name).
-    pub(crate) variant: String,
-    /// The event struct.
-    pub(crate) struct_name: String,
-    /// The stored topic, as a Rust string literal.
-    pub(crate) topic: String,
-    pub(crate) doc: Vec<String>,
-    pub(crate) args: Vec<Field>,
-    pub(crate) is_created: bool,
-    /// The method that applies it, e.g. `apply_something_happened`.
-    pub(crate) apply_fn: String,
-    /// `none`, `changes` or `custom`.
-    pub(crate) apply: &'static str,
-    pub(crate) changes: Vec<Change>,
-    /// The name of the applying method's event parameter: `event`, or
-    /// `_event` when no change reads it.
-    pub(crate) event_param: &'static str,
-    /// Whether the method that triggers it has more parameters than clippy
-    /// likes.
-    pub(crate) many_args: bool,
+impl Aggregate {
+    /// The created event, then the commands' events, in order.
+    pub(crate) fn events(&self) -> impl Iterator<Item = &Event> {
+        std::iter::once(&self.created).chain(self.commands.iter().map(|c| &c.event))
+    }
+
+    /// Whether any event's state change is written in Rust.
+    pub(crate) fn has_custom_apply(&self) -> bool {
+        self.events().any(|e| matches!(e.apply, Apply::Custom))
+    }
+
+    /// The command named `written` in the schema.
+    pub(crate) fn command(&self, written: &str) -> Option<&Command> {
+        self.commands.iter().find(|c| c.name.written == written)
+    }
+
+    /// The state field named `written` in the schema.
+    pub(crate) fn field(&self, written: &str) -> Option<&Field> {
+        self.state.iter().find(|f| f.name.written == written)
+    }
 }
 
-/// One declarative state change, as Rust expressions.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Change {
-    /// `set`, `push`, `extend`, `insert`, `remove_key`, `remove_item`,
-    /// `add`, `sub`, `clear`, `clear_option` or `reset`.
-    pub(crate) kind: &'static str,
-    /// The state field's identifier.
-    pub(crate) field: String,
-    /// The value expression (a reference for `remove_item`).
-    pub(crate) value: String,
-    /// The key expression, for maps (a reference for `remove_key`).
-    pub(crate) key: String,
-}
-
-/// A command of an aggregate.
-#[derive(Debug, Serialize)]
+/// A command of an aggregate, and the event it triggers.
+#[derive(Debug)]
 pub(crate) struct Command {
-    pub(crate) name: String,
-    pub(crate) doc: Vec<String>,
+    pub(crate) name: Name,
+    pub(crate) doc: Option<String>,
     pub(crate) event: Event,
 }
 
+/// Who may call a command (or `create`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Visibility {
+    /// Any crate.
+    #[default]
+    Public,
+    /// Only the crate that includes the generated code, where the rules
+    /// written in Rust around it live.
+    Crate,
+}
+
+/// An event: the created event, or the event of a command.
+#[derive(Debug)]
+pub(crate) struct Event {
+    pub(crate) name: Name,
+    /// The created event's own doc (a command's doc documents its event).
+    pub(crate) doc: Option<String>,
+    /// The name of the event's struct.
+    pub(crate) struct_name: String,
+    /// The stored topic, e.g. `universe:World.Started`.
+    pub(crate) topic: String,
+    pub(crate) args: Vec<Field>,
+    pub(crate) apply: Apply,
+    /// Who may trigger it: its command's visibility, or `create`'s.
+    pub(crate) visibility: Visibility,
+    /// Its class version (1 unless the schema says otherwise).
+    pub(crate) version: u32,
+    /// The steps from each older version to the next: `upcasts[0]` takes
+    /// version 1 to 2, and so on.
+    pub(crate) upcasts: Vec<Vec<UpcastStep>>,
+    /// Topics it was stored under before a rename.
+    pub(crate) aliases: Vec<String>,
+}
+
+/// One step of bringing a stored state of an event up to the next version,
+/// on its stored (JSON) form.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum UpcastStep {
+    /// Adds the key with the value, when the state lacks it.
+    Add { key: String, value: StoredValue },
+    /// Renames a key.
+    Rename { from: String, to: String },
+    /// Removes a key.
+    Remove(String),
+    /// Calls a Rust function on the state: its path.
+    Call(String),
+}
+
+/// A value in its stored (JSON) form.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum StoredValue {
+    /// A literal of a known type.
+    Typed(Literal),
+    /// Text read as JSON reads a YAML scalar: a number, `true`/`false`, or
+    /// else a string (for a field that a later step removes or passes to
+    /// Rust, whose type is not known).
+    Untyped(String),
+    /// `null`.
+    Null,
+}
+
+impl Event {
+    /// Whether applying the event can fail: it does checked arithmetic, or
+    /// its change is written in Rust.
+    pub(crate) fn can_fail(&self) -> bool {
+        match &self.apply {
+            Apply::Nothing => false,
+            Apply::Custom => true,
+            Apply::Changes(changes) => changes
+                .iter()
+                .any(|c| matches!(c.op, Op::Add(_) | Op::Sub(_))),
+        }
+    }
+}
+
+/// How an event changes its aggregate's state.
+#[derive(Debug)]
+pub(crate) enum Apply {
+    /// It changes nothing.
+    Nothing,
+    /// Declarative changes, in order.
+    Changes(Vec<Change>),
+    /// A method written in Rust (`apply: custom`).
+    Custom,
+}
+
+/// One declarative state change of the state field `field` (an index into
+/// the aggregate's state).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Change {
+    pub(crate) field: usize,
+    pub(crate) op: Op,
+}
+
+/// What a change does to its field. Values fit the field: checking made
+/// sure of it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Op {
+    /// `field = value` (`Some(value)` for an optional field given a value
+    /// of the inner type).
+    Set(Value),
+    /// Appends to a `Vec`.
+    Push(Value),
+    /// Extends a `Vec` or `Map` with another.
+    Extend(Value),
+    /// Inserts into a `Map`.
+    Insert { key: Value, value: Value },
+    /// Removes a key from a `Map`.
+    RemoveKey(Value),
+    /// Removes every item equal to the value from a `Vec`.
+    RemoveItem(Value),
+    /// Adds to a number.
+    Add(Value),
+    /// Subtracts from a number.
+    Sub(Value),
+    /// Empties a `Vec` or `Map`, sets an `Option` to none, or resets any
+    /// other field to its default.
+    Clear,
+}
+
+impl Op {
+    /// The values the change reads.
+    pub(crate) fn values(&self) -> Vec<&Value> {
+        match self {
+            Op::Set(v)
+            | Op::Push(v)
+            | Op::Extend(v)
+            | Op::RemoveKey(v)
+            | Op::RemoveItem(v)
+            | Op::Add(v)
+            | Op::Sub(v) => vec![v],
+            Op::Insert { key, value } => vec![key, value],
+            Op::Clear => Vec::new(),
+        }
+    }
+}
+
+/// Where a change takes a value from.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    /// The event's argument (an index into its arguments).
+    Arg(usize),
+    /// The event's timestamp.
+    Timestamp,
+    /// A literal of the field's type (of its inner type, for an `Option`).
+    Literal(Literal),
+    /// A whole number, of the field's number type.
+    Number(u64),
+}
+
+/// A literal value, checked to fit its type.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Literal {
+    Bool(bool),
+    Int(i128),
+    /// A finite float, as written.
+    Float(String),
+    /// A decimal's mantissa and scale.
+    Decimal {
+        mantissa: i128,
+        scale: u32,
+    },
+    String(String),
+    Uuid(u128),
+    /// Microseconds since the Unix epoch, UTC.
+    DateTime(i64),
+    /// A unit variant of an enum value type.
+    Variant {
+        ty: Name,
+        variant: Name,
+    },
+    /// `None`, for an `Option` field.
+    None,
+}
+
 /// An application facade.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub(crate) struct Application {
-    pub(crate) name: String,
-    /// The application's name, as a Rust string literal.
-    pub(crate) name_lit: String,
-    pub(crate) doc: Vec<String>,
-    pub(crate) defaults: Vec<Setting>,
-    pub(crate) aggregates: Vec<AppAggregate>,
+    pub(crate) name: Name,
+    pub(crate) doc: Option<String>,
+    /// Default settings: name and value.
+    pub(crate) env: Vec<(String, String)>,
+    /// The aggregates it uses, by their names as written.
+    pub(crate) aggregates: Vec<String>,
     pub(crate) commands: Vec<AppCommand>,
     pub(crate) queries: Vec<Query>,
 }
 
-/// A default setting, as Rust string literals.
-#[derive(Debug, Serialize)]
-pub(crate) struct Setting {
-    pub(crate) key: String,
-    pub(crate) value: String,
-}
-
-/// An aggregate as an application uses it.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct AppAggregate {
-    pub(crate) name: String,
-    pub(crate) var: String,
-    pub(crate) noun: String,
-    /// The id parameter, e.g. `world_id`.
-    pub(crate) id: String,
-    /// The method that gets one, e.g. `get_world`.
-    pub(crate) getter: String,
-}
-
 /// A command method of an application.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub(crate) struct AppCommand {
-    pub(crate) name: String,
-    pub(crate) doc: Vec<String>,
-    /// `create` or `call`.
-    pub(crate) kind: &'static str,
-    pub(crate) aggregate: AppAggregate,
-    /// The aggregate's method: `create`, or the command.
-    pub(crate) method: String,
-    pub(crate) args: Vec<Field>,
-    pub(crate) many_args: bool,
+    pub(crate) name: Name,
+    pub(crate) doc: Option<String>,
+    /// The aggregate it creates or calls, as written.
+    pub(crate) aggregate: String,
+    /// `None` to create the aggregate; the command's name as written, to
+    /// call it.
+    pub(crate) command: Option<String>,
 }
 
-/// A query method of an application.
-#[derive(Debug, Serialize)]
+/// A query method of an application: one state field of one aggregate.
+#[derive(Debug)]
 pub(crate) struct Query {
-    pub(crate) name: String,
-    pub(crate) doc: Vec<String>,
-    pub(crate) aggregate: AppAggregate,
+    pub(crate) name: Name,
+    pub(crate) doc: Option<String>,
+    /// The aggregate, as written.
+    pub(crate) aggregate: String,
+    /// The state field, as written.
     pub(crate) field: String,
-    pub(crate) ty: String,
-}
-
-/// `noun` with its indefinite article: `a world`, `an item`.
-pub(crate) fn with_article(noun: &str) -> String {
-    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        "an"
-    } else {
-        "a"
-    };
-    format!("{article} {noun}")
-}
-
-/// Doc text as lines for `///` comments.
-pub(crate) fn doc_lines(text: &str) -> Vec<String> {
-    text.trim()
-        .lines()
-        .map(|line| line.trim_end().to_owned())
-        .collect()
 }

@@ -71,6 +71,7 @@ fn cli_help() {
         &["check", "--help"],
         &["generate", "--help"],
         &["json-schema", "--help"],
+        &["init", "--help"],
     ] {
         let output = cli(args);
         assert!(output.status.success());
@@ -144,4 +145,125 @@ fn no_prefix_of_any_schema_panics() {
             let _ = eventsourcing_codegen::generate("cut.yaml", &text[..cut]);
         }
     }
+}
+
+/// Every public path of generated code: items, their public methods and
+/// constants, and enum variants.
+fn public_paths(code: &str) -> std::collections::BTreeSet<String> {
+    let file = syn::parse_file(code).unwrap();
+    let mut paths = std::collections::BTreeSet::new();
+    let public = |vis: &syn::Visibility| matches!(vis, syn::Visibility::Public(_));
+    for item in &file.items {
+        match item {
+            syn::Item::Struct(s) if public(&s.vis) => {
+                paths.insert(s.ident.to_string());
+                for field in &s.fields {
+                    if public(&field.vis)
+                        && let Some(name) = &field.ident
+                    {
+                        paths.insert(format!("{}.{name}", s.ident));
+                    }
+                }
+            }
+            syn::Item::Enum(e) if public(&e.vis) => {
+                paths.insert(e.ident.to_string());
+                for variant in &e.variants {
+                    paths.insert(format!("{}::{}", e.ident, variant.ident));
+                }
+            }
+            syn::Item::Type(t) if public(&t.vis) => {
+                paths.insert(t.ident.to_string());
+            }
+            syn::Item::Impl(block) => {
+                let syn::Type::Path(ty) = &*block.self_ty else {
+                    continue;
+                };
+                let ty = ty.path.segments.last().unwrap().ident.to_string();
+                for member in &block.items {
+                    match member {
+                        syn::ImplItem::Fn(f) if public(&f.vis) || block.trait_.is_some() => {
+                            paths.insert(format!("{ty}::{}", f.sig.ident));
+                        }
+                        syn::ImplItem::Const(c) if public(&c.vis) || block.trait_.is_some() => {
+                            paths.insert(format!("{ty}::{}", c.ident));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    paths
+}
+
+#[test]
+fn adding_an_aggregate_with_the_same_event_names_changes_no_public_path() {
+    let world = std::fs::read_to_string("../schemas/world.yaml").unwrap();
+    let before = eventsourcing_codegen::generate("world.yaml", &world).unwrap();
+    // A second aggregate whose events have the world's names, and a command
+    // of the same name.
+    let with_moon = world.replace(
+        "\napplications:",
+        "  Moon:
+    state: { name: String, history: Vec<String> }
+    created: { event: Started, args: { name: String }, apply: [set: name] }
+    commands:
+      make_it_so:
+        event: SomethingHappened
+        args: { what: String }
+        apply: [push: { history: what }]
+
+applications:",
+    );
+    assert_ne!(with_moon, world);
+    let after = eventsourcing_codegen::generate("world.yaml", &with_moon).unwrap();
+    let (before, after) = (public_paths(&before), public_paths(&after));
+    assert!(before.contains("WorldStarted") && before.contains("World::make_it_so"));
+    assert!(after.contains("MoonStarted") && after.contains("MoonEvent::Started"));
+    let lost: Vec<&String> = before.difference(&after).collect();
+    assert!(lost.is_empty(), "public paths changed: {lost:?}");
+}
+
+#[test]
+fn the_cli_stops_quietly_when_its_reader_goes_away() {
+    use std::io::Read;
+    // A reader that takes a few bytes and closes the pipe, as `| head -c 8`.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eventsourcing-codegen"))
+        .args(["generate", "../schemas/inventory.yaml"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 8];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // Dropped: the pipe is closed with most of the code unwritten.
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(&first, b"// @gene");
+    assert!(output.status.success(), "{:?}", output.status);
+    assert_eq!(String::from_utf8(output.stderr).unwrap(), "");
+}
+
+#[test]
+fn hostile_doc_text_still_gives_rust() {
+    // A lone carriage return, bidirectional controls and other control
+    // characters, in every kind of doc.
+    let nasty = "\"Pay\\rme\\u202e back\\u2066 \\u0000now\\u0007\"";
+    let schema = format!(
+        "module: m\ntypes:\n  T:\n    doc: {nasty}\n    fields: {{ x: {{ type: i64, doc: {nasty} }} }}\n\
+         aggregates:\n  A:\n    doc: {nasty}\n    state: {{ t: {{ type: Option<T>, doc: {nasty} }} }}\n\
+         \x20   commands:\n      go: {{ event: Went, doc: {nasty}, args: {{ x: {{ type: i64, doc: {nasty} }} }} }}\n\
+         applications:\n  P:\n    doc: {nasty}\n    aggregates: [A]\n"
+    );
+    let code = eventsourcing_codegen::generate("nasty.yaml", &schema).unwrap();
+    assert!(
+        code.contains("/// Pay\n") || code.contains("/// Pay"),
+        "{code}"
+    );
+    assert!(
+        !code.contains(['\r', '\u{202e}', '\u{2066}', '\u{0}', '\u{7}']),
+        "{code}"
+    );
+    syn::parse_file(&code).unwrap();
 }

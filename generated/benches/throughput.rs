@@ -45,7 +45,10 @@ use base64::Engine;
 use eventsourcing::chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use eventsourcing::persistence::AesCipher;
 use eventsourcing::{Aggregate, NotificationLog, NotificationLogReader, Timestamp, Uuid};
-use eventsourcing_generated::world::{SomethingHappened, Started, Universe, World, WorldEvent};
+use eventsourcing_generated::world::{
+    Universe, World, WorldEvent, WorldId, WorldSomethingHappened as SomethingHappened,
+    WorldStarted as Started,
+};
 use serde::{Deserialize, Serialize};
 
 const PG_HOST: &str = "127.0.0.1";
@@ -344,7 +347,7 @@ fn decode_json(id: Uuid, version: u64, topic: &str, json: &[u8]) -> WorldEvent {
         SomethingHappened::TOPIC => {
             let s: HappenedIn<'_> = serde_json::from_slice(json).expect("state");
             WorldEvent::SomethingHappened(SomethingHappened {
-                originator_id: id,
+                originator_id: WorldId::from_uuid(id),
                 originator_version: version,
                 timestamp: s.timestamp.parse(),
                 what: s.what,
@@ -353,9 +356,10 @@ fn decode_json(id: Uuid, version: u64, topic: &str, json: &[u8]) -> WorldEvent {
         Started::TOPIC => {
             let s: StartedIn<'_> = serde_json::from_slice(json).expect("state");
             WorldEvent::Started(Started {
-                originator_id: id,
+                originator_id: WorldId::from_uuid(id),
                 originator_version: version,
                 timestamp: s.timestamp.parse(),
+                originator_topic: Default::default(),
                 name: s.name,
             })
         }
@@ -377,9 +381,10 @@ struct Row {
 
 fn started_row(codec: &Codec) -> Row {
     let event = WorldEvent::Started(Started {
-        originator_id: Uuid::new_v4(),
+        originator_id: WorldId::new_v4(),
         originator_version: 1,
         timestamp: now(),
+        originator_topic: Default::default(),
         name: "Earth".into(),
     });
     Row {
@@ -392,7 +397,7 @@ fn started_row(codec: &Codec) -> Row {
 
 fn happened_row(codec: &Codec, id: Uuid, version: u64) -> Row {
     let event = WorldEvent::SomethingHappened(SomethingHappened {
-        originator_id: id,
+        originator_id: WorldId::from_uuid(id),
         originator_version: version,
         timestamp: now(),
         what: "dinosaurs".into(),
@@ -407,8 +412,8 @@ fn happened_row(codec: &Codec, id: Uuid, version: u64) -> Row {
 
 fn event_id(event: &WorldEvent) -> Uuid {
     match event {
-        WorldEvent::Started(e) => e.originator_id,
-        WorldEvent::SomethingHappened(e) => e.originator_id,
+        WorldEvent::Started(e) => e.originator_id.uuid(),
+        WorldEvent::SomethingHappened(e) => e.originator_id.uuid(),
     }
 }
 
@@ -1106,7 +1111,7 @@ impl Cell<'_> {
             || {
                 let (events, t) = time(|| {
                     if own_rows.is_empty() {
-                        raw.select_events(codec, id, true)
+                        raw.select_events(codec, id.uuid(), true)
                     } else {
                         own_rows
                             .iter()
@@ -1138,9 +1143,9 @@ impl Cell<'_> {
 
     /// The runtime reading the whole log with the reader, decoding each.
     fn read_log(app: &Universe, section: usize) -> u64 {
-        let log = NotificationLog::new(app.recorder().clone(), section);
+        let log = NotificationLog::new(app.as_application().recorder().clone(), section);
         let reader = NotificationLogReader::new(&log).with_section_size(section);
-        let mapper = app.event_store().mapper();
+        let mapper = app.as_application().event_store().mapper();
         let mut count = 0;
         for notification in reader.read(1) {
             let n = notification.unwrap();
@@ -1476,7 +1481,7 @@ fn check_same_bytes(cell: &Cell<'_>) {
     }
     let mut world = World::create("Earth");
     world.make_it_so("dinosaurs");
-    let mapper = cell.app.event_store().mapper();
+    let mapper = cell.app.as_application().event_store().mapper();
     for event in world.pending_events() {
         let stored = mapper.to_stored_event(event).unwrap();
         assert_eq!(stored.state, cell.codec.encode(event), "same bytes");

@@ -3,8 +3,10 @@
 //! account must be open to pay money in or out, amounts must be positive,
 //! and a withdrawal may not take the balance below the overdraft limit.
 //!
-//! The generated commands (`credit`, `debit`) trigger their events
-//! unchecked; the methods here check the rules first and then call them.
+//! The generated commands `credit` and `debit` trigger their events
+//! unchecked. The schema makes them visible to this crate only
+//! (`visibility: crate`): other crates go through the methods here, which
+//! check the rules first and then call them.
 //!
 //! ```
 //! use eventsourcing::Decimal;
@@ -25,7 +27,8 @@
 
 use std::fmt;
 
-use eventsourcing::{Aggregate, Decimal, Uuid};
+use eventsourcing::domain::Checked;
+use eventsourcing::{Aggregate, Decimal};
 
 eventsourcing::include_generated!("bank_accounts");
 
@@ -36,7 +39,7 @@ pub enum BankError {
     /// The account is closed.
     AccountClosed {
         /// The account.
-        account_id: Uuid,
+        account_id: AccountId,
     },
     /// The amount is zero or negative.
     NotPositive {
@@ -46,7 +49,7 @@ pub enum BankError {
     /// The withdrawal would take the balance below the overdraft limit.
     InsufficientFunds {
         /// The account.
-        account_id: Uuid,
+        account_id: AccountId,
         /// Its balance.
         balance: Decimal,
         /// Its overdraft limit.
@@ -101,7 +104,7 @@ impl Account {
     /// [`BankError::AccountClosed`], [`BankError::NotPositive`].
     pub fn deposit(&mut self, amount: Decimal) -> Result<(), BankError> {
         self.check_payment(amount)?;
-        self.credit(amount);
+        self.credit(amount)?;
         Ok(())
     }
 
@@ -113,7 +116,11 @@ impl Account {
     /// [`BankError::InsufficientFunds`].
     pub fn withdraw(&mut self, amount: Decimal) -> Result<(), BankError> {
         self.check_payment(amount)?;
-        if self.balance - amount < -self.overdraft_limit {
+        let short = match self.balance.checked_sub(amount) {
+            Some(after) => after < -self.overdraft_limit,
+            None => true,
+        };
+        if short {
             return Err(BankError::InsufficientFunds {
                 account_id: self.id(),
                 balance: self.balance,
@@ -121,7 +128,7 @@ impl Account {
                 amount,
             });
         }
-        self.debit(amount);
+        self.debit(amount)?;
         Ok(())
     }
 
@@ -141,10 +148,21 @@ impl Account {
 /// Interest, the state change `bank_accounts.yaml` leaves to Rust: paid on a
 /// positive balance only, rounded to cents.
 impl AccountApply for Account {
-    fn apply_interest_paid(&mut self, event: &InterestPaid) {
+    fn apply_interest_paid(&mut self, event: AccountInterestPaid) -> eventsourcing::Result<()> {
         if self.balance > Decimal::ZERO {
-            self.balance += (self.balance * event.rate).round_dp(2);
+            let checked = Checked::new(
+                AccountInterestPaid::TOPIC,
+                event.originator_id,
+                event.originator_version,
+            );
+            let interest = self
+                .balance
+                .checked_mul(event.rate)
+                .ok_or_else(|| checked.overflow("balance", "interest"))?
+                .round_dp(2);
+            self.balance = checked.increment("balance", self.balance, interest)?;
         }
+        Ok(())
     }
 }
 
@@ -155,10 +173,10 @@ impl Bank {
     ///
     /// As [`Account::deposit`]; [`BankError::Store`] when the account cannot
     /// be got or saved.
-    pub fn deposit(&self, account_id: Uuid, amount: Decimal) -> Result<(), BankError> {
+    pub fn deposit(&self, account_id: AccountId, amount: Decimal) -> Result<(), BankError> {
         let mut account = self.get_account(account_id)?;
         account.deposit(amount)?;
-        self.save(&mut account)?;
+        self.application().save(&mut account)?;
         Ok(())
     }
 
@@ -168,10 +186,10 @@ impl Bank {
     ///
     /// As [`Account::withdraw`]; [`BankError::Store`] when the account
     /// cannot be got or saved.
-    pub fn withdraw(&self, account_id: Uuid, amount: Decimal) -> Result<(), BankError> {
+    pub fn withdraw(&self, account_id: AccountId, amount: Decimal) -> Result<(), BankError> {
         let mut account = self.get_account(account_id)?;
         account.withdraw(amount)?;
-        self.save(&mut account)?;
+        self.application().save(&mut account)?;
         Ok(())
     }
 
@@ -182,12 +200,18 @@ impl Bank {
     ///
     /// As [`Account::withdraw`] and [`Account::deposit`];
     /// [`BankError::Store`] when an account cannot be got or saved.
-    pub fn transfer(&self, from: Uuid, to: Uuid, amount: Decimal) -> Result<(), BankError> {
+    pub fn transfer(
+        &self,
+        from: AccountId,
+        to: AccountId,
+        amount: Decimal,
+    ) -> Result<(), BankError> {
         let mut source = self.get_account(from)?;
         let mut target = self.get_account(to)?;
         source.withdraw(amount)?;
         target.deposit(amount)?;
-        self.save_all(&mut [&mut source, &mut target])?;
+        self.application()
+            .save_all(&mut [&mut source, &mut target])?;
         Ok(())
     }
 
@@ -197,13 +221,13 @@ impl Bank {
     ///
     /// [`BankError::AccountClosed`] when it is already closed;
     /// [`BankError::Store`] when it cannot be got or saved.
-    pub fn close_account(&self, account_id: Uuid) -> Result<(), BankError> {
+    pub fn close_account(&self, account_id: AccountId) -> Result<(), BankError> {
         let mut account = self.get_account(account_id)?;
         if account.closed {
             return Err(BankError::AccountClosed { account_id });
         }
         account.close();
-        self.save(&mut account)?;
+        self.application().save(&mut account)?;
         Ok(())
     }
 }

@@ -3,5 +3,9 @@
 //! its schema leaves to the user.
 
 pub mod bank_accounts;
+pub mod evolution_v1;
+pub mod evolution_v3;
 pub mod inventory;
+pub mod names;
 pub mod world;
+pub mod world_v2;

@@ -15,3 +15,24 @@
 //! ```
 
 eventsourcing::include_generated!("world");
+
+impl Universe {
+    /// Saves a world changed by its commands. A world has no rules of its
+    /// own to guard, so this crate lets any crate save one: the tutorial's
+    /// check of optimistic concurrency saves a world got as it was.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::VersionConflict`](eventsourcing::Error::VersionConflict)
+    /// when another save got there first; storage errors.
+    pub fn save(&self, world: &mut World) -> eventsourcing::Result<Vec<u64>> {
+        self.application().save(world)
+    }
+
+    /// The application itself: its recorder, event store and mapper. A
+    /// world has no rules to guard, so other crates (the benchmarks) may
+    /// reach it.
+    pub fn as_application(&self) -> &eventsourcing::Application {
+        self.application()
+    }
+}

@@ -4,12 +4,14 @@
 use std::collections::BTreeMap;
 
 use eventsourcing::persistence::Mapper;
-use eventsourcing::{Aggregate, Decimal, DomainEvent, Uuid};
+use eventsourcing::{Aggregate, Decimal, DomainEvent, Error};
 use eventsourcing_generated::bank_accounts::{Account, Bank, BankError};
 use eventsourcing_generated::inventory::{
     Condition, Dimensions, Inventory, Item, Location, Supplier, SupplierCreated, WarehouseCreated,
 };
-use eventsourcing_generated::world::{SomethingHappened, Started, Universe, World, WorldEvent};
+use eventsourcing_generated::world::{
+    Universe, World, WorldEvent, WorldId, WorldSomethingHappened, WorldStarted,
+};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -62,7 +64,7 @@ fn the_tutorial_runs_on_the_generated_universe() -> TestResult {
         r#"{"timestamp":{"_type_":"datetime_iso","_data_":"T"},"what":"dinosaurs"}"#
     );
     assert!(matches!(
-        app.get_world(Uuid::new_v4()),
+        app.get_world(WorldId::new_v4()),
         Err(eventsourcing::Error::AggregateNotFound { .. })
     ));
     Ok(())
@@ -74,24 +76,26 @@ fn events_are_structs_in_an_enum_and_mutate_checks_them() -> TestResult {
     world.make_it_so("rovers");
     let events = world.collect_events();
     assert!(world.pending_events().is_empty());
-    let WorldEvent::Started(Started { name, .. }) = &events[0] else {
+    let WorldEvent::Started(WorldStarted { name, .. }) = &events[0] else {
         panic!("{events:?}")
     };
     assert_eq!(name, "Mars");
     assert!(events[0].is_created() && !events[1].is_created());
-    assert_eq!(events[1].topic(), SomethingHappened::TOPIC);
+    assert_eq!(events[1].topic(), WorldSomethingHappened::TOPIC);
 
-    let rebuilt = events[1].mutate(Some(events[0].mutate(None)?))?;
+    let rebuilt = events[1]
+        .clone()
+        .mutate(Some(events[0].clone().mutate(None)?))?;
     assert_eq!(rebuilt, world);
     assert!(matches!(
-        events[1].mutate(None),
+        events[1].clone().mutate(None),
         Err(eventsourcing::Error::CreationMismatch { .. })
     ));
     assert!(matches!(
-        events[0].mutate(Some(world.clone())),
+        events[0].clone().mutate(Some(world.clone())),
         Err(eventsourcing::Error::CreationMismatch { .. })
     ));
-    let skipped = events[1].mutate(Some(world));
+    let skipped = events[1].clone().mutate(Some(world));
     assert!(
         matches!(
             skipped,
@@ -175,19 +179,39 @@ fn bank_rules_are_checked_before_the_generated_commands() -> TestResult {
 }
 
 #[test]
+fn an_account_id_is_made_from_its_email_so_a_second_account_is_a_conflict() -> TestResult {
+    let bank = Bank::isolated([])?;
+    let alice = bank.open_account("Alice", "alice@example.com")?;
+    assert_eq!(alice, Account::create_id("alice@example.com"));
+    assert_eq!(alice.uuid().get_version_num(), 5);
+    bank.deposit(alice, Decimal::new(10, 0))?;
+    let again = bank.open_account("Mallory", "alice@example.com");
+    assert!(
+        matches!(again, Err(Error::VersionConflict { originator_id, originator_version: 1 }) if originator_id == alice.uuid()),
+        "{again:?}"
+    );
+    let account = bank.get_account(alice)?;
+    assert_eq!(
+        (account.owner(), account.balance()),
+        ("Alice", Decimal::new(10, 0))
+    );
+    Ok(())
+}
+
+#[test]
 fn every_state_change_replays_to_the_same_item() -> TestResult {
     let app = Inventory::isolated([])?;
     let supplier_id = app.add_supplier("Acme", "sales@acme.example")?;
     let mut item = Item::create("SKU-1", "Teapot", Decimal::new(1999, 2), Condition::New);
     item.rename("Teapot, large");
     item.list();
-    item.receive(10, supplier_id, "north", 7);
-    item.receive(5, supplier_id, "south", 5);
-    item.reserve();
-    item.reserve();
-    item.release();
-    item.sell(3, 3);
-    item.write_off();
+    item.receive(10, supplier_id.uuid(), "north", 7)?;
+    item.receive(5, supplier_id.uuid(), "south", 5)?;
+    item.reserve()?;
+    item.reserve()?;
+    item.release()?;
+    item.sell(3, 3)?;
+    item.write_off()?;
     item.weigh(
         1.25,
         Dimensions {
@@ -196,9 +220,9 @@ fn every_state_change_replays_to_the_same_item() -> TestResult {
             depth: 20.0,
         },
     );
-    item.adjust_weight(0.5);
-    item.discount(Decimal::new(500, 2));
-    item.reprice(Decimal::new(2499, 2));
+    item.adjust_weight(0.5)?;
+    item.discount(Decimal::new(500, 2))?;
+    item.reprice(Decimal::new(2499, 2))?;
     item.count();
     item.tag("kitchen");
     item.tag("gift");
@@ -235,7 +259,7 @@ fn every_state_change_replays_to_the_same_item() -> TestResult {
         item.price_history(),
         [Decimal::new(1999, 2), Decimal::new(2499, 2)]
     );
-    assert_eq!(item.supplier(), Some(supplier_id));
+    assert_eq!(item.supplier(), Some(supplier_id.uuid()));
     assert!(item.received_on().is_some());
     assert_eq!(item.tags(), ["kitchen", "sale"]);
     assert_eq!(item.barcodes().len(), 2);
@@ -260,13 +284,36 @@ fn every_state_change_replays_to_the_same_item() -> TestResult {
     );
     assert_eq!(app.get_on_hand(item.id())?, 10);
 
+    item.restore();
+    assert_eq!(item.title(), "Untitled: {draft}");
+    assert_eq!(
+        (item.listed(), item.shrinkage(), item.sold_total()),
+        (false, -1, u64::MAX)
+    );
+    assert_eq!(
+        (item.weight_kg(), item.price()),
+        (0.5, Decimal::new(999, 2))
+    );
+    assert_eq!(
+        item.supplier().map(|id| id.to_string()).as_deref(),
+        Some("6d9a2a3e-5c0e-4b7f-9d1a-2f4b8c6e0a11")
+    );
+    assert_eq!(item.received_on(), None);
+    assert_eq!(
+        eventsourcing::domain::format_timestamp(&item.last_counted()),
+        "2026-01-01T00:00:00.000001+00:00"
+    );
+    assert_eq!(
+        (item.location(), item.condition()),
+        (&Location::Unplaced, &Condition::Refurbished)
+    );
     item.reset();
     app.save(&mut item)?;
     let replayed: Item = app.get_item(item.id())?;
     assert_eq!(replayed, item);
     assert!(replayed.tags().is_empty() && replayed.size().is_none() && replayed.notes().is_none());
     assert_eq!(replayed.on_hand(), 0);
-    assert_eq!(replayed.version(), 26);
+    assert_eq!(replayed.version(), 27);
     Ok(())
 }
 
@@ -281,13 +328,114 @@ fn names_are_cased_for_rust_and_stored_as_written() -> TestResult {
     assert_eq!(supplier.contact_email(), "sales@acme.example");
     assert_eq!(supplier.r#type(), Some("wholesale"));
 
-    // Two aggregates have a `Created` event: the structs are prefixed, the
-    // topics keep the event's name, as Python's would.
+    // Two aggregates have a `Created` event: the structs are always
+    // prefixed, the topics keep the event's name, as Python's would.
     assert_eq!(SupplierCreated::TOPIC, "shop.inventory:Supplier.Created");
     assert_eq!(WarehouseCreated::TOPIC, "shop.inventory:Warehouse.Created");
     let stored = app.log().section("1,1")?.items.remove(0);
     let mapper = Mapper::new(Some(eventsourcing::persistence::ZlibCompressor), None);
     let json = mapper.decode_bytes(stored.originator_id, 1, &stored.state)?;
     assert!(without_timestamp(&json).ends_with(r#""originator_topic":"shop.inventory:Supplier","name":"Acme","contactEmail":"sales@acme.example"}"#));
+    Ok(())
+}
+
+#[test]
+fn arithmetic_that_would_leave_its_range_is_an_error_and_triggers_nothing() -> TestResult {
+    let mut item = Item::create("SKU-2", "Kettle", Decimal::new(2500, 2), Condition::Used);
+    // An unsigned field below zero.
+    let err = item.release().unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Overflow {
+                field: "reserved",
+                change: "decrement",
+                version: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // A signed field past its largest value.
+    item.receive(i64::MAX, WorldId::new_v4().uuid(), "north", 1)?;
+    let err = item
+        .receive(1, WorldId::new_v4().uuid(), "north", 1)
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Overflow {
+                field: "on_hand",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // A float to infinity, a decimal past its range.
+    item.adjust_weight(f64::MAX)?;
+    assert!(matches!(
+        item.adjust_weight(f64::MAX),
+        Err(Error::Overflow {
+            field: "weight_kg",
+            ..
+        })
+    ));
+    assert!(matches!(item.discount(Decimal::MAX), Ok(())));
+    assert!(matches!(
+        item.discount(Decimal::MAX),
+        Err(Error::Overflow { field: "price", .. })
+    ));
+    // Nothing was triggered by the refused commands, and the state is as
+    // the accepted ones left it.
+    assert_eq!(item.version(), 4);
+    assert_eq!(item.pending_events().len(), 4);
+    assert_eq!((item.reserved(), item.on_hand()), (0, i64::MAX));
+    Ok(())
+}
+
+#[test]
+fn a_stored_event_that_would_overflow_is_an_error_naming_aggregate_and_version() -> TestResult {
+    use eventsourcing_generated::inventory::{ItemEvent, ItemReceived};
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("store.sqlite");
+    let env = [
+        ("INFRASTRUCTURE_FACTORY", "sqlite"),
+        ("SQLITE_DBNAME", file.to_str().unwrap()),
+    ];
+    let app = Inventory::isolated(env)?;
+    let mut item = Item::create("SKU-3", "Anvil", Decimal::new(100, 0), Condition::New);
+    item.receive(i64::MAX, WorldId::new_v4().uuid(), "north", 1)?;
+    app.save(&mut item)?;
+    // Another program stores a third event, which no command here would
+    // have triggered: one more on hand than an i64 holds.
+    let event = ItemEvent::Received(ItemReceived {
+        originator_id: item.id(),
+        originator_version: 3,
+        timestamp: eventsourcing::domain::now(),
+        quantity: 1,
+        supplier: WorldId::new_v4().uuid(),
+        site: "south".into(),
+        site_quantity: 1,
+    });
+    let other = eventsourcing::Application::isolated_with_defaults(
+        Inventory::NAME,
+        Inventory::DEFAULTS,
+        env,
+    )?;
+    let stored = other.event_store().mapper().to_stored_event(&event)?;
+    other.recorder().insert_events(&[stored])?;
+    let err = app.get_item(item.id()).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Overflow { aggregate_id, version: 3, field: "on_hand", change: "increment", .. }
+                if *aggregate_id == item.id().uuid()
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains(&item.id().to_string()), "{err}");
+    // As it was before the event, it is read.
+    let before: Item = app.repository().get_at(item.id(), Some(2))?;
+    assert_eq!(before.on_hand(), i64::MAX);
     Ok(())
 }

@@ -105,6 +105,29 @@ pub enum Error {
         is_created: bool,
     },
 
+    /// A state change would take a number out of its type's range: an
+    /// integer past its largest or smallest value (an unsigned one below
+    /// zero), a decimal past its range, or a float to infinity or NaN. The
+    /// event that would do it is not triggered; a stored one cannot be
+    /// applied.
+    #[error(
+        "{change} of {field} by event {topic} of aggregate {aggregate_id} at version {version} \
+         would take it out of range"
+    )]
+    Overflow {
+        /// The event's topic.
+        topic: String,
+        /// The aggregate's id.
+        aggregate_id: Uuid,
+        /// The event's version.
+        version: u64,
+        /// The state field.
+        field: &'static str,
+        /// What was done: `increment`, `decrement`, or what a state change
+        /// written in Rust says.
+        change: &'static str,
+    },
+
     /// A stored event's topic is not one of the aggregate's event topics.
     #[error(
         "unknown topic {topic:?} for aggregate {originator_id} version {originator_version} \

@@ -15,36 +15,36 @@
 //! looks like this small aggregate, written by hand:
 //!
 //! ```
-//! use eventsourcing::domain::{AggregateMeta, now};
+//! use eventsourcing::domain::{AggregateCore, Checked, now};
 //! use eventsourcing::persistence::transcoder::{StateWriter, tagged};
-//! use eventsourcing::persistence::Transcodable;
-//! use eventsourcing::{Aggregate, Application, DomainEvent, Environment, Error, Timestamp, Uuid};
+//! use eventsourcing::persistence::{Decoder, Transcodable};
+//! use eventsourcing::{Aggregate, Application, DomainEvent, Environment, Error, Id, Timestamp};
 //!
 //! /// A counter that only goes up.
 //! #[derive(Debug, Clone, PartialEq)]
-//! pub struct Counter { meta: AggregateMeta, pending: Vec<CounterEvent>, count: u64 }
+//! pub struct Counter { core: AggregateCore<CounterEvent>, count: u64 }
 //!
 //! /// The counter's events: `Created`, then any number of `Incremented`.
 //! #[derive(Debug, Clone, PartialEq)]
 //! pub enum CounterEvent {
-//!     Created { id: Uuid, timestamp: Timestamp },
-//!     Incremented { id: Uuid, version: u64, timestamp: Timestamp, by: u64 },
+//!     Created { id: Id<Counter>, timestamp: Timestamp },
+//!     Incremented { id: Id<Counter>, version: u64, timestamp: Timestamp, by: u64 },
 //! }
 //!
 //! impl Counter {
 //!     pub fn create() -> Self {
-//!         let event = CounterEvent::Created { id: Uuid::new_v4(), timestamp: now() };
-//!         let mut counter = event.mutate(None).unwrap(); // a created event on nothing cannot fail
-//!         counter.pending.push(event);
-//!         counter
+//!         let (id, timestamp) = (Id::new_v4(), now());
+//!         let mut core = AggregateCore::created(id, timestamp);
+//!         core.trigger(CounterEvent::Created { id, timestamp });
+//!         Counter { core, count: 0 }
 //!     }
-//!     pub fn increment(&mut self, by: u64) {
-//!         let event = CounterEvent::Incremented {
-//!             id: self.meta.id(), version: self.meta.next_version(), timestamp: now(), by,
-//!         };
-//!         self.count += by;
-//!         self.meta.triggered(event.timestamp());
-//!         self.pending.push(event);
+//!     /// Adds `by`: an error, and no event, if the count would overflow.
+//!     pub fn increment(&mut self, by: u64) -> eventsourcing::Result<()> {
+//!         let (id, version) = (self.id(), self.core.next_version());
+//!         let topic = "example:Counter.Incremented";
+//!         self.count = Checked::new(topic, id, version).increment("count", self.count, by)?;
+//!         self.core.trigger(CounterEvent::Incremented { id, version, timestamp: now(), by });
+//!         Ok(())
 //!     }
 //!     pub fn count(&self) -> u64 { self.count }
 //! }
@@ -52,44 +52,35 @@
 //! impl Aggregate for Counter {
 //!     type Event = CounterEvent;
 //!     const TOPIC: &'static str = "example:Counter";
-//!     fn id(&self) -> Uuid { self.meta.id() }
-//!     fn version(&self) -> u64 { self.meta.version() }
-//!     fn created_on(&self) -> Timestamp { self.meta.created_on() }
-//!     fn modified_on(&self) -> Timestamp { self.meta.modified_on() }
-//!     fn pending_events(&self) -> &[CounterEvent] { &self.pending }
-//!     fn collect_events(&mut self) -> Vec<CounterEvent> { std::mem::take(&mut self.pending) }
+//!     fn core(&self) -> &AggregateCore<CounterEvent> { &self.core }
+//!     fn collect_events(&mut self) -> Vec<CounterEvent> { self.core.collect_events() }
 //! }
 //!
 //! impl DomainEvent for CounterEvent {
 //!     type Aggregate = Counter;
-//!     fn originator_id(&self) -> Uuid {
-//!         match self { Self::Created { id, .. } | Self::Incremented { id, .. } => *id }
-//!     }
-//!     fn originator_version(&self) -> u64 {
-//!         match self { Self::Created { .. } => 1, Self::Incremented { version, .. } => *version }
-//!     }
-//!     fn timestamp(&self) -> Timestamp {
-//!         match self { Self::Created { timestamp, .. } | Self::Incremented { timestamp, .. } => *timestamp }
+//!     fn header(&self) -> (Id<Counter>, u64, Timestamp) {
+//!         match self {
+//!             Self::Created { id, timestamp } => (*id, 1, *timestamp),
+//!             Self::Incremented { id, version, timestamp, .. } => (*id, *version, *timestamp),
+//!         }
 //!     }
 //!     fn topic(&self) -> &'static str {
 //!         match self { Self::Created { .. } => "example:Counter.Created", Self::Incremented { .. } => "example:Counter.Incremented" }
 //!     }
 //!     fn is_created(&self) -> bool { matches!(self, Self::Created { .. }) }
-//!     fn mutate(&self, counter: Option<Counter>) -> eventsourcing::Result<Counter> {
-//!         match (self, counter) {
-//!             (Self::Created { id, timestamp }, None) => Ok(Counter {
-//!                 meta: AggregateMeta::created(*id, 1, *timestamp), pending: Vec::new(), count: 0,
-//!             }),
-//!             (Self::Incremented { id, version, timestamp, by }, Some(mut counter)) => {
-//!                 counter.meta.advance(self.topic(), *id, *version, *timestamp)?;
-//!                 counter.count += by;
-//!                 Ok(counter)
-//!             }
-//!             (event, _) => Err(Error::CreationMismatch {
-//!                 topic: event.topic().into(), originator_id: event.originator_id(),
-//!                 originator_version: event.originator_version(), is_created: event.is_created(),
-//!             }),
+//!     fn mutate(self, counter: Option<Counter>) -> eventsourcing::Result<Counter> {
+//!         let Some(mut counter) = counter else {
+//!             return match self {
+//!                 Self::Created { id, timestamp } => Ok(Counter { core: AggregateCore::created(id, timestamp), count: 0 }),
+//!                 event => Err(event.creation_mismatch()),
+//!             };
+//!         };
+//!         counter.core.advance(&self)?;
+//!         if let Self::Incremented { id, version, by, .. } = self {
+//!             let checked = Checked::new("example:Counter.Incremented", id, version);
+//!             counter.count = checked.increment("count", counter.count, by)?;
 //!         }
+//!         Ok(counter)
 //!     }
 //! }
 //!
@@ -109,14 +100,15 @@
 //!         state.finish();
 //!         Ok(())
 //!     }
-//!     fn decode_state(topic: &str, id: Uuid, version: u64, state: &[u8]) -> serde_json::Result<Option<Self>> {
+//!     fn decode_state(topic: &str, decoder: Decoder<'_>) -> serde_json::Result<Option<Self>> {
+//!         let (id, version) = (Id::from_uuid(decoder.originator_id()), decoder.originator_version());
 //!         Ok(match topic {
 //!             "example:Counter.Created" => {
-//!                 let s: CreatedState = serde_json::from_slice(state)?;
+//!                 let s: CreatedState = serde_json::from_slice(decoder.state())?;
 //!                 Some(Self::Created { id, timestamp: s.timestamp })
 //!             }
 //!             "example:Counter.Incremented" => {
-//!                 let s: IncrementedState = serde_json::from_slice(state)?;
+//!                 let s: IncrementedState = serde_json::from_slice(decoder.state())?;
 //!                 Some(Self::Incremented { id, version, timestamp: s.timestamp, by: s.by })
 //!             }
 //!             _ => None,
@@ -131,8 +123,9 @@
 //!     ("COMPRESSOR_TOPIC", "zlib"),
 //! ]))?;
 //! let mut counter = Counter::create();
-//! counter.increment(2);
-//! counter.increment(3);
+//! counter.increment(2)?;
+//! counter.increment(3)?;
+//! assert!(matches!(counter.increment(u64::MAX), Err(Error::Overflow { field: "count", .. })));
 //! app.save(&mut counter)?;
 //!
 //! let copy: Counter = app.repository().get(counter.id())?;
@@ -142,7 +135,7 @@
 //!
 //! // Optimistic concurrency: a stale copy cannot be saved.
 //! let mut stale = earlier;
-//! stale.increment(10);
+//! stale.increment(10)?;
 //! assert!(matches!(app.save(&mut stale), Err(Error::VersionConflict { .. })));
 //!
 //! // The notification log holds every event, in order.
@@ -185,7 +178,7 @@ pub mod postgres;
 pub mod sqlite;
 
 pub use application::{Application, NotificationLog, Repository, Section};
-pub use domain::{Aggregate, DomainEvent, Timestamp};
+pub use domain::{Aggregate, DomainEvent, Id, Timestamp};
 pub use error::{Error, Result};
 pub use persistence::{Environment, Notification, StoredEvent};
 pub use system::NotificationLogReader;

@@ -1,5 +1,5 @@
 //! Figures for a big aggregate (issue 10, point 8), printed rather than
-//! asserted: the peak memory of replaying a 1,000,000-event account, and how
+//! asserted: the peak memory of replaying a 1,000,000-event world, and how
 //! long a one-event `get` takes in another thread meanwhile.
 //!
 //! ```sh
@@ -10,13 +10,13 @@
 //!
 //! With `postgres SCHEMA` in place of `sqlite PATH`, the same on the
 //! tutorial's PostgreSQL database (`.ci/run` creates it), in that schema.
-//! `write` stores the account and a one-event account, and prints their
+//! `write` stores the world and a one-event world, and prints their
 //! ids to a file beside the database (or in `/tmp` for PostgreSQL).
 
 use std::time::{Duration, Instant};
 
-use eventsourcing::{Aggregate, Decimal, Uuid};
-use eventsourcing_generated::bank_accounts::{Account, Bank};
+use eventsourcing::{Aggregate, Uuid};
+use eventsourcing_generated::world::{Universe, World, WorldId};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,14 +45,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         other => return Err(format!("unknown backend {other}").into()),
     };
-    let bank = Bank::isolated(env)?;
+    let app = Universe::isolated(env)?;
     match command.as_str() {
         "write" => {
             let n: u64 = rest.first().ok_or("write N")?.parse()?;
-            let big = write_account(&bank, n)?;
-            let small = write_account(&bank, 1)?;
+            let big = write_world(&app, n)?;
+            let small = write_world(&app, 1)?;
             std::fs::write(&ids_file, format!("{big} {small}"))?;
-            println!("wrote {n} events of account {big}, 1 of {small}");
+            println!("wrote {n} events of world {big}, 1 of {small}");
         }
         "replay" => {
             let (big, _) = read_ids(&ids_file)?;
@@ -60,12 +60,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
             let before = status_kib(if reset { "VmRSS" } else { "VmHWM" });
             let started = Instant::now();
-            let account: Account = bank.repository().get(big)?;
+            let world: World = app.repository().get(big)?;
             let took = started.elapsed();
             let peak = status_kib("VmHWM");
             println!(
                 "replayed {} events in {:.2} s; peak memory grew by {:.1} MiB ({} KiB before, {} KiB peak)",
-                account.version(),
+                world.version(),
                 took.as_secs_f64(),
                 peak.saturating_sub(before) as f64 / 1024.0,
                 before,
@@ -78,7 +78,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut latencies = std::thread::scope(|scope| {
                 let replays = scope.spawn(|| {
                     let result =
-                        (0..3).try_for_each(|_| bank.repository().get::<Account>(big).map(|_| ()));
+                        (0..3).try_for_each(|_| app.repository().get::<World>(big).map(|_| ()));
                     done.store(true, std::sync::atomic::Ordering::SeqCst);
                     result
                 });
@@ -87,7 +87,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 std::thread::sleep(Duration::from_millis(50));
                 while !done.load(std::sync::atomic::Ordering::SeqCst) {
                     let started = Instant::now();
-                    let _: Account = bank.repository().get(small).expect("the small account");
+                    let _: World = app.repository().get(small).expect("the small world");
                     latencies.push(started.elapsed());
                     std::thread::sleep(Duration::from_millis(5));
                 }
@@ -114,24 +114,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Stores an account with `n` events (opened, then credits), 10,000 a save.
-fn write_account(bank: &Bank, n: u64) -> Result<Uuid, Box<dyn std::error::Error>> {
-    let mut account = Account::create("Big", "big@example.com");
-    let id = account.id();
+/// Stores a world with `n` events (started, then things happening), 10,000
+/// a save.
+fn write_world(app: &Universe, n: u64) -> Result<WorldId, Box<dyn std::error::Error>> {
+    let mut world = World::create("Big");
+    let id = world.id();
     for i in 1..n {
-        account.credit(Decimal::ONE);
+        world.make_it_so("x");
         if i % 10_000 == 0 {
-            bank.save(&mut account)?;
+            app.save(&mut world)?;
         }
     }
-    bank.save(&mut account)?;
+    app.save(&mut world)?;
     Ok(id)
 }
 
-fn read_ids(path: &str) -> Result<(Uuid, Uuid), Box<dyn std::error::Error>> {
+fn read_ids(path: &str) -> Result<(WorldId, WorldId), Box<dyn std::error::Error>> {
     let text = std::fs::read_to_string(path)?;
     let (big, small) = text.split_once(' ').ok_or("two ids")?;
-    Ok((big.parse()?, small.trim().parse()?))
+    Ok((
+        WorldId::from_uuid(big.parse::<Uuid>()?),
+        WorldId::from_uuid(small.trim().parse::<Uuid>()?),
+    ))
 }
 
 /// A figure of this process's `/proc/self/status`, in KiB (0 when missing).

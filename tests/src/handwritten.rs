@@ -4,51 +4,47 @@
 
 use std::ops::Deref;
 
-use eventsourcing::domain::{AggregateMeta, now};
-use eventsourcing::persistence::Transcodable;
+use eventsourcing::domain::{AggregateCore, OriginatorTopic, now};
 use eventsourcing::persistence::transcoder::{StateWriter, tagged};
-use eventsourcing::{
-    Aggregate, Application, DomainEvent, Environment, Error, Result, Timestamp, Uuid,
-};
+use eventsourcing::persistence::{Decoder, Transcodable};
+use eventsourcing::{Aggregate, Application, DomainEvent, Environment, Id, Result, Timestamp};
 
 /// A world with a history of things that happened in it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct World {
-    meta: AggregateMeta,
-    pending_events: Vec<WorldEvent>,
+    core: AggregateCore<WorldEvent>,
     name: String,
     history: Vec<String>,
 }
 
-impl World {
-    /// The aggregate's topic.
-    pub const TOPIC: &'static str = "universe:World";
+/// The id of a world.
+pub type WorldId = Id<World>;
 
-    /// Creates a world (triggers `Started`).
+impl World {
+    /// Creates a world (triggers `WorldStarted`).
     pub fn create(name: impl Into<String>) -> Self {
-        let event = Started {
-            originator_id: Uuid::new_v4(),
+        let event = WorldStarted {
+            originator_id: Id::new_v4(),
             originator_version: 1,
             timestamp: now(),
+            originator_topic: OriginatorTopic::default(),
             name: name.into(),
         };
-        let mut world = Self::created_by(&event);
-        world.pending_events.push(WorldEvent::Started(event));
+        let mut world = Self::created_by(event.clone());
+        world.core.trigger(WorldEvent::Started(event));
         world
     }
 
-    /// Something happens in this world (triggers `SomethingHappened`).
+    /// Something happens in this world (triggers `WorldSomethingHappened`).
     pub fn make_it_so(&mut self, what: impl Into<String>) {
-        let event = SomethingHappened {
-            originator_id: self.meta.id(),
-            originator_version: self.meta.next_version(),
+        let event = WorldSomethingHappened {
+            originator_id: self.core.id(),
+            originator_version: self.core.next_version(),
             timestamp: now(),
             what: what.into(),
         };
-        self.apply_something_happened(&event);
-        self.meta.triggered(event.timestamp);
-        self.pending_events
-            .push(WorldEvent::SomethingHappened(event));
+        self.history.push(event.what.clone());
+        self.core.trigger(WorldEvent::SomethingHappened(event));
     }
 
     /// The world's name.
@@ -61,73 +57,52 @@ impl World {
         &self.history
     }
 
-    fn created_by(event: &Started) -> Self {
-        let mut world = Self {
-            meta: AggregateMeta::created(
-                event.originator_id,
-                event.originator_version,
-                event.timestamp,
-            ),
-            pending_events: Vec::new(),
-            name: Default::default(),
-            history: Default::default(),
-        };
-        world.name = event.name.clone();
-        world
-    }
-
-    fn apply_something_happened(&mut self, event: &SomethingHappened) {
-        self.history.push(event.what.clone());
+    fn created_by(event: WorldStarted) -> Self {
+        Self {
+            core: AggregateCore::created(event.originator_id, event.timestamp),
+            name: event.name,
+            history: Vec::new(),
+        }
     }
 }
 
 impl Aggregate for World {
     type Event = WorldEvent;
-    const TOPIC: &'static str = World::TOPIC;
+    const TOPIC: &'static str = "universe:World";
 
-    fn id(&self) -> Uuid {
-        self.meta.id()
-    }
-    fn version(&self) -> u64 {
-        self.meta.version()
-    }
-    fn created_on(&self) -> Timestamp {
-        self.meta.created_on()
-    }
-    fn modified_on(&self) -> Timestamp {
-        self.meta.modified_on()
-    }
-    fn pending_events(&self) -> &[WorldEvent] {
-        &self.pending_events
+    fn core(&self) -> &AggregateCore<WorldEvent> {
+        &self.core
     }
     fn collect_events(&mut self) -> Vec<WorldEvent> {
-        std::mem::take(&mut self.pending_events)
+        self.core.collect_events()
     }
 }
 
 /// The world was started.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Started {
+pub struct WorldStarted {
     /// The world's id.
-    pub originator_id: Uuid,
+    pub originator_id: WorldId,
     /// The world's version once this event is applied.
     pub originator_version: u64,
     /// When the event happened.
     pub timestamp: Timestamp,
+    /// The topic of the aggregate it creates.
+    pub originator_topic: OriginatorTopic<World>,
     /// The world's name.
     pub name: String,
 }
 
-impl Started {
+impl WorldStarted {
     /// The stored topic.
     pub const TOPIC: &'static str = "universe:World.Started";
 }
 
 /// Something happened in the world.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SomethingHappened {
+pub struct WorldSomethingHappened {
     /// The world's id.
-    pub originator_id: Uuid,
+    pub originator_id: WorldId,
     /// The world's version once this event is applied.
     pub originator_version: u64,
     /// When the event happened.
@@ -136,7 +111,7 @@ pub struct SomethingHappened {
     pub what: String,
 }
 
-impl SomethingHappened {
+impl WorldSomethingHappened {
     /// The stored topic.
     pub const TOPIC: &'static str = "universe:World.SomethingHappened";
 }
@@ -144,74 +119,42 @@ impl SomethingHappened {
 /// The events of a [`World`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum WorldEvent {
-    /// See [`Started`].
-    Started(Started),
-    /// See [`SomethingHappened`].
-    SomethingHappened(SomethingHappened),
-}
-
-impl From<Started> for WorldEvent {
-    fn from(event: Started) -> Self {
-        Self::Started(event)
-    }
-}
-
-impl From<SomethingHappened> for WorldEvent {
-    fn from(event: SomethingHappened) -> Self {
-        Self::SomethingHappened(event)
-    }
+    /// See [`WorldStarted`].
+    Started(WorldStarted),
+    /// See [`WorldSomethingHappened`].
+    SomethingHappened(WorldSomethingHappened),
 }
 
 impl DomainEvent for WorldEvent {
     type Aggregate = World;
 
-    fn originator_id(&self) -> Uuid {
+    fn header(&self) -> (WorldId, u64, Timestamp) {
         match self {
-            Self::Started(e) => e.originator_id,
-            Self::SomethingHappened(e) => e.originator_id,
-        }
-    }
-    fn originator_version(&self) -> u64 {
-        match self {
-            Self::Started(e) => e.originator_version,
-            Self::SomethingHappened(e) => e.originator_version,
-        }
-    }
-    fn timestamp(&self) -> Timestamp {
-        match self {
-            Self::Started(e) => e.timestamp,
-            Self::SomethingHappened(e) => e.timestamp,
+            Self::Started(e) => (e.originator_id, e.originator_version, e.timestamp),
+            Self::SomethingHappened(e) => (e.originator_id, e.originator_version, e.timestamp),
         }
     }
     fn topic(&self) -> &'static str {
         match self {
-            Self::Started(_) => Started::TOPIC,
-            Self::SomethingHappened(_) => SomethingHappened::TOPIC,
+            Self::Started(_) => WorldStarted::TOPIC,
+            Self::SomethingHappened(_) => WorldSomethingHappened::TOPIC,
         }
     }
     fn is_created(&self) -> bool {
         matches!(self, Self::Started(_))
     }
-    fn mutate(&self, aggregate: Option<World>) -> Result<World> {
-        match (self, aggregate) {
-            (Self::Started(e), None) => Ok(World::created_by(e)),
-            (Self::SomethingHappened(e), Some(mut world)) => {
-                world.meta.advance(
-                    SomethingHappened::TOPIC,
-                    e.originator_id,
-                    e.originator_version,
-                    e.timestamp,
-                )?;
-                world.apply_something_happened(e);
-                Ok(world)
-            }
-            (event, _) => Err(Error::CreationMismatch {
-                topic: event.topic().to_owned(),
-                originator_id: event.originator_id(),
-                originator_version: event.originator_version(),
-                is_created: event.is_created(),
-            }),
+    fn mutate(self, aggregate: Option<World>) -> Result<World> {
+        let Some(mut world) = aggregate else {
+            return match self {
+                Self::Started(e) => Ok(World::created_by(e)),
+                event => Err(event.creation_mismatch()),
+            };
+        };
+        world.core.advance(&self)?;
+        if let Self::SomethingHappened(e) = self {
+            world.history.push(e.what);
         }
+        Ok(world)
     }
 }
 
@@ -219,6 +162,7 @@ impl DomainEvent for WorldEvent {
 struct StartedState {
     #[serde(with = "tagged")]
     timestamp: Timestamp,
+    originator_topic: OriginatorTopic<World>,
     #[serde(with = "tagged")]
     name: String,
 }
@@ -232,7 +176,7 @@ struct SomethingHappenedState {
 }
 
 impl Transcodable for WorldEvent {
-    const TOPICS: &'static [&'static str] = &[Started::TOPIC, SomethingHappened::TOPIC];
+    const TOPICS: &'static [&'static str] = &[WorldStarted::TOPIC, WorldSomethingHappened::TOPIC];
 
     fn encode_state(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
         let mut state = StateWriter::new(out, &self.timestamp())?;
@@ -250,25 +194,25 @@ impl Transcodable for WorldEvent {
         Ok(())
     }
 
-    fn decode_state(
-        topic: &str,
-        originator_id: Uuid,
-        originator_version: u64,
-        state: &[u8],
-    ) -> serde_json::Result<Option<Self>> {
+    fn decode_state(topic: &str, decoder: Decoder<'_>) -> serde_json::Result<Option<Self>> {
+        let (originator_id, originator_version) = (
+            Id::from_uuid(decoder.originator_id()),
+            decoder.originator_version(),
+        );
         Ok(Some(match topic {
-            Started::TOPIC => {
-                let s: StartedState = serde_json::from_slice(state)?;
-                Self::Started(Started {
+            WorldStarted::TOPIC => {
+                let s: StartedState = serde_json::from_slice(decoder.state())?;
+                Self::Started(WorldStarted {
                     originator_id,
                     originator_version,
                     timestamp: s.timestamp,
+                    originator_topic: s.originator_topic,
                     name: s.name,
                 })
             }
-            SomethingHappened::TOPIC => {
-                let s: SomethingHappenedState = serde_json::from_slice(state)?;
-                Self::SomethingHappened(SomethingHappened {
+            WorldSomethingHappened::TOPIC => {
+                let s: SomethingHappenedState = serde_json::from_slice(decoder.state())?;
+                Self::SomethingHappened(WorldSomethingHappened {
                     originator_id,
                     originator_version,
                     timestamp: s.timestamp,
@@ -330,7 +274,7 @@ impl Universe {
     /// # Errors
     ///
     /// Storage errors.
-    pub fn create_world(&self, name: impl Into<String>) -> Result<Uuid> {
+    pub fn create_world(&self, name: impl Into<String>) -> Result<WorldId> {
         let mut world = World::create(name);
         self.app.save(&mut world)?;
         Ok(world.id())
@@ -340,8 +284,10 @@ impl Universe {
     ///
     /// # Errors
     ///
-    /// [`Error::AggregateNotFound`], [`Error::VersionConflict`], storage errors.
-    pub fn make_it_so(&self, world_id: Uuid, what: impl Into<String>) -> Result<()> {
+    /// [`Error::AggregateNotFound`](eventsourcing::Error::AggregateNotFound),
+    /// [`Error::VersionConflict`](eventsourcing::Error::VersionConflict),
+    /// storage errors.
+    pub fn make_it_so(&self, world_id: WorldId, what: impl Into<String>) -> Result<()> {
         let mut world = self.get_world(world_id)?;
         world.make_it_so(what);
         self.app.save(&mut world)?;
@@ -352,8 +298,9 @@ impl Universe {
     ///
     /// # Errors
     ///
-    /// [`Error::AggregateNotFound`], storage errors.
-    pub fn get_history(&self, world_id: Uuid) -> Result<Vec<String>> {
+    /// [`Error::AggregateNotFound`](eventsourcing::Error::AggregateNotFound),
+    /// storage errors.
+    pub fn get_history(&self, world_id: WorldId) -> Result<Vec<String>> {
         Ok(self.get_world(world_id)?.history)
     }
 
@@ -361,8 +308,9 @@ impl Universe {
     ///
     /// # Errors
     ///
-    /// [`Error::AggregateNotFound`], storage errors.
-    pub fn get_world(&self, world_id: Uuid) -> Result<World> {
+    /// [`Error::AggregateNotFound`](eventsourcing::Error::AggregateNotFound),
+    /// storage errors.
+    pub fn get_world(&self, world_id: WorldId) -> Result<World> {
         self.app.repository().get(world_id)
     }
 }

@@ -71,7 +71,7 @@ macro_rules! tutorial_test_fn {
                     originator_id,
                     originator_version,
                 }) => {
-                    assert_eq!((originator_id, originator_version), (world_id, 4));
+                    assert_eq!((originator_id, originator_version), (world_id.uuid(), 4));
                 }
                 other => panic!("Shouldn't get here: {other:?}"),
             }
@@ -124,7 +124,7 @@ macro_rules! tutorial_suite {
             assert_eq!(world.name(), "Earth");
             assert!(world.history().is_empty());
             // The id is a version 4 (random) UUID.
-            assert_eq!(world.id().get_version_num(), 4);
+            assert_eq!(world.id().uuid().get_version_num(), 4);
             assert_eq!(world.version(), 1);
 
             world.make_it_so("Python");
@@ -133,8 +133,8 @@ macro_rules! tutorial_suite {
 
             let events = world.collect_events();
             assert!(world.pending_events().is_empty());
-            let copy = events[0].mutate(None).unwrap();
-            let copy = events[1].mutate(Some(copy)).unwrap();
+            let copy = events[0].clone().mutate(None).unwrap();
+            let copy = events[1].clone().mutate(Some(copy)).unwrap();
             assert_eq!(copy, world);
         }
 
@@ -147,7 +147,7 @@ macro_rules! tutorial_suite {
             let mut world = World::create("Earth");
             let events = world.collect_events();
             assert_eq!(events.len(), 1);
-            let copy = events[0].mutate(None).unwrap();
+            let copy = events[0].clone().mutate(None).unwrap();
             assert_eq!(copy, world);
             assert!(events[0].is_created());
             let WorldEvent::Started(started) = &events[0] else {
@@ -168,7 +168,7 @@ macro_rules! tutorial_suite {
             assert!(events[1].topic().ends_with("World.SomethingHappened"));
 
             let mut copy = None;
-            for event in &events {
+            for event in events {
                 copy = Some(event.mutate(copy).unwrap());
             }
             assert_eq!(copy.unwrap(), world);
@@ -205,28 +205,28 @@ macro_rules! tutorial_suite {
             let mars_events = mars.collect_events();
 
             // A non-created event needs an aggregate.
-            let err = earth_events[1].mutate(None).unwrap_err();
+            let err = earth_events[1].clone().mutate(None).unwrap_err();
             assert!(matches!(err, Error::CreationMismatch { is_created: false, .. }), "{err}");
             // A created event needs none.
-            let err = mars_events[0].mutate(Some(earth.clone())).unwrap_err();
+            let err = mars_events[0].clone().mutate(Some(earth.clone())).unwrap_err();
             assert!(matches!(err, Error::CreationMismatch { is_created: true, .. }), "{err}");
             // An event of another aggregate.
-            let err = earth_events[1].mutate(Some(mars.clone())).unwrap_err();
+            let err = earth_events[1].clone().mutate(Some(mars.clone())).unwrap_err();
             assert!(
-                matches!(err, Error::OriginatorIdMismatch { aggregate_id, .. } if aggregate_id == mars.id()),
+                matches!(err, Error::OriginatorIdMismatch { aggregate_id, .. } if aggregate_id == mars.id().uuid()),
                 "{err}"
             );
             // An event out of order: version 3 on an aggregate at version 1.
-            let v1 = earth_events[0].mutate(None).unwrap();
-            let err = earth_events[2].mutate(Some(v1.clone())).unwrap_err();
+            let v1 = earth_events[0].clone().mutate(None).unwrap();
+            let err = earth_events[2].clone().mutate(Some(v1.clone())).unwrap_err();
             assert!(
                 matches!(err, Error::OriginatorVersionMismatch { aggregate_version: 1, originator_version: 3, .. }),
                 "{err}"
             );
             assert!(err.to_string().contains("expected 2"), "{err}");
             // The same event twice.
-            let v2 = earth_events[1].mutate(Some(v1)).unwrap();
-            assert!(earth_events[1].mutate(Some(v2)).is_err());
+            let v2 = earth_events[1].clone().mutate(Some(v1)).unwrap();
+            assert!(earth_events[1].clone().mutate(Some(v2)).is_err());
         }
 
         #[test]
@@ -258,7 +258,7 @@ macro_rules! tutorial_suite {
             assert!(contains(&notifications[2].state, b"trucks"));
             assert!(contains(&notifications[3].state, b"internet"));
             for n in notifications {
-                assert_eq!(n.originator_id, world_id);
+                assert_eq!(n.originator_id, world_id.uuid());
             }
         }
 

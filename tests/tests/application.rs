@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use eventsourcing::persistence::{AesCipher, NotificationQuery};
-use eventsourcing::{Aggregate, Application, Error, NotificationLogReader, Uuid};
-use eventsourcing_tests::handwritten::{Universe, World};
+use eventsourcing::{Aggregate, Application, Error, NotificationLogReader};
+use eventsourcing_tests::handwritten::{Universe, World, WorldId};
 
 #[test]
 fn application_is_send_and_sync() {
@@ -18,10 +18,10 @@ fn application_is_send_and_sync() {
 #[test]
 fn missing_aggregate_is_not_found() {
     let app = Universe::isolated([]).unwrap();
-    let id = Uuid::new_v4();
-    let err = app.repository().get::<World>(id).unwrap_err();
+    let id = WorldId::new_v4();
+    let err = app.repository().get(id).unwrap_err();
     assert!(
-        matches!(err, Error::AggregateNotFound { aggregate_id, version: None } if aggregate_id == id)
+        matches!(err, Error::AggregateNotFound { aggregate_id, version: None } if aggregate_id == id.uuid())
     );
     assert!(matches!(
         app.make_it_so(id, "x"),
@@ -82,7 +82,7 @@ fn save_all_is_atomic_across_aggregates() {
         .save_all(&mut [&mut earth, &mut stale_mars])
         .unwrap_err();
     assert!(
-        matches!(err, Error::VersionConflict { originator_id, originator_version: 2 } if originator_id == mars.id())
+        matches!(err, Error::VersionConflict { originator_id, originator_version: 2 } if originator_id == mars.id().uuid())
     );
     assert_eq!(app.recorder().max_notification_id().unwrap(), Some(3));
     assert_eq!(app.get_history(earth.id()).unwrap(), Vec::<String>::new());
@@ -238,7 +238,7 @@ fn a_wrong_key_is_a_typed_error_naming_the_event() {
     );
     let err = other.repository().get::<World>(id).unwrap_err();
     assert!(
-        matches!(err, Error::Decrypt { originator_id, originator_version: 1 } if originator_id == id),
+        matches!(err, Error::Decrypt { originator_id, originator_version: 1 } if originator_id == id.uuid()),
         "{err}"
     );
     assert!(err.to_string().contains("CIPHER_KEY"), "{err}");
@@ -285,7 +285,7 @@ fn eight_threads_lose_nothing() {
             })
         })
         .collect();
-    let ids: Vec<Uuid> = handles
+    let ids: Vec<WorldId> = handles
         .into_iter()
         .flat_map(|h| h.join().unwrap())
         .collect();
@@ -430,7 +430,7 @@ fn a_save_that_skips_a_version_is_refused_on_every_backend() {
         let err = app.save(&mut world).unwrap_err();
         assert!(
             matches!(err, Error::VersionGap { originator_id, originator_version: 4, expected: 3 }
-                if originator_id == world.id()),
+                if originator_id == world.id().uuid()),
             "{env:?}: {err}"
         );
         assert_eq!(app.recorder().max_notification_id().unwrap(), before);

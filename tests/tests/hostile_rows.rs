@@ -8,7 +8,7 @@
 use eventsourcing::persistence::EventQuery;
 use eventsourcing::{Error, NotificationLogReader, Uuid};
 use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs, postgres_client};
-use eventsourcing_tests::handwritten::{Universe, World};
+use eventsourcing_tests::handwritten::{Universe, World, WorldId};
 
 /// What a read of one broken aggregate, or of the log, must say: the column,
 /// and the aggregate and version as stored when they could be read.
@@ -168,7 +168,7 @@ fn unreadable_sqlite_rows_are_typed_errors_naming_the_row() {
         }
         broken_ids.push(conn.last_insert_rowid());
         // Getting the aggregate names it, and the version when it could be read.
-        let err = app.get_world(id).unwrap_err();
+        let err = app.get_world(WorldId::from_uuid(id)).unwrap_err();
         check_row_error(&err, Some(&id.to_string()), expected);
         let err = app
             .recorder()
@@ -278,7 +278,7 @@ fn unreadable_postgres_rows_are_typed_errors_naming_the_row() {
             )
             .unwrap();
         broken_ids.push(row.get::<_, i64>(0));
-        let err = app.get_world(id).unwrap_err();
+        let err = app.get_world(WorldId::from_uuid(id)).unwrap_err();
         check_row_error(&err, Some(&id.to_string()), expected);
     }
     app.make_it_so(good_world, "after").unwrap();
@@ -324,7 +324,7 @@ fn an_aggregate_at_the_last_version_displays_its_errors() {
     let events = world.collect_events();
     let err = Error::OriginatorVersionMismatch {
         topic: events[1].topic().to_owned(),
-        aggregate_id: world.id(),
+        aggregate_id: world.id().uuid(),
         aggregate_version: u64::MAX,
         originator_version: 2,
     };
@@ -376,7 +376,7 @@ fn a_row_that_inflates_past_the_limit_is_a_typed_error() {
     );
     let err = limited.repository().get::<World>(id).unwrap_err();
     assert!(
-        matches!(err, Error::DecompressedTooLarge { originator_id, originator_version: 1, limit: 65_536 } if originator_id == id),
+        matches!(err, Error::DecompressedTooLarge { originator_id, originator_version: 1, limit: 65_536 } if originator_id == id.uuid()),
         "{err}"
     );
     assert!(err.to_string().contains("MAX_DECOMPRESSED_SIZE"), "{err}");

@@ -44,7 +44,7 @@ fn the_table_is_the_python_librarys() {
             &[],
         )
         .unwrap();
-    assert_eq!(row.get::<_, eventsourcing::Uuid>(0), id);
+    assert_eq!(row.get::<_, eventsourcing::Uuid>(0), id.uuid());
     assert_eq!(row.get::<_, i64>(1), 1);
     assert_eq!(row.get::<_, String>(2), "universe:World.Started");
     let index: i64 = client

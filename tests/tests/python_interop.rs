@@ -12,7 +12,7 @@ use std::process::Command;
 
 use eventsourcing::persistence::AesCipher;
 use eventsourcing::{NotificationLogReader, Uuid};
-use eventsourcing_generated::world::Universe;
+use eventsourcing_generated::world::{Universe, WorldId};
 use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs};
 
 fn python() -> Option<String> {
@@ -66,8 +66,9 @@ fn python_history(python: &str, env: &[(String, String)], id: Uuid) -> Vec<Strin
 fn both_ways(python: &str, env: &[(String, String)]) {
     let app = Universe::isolated(pairs(env)).unwrap();
 
-    let from_python: Uuid = run_python(python, env, &["create", "Earth", "dinosaurs", "trucks"])
-        .parse()
+    let from_python: WorldId = run_python(python, env, &["create", "Earth", "dinosaurs", "trucks"])
+        .parse::<Uuid>()
+        .map(WorldId::from_uuid)
         .unwrap();
     assert_eq!(
         app.get_history(from_python).unwrap(),
@@ -76,17 +77,22 @@ fn both_ways(python: &str, env: &[(String, String)]) {
     assert_eq!(app.get_world(from_python).unwrap().name(), "Earth");
     app.make_it_so(from_python, "internet").unwrap();
     assert_eq!(
-        python_history(python, env, from_python),
+        python_history(python, env, from_python.uuid()),
         ["dinosaurs", "trucks", "internet"]
     );
 
     let from_rust = app.create_world("Mars").unwrap();
     app.make_it_so(from_rust, "plants").unwrap();
-    assert_eq!(python_history(python, env, from_rust), ["plants"]);
+    assert_eq!(python_history(python, env, from_rust.uuid()), ["plants"]);
     run_python(
         python,
         env,
-        &["append", &from_rust.simple().to_string(), "fish", "mammals"],
+        &[
+            "append",
+            &from_rust.uuid().simple().to_string(),
+            "fish",
+            "mammals",
+        ],
     );
     assert_eq!(
         app.get_history(from_rust).unwrap(),
@@ -207,7 +213,7 @@ fn python_reads_from_a_schema_whose_name_needs_quoting() {
     app.make_it_so(id, "dinosaurs").unwrap();
     let python_log = run_python(&python, &env, &["log"]);
     let drop = format!("DROP SCHEMA \"{schema}\" CASCADE");
-    let history = python_history(&python, &env, id);
+    let history = python_history(&python, &env, id.uuid());
     eventsourcing_tests::backends::postgres_client()
         .unwrap()
         .batch_execute(&drop)
@@ -276,6 +282,117 @@ fn rust_creates_the_table_python_creates() {
     assert_eq!(rust_table, python_table);
 }
 
+/// A schema's deterministic ids (`id: { uuid5: "/accounts/{email}" }`) are
+/// the ids Python's `create_id` makes with `uuid5(NAMESPACE_URL, ...)`.
+#[test]
+fn deterministic_ids_are_the_ids_python_makes() {
+    use eventsourcing_generated::bank_accounts::Account;
+    let Some(python) = python() else { return };
+    let emails = [
+        "alice@example.com",
+        "bob+tag@example.org",
+        "zoë@例え.jp",
+        "",
+        "{braces} and spaces",
+    ];
+    let script = "import json, sys\nfrom uuid import NAMESPACE_URL, uuid5\n\
+                  print(json.dumps([str(uuid5(NAMESPACE_URL, f'/accounts/{e}')) for e in json.loads(sys.argv[1])]))";
+    let output = Command::new(&python)
+        .args(["-c", script, &serde_json::to_string(&emails).unwrap()])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let ids: Vec<String> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(ids.len(), emails.len());
+    for (email, id) in emails.iter().zip(ids) {
+        assert_eq!(Account::create_id(email).to_string(), id, "{email:?}");
+    }
+}
+
+/// Versioned events, both ways, with version 1 and 2 on each side: the
+/// Python library's `World` with `SomethingHappened.class_version = 2` and
+/// `upcast_v1_v2` (tests/python/v2), and the Rust of `schemas/world_v2.yaml`.
+fn versions_both_ways(python: &str, env: &[(String, String)]) {
+    use eventsourcing_generated::world_v2;
+    let v1 = Universe::isolated(pairs(env)).unwrap();
+    let v2 = world_v2::Universe::isolated(pairs(env)).unwrap();
+    let reasons = |id: Uuid| -> Vec<String> {
+        serde_json::from_str(&run_python(
+            python,
+            env,
+            &["--v2", "reasons", &id.simple().to_string()],
+        ))
+        .unwrap()
+    };
+
+    // Rust writes version 1 and 2; Python's version 2 reads both.
+    let from_rust = v1.create_world("Earth").unwrap();
+    v1.make_it_so(from_rust, "dinosaurs").unwrap();
+    let id = world_v2::WorldId::from_uuid(from_rust.uuid());
+    v2.make_it_so(id, "trucks", "roads").unwrap();
+    assert_eq!(reasons(from_rust.uuid()), ["unknown", "roads"]);
+    assert_eq!(
+        python_history(python, env, from_rust.uuid()),
+        ["dinosaurs", "trucks"]
+    );
+
+    // Python writes version 1 and 2; Rust's version 2 reads both.
+    let from_python: Uuid = run_python(python, env, &["create", "Mars", "plants"])
+        .parse()
+        .unwrap();
+    run_python(
+        python,
+        env,
+        &[
+            "--v2",
+            "append2",
+            &from_python.simple().to_string(),
+            "fish",
+            "water",
+        ],
+    );
+    let id = world_v2::WorldId::from_uuid(from_python);
+    assert_eq!(v2.get_history(id).unwrap(), ["plants", "fish"]);
+    assert_eq!(v2.get_reasons(id).unwrap(), ["unknown", "water"]);
+    // The bytes Python stored at version 2 are the ones Rust stores.
+    let log: Vec<_> = NotificationLogReader::new(v2.log())
+        .read(1)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let python_v2 = log
+        .iter()
+        .find(|n| n.originator_id == from_python && n.originator_version == 3)
+        .unwrap();
+    let state = String::from_utf8(python_v2.state.clone()).unwrap();
+    assert!(
+        state.ends_with(r#""what":"fish","why":"water","class_version":2}"#),
+        "{state}"
+    );
+    let rust_v2 = log
+        .iter()
+        .find(|n| n.originator_id == from_rust.uuid() && n.originator_version == 3)
+        .unwrap();
+    let state = String::from_utf8(rust_v2.state.clone()).unwrap();
+    assert!(
+        state.ends_with(r#""what":"trucks","why":"roads","class_version":2}"#),
+        "{state}"
+    );
+}
+
+#[test]
+fn versioned_events_both_ways_on_a_sqlite_file() {
+    let Some(python) = python() else { return };
+    let file = SqliteFile::new();
+    versions_both_ways(&python, &file.env());
+}
+
+#[test]
+fn versioned_events_both_ways_on_postgres() {
+    let Some(python) = python() else { return };
+    let Some(pg) = PgSchema::new() else { return };
+    versions_both_ways(&python, &pg.env());
+}
+
 /// Runs `tests/python/floats_decimals.py` with `args`, giving it `input`.
 fn run_floats_decimals(python: &str, args: &[&str], input: &str) -> String {
     use std::io::Write;
@@ -325,7 +442,9 @@ fn unhex(text: &str) -> Vec<u8> {
 fn floats_and_decimals_cross_as_python_writes_them() {
     use eventsourcing::persistence::{Mapper, StoredEvent, python_decimal_str, python_float_repr};
     use eventsourcing::{Decimal, Error};
-    use eventsourcing_generated::inventory::{Dimensions, ItemEvent, Repriced, Weighed};
+    use eventsourcing_generated::inventory::{
+        Dimensions, ItemEvent, ItemRepriced as Repriced, ItemWeighed as Weighed,
+    };
 
     let Some(python) = python() else { return };
     let mapper = Mapper::default();
@@ -443,7 +562,7 @@ fn floats_and_decimals_cross_as_python_writes_them() {
     let mut expected = Vec::new();
     for (i, &v) in values.iter().enumerate() {
         let event = ItemEvent::Weighed(Weighed {
-            originator_id: id,
+            originator_id: eventsourcing::Id::from_uuid(id),
             originator_version: 2,
             timestamp,
             weight_kg: v,
@@ -465,7 +584,7 @@ fn floats_and_decimals_cross_as_python_writes_them() {
     }
     for price in &prices {
         let event = ItemEvent::Repriced(Repriced {
-            originator_id: id,
+            originator_id: eventsourcing::Id::from_uuid(id),
             originator_version: 2,
             timestamp,
             price: *price,

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use eventsourcing::persistence::AesCipher;
 use eventsourcing::{Error, NotificationLogReader, Uuid};
 use eventsourcing_tests::backends::{PgSchema, PrivateServer, SqliteFile, pairs, postgres_client};
-use eventsourcing_tests::handwritten::Universe;
+use eventsourcing_tests::handwritten::{Universe, WorldId};
 
 /// Every notification, checked to be numbered 1..=N with no gap and each
 /// (aggregate, version) once; returned per aggregate as its versions.
@@ -55,7 +55,7 @@ const AGGREGATES: usize = 10;
 
 fn concurrent_read_modify_write(env: &[(String, String)]) {
     let app = Arc::new(Universe::isolated(pairs(env)).unwrap());
-    let ids: Arc<Vec<Uuid>> = Arc::new(
+    let ids: Arc<Vec<WorldId>> = Arc::new(
         (0..AGGREGATES)
             .map(|i| app.create_world(format!("world {i}")).unwrap())
             .collect(),
@@ -86,7 +86,7 @@ fn concurrent_read_modify_write(env: &[(String, String)]) {
             })
         })
         .collect();
-    let mut expected: HashMap<Uuid, Vec<String>> = HashMap::new();
+    let mut expected: HashMap<WorldId, Vec<String>> = HashMap::new();
     let mut conflicts = 0;
     for h in handles {
         let (succeeded, c) = h.join().unwrap();
@@ -208,7 +208,7 @@ fn sigkill_mid_save_leaves_no_partial_batch_in_postgres() {
 // 3. Server faults ------------------------------------------------------------
 
 /// What a worker acknowledged, and how many of its commands reported an error.
-type WorkerResult = (Vec<(Uuid, String)>, usize);
+type WorkerResult = (Vec<(WorldId, String)>, usize);
 
 /// Runs commands from two threads until `stop`, recording what was
 /// acknowledged; errors must be connection errors, never a panic.
@@ -272,7 +272,7 @@ fn check_acknowledged(app: &Universe, results: Vec<WorkerResult>) -> usize {
             !acknowledged.is_empty(),
             "commands succeeded around the faults"
         );
-        let mut histories: HashMap<Uuid, HashSet<String>> = HashMap::new();
+        let mut histories: HashMap<WorldId, HashSet<String>> = HashMap::new();
         for (id, what) in acknowledged {
             let history = histories
                 .entry(id)
@@ -346,23 +346,24 @@ fn a_server_restart_loses_no_acknowledged_event() {
 
 #[test]
 fn an_event_of_another_aggregate_type_is_an_unknown_topic_naming_it() {
-    let app = eventsourcing_generated::bank_accounts::Bank::isolated([]).unwrap();
-    let account = app.open_account("Alice", "alice@example.com").unwrap();
-    let universe = Universe::with_env(app.env().clone()).unwrap();
-    // Load the account through a repository over the same recorder, as a World.
-    let repository = eventsourcing::Repository::new(app.event_store().clone());
-    let err = repository
-        .get::<eventsourcing_tests::handwritten::World>(account)
+    // A bank and a universe share one store.
+    let file = SqliteFile::new();
+    let bank = eventsourcing_generated::bank_accounts::Bank::isolated(pairs(&file.env())).unwrap();
+    let account = bank.open_account("Alice", "alice@example.com").unwrap();
+    let universe = Universe::isolated(pairs(&file.env())).unwrap();
+    // The account, got as a World.
+    let err = universe
+        .repository()
+        .get(WorldId::from_uuid(account.uuid()))
         .unwrap_err();
     assert!(
-        matches!(err, Error::UnknownTopic { originator_id, originator_version: 1, .. } if originator_id == account),
+        matches!(err, Error::UnknownTopic { originator_id, originator_version: 1, .. } if originator_id == account.uuid()),
         "{err}"
     );
     assert!(
         err.to_string().contains(&account.to_string()) && err.to_string().contains("version 1"),
         "{err}"
     );
-    drop(universe);
 }
 
 // 5. Secrets ------------------------------------------------------------------

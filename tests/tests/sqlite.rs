@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use eventsourcing::{Error, NotificationLogReader};
 use eventsourcing_tests::backends::{SqliteFile, pairs};
-use eventsourcing_tests::handwritten::{Universe, World};
+use eventsourcing_tests::handwritten::{Universe, World, WorldId};
 
 #[test]
 fn the_table_is_the_python_librarys_and_the_file_uses_wal() {
@@ -48,7 +48,7 @@ fn the_table_is_the_python_librarys_and_the_file_uses_wal() {
     assert_eq!((rowid, topic.as_str()), (1, "universe:World.Started"));
     assert_eq!(
         stored_id,
-        id.simple().to_string(),
+        id.uuid().simple().to_string(),
         "ids are stored as 32 hex characters"
     );
 }
@@ -164,7 +164,13 @@ fn several_processes_write_to_one_file_without_losing_an_event() {
         (1..=total).collect::<Vec<_>>()
     );
     for id in saved {
-        assert_eq!(app.get_world(id).unwrap().history().len(), EVENTS - 1);
+        assert_eq!(
+            app.get_world(WorldId::from_uuid(id))
+                .unwrap()
+                .history()
+                .len(),
+            EVENTS - 1
+        );
     }
 }
 
@@ -191,7 +197,7 @@ fn reads_go_on_while_another_thread_is_in_the_middle_of_a_replay() {
             let mut seen = 0;
             app.event_store()
                 .recorder()
-                .for_each_event(big, EventQuery::new(), &mut |_| {
+                .for_each_event(big.uuid(), EventQuery::new(), &mut |_| {
                     if seen == 0 {
                         started.send(()).unwrap();
                         on_go.recv().unwrap();

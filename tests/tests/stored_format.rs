@@ -1,8 +1,11 @@
-//! The stored byte format: exactly the Python library's.
+//! The stored byte format: exactly the Python library's, as the generated
+//! code writes and reads it.
 
 use eventsourcing::persistence::{AesCipher, Mapper, StoredEvent, ZlibCompressor};
 use eventsourcing::{DomainEvent, Error, Uuid};
-use eventsourcing_tests::handwritten::{SomethingHappened, Started, WorldEvent};
+use eventsourcing_generated::world::{
+    WorldEvent, WorldId, WorldSomethingHappened as SomethingHappened, WorldStarted as Started,
+};
 
 fn id() -> Uuid {
     Uuid::parse_str("6d9a2a3e-5c0e-4b7f-9d1a-2f4b8c6e0a11").unwrap()
@@ -10,8 +13,9 @@ fn id() -> Uuid {
 
 fn started() -> WorldEvent {
     WorldEvent::Started(Started {
-        originator_id: id(),
+        originator_id: WorldId::from_uuid(id()),
         originator_version: 1,
+        originator_topic: Default::default(),
         timestamp: eventsourcing::domain::parse_timestamp("2026-11-27T06:51:30.251580+00:00")
             .unwrap(),
         name: "Earth".into(),
@@ -20,7 +24,7 @@ fn started() -> WorldEvent {
 
 fn happened(what: &str) -> WorldEvent {
     WorldEvent::SomethingHappened(SomethingHappened {
-        originator_id: id(),
+        originator_id: WorldId::from_uuid(id()),
         originator_version: 2,
         timestamp: eventsourcing::domain::parse_timestamp("2026-11-27T06:51:31+00:00").unwrap(),
         what: what.into(),
@@ -218,7 +222,7 @@ fn event_topics_and_ids() {
 /// and read back; so are `-0.0` and exponent forms.
 #[test]
 fn non_finite_floats_are_written_and_read_as_pythons_json_does() {
-    use eventsourcing_generated::inventory::{Dimensions, ItemEvent, Weighed};
+    use eventsourcing_generated::inventory::{Dimensions, ItemEvent, ItemWeighed as Weighed};
     let mapper = Mapper::default();
     let timestamp = started().timestamp();
     for (value, written) in [
@@ -231,7 +235,7 @@ fn non_finite_floats_are_written_and_read_as_pythons_json_does() {
         (2.5, "2.5"),
     ] {
         let event = ItemEvent::Weighed(Weighed {
-            originator_id: id(),
+            originator_id: eventsourcing::Id::from_uuid(id()),
             originator_version: 2,
             timestamp,
             weight_kg: value,

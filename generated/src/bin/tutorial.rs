@@ -1,10 +1,22 @@
 //! Runs the tutorial's application on the storage the environment selects
 //! (in memory by default; see README.md for SQLite and PostgreSQL).
 
+use std::process::ExitCode;
+
 use eventsourcing::NotificationLogReader;
 use eventsourcing_generated::world::Universe;
 
-fn main() -> eventsourcing::Result<()> {
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> eventsourcing::Result<()> {
     let app = Universe::from_env()?;
     let world_id = app.create_world("Earth")?;
     for what in ["dinosaurs", "trucks", "internet"] {

@@ -1,6 +1,7 @@
 //! Applications: saving aggregates, getting them back, and the notification log.
 
 mod app;
+mod facade;
 mod log;
 mod repository;
 

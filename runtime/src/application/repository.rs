@@ -1,8 +1,6 @@
 //! The repository: aggregates rebuilt from their stored events.
 
-use uuid::Uuid;
-
-use crate::domain::{Aggregate, DomainEvent};
+use crate::domain::{Aggregate, DomainEvent, Id};
 use crate::persistence::{EventQuery, EventStore, Transcodable};
 use crate::{Error, Result};
 
@@ -24,7 +22,7 @@ impl Repository {
     ///
     /// [`Error::AggregateNotFound`] when no event is stored for `id`; decoding
     /// and mutation errors naming the event; backend errors.
-    pub fn get<A>(&self, id: Uuid) -> Result<A>
+    pub fn get<A>(&self, id: Id<A>) -> Result<A>
     where
         A: Aggregate,
         A::Event: Transcodable,
@@ -39,7 +37,7 @@ impl Repository {
     ///
     /// As [`get`](Self::get); [`Error::AggregateNotFound`] also when the
     /// aggregate has no event at or below `version`.
-    pub fn get_at<A>(&self, id: Uuid, version: Option<u64>) -> Result<A>
+    pub fn get_at<A>(&self, id: Id<A>, version: Option<u64>) -> Result<A>
     where
         A: Aggregate,
         A::Event: Transcodable,
@@ -50,12 +48,12 @@ impl Repository {
         };
         // Each event is applied as it is decoded, and dropped.
         let mut aggregate = None;
-        self.events.for_each(id, query, |event: A::Event| {
+        self.events.for_each(id.uuid(), query, |event: A::Event| {
             aggregate = Some(event.mutate(aggregate.take())?);
             Ok(())
         })?;
         aggregate.ok_or(Error::AggregateNotFound {
-            aggregate_id: id,
+            aggregate_id: id.uuid(),
             version,
         })
     }
@@ -65,11 +63,11 @@ impl Repository {
     /// # Errors
     ///
     /// Backend errors.
-    pub fn contains(&self, id: Uuid) -> Result<bool> {
+    pub fn contains<A: ?Sized>(&self, id: Id<A>) -> Result<bool> {
         Ok(!self
             .events
             .recorder()
-            .select_events(id, EventQuery::new().limit(1))?
+            .select_events(id.uuid(), EventQuery::new().limit(1))?
             .is_empty())
     }
 }

@@ -1,10 +1,9 @@
-//! The aggregate trait and the identity every aggregate carries.
+//! The aggregate trait, and the core every aggregate carries beside its
+//! state.
 
 use std::fmt;
 
-use uuid::Uuid;
-
-use super::{DomainEvent, Timestamp};
+use super::{DomainEvent, Id, Timestamp};
 use crate::{Error, Result};
 
 /// An event-sourced aggregate: state that changes only by its own events.
@@ -12,7 +11,9 @@ use crate::{Error, Result};
 /// Generated code implements this for each aggregate in a schema. Commands
 /// on the aggregate trigger events, which are applied at once and kept as
 /// pending until [`collect_events`](Aggregate::collect_events) drains them
-/// (an application's `save` does that).
+/// (an application's `save` does that). Identity, version and pending
+/// events live in the aggregate's [`AggregateCore`], which the provided
+/// methods read.
 pub trait Aggregate: Clone + fmt::Debug + PartialEq + Send + Sync + 'static {
     /// The aggregate's event type.
     type Event: DomainEvent<Aggregate = Self>;
@@ -21,105 +22,117 @@ pub trait Aggregate: Clone + fmt::Debug + PartialEq + Send + Sync + 'static {
     /// event as `originator_topic`.
     const TOPIC: &'static str;
 
-    /// The id, a version 4 UUID given when the aggregate was created.
-    fn id(&self) -> Uuid;
+    /// Topics the aggregate was stored under before it was renamed (the
+    /// Python library's `register_topic`): a created event naming one of
+    /// them is read as this aggregate's.
+    const ALIASES: &'static [&'static str] = &[];
 
-    /// The version: the number of events applied so far (1 once created).
-    fn version(&self) -> u64;
-
-    /// When the aggregate was created (its first event's timestamp).
-    fn created_on(&self) -> Timestamp;
-
-    /// When the aggregate last changed (its last event's timestamp).
-    fn modified_on(&self) -> Timestamp;
-
-    /// Events triggered since the aggregate was last saved.
-    fn pending_events(&self) -> &[Self::Event];
+    /// The aggregate's identity, version and pending events.
+    fn core(&self) -> &AggregateCore<Self::Event>;
 
     /// Drains and returns the pending events.
     fn collect_events(&mut self) -> Vec<Self::Event>;
+
+    /// The id, given when the aggregate was created.
+    fn id(&self) -> Id<Self> {
+        self.core().id()
+    }
+
+    /// The version: the number of events applied so far (1 once created).
+    fn version(&self) -> u64 {
+        self.core().version()
+    }
+
+    /// When the aggregate was created (its first event's timestamp).
+    fn created_on(&self) -> Timestamp {
+        self.core().created_on()
+    }
+
+    /// When the aggregate last changed (its last event's timestamp).
+    fn modified_on(&self) -> Timestamp {
+        self.core().modified_on()
+    }
+
+    /// Events triggered since the aggregate was last saved.
+    fn pending_events(&self) -> &[Self::Event] {
+        self.core().pending_events()
+    }
 }
 
-/// The identity and version that every aggregate carries beside its state:
-/// generated aggregates hold one and delegate to it.
+/// What every aggregate carries beside its state: its id, version, created
+/// and modified times, and the events it triggered that are not saved yet.
+/// Generated aggregates hold one in a private field, so that only their own
+/// commands can trigger events.
 ///
-/// ```
-/// use eventsourcing::domain::{AggregateMeta, now};
-/// use uuid::Uuid;
-///
-/// let id = Uuid::new_v4();
-/// let t = now();
-/// let mut meta = AggregateMeta::created(id, 1, t);
-/// assert_eq!(meta.version(), 1);
-/// // The next event must have the same id and version 2.
-/// assert!(meta.advance("app:A.Changed", id, 3, t).is_err());
-/// meta.advance("app:A.Changed", id, 2, t).unwrap();
-/// assert_eq!(meta.version(), 2);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AggregateMeta {
-    id: Uuid,
+/// The crate's front page shows one in use, in a hand-written aggregate.
+pub struct AggregateCore<E: DomainEvent> {
+    id: Id<E::Aggregate>,
     version: u64,
     created_on: Timestamp,
     modified_on: Timestamp,
+    pending: Vec<E>,
 }
 
-impl AggregateMeta {
-    /// The identity of an aggregate made by a "created" event.
-    pub fn created(id: Uuid, version: u64, timestamp: Timestamp) -> Self {
+impl<E: DomainEvent> AggregateCore<E> {
+    /// The core of an aggregate made by a "created" event with this id and
+    /// timestamp: at version 1, with nothing pending.
+    pub fn created(id: Id<E::Aggregate>, timestamp: Timestamp) -> Self {
         Self {
             id,
-            version,
+            version: 1,
             created_on: timestamp,
             modified_on: timestamp,
+            pending: Vec::new(),
         }
     }
 
-    /// Checks that an event with this id and version is the next one of the
-    /// aggregate, and moves the version and modified time on.
+    /// Checks that `event` is the next event of the aggregate (the same id,
+    /// the version after this one, and not a "created" event), and moves
+    /// the version and modified time on.
     ///
     /// # Errors
     ///
+    /// [`Error::CreationMismatch`] for a "created" event,
     /// [`Error::OriginatorIdMismatch`] when the ids differ,
-    /// [`Error::OriginatorVersionMismatch`] when `version` is not the current
-    /// version plus one. The aggregate is left as it was.
-    pub fn advance(
-        &mut self,
-        topic: &str,
-        originator_id: Uuid,
-        originator_version: u64,
-        timestamp: Timestamp,
-    ) -> Result<()> {
-        if originator_id != self.id {
+    /// [`Error::OriginatorVersionMismatch`] when the event's version is not
+    /// the current version plus one. The core is left as it was.
+    pub fn advance(&mut self, event: &E) -> Result<()> {
+        if event.is_created() {
+            return Err(event.creation_mismatch());
+        }
+        let originator_version = event.originator_version();
+        if event.originator_id() != self.id {
             return Err(Error::OriginatorIdMismatch {
-                topic: topic.to_owned(),
-                aggregate_id: self.id,
-                event_originator_id: originator_id,
+                topic: event.topic().to_owned(),
+                aggregate_id: self.id.uuid(),
+                event_originator_id: event.originator_id().uuid(),
                 originator_version,
             });
         }
         if Some(originator_version) != self.version.checked_add(1) {
             return Err(Error::OriginatorVersionMismatch {
-                topic: topic.to_owned(),
-                aggregate_id: self.id,
+                topic: event.topic().to_owned(),
+                aggregate_id: self.id.uuid(),
                 aggregate_version: self.version,
                 originator_version,
             });
         }
         self.version = originator_version;
-        self.modified_on = timestamp;
+        self.modified_on = event.timestamp();
         Ok(())
     }
 
-    /// Moves the version on by one for an event the aggregate triggered
-    /// itself (so it is the next one by construction), at `timestamp`.
-    pub fn triggered(&mut self, timestamp: Timestamp) {
-        self.version += 1;
-        self.modified_on = timestamp;
+    /// Records an event the aggregate triggered itself, already applied to
+    /// its state: the version and modified time move on, and the event is
+    /// pending until saved.
+    pub fn trigger(&mut self, event: E) {
+        self.version = event.originator_version();
+        self.modified_on = event.timestamp();
+        self.pending.push(event);
     }
 
     /// The aggregate's id.
-    pub fn id(&self) -> Uuid {
+    pub fn id(&self) -> Id<E::Aggregate> {
         self.id
     }
 
@@ -128,9 +141,12 @@ impl AggregateMeta {
         self.version
     }
 
-    /// The version the next event will have.
+    /// The version the next event will have. Stored versions are at most
+    /// `i64::MAX` (the databases' integers), so this never overflows; were
+    /// the version `u64::MAX`, it would stay there, and the save of the
+    /// next event would be refused as a conflict rather than wrap.
     pub fn next_version(&self) -> u64 {
-        self.version + 1
+        self.version.saturating_add(1)
     }
 
     /// When the aggregate was created.
@@ -141,5 +157,49 @@ impl AggregateMeta {
     /// When the aggregate last changed.
     pub fn modified_on(&self) -> Timestamp {
         self.modified_on
+    }
+
+    /// The events triggered since the aggregate was last saved.
+    pub fn pending_events(&self) -> &[E] {
+        &self.pending
+    }
+
+    /// Drains and returns the pending events.
+    pub fn collect_events(&mut self) -> Vec<E> {
+        std::mem::take(&mut self.pending)
+    }
+}
+
+impl<E: DomainEvent> Clone for AggregateCore<E> {
+    fn clone(&self) -> Self {
+        Self {
+            id: self.id,
+            version: self.version,
+            created_on: self.created_on,
+            modified_on: self.modified_on,
+            pending: self.pending.clone(),
+        }
+    }
+}
+
+impl<E: DomainEvent> PartialEq for AggregateCore<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.version == other.version
+            && self.created_on == other.created_on
+            && self.modified_on == other.modified_on
+            && self.pending == other.pending
+    }
+}
+
+impl<E: DomainEvent> fmt::Debug for AggregateCore<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AggregateCore")
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("created_on", &self.created_on)
+            .field("modified_on", &self.modified_on)
+            .field("pending", &self.pending)
+            .finish()
     }
 }

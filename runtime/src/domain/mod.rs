@@ -11,9 +11,15 @@
 // generator's rewrite of this file.
 #[allow(clippy::arithmetic_side_effects)]
 mod aggregate;
+mod checked;
 mod event;
+mod id;
+mod originator_topic;
 pub(crate) mod timestamp;
 
-pub use aggregate::{Aggregate, AggregateMeta};
+pub use aggregate::{Aggregate, AggregateCore};
+pub use checked::{Checked, Number};
 pub use event::DomainEvent;
+pub use id::Id;
+pub use originator_topic::{ClassVersion, OriginatorTopic};
 pub use timestamp::{Timestamp, format_timestamp, now, parse_timestamp};

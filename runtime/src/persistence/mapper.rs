@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::cipher::DecryptError;
 use super::{
-    AesCipher, DEFAULT_MAX_DECOMPRESSED_SIZE, DecompressError, StoredEvent, Transcodable,
+    AesCipher, DEFAULT_MAX_DECOMPRESSED_SIZE, Decoder, DecompressError, StoredEvent, Transcodable,
     ZlibCompressor,
 };
 use crate::{Error, Result};
@@ -84,12 +84,12 @@ impl Mapper {
             .encode_state(&mut json)
             .map_err(|source| Error::Encode {
                 topic: event.topic().to_owned(),
-                originator_id: event.originator_id(),
+                originator_id: event.originator_id().uuid(),
                 originator_version: event.originator_version(),
                 source,
             })?;
         Ok(StoredEvent {
-            originator_id: event.originator_id(),
+            originator_id: event.originator_id().uuid(),
             originator_version: event.originator_version(),
             topic: event.topic().to_owned(),
             state: self.encode_bytes(json),
@@ -135,15 +135,16 @@ impl Mapper {
         let json = self.decode_bytes(originator_id, originator_version, state)?;
         // Python writes NaN and infinities as bare tokens, which serde_json cannot read.
         let json = super::rewrite_non_finite(&json);
-        let decoded =
-            E::decode_state(topic, originator_id, originator_version, &json).map_err(|source| {
-                Error::Decode {
-                    topic: topic.to_owned(),
-                    originator_id,
-                    originator_version,
-                    source,
-                }
-            })?;
+        let decoded = E::decode_state(
+            topic,
+            Decoder::new(&json, originator_id, originator_version),
+        )
+        .map_err(|source| Error::Decode {
+            topic: topic.to_owned(),
+            originator_id,
+            originator_version,
+            source,
+        })?;
         decoded.ok_or_else(|| Error::UnknownTopic {
             topic: topic.to_owned(),
             originator_id,

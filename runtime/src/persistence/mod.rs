@@ -12,6 +12,7 @@
 
 mod cipher;
 mod compressor;
+mod decoder;
 mod environment;
 mod event_store;
 mod factory;
@@ -24,6 +25,7 @@ pub mod transcoder;
 
 pub use cipher::{AesCipher, DecryptError, decode_base64};
 pub use compressor::{DEFAULT_MAX_DECOMPRESSED_SIZE, DecompressError, ZlibCompressor};
+pub use decoder::{Decoder, tagged_value};
 pub(crate) use environment::parse_python_int;
 pub use environment::{Environment, is_secret, redact_urls};
 pub use event_store::EventStore;

@@ -31,6 +31,7 @@ use serde::de::{self, Deserialize, Deserializer};
 use serde::ser::{Serialize, Serializer};
 use uuid::Uuid;
 
+use super::Decoder;
 use super::pyjson::{
     FLOAT_TAG, Marked, PythonFloats, PythonFormatter, marked, python_floats, tagged_float,
 };
@@ -52,19 +53,15 @@ pub trait Transcodable: DomainEvent {
     /// map key that is not a string).
     fn encode_state(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
 
-    /// Reads an event from its topic, aggregate id and version, and state.
-    /// Returns `Ok(None)` when the topic is not one of [`Self::TOPICS`].
+    /// Reads an event from its topic and the stored state, which `decoder`
+    /// holds with the aggregate's id and version. Returns `Ok(None)` when the
+    /// topic is not one of [`Self::TOPICS`].
     ///
     /// # Errors
     ///
     /// The JSON decoder's error when the state does not hold the event's
     /// fields.
-    fn decode_state(
-        topic: &str,
-        originator_id: Uuid,
-        originator_version: u64,
-        state: &[u8],
-    ) -> serde_json::Result<Option<Self>>;
+    fn decode_state(topic: &str, decoder: Decoder<'_>) -> serde_json::Result<Option<Self>>;
 }
 
 /// A value that can be a field of event state: written and read in the
@@ -402,6 +399,31 @@ impl<T: StateValue> StateValue for BTreeMap<String, T> {
             .map(|(k, v)| (k, v.0))
             .collect())
     }
+}
+
+/// Writes a whole event state, serialized by its own `Serialize` (generated
+/// event structs derive it, in the stored key order), with floats written
+/// as Python's `json` writes them (see [`StateWriter`]). Generated
+/// `encode_state` implementations call it.
+///
+/// ```
+/// #[derive(serde::Serialize)]
+/// struct Weighed { #[serde(with = "eventsourcing::persistence::transcoder::tagged")] kg: f64 }
+/// let mut out = Vec::new();
+/// eventsourcing::persistence::transcoder::write_state(&mut out, &Weighed { kg: 1e16 }).unwrap();
+/// assert_eq!(out, br#"{"kg":1e+16}"#);
+/// let mut out = Vec::new();
+/// eventsourcing::persistence::transcoder::write_state(&mut out, &Weighed { kg: f64::NAN }).unwrap();
+/// assert_eq!(out, br#"{"kg":NaN}"#);
+/// ```
+///
+/// # Errors
+///
+/// The JSON encoder's error.
+pub fn write_state<T: Serialize>(out: &mut Vec<u8>, state: &T) -> serde_json::Result<()> {
+    let _floats = PythonFloats::start();
+    let mut serializer = serde_json::Serializer::with_formatter(out, PythonFormatter);
+    state.serialize(&mut serializer)
 }
 
 /// Writes an event's state object field by field, in the stored key order.

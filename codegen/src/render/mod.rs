@@ -7,7 +7,7 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use crate::error::{Error, Result};
-use crate::model;
+use crate::lower::view;
 
 /// The templates, embedded in the generator.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -44,7 +44,7 @@ fn engine() -> std::result::Result<&'static Tera, Error> {
 }
 
 /// The generated source for one schema, headed `// @generated`.
-pub(crate) fn render(file: &model::File, source: &str) -> Result<String> {
+pub(crate) fn render(file: &view::File, source: &str) -> Result<String> {
     let mut items = Vec::new();
     for t in &file.types {
         items.extend(render_one(

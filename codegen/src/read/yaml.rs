@@ -3,16 +3,18 @@
 //!
 //! `marked-yaml` gives each node (scalars, sequences, mappings, and mapping
 //! keys) its line and column, which is what lets every schema problem, not
-//! only syntax errors, name where it is. It would keep only the last of two
-//! equal keys, so a scan of the raw YAML events finds duplicate keys first,
-//! and reports all of them alongside the other problems.
+//! only syntax errors, name where it is. Before it loads the text, a scan of
+//! the raw YAML events (one loop, no recursion) finds what it would not
+//! report or could not survive: duplicate keys (it keeps only the last),
+//! nesting deeper than a schema needs (its loader recurses, so a hostile
+//! file could overflow the stack), and a second document (it would ignore
+//! it).
 
 use std::collections::HashMap;
 
 use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 use marked_yaml::{LoadError, LoaderOptions, Node};
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::Marker as RawMarker;
+use yaml_rust2::parser::{Event, Parser};
 
 use crate::error::Diagnostic;
 
@@ -121,10 +123,18 @@ pub(crate) struct Document {
     chars: Vec<char>,
 }
 
-/// Parses `text`. Syntax errors end the reading (YAML cannot be read past
-/// them); duplicate keys are recorded and reading goes on.
+/// How deep mappings and sequences may nest: a schema needs about ten
+/// levels.
+pub(crate) const MAX_DEPTH: usize = 32;
+
+/// Parses `text`. Syntax errors, nesting deeper than [`MAX_DEPTH`] and a
+/// second document end the reading; duplicate keys are recorded and reading
+/// goes on. A byte order mark at the start is skipped.
 pub(crate) fn parse(text: &str, problems: &mut Problems) -> Option<Document> {
-    scan_duplicate_keys(text, problems);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if !scan(text, problems) {
+        return None;
+    }
     let options = LoaderOptions::default().prevent_coercion(true);
     match marked_yaml::parse_yaml_with_options(0, text, options) {
         Ok(root) => Some(Document {
@@ -235,11 +245,57 @@ pub(crate) fn entries(map: &MarkedMappingNode) -> impl Iterator<Item = (&MarkedS
     map.iter()
 }
 
-/// Finds duplicate keys in any mapping, from the raw YAML events.
-fn scan_duplicate_keys(text: &str, problems: &mut Problems) {
-    let mut scan = DuplicateScan::default();
-    // Syntax errors are reported by the real parse.
-    let _ = Parser::new(text.chars()).load(&mut scan, false);
+/// Scans the raw YAML events: records every duplicate key, and whether the
+/// text can be loaded (no nesting past [`MAX_DEPTH`], one document). Syntax
+/// errors are left to the load, which reports them.
+fn scan(text: &str, problems: &mut Problems) -> bool {
+    let mut scan = Scan::default();
+    let mut parser = Parser::new(text.chars());
+    let mut documents = 0;
+    while let Ok((event, mark)) = parser.next_token() {
+        let pos = Pos {
+            line: mark.line(),
+            column: mark.col() + 1,
+        };
+        match event {
+            Event::StreamEnd => break,
+            Event::DocumentStart => {
+                documents += 1;
+                if documents > 1 {
+                    problems.add(
+                        pos,
+                        "a second YAML document: a schema file holds one",
+                        "one document (no `---` after the first, or one schema per file)",
+                    );
+                    return false;
+                }
+            }
+            Event::Scalar(value, ..) => scan.node(Some((&value, pos))),
+            Event::Alias(_) => scan.node(None),
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                scan.node(None);
+                if scan.stack.len() >= MAX_DEPTH {
+                    problems.add(
+                        pos,
+                        format!("mappings and lists nested more than {MAX_DEPTH} deep"),
+                        "a schema's shape: about ten levels",
+                    );
+                    return false;
+                }
+                scan.stack.push(match event {
+                    Event::MappingStart(..) => Frame::Mapping {
+                        keys: HashMap::new(),
+                        want_key: true,
+                    },
+                    _ => Frame::Sequence,
+                });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                scan.stack.pop();
+            }
+            _ => {}
+        }
+    }
     for (key, first, again) in scan.found {
         problems.add(
             again,
@@ -247,10 +303,11 @@ fn scan_duplicate_keys(text: &str, problems: &mut Problems) {
             "each name once in a mapping",
         );
     }
+    true
 }
 
 #[derive(Default)]
-struct DuplicateScan {
+struct Scan {
     stack: Vec<Frame>,
     found: Vec<(String, Pos, Pos)>,
 }
@@ -263,7 +320,7 @@ enum Frame {
     Sequence,
 }
 
-impl DuplicateScan {
+impl Scan {
     /// A node begins: a key or a value of the enclosing mapping, or an item.
     fn node(&mut self, key: Option<(&str, Pos)>) {
         let Some(Frame::Mapping { keys, want_key }) = self.stack.last_mut() else {
@@ -278,34 +335,6 @@ impl DuplicateScan {
             }
         }
         *want_key = !*want_key;
-    }
-}
-
-impl MarkedEventReceiver for DuplicateScan {
-    fn on_event(&mut self, event: Event, mark: RawMarker) {
-        let pos = Pos {
-            line: mark.line(),
-            column: mark.col() + 1,
-        };
-        match event {
-            Event::Scalar(value, ..) => self.node(Some((&value, pos))),
-            Event::Alias(_) => self.node(None),
-            Event::MappingStart(..) => {
-                self.node(None);
-                self.stack.push(Frame::Mapping {
-                    keys: HashMap::new(),
-                    want_key: true,
-                });
-            }
-            Event::SequenceStart(..) => {
-                self.node(None);
-                self.stack.push(Frame::Sequence);
-            }
-            Event::MappingEnd | Event::SequenceEnd => {
-                self.stack.pop();
-            }
-            _ => {}
-        }
     }
 }
 
@@ -333,6 +362,50 @@ mod tests {
                 "t.yaml:4:15: duplicate key 'y' (first at 4:9) (expected each name once in a mapping)",
                 "t.yaml:5:1: duplicate key 'a' (first at 1:1) (expected each name once in a mapping)",
             ]
+        );
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_refused_without_recursion() {
+        // Block nesting, deep enough to overflow the stack of a recursive
+        // loader.
+        let deep: String = (0..3_000)
+            .map(|i| format!("{}k:\n", " ".repeat(i)))
+            .collect();
+        assert_eq!(
+            problems_of(&deep),
+            [
+                "t.yaml:33:34: mappings and lists nested more than 32 deep (expected a schema's shape: about ten levels)"
+            ]
+        );
+        // Flow nesting: the YAML scanner has a limit of its own.
+        let deep = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let found = problems_of(&deep);
+        assert!(
+            found.len() == 1 && found[0].contains("YAML syntax error"),
+            "{found:?}"
+        );
+        let fine = format!("a: {}{}\n", "[".repeat(31), "]".repeat(31));
+        assert!(problems_of(&fine).is_empty());
+    }
+
+    #[test]
+    fn a_second_document_is_refused_and_a_bom_skipped() {
+        assert_eq!(
+            problems_of("module: a\n---\nmodule: b\n"),
+            [
+                "t.yaml:2:1: a second YAML document: a schema file holds one (expected one document (no `---` after the first, or one schema per file))"
+            ]
+        );
+        let mut problems = Problems::new("t.yaml");
+        let doc = parse("\u{feff}module: a\n", &mut problems).unwrap();
+        assert!(problems.is_empty());
+        assert!(
+            doc.root
+                .as_mapping()
+                .unwrap()
+                .get_scalar("module")
+                .is_some()
         );
     }
 

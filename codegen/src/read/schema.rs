@@ -1,7 +1,8 @@
 //! The schema as written: what [`read`](crate::read) takes from the YAML,
 //! with a position on everything, before any name or type is checked.
 
-use crate::yaml::{Pos, Spanned};
+use super::yaml::{Pos, Spanned};
+use crate::model::Visibility;
 
 /// A name as written in the schema.
 pub(crate) type Name = Spanned<String>;
@@ -11,6 +12,9 @@ pub(crate) type Name = Spanned<String>;
 pub(crate) struct Schema {
     /// The topic module (`module:`), if given.
     pub(crate) module: Option<Spanned<String>>,
+    /// `module_aliases:`, modules the schema's topics were stored under
+    /// before a rename.
+    pub(crate) module_aliases: Vec<Spanned<String>>,
     pub(crate) types: Vec<TypeDef>,
     pub(crate) aggregates: Vec<Aggregate>,
     pub(crate) applications: Vec<Application>,
@@ -49,6 +53,40 @@ pub(crate) struct Field {
     /// The type as written, e.g. `Vec<String>`.
     pub(crate) ty: Spanned<String>,
     pub(crate) doc: Option<String>,
+    /// `default:`, the value a stored event without the field is read with.
+    pub(crate) default: Option<LiteralText>,
+}
+
+/// A literal as written, to be read by the type it is for.
+#[derive(Debug, Clone)]
+pub(crate) enum LiteralText {
+    /// `null`.
+    Null(Pos),
+    /// A scalar's text: a plain one, or `{ value: TEXT }`'s.
+    Text(Spanned<String>),
+}
+
+/// How a stored state of one version of an event becomes the next's.
+#[derive(Debug)]
+pub(crate) enum Step {
+    /// `add: { field: DEFAULT }`: a field the older version lacks.
+    Add { field: Name, value: LiteralText },
+    /// `rename: { old: new }`.
+    Rename { from: Name, to: Name },
+    /// `remove: field`.
+    Remove(Name),
+    /// `call: path::to::function`: Rust, for anything else.
+    Call(Spanned<String>),
+}
+
+/// The steps from one version of an event to the next: `vN_vM: [...]`.
+#[derive(Debug)]
+pub(crate) struct Upcast {
+    /// The key as written, `v1_v2`.
+    pub(crate) key: Name,
+    /// The version it starts from, when the key reads as `vN_vN+1`.
+    pub(crate) from: Option<u32>,
+    pub(crate) steps: Vec<Step>,
 }
 
 /// An aggregate of `aggregates:`.
@@ -60,6 +98,8 @@ pub(crate) struct Aggregate {
     pub(crate) state: Vec<Field>,
     pub(crate) created: Event,
     pub(crate) commands: Vec<Command>,
+    /// `aliases:`, topics the aggregate was stored under before a rename.
+    pub(crate) aliases: Vec<Spanned<String>>,
 }
 
 /// An event: the created event, or the event a command triggers.
@@ -70,6 +110,17 @@ pub(crate) struct Event {
     pub(crate) topic: Option<Spanned<String>>,
     pub(crate) args: Vec<Field>,
     pub(crate) apply: Apply,
+    /// Who may trigger it: `visibility:` of the command, or of `created:`.
+    pub(crate) visibility: Visibility,
+    /// For the created event, `id: { uuid5: TEMPLATE }`: the template of
+    /// the name its aggregate's id is made from.
+    pub(crate) uuid5: Option<Spanned<String>>,
+    /// `version:`, the event's class version (1 when absent).
+    pub(crate) version: Option<Spanned<u32>>,
+    /// `upcast:`, the steps from each older version to the next.
+    pub(crate) upcasts: Vec<Upcast>,
+    /// `aliases:`, topics it was stored under before a rename.
+    pub(crate) aliases: Vec<Spanned<String>>,
 }
 
 /// A command of an aggregate, and the event it triggers.
@@ -143,6 +194,11 @@ pub(crate) enum Source {
     Arg(Name),
     /// `true` or `false`.
     Bool(Spanned<bool>),
+    /// A literal, for `set`: a plain number, or `{ value: TEXT }`, read by
+    /// the field's type.
+    Literal(Spanned<String>),
+    /// `null`, for `set` on an `Option` field.
+    Null(Pos),
     /// A whole number, for `increment` and `decrement`.
     Int(Spanned<u64>),
     /// `{ key: ARG, value: ARG }`, for `insert`.

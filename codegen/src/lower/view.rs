@@ -1,0 +1,245 @@
+//! The templates' typed context: everything they need, already named as
+//! Rust, typed as Rust text and ordered, so that templates hold no logic
+//! beyond loops and simple conditions. [`lower`](super::lower) builds it
+//! from the model, keeping the model's order.
+
+use serde::Serialize;
+
+/// One schema, ready to render.
+#[derive(Debug, Serialize)]
+pub(crate) struct File {
+    pub(crate) types: Vec<ValueType>,
+    pub(crate) aggregates: Vec<Aggregate>,
+    pub(crate) applications: Vec<Application>,
+}
+
+/// A value type: a struct or an enum of the schema's `types:`.
+#[derive(Debug, Serialize)]
+pub(crate) struct ValueType {
+    pub(crate) name: String,
+    pub(crate) doc: Vec<String>,
+    pub(crate) is_enum: bool,
+    pub(crate) derive_default: bool,
+    pub(crate) fields: Vec<Field>,
+    pub(crate) variants: Vec<Variant>,
+}
+
+/// A variant of an enum value type.
+#[derive(Debug, Serialize)]
+pub(crate) struct Variant {
+    pub(crate) name: String,
+    pub(crate) doc: Vec<String>,
+    /// The stored name, as a Rust string literal, when it is not the Rust name.
+    pub(crate) rename: Option<String>,
+    pub(crate) is_default: bool,
+    pub(crate) fields: Vec<Field>,
+}
+
+/// A field of a value type, or an argument of an event.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Field {
+    /// The Rust identifier.
+    pub(crate) name: String,
+    /// The Rust type, at the top level of the generated file.
+    pub(crate) ty: String,
+    pub(crate) doc: Vec<String>,
+    /// The stored key, as a Rust string literal.
+    pub(crate) key: String,
+    /// The stored key, as a Rust string literal, when serde would not
+    /// derive it from the identifier.
+    pub(crate) rename: Option<String>,
+    /// What goes in its `#[serde(...)]`, if anything: the runtime's
+    /// `tagged` (for a UUID, decimal, timestamp or float, anywhere in it),
+    /// its stored name, its default.
+    pub(crate) serde: Option<String>,
+    /// For an event argument with a `default:`, the function serde calls.
+    pub(crate) default_fn: Option<DefaultFn>,
+    /// The type of a method parameter taking it (`impl Into<String>` for
+    /// strings).
+    pub(crate) param_ty: String,
+    /// How a struct literal takes it from the parameter: `name` or
+    /// `name: Into::into(name)`.
+    pub(crate) init: String,
+}
+
+/// The function giving an event argument's default.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct DefaultFn {
+    pub(crate) name: String,
+    pub(crate) ty: String,
+    pub(crate) expr: String,
+}
+
+/// An aggregate.
+#[derive(Debug, Serialize)]
+pub(crate) struct Aggregate {
+    pub(crate) name: String,
+    /// The type of its id, e.g. `WorldId`.
+    pub(crate) id_type: String,
+    /// How docs call one, e.g. `world`.
+    pub(crate) noun: String,
+    /// `a world`, `an item`.
+    pub(crate) a_noun: String,
+    pub(crate) doc: Vec<String>,
+    /// The aggregate's topic, as a Rust string literal.
+    pub(crate) topic: String,
+    /// The event enum, e.g. `WorldEvent`.
+    pub(crate) event_enum: String,
+    /// The trait of `apply: custom` state changes, if any event has one.
+    pub(crate) apply_trait: Option<String>,
+    pub(crate) state: Vec<StateField>,
+    /// `create` (the created event as a command), then the commands.
+    pub(crate) triggers: Vec<Command>,
+    /// The created event first, then the commands' events, in order.
+    pub(crate) events: Vec<Event>,
+    /// The aggregate's alias topics, as string literals.
+    pub(crate) aliases: Vec<String>,
+    /// How `create_id` makes a deterministic id, when the schema says so.
+    pub(crate) create_id: Option<CreateId>,
+    /// The variants of the events whose state changes are nothing, joined
+    /// as one match pattern (`Self::A(_) | Self::B(_)`), the created event
+    /// first.
+    pub(crate) unchanged_pattern: String,
+}
+
+/// The `create_id` of an aggregate whose id is a version 5 UUID of a name
+/// made of its created event's arguments.
+#[derive(Debug, Serialize)]
+pub(crate) struct CreateId {
+    /// The name's template as the schema writes it, for docs.
+    pub(crate) template: String,
+    /// The parameters, e.g. `email: &str`.
+    pub(crate) params: Vec<String>,
+    /// The format string, as a Rust string literal.
+    pub(crate) format: String,
+    /// The arguments of the format string: the parameters, in order.
+    pub(crate) format_args: Vec<String>,
+    /// What `create` gives it from the created event, e.g. `&event.email`.
+    pub(crate) call_args: Vec<String>,
+}
+
+/// A state field of an aggregate.
+#[derive(Debug, Serialize)]
+pub(crate) struct StateField {
+    pub(crate) name: String,
+    pub(crate) ty: String,
+    pub(crate) doc: Vec<String>,
+    pub(crate) getter_ty: String,
+    pub(crate) getter_expr: String,
+}
+
+/// An event of an aggregate.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Event {
+    /// The variant of the event enum (the event's name).
+    pub(crate) variant: String,
+    /// The event struct, e.g. `WorldStarted`.
+    pub(crate) struct_name: String,
+    /// The event struct's path (its name).
+    pub(crate) path: String,
+    /// The stored topic, as a Rust string literal.
+    pub(crate) topic: String,
+    pub(crate) doc: Vec<String>,
+    pub(crate) args: Vec<Field>,
+    pub(crate) is_created: bool,
+    /// The method that applies it, e.g. `apply_something_happened`.
+    pub(crate) apply_fn: String,
+    /// `none`, `changes` or `custom`.
+    pub(crate) apply: &'static str,
+    /// Whether applying it can fail (checked arithmetic, or a custom
+    /// change).
+    pub(crate) fallible: bool,
+    /// The statements of the applying method, for `changes`.
+    pub(crate) body: Vec<String>,
+    /// The name of the applying method's event parameter: `event`, or
+    /// `_event` when no change reads it.
+    pub(crate) event_param: &'static str,
+    /// Its class version.
+    pub(crate) version: u32,
+    /// Its `upcast` function's arms, one per older version.
+    pub(crate) upcast_arms: Vec<UpcastArm>,
+    /// The topics it is read under: `Struct::TOPIC | "alias" | ...`.
+    pub(crate) pattern: String,
+    /// Its alias topics, as string literals.
+    pub(crate) aliases: Vec<String>,
+}
+
+/// The steps that bring a state stored at version `from` to the next.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct UpcastArm {
+    pub(crate) from: usize,
+    pub(crate) statements: Vec<String>,
+}
+
+/// A command of an aggregate, or `create`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Command {
+    pub(crate) name: String,
+    pub(crate) doc: Vec<String>,
+    /// `pub` or `pub(crate)`.
+    pub(crate) vis: &'static str,
+    /// Whether the method has more parameters than clippy likes.
+    pub(crate) many_args: bool,
+    pub(crate) event: Event,
+}
+
+/// An application facade.
+#[derive(Debug, Serialize)]
+pub(crate) struct Application {
+    pub(crate) name: String,
+    /// The application's name, as a Rust string literal.
+    pub(crate) name_lit: String,
+    pub(crate) doc: Vec<String>,
+    pub(crate) defaults: Vec<Setting>,
+    pub(crate) aggregates: Vec<AppAggregate>,
+    pub(crate) commands: Vec<AppCommand>,
+    pub(crate) queries: Vec<Query>,
+}
+
+/// A default setting, as Rust string literals.
+#[derive(Debug, Serialize)]
+pub(crate) struct Setting {
+    pub(crate) key: String,
+    pub(crate) value: String,
+}
+
+/// An aggregate as an application uses it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct AppAggregate {
+    pub(crate) name: String,
+    pub(crate) id_type: String,
+    pub(crate) var: String,
+    pub(crate) noun: String,
+    /// The id parameter, e.g. `world_id`.
+    pub(crate) id: String,
+    /// The method that gets one, e.g. `get_world`.
+    pub(crate) getter: String,
+}
+
+/// A command method of an application.
+#[derive(Debug, Serialize)]
+pub(crate) struct AppCommand {
+    pub(crate) name: String,
+    pub(crate) doc: Vec<String>,
+    /// `pub`, or `pub(crate)` when the aggregate's command is.
+    pub(crate) vis: &'static str,
+    /// `create` or `call`.
+    pub(crate) kind: &'static str,
+    pub(crate) aggregate: AppAggregate,
+    /// The aggregate's method: `create`, or the command.
+    pub(crate) method: String,
+    /// Whether the aggregate's method returns a `Result`.
+    pub(crate) fallible: bool,
+    pub(crate) args: Vec<Field>,
+    pub(crate) many_args: bool,
+}
+
+/// A query method of an application.
+#[derive(Debug, Serialize)]
+pub(crate) struct Query {
+    pub(crate) name: String,
+    pub(crate) doc: Vec<String>,
+    pub(crate) aggregate: AppAggregate,
+    pub(crate) field: String,
+    pub(crate) ty: String,
+}

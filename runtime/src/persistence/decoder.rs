@@ -1,0 +1,314 @@
+//! Reading an event struct from its stored state.
+
+use std::fmt;
+
+use serde::de::value::{StrDeserializer, U64Deserializer, U128Deserializer};
+use serde::de::{
+    self, Deserialize, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, Visitor,
+};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+/// Reads event structs from a stored event's state, giving each the
+/// originator id and version that the state does not hold (they are the
+/// stored event's columns). Generated `decode_state` implementations use it:
+/// an event struct derives `Deserialize`, with `originator_id` and
+/// `originator_version` among its fields.
+///
+/// ```
+/// use eventsourcing::persistence::Decoder;
+/// use eventsourcing::{Id, Uuid};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Renamed { originator_id: Id<()>, originator_version: u64, name: String }
+///
+/// let id = Uuid::new_v4();
+/// let decoder = Decoder::new(br#"{"name":"Earth"}"#, id, 7);
+/// let event: Renamed = decoder.decode().unwrap();
+/// assert_eq!((event.originator_id.uuid(), event.originator_version), (id, 7));
+/// assert_eq!(event.name, "Earth");
+///
+/// // A state that holds an originator id of its own is refused.
+/// let decoder = Decoder::new(br#"{"originator_id":"x","name":"Earth"}"#, id, 7);
+/// assert!(decoder.decode::<Renamed>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Decoder<'a> {
+    state: &'a [u8],
+    originator_id: Uuid,
+    originator_version: u64,
+}
+
+impl<'a> Decoder<'a> {
+    /// A decoder of `state`, stored for the aggregate `originator_id` at
+    /// `originator_version`.
+    pub fn new(state: &'a [u8], originator_id: Uuid, originator_version: u64) -> Self {
+        Self {
+            state,
+            originator_id,
+            originator_version,
+        }
+    }
+
+    /// The stored state: compact JSON.
+    pub fn state(&self) -> &'a [u8] {
+        self.state
+    }
+
+    /// The id of the aggregate the event belongs to.
+    pub fn originator_id(&self) -> Uuid {
+        self.originator_id
+    }
+
+    /// The aggregate's version once the event is applied.
+    pub fn originator_version(&self) -> u64 {
+        self.originator_version
+    }
+
+    /// The event struct `T`, read from the state.
+    ///
+    /// # Errors
+    ///
+    /// The JSON decoder's error when the state is not an object holding
+    /// `T`'s fields (or holds an originator id or version of its own).
+    pub fn decode<T: Deserialize<'a>>(&self) -> serde_json::Result<T> {
+        let mut json = serde_json::Deserializer::from_slice(self.state);
+        let event = T::deserialize(WithOrigin {
+            json: &mut json,
+            decoder: *self,
+        })?;
+        json.end()?;
+        Ok(event)
+    }
+
+    /// The event struct `T` of class version `class_version`, read from a
+    /// state stored at any version up to it: the stored `"class_version"`
+    /// (1 when there is none, as Python writes it) is taken out, then
+    /// `upcast(v, state)` brings the state from each version `v` to the
+    /// next, as Python's `upcast_vN_vN+1` methods do, before `T` is read.
+    ///
+    /// ```
+    /// use eventsourcing::persistence::Decoder;
+    /// use eventsourcing::{Id, Uuid};
+    /// use serde_json::{Map, Value};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Renamed { originator_id: Id<()>, originator_version: u64, title: String, size: u32 }
+    ///
+    /// fn upcast(from: u32, state: &mut Map<String, Value>) -> Result<(), String> {
+    ///     match from {
+    ///         1 => { let name = state.remove("name").ok_or("no name")?; state.insert("title".into(), name); }
+    ///         2 => { state.entry("size").or_insert(Value::from(1)); }
+    ///         _ => {}
+    ///     }
+    ///     Ok(())
+    /// }
+    ///
+    /// let (id, v1) = (Uuid::new_v4(), br#"{"name":"Earth"}"#);
+    /// let event: Renamed = Decoder::new(v1, id, 2).upcast(3, upcast).unwrap();
+    /// assert_eq!((event.title.as_str(), event.size), ("Earth", 1));
+    /// let v3 = br#"{"title":"Mars","size":7,"class_version":3}"#;
+    /// let event: Renamed = Decoder::new(v3, id, 2).upcast(3, upcast).unwrap();
+    /// assert_eq!((event.title.as_str(), event.size), ("Mars", 7));
+    /// // A state from a newer version than the code knows is refused.
+    /// let v4 = br#"{"title":"Mars","size":7,"class_version":4}"#;
+    /// assert!(Decoder::new(v4, id, 2).upcast::<Renamed>(3, upcast).is_err());
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The JSON decoder's error when the state is not an object, its
+    /// `"class_version"` is not a whole number from 1 to `class_version`, an
+    /// upcast step fails (its message), or the upcast state does not hold
+    /// `T`'s fields.
+    pub fn upcast<T: DeserializeOwned>(
+        &self,
+        class_version: u32,
+        upcast: fn(u32, &mut Map<String, Value>) -> Result<(), String>,
+    ) -> serde_json::Result<T> {
+        let mut state = match serde_json::from_slice(self.state)? {
+            Value::Object(state) => state,
+            other => {
+                return Err(de::Error::invalid_type(
+                    unexpected(&other),
+                    &"an object: an event's state",
+                ));
+            }
+        };
+        let stored = match state.remove("class_version") {
+            None => 1,
+            Some(version) => version
+                .as_u64()
+                .and_then(|v| u32::try_from(v).ok())
+                .filter(|v| (1..=class_version).contains(v))
+                .ok_or_else(|| {
+                    de::Error::custom(format_args!(
+                        "the event was stored at class version {version}, and this program reads versions 1 to {class_version}"
+                    ))
+                })?,
+        };
+        for from in stored..class_version {
+            upcast(from, &mut state).map_err(|message| {
+                de::Error::custom(format_args!(
+                    "cannot upcast the event from class version {from} to {}: {message}",
+                    from.saturating_add(1)
+                ))
+            })?;
+        }
+        for key in ["originator_id", "originator_version"] {
+            if state.contains_key(key) {
+                return Err(de::Error::duplicate_field(key));
+            }
+        }
+        state.insert(
+            "originator_id".into(),
+            Value::from(self.originator_id.hyphenated().to_string()),
+        );
+        state.insert(
+            "originator_version".into(),
+            Value::from(self.originator_version),
+        );
+        T::deserialize(Value::Object(state))
+    }
+}
+
+/// A value tagged as the Python library tags what JSON cannot hold:
+/// `{"_type_": type_name, "_data_": data}` (a UUID as `uuid_hex`, a decimal
+/// as `decimal_str`, a time as `datetime_iso`). Generated upcast steps add
+/// such values to old states.
+///
+/// ```
+/// let value = eventsourcing::persistence::tagged_value("decimal_str", "12.50");
+/// assert_eq!((value["_type_"].as_str(), value["_data_"].as_str()), (Some("decimal_str"), Some("12.50")));
+/// ```
+pub fn tagged_value(type_name: &str, data: &str) -> Value {
+    let mut map = Map::new();
+    map.insert("_type_".into(), Value::from(type_name));
+    map.insert("_data_".into(), Value::from(data));
+    Value::Object(map)
+}
+
+/// What a JSON value is, for an error.
+fn unexpected(value: &Value) -> de::Unexpected<'_> {
+    match value {
+        Value::Null => de::Unexpected::Unit,
+        Value::Bool(b) => de::Unexpected::Bool(*b),
+        Value::Number(_) => de::Unexpected::Other("a number"),
+        Value::String(s) => de::Unexpected::Str(s),
+        Value::Array(_) => de::Unexpected::Seq,
+        Value::Object(_) => de::Unexpected::Map,
+    }
+}
+
+/// The JSON deserializer, presenting a struct with two more entries first:
+/// `originator_id` and `originator_version`.
+struct WithOrigin<'d, 'a> {
+    json: &'d mut serde_json::Deserializer<serde_json::de::SliceRead<'a>>,
+    decoder: Decoder<'a>,
+}
+
+impl<'de> Deserializer<'de> for WithOrigin<'_, 'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> serde_json::Result<V::Value> {
+        self.json.deserialize_any(visitor)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> serde_json::Result<V::Value> {
+        self.json.deserialize_struct(
+            name,
+            fields,
+            OriginVisitor {
+                visitor,
+                decoder: self.decoder,
+            },
+        )
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map enum identifier ignored_any
+    }
+}
+
+struct OriginVisitor<'a, V> {
+    visitor: V,
+    decoder: Decoder<'a>,
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for OriginVisitor<'_, V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.visitor.expecting(f)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
+        self.visitor.visit_map(OriginMap {
+            map,
+            decoder: self.decoder,
+            next: Origin::Id,
+        })
+    }
+}
+
+/// Which entry an [`OriginMap`] gives next.
+#[derive(Clone, Copy)]
+enum Origin {
+    Id,
+    Version,
+    Stored,
+}
+
+struct OriginMap<'a, A> {
+    map: A,
+    decoder: Decoder<'a>,
+    next: Origin,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for OriginMap<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        match self.next {
+            Origin::Id => seed
+                .deserialize(StrDeserializer::<A::Error>::new("originator_id"))
+                .map(Some),
+            Origin::Version => seed
+                .deserialize(StrDeserializer::<A::Error>::new("originator_version"))
+                .map(Some),
+            Origin::Stored => self.map.next_key_seed(seed),
+        }
+    }
+
+    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
+        match self.next {
+            Origin::Id => {
+                self.next = Origin::Version;
+                seed.deserialize(U128Deserializer::<A::Error>::new(
+                    self.decoder.originator_id.as_u128(),
+                ))
+            }
+            Origin::Version => {
+                self.next = Origin::Stored;
+                seed.deserialize(U64Deserializer::<A::Error>::new(
+                    self.decoder.originator_version,
+                ))
+            }
+            Origin::Stored => self.map.next_value_seed(seed),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.map.size_hint().map(|n| n.saturating_add(2))
+    }
+}
