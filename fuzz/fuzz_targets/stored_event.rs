@@ -71,12 +71,7 @@ fuzz_target!(|data: &[u8]| {
 
 /// Decodes the input as an `E`; applies what decodes to an aggregate made by
 /// `created`.
-fn decode<E: Transcodable + PartialEq + Debug>(
-    mapper: &Mapper,
-    topic: &str,
-    state: &[u8],
-    created: E,
-) {
+fn decode<E: Transcodable + Debug>(mapper: &Mapper, topic: &str, state: &[u8], created: E) {
     match mapper.decode_event::<E>(ID, VERSION, topic, state) {
         Ok(event) => {
             let applied = if event.is_created() {
@@ -95,7 +90,12 @@ fn decode<E: Transcodable + PartialEq + Debug>(
             let again: E = mapper
                 .to_domain_event(&stored)
                 .unwrap_or_else(|err| panic!("encoded {event:?} but cannot decode it: {err}"));
-            assert_eq!(again, event, "the event changed on a round trip");
+            // Compared as Debug shows them: a NaN is not equal to itself.
+            assert_eq!(
+                format!("{again:?}"),
+                format!("{event:?}"),
+                "the event changed on a round trip"
+            );
         }
         Err(err) => check_error(&err),
     }

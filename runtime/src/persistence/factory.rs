@@ -182,7 +182,18 @@ impl Infrastructure {
     /// An unknown value, a missing required variable or a malformed key,
     /// naming the variable; connection errors.
     pub fn from_env(env: &Environment) -> Result<Self> {
-        let mapper = mapper_from_env(env)?;
+        // The Python library can also key aggregates by text; this one by UUIDs only.
+        if let Some((variable, value)) = env
+            .lookup("ORIGINATOR_ID_TYPE")?
+            .filter(|(_, value)| !value.eq_ignore_ascii_case("uuid"))
+        {
+            return Err(invalid(
+                &variable,
+                &value,
+                "uuid (aggregate ids are UUIDs here; the Python library's text ids are not supported)",
+            ));
+        }
+        let mapper = Mapper::from_env(env)?;
         let snapshotting = env.flag("IS_SNAPSHOTTING_ENABLED")?.unwrap_or(false);
         let (recorder, snapshots) =
             InfrastructureFactory::from_env(env)?.recorders(env, snapshotting)?;
@@ -209,9 +220,28 @@ const CIPHER_TOPICS: [&str; 5] = [
     "AES",
 ];
 
-/// Builds the mapper from `CIPHER_TOPIC`, `CIPHER_KEY`, `COMPRESSOR_TOPIC`
-/// and `MAX_DECOMPRESSED_SIZE` (bytes, from 1 to `isize::MAX`; default
-/// [`DEFAULT_MAX_DECOMPRESSED_SIZE`], 256 MiB).
+impl Mapper {
+    /// The mapper `CIPHER_TOPIC`, `CIPHER_KEY`, `COMPRESSOR_TOPIC` and
+    /// `MAX_DECOMPRESSED_SIZE` (bytes, from 1 to `isize::MAX`; default
+    /// [`DEFAULT_MAX_DECOMPRESSED_SIZE`], 256 MiB) describe.
+    ///
+    /// ```
+    /// use eventsourcing::persistence::{Environment, Mapper};
+    /// let env = Environment::isolated("Universe", [("COMPRESSOR_TOPIC", "zlib")]);
+    /// assert!(Mapper::from_env(&env)?.is_compressed());
+    /// # Ok::<(), eventsourcing::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] naming the variable and what is accepted;
+    /// [`Error::MissingSetting`] for a cipher topic without a key;
+    /// [`Error::InvalidCipherKey`], which never shows the key.
+    pub fn from_env(env: &Environment) -> Result<Self> {
+        mapper_from_env(env)
+    }
+}
+
 fn mapper_from_env(env: &Environment) -> Result<Mapper> {
     let compressor = match env.lookup("COMPRESSOR_TOPIC")? {
         None => None,
@@ -356,6 +386,20 @@ mod tests {
         .unwrap_err();
         assert!(
             err.to_string().starts_with("PERSISTENCE_MODULE=\"mysql\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn only_uuid_originator_ids_are_accepted() {
+        for value in ["uuid", "UUID", ""] {
+            let env = Environment::isolated("U", [("ORIGINATOR_ID_TYPE", value)]);
+            assert!(Infrastructure::from_env(&env).is_ok(), "{value}");
+        }
+        let env = Environment::isolated("U", [("U_ORIGINATOR_ID_TYPE", "text")]);
+        let err = Infrastructure::from_env(&env).unwrap_err();
+        assert!(
+            err.to_string().starts_with("U_ORIGINATOR_ID_TYPE=\"text\""),
             "{err}"
         );
     }
