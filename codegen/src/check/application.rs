@@ -34,6 +34,9 @@ pub(crate) const SETTINGS: &[&str] = &[
     "COMPRESSOR_TOPIC",
     "MAX_DECOMPRESSED_SIZE",
     "IS_SNAPSHOTTING_ENABLED",
+    "AGGREGATE_CACHE_MAXSIZE",
+    "AGGREGATE_CACHE_FASTFORWARD",
+    "AGGREGATE_CACHE_FASTFORWARD_SKIPPING",
 ];
 
 /// Settings that are secrets, refused in a schema.

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{DEFAULT_SECTION_SIZE, NotificationLog, Repository};
+use super::{CacheSettings, DEFAULT_SECTION_SIZE, NotificationLog, Repository};
 use crate::domain::{Aggregate, Id};
 use crate::persistence::{
     ApplicationRecorder, Environment, EventStore, Infrastructure, Mapper, SNAPSHOT_TOPIC,
@@ -24,6 +24,9 @@ pub trait Saveable {
 
     /// Drops the pending events, once they are stored.
     fn clear_pending(&mut self);
+
+    /// Tells the repository's cache that the aggregate was saved as it is.
+    fn cache_saved(&self, repository: &Repository);
 
     /// Takes the snapshots the aggregate's type asks for (see
     /// [`Aggregate::SNAPSHOT_EVERY`]) at the versions of `saved`, the
@@ -52,6 +55,10 @@ where
 
     fn clear_pending(&mut self) {
         self.collect_events();
+    }
+
+    fn cache_saved(&self, repository: &Repository) {
+        repository.saved(self);
     }
 
     fn take_snapshots(&self, app: &Application, saved: &[StoredEvent]) -> Result<()> {
@@ -125,7 +132,12 @@ impl Application {
     /// As [`new`](Self::new).
     pub fn from_env(env: Environment) -> Result<Self> {
         let infrastructure = Infrastructure::from_env(&env)?;
-        Ok(Self::with_infrastructure(env, infrastructure))
+        let cache = CacheSettings::from_env(&env)?;
+        let mut app = Self::with_infrastructure(env, infrastructure);
+        if let Some(settings) = cache {
+            app.repository = app.repository.with_cache(settings);
+        }
+        Ok(app)
     }
 
     /// An application over infrastructure made elsewhere.
@@ -192,6 +204,12 @@ impl Application {
     /// [`Error::SnapshotNotTaken`] when the events were stored and a
     /// snapshot was not: the save must not be repeated.
     pub fn save<A: Saveable + ?Sized>(&self, aggregate: &mut A) -> Result<Vec<u64>> {
+        self.store(aggregate, true)
+    }
+
+    /// Saves, telling the cache when `tell_cache` (not when the cache's
+    /// own entry is being saved, locked).
+    fn store<A: Saveable + ?Sized>(&self, aggregate: &mut A, tell_cache: bool) -> Result<Vec<u64>> {
         let mut stored = Vec::new();
         aggregate.encode_pending(self.events.mapper(), &mut stored)?;
         if stored.is_empty() {
@@ -199,6 +217,9 @@ impl Application {
         }
         let ids = self.events.put_stored(&stored)?;
         aggregate.clear_pending();
+        if tell_cache {
+            aggregate.cache_saved(&self.repository);
+        }
         match aggregate.take_snapshots(self, &stored) {
             Ok(()) => Ok(ids),
             Err(e) => Err(snapshot_not_taken(e, ids)),
@@ -222,6 +243,7 @@ impl Application {
         let ids = self.events.put_stored(&stored)?;
         for aggregate in aggregates.iter_mut() {
             aggregate.clear_pending();
+            aggregate.cache_saved(&self.repository);
         }
         for aggregate in aggregates.iter() {
             if let Err(e) = aggregate.take_snapshots(self, &stored) {
@@ -229,6 +251,69 @@ impl Application {
             }
         }
         Ok(ids)
+    }
+
+    /// Runs `command` on the aggregate `id` and saves the events it
+    /// triggers: what a generated facade's command methods do. With the
+    /// aggregate cache, the command runs on the cached aggregate itself,
+    /// locked (so commands on one aggregate run one at a time in this
+    /// application), brought up to date first when fast-forwarding; it is
+    /// put back only once its events are saved, and dropped otherwise (then
+    /// got again from the store next time). Without the cache, the
+    /// aggregate is got, changed and saved.
+    ///
+    /// # Errors
+    ///
+    /// As [`Repository::get`]; the error `command` returns (nothing is
+    /// saved); as [`save`](Self::save).
+    pub fn update<A, T>(&self, id: Id<A>, command: impl FnOnce(&mut A) -> Result<T>) -> Result<T>
+    where
+        A: Aggregate,
+        A::Event: Transcodable,
+    {
+        let Some(cache) = self.repository.cache() else {
+            let mut aggregate = self.repository.get(id)?;
+            let out = command(&mut aggregate)?;
+            self.save(&mut aggregate)?;
+            return Ok(out);
+        };
+        let entry = cache.entry(id.uuid());
+        let _busy = entry.lock();
+        let fastforward = cache.settings().fastforward;
+        self.repository
+            .refresh::<A>(cache, &entry, id, fastforward)?;
+        let Some(mut aggregate) = entry.take::<A>() else {
+            // Something other than an `A` is cached under this id.
+            let mut aggregate = self.repository.get(id)?;
+            let out = command(&mut aggregate)?;
+            self.save(&mut aggregate)?;
+            return Ok(out);
+        };
+        let before = aggregate.version();
+        let unchanged = |a: &A| a.version() == before && a.pending_events().is_empty();
+        let out = match command(&mut aggregate) {
+            Ok(out) => out,
+            Err(e) => {
+                // Put back only what the command left as it was.
+                if unchanged(&aggregate) {
+                    entry.put(aggregate);
+                }
+                return Err(e);
+            }
+        };
+        let triggered = u64::try_from(aggregate.pending_events().len()).unwrap_or(u64::MAX);
+        let result = self.store(&mut *aggregate, false);
+        let stored = match &result {
+            Ok(_) | Err(Error::SnapshotNotTaken { .. }) => Some(triggered),
+            Err(_) => None,
+        };
+        // Kept only as the store has it: every event it triggered saved,
+        // none collected and dropped.
+        if stored.is_some_and(|n| before.checked_add(n) == Some(aggregate.version())) {
+            entry.saved(aggregate.version());
+            entry.put(aggregate);
+        }
+        result.map(|_| out)
     }
 
     /// Where the application keeps snapshots, when it does

@@ -1,10 +1,12 @@
 //! Applications: saving aggregates, getting them back, and the notification log.
 
 mod app;
+pub mod cache;
 mod facade;
 mod log;
 mod repository;
 
 pub use app::{Application, Saveable};
+pub use cache::CacheSettings;
 pub use log::{DEFAULT_SECTION_SIZE, NotificationLog, Section};
 pub use repository::Repository;

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::cache::{AggregateCache, CacheSettings, Entry};
 use crate::domain::{Aggregate, DomainEvent, Id};
 use crate::persistence::{
     EventQuery, EventStore, SNAPSHOT_TOPIC, SnapshotRecorder, Transcodable, rewrite_non_finite,
@@ -9,11 +10,13 @@ use crate::persistence::{
 use crate::{Error, Result};
 
 /// Gets aggregates by replaying their stored events, from their latest
-/// snapshot when the application keeps snapshots.
+/// snapshot when the application keeps snapshots, and keeps them in its
+/// [cache](super::cache) when the application has one.
 #[derive(Debug, Clone)]
 pub struct Repository {
     events: EventStore,
     snapshots: Option<Arc<dyn SnapshotRecorder>>,
+    cache: Option<Arc<AggregateCache>>,
 }
 
 impl Repository {
@@ -22,7 +25,28 @@ impl Repository {
         Self {
             events,
             snapshots: None,
+            cache: None,
         }
+    }
+
+    /// The same repository, keeping the aggregates it gets in a cache.
+    pub fn with_cache(mut self, settings: CacheSettings) -> Self {
+        self.cache = Some(Arc::new(AggregateCache::new(settings)));
+        self
+    }
+
+    /// How the repository caches aggregates, if it does.
+    pub fn cache_settings(&self) -> Option<CacheSettings> {
+        self.cache.as_ref().map(|c| c.settings())
+    }
+
+    /// How many aggregates the cache holds (0 without one).
+    pub fn cached(&self) -> usize {
+        self.cache.as_ref().map_or(0, |c| c.len())
+    }
+
+    pub(crate) fn cache(&self) -> Option<&AggregateCache> {
+        self.cache.as_deref()
     }
 
     /// The same repository, starting from the latest snapshot in
@@ -32,7 +56,8 @@ impl Repository {
         self
     }
 
-    /// The aggregate `id` as it is now.
+    /// The aggregate `id` as it is now: a copy of the cached one, brought
+    /// up to date, when the application caches aggregates.
     ///
     /// # Errors
     ///
@@ -43,7 +68,105 @@ impl Repository {
         A: Aggregate,
         A::Event: Transcodable,
     {
-        self.get_at(id, None)
+        match &self.cache {
+            Some(cache) => self.get_cached(cache, id),
+            None => self.rebuild(id, None),
+        }
+    }
+
+    /// A copy of the cached aggregate `id`, brought up to date first (unless
+    /// another thread is at it and skipping is on).
+    fn get_cached<A>(&self, cache: &AggregateCache, id: Id<A>) -> Result<A>
+    where
+        A: Aggregate,
+        A::Event: Transcodable,
+    {
+        let entry = cache.entry(id.uuid());
+        if entry.holds_other::<A>() {
+            return self.rebuild(id, None);
+        }
+        let settings = cache.settings();
+        if settings.fastforward && settings.fastforward_skipping && entry.try_lock().is_none() {
+            // Another thread is bringing it up to date: as cached will do,
+            // unless this application saved a later version.
+            if let Some(aggregate) = entry.copy::<A>()
+                && aggregate.version() >= entry.last_saved()
+            {
+                return Ok(aggregate);
+            }
+        }
+        let _busy = entry.lock();
+        self.refresh::<A>(cache, &entry, id, settings.fastforward)?;
+        entry.copy::<A>().ok_or(Error::AggregateNotFound {
+            aggregate_id: id.uuid(),
+            version: None,
+        })
+    }
+
+    /// Brings the cached aggregate up to date, with the entry locked:
+    /// rebuilds it when it is not cached, and reads the events after its
+    /// version when `fastforward`. An aggregate that cannot be brought up
+    /// to date is dropped from the cache.
+    pub(crate) fn refresh<A>(
+        &self,
+        cache: &AggregateCache,
+        entry: &Arc<Entry>,
+        id: Id<A>,
+        fastforward: bool,
+    ) -> Result<()>
+    where
+        A: Aggregate,
+        A::Event: Transcodable,
+    {
+        let Some(version) = entry.version::<A>() else {
+            return match self.rebuild(id, None) {
+                Ok(aggregate) => {
+                    entry.put(Box::new(aggregate));
+                    cache.trim();
+                    Ok(())
+                }
+                Err(e) => {
+                    cache.forget(id.uuid(), entry);
+                    Err(e)
+                }
+            };
+        };
+        if !fastforward {
+            return Ok(());
+        }
+        let newer: Vec<A::Event> = self.events.get(id.uuid(), EventQuery::new().gt(version))?;
+        if newer.is_empty() {
+            return Ok(());
+        }
+        let Some(aggregate) = entry.take::<A>() else {
+            return Ok(());
+        };
+        let mut aggregate = *aggregate;
+        for event in newer {
+            // On an error the aggregate is dropped, and got again next time.
+            aggregate = event.mutate(Some(aggregate))?;
+        }
+        entry.put(Box::new(aggregate));
+        Ok(())
+    }
+
+    /// Records that this application saved `aggregate`: a cached copy is
+    /// not served older than it, and without fast-forwarding it is cached
+    /// as saved.
+    pub(crate) fn saved<A: Aggregate>(&self, aggregate: &A) {
+        let Some(cache) = &self.cache else { return };
+        let Some(entry) = cache.existing(aggregate.id().uuid()) else {
+            return;
+        };
+        entry.saved(aggregate.version());
+        if !cache.settings().fastforward {
+            let _busy = entry.lock();
+            if entry.version::<A>().is_none_or(|v| v < aggregate.version()) {
+                let mut copy = aggregate.clone();
+                copy.collect_events();
+                entry.put(Box::new(copy));
+            }
+        }
     }
 
     /// The aggregate `id` as it was at `version` (the tutorial's
@@ -57,6 +180,19 @@ impl Repository {
     /// aggregate has no event at or below `version`; a snapshot that
     /// cannot be read, naming it.
     pub fn get_at<A>(&self, id: Id<A>, version: Option<u64>) -> Result<A>
+    where
+        A: Aggregate,
+        A::Event: Transcodable,
+    {
+        match version {
+            None => self.get(id),
+            Some(_) => self.rebuild(id, version),
+        }
+    }
+
+    /// The aggregate from its latest snapshot at or below `version`, and
+    /// the events after it.
+    fn rebuild<A>(&self, id: Id<A>, version: Option<u64>) -> Result<A>
     where
         A: Aggregate,
         A::Event: Transcodable,
