@@ -81,6 +81,16 @@ impl<'a> Decoder<'a> {
         Ok(event)
     }
 
+    /// Whether the state ends with `"class_version": N` as Python writes it
+    /// (last, compact): the state's own, not a nested object's, which
+    /// would end in a second `}`.
+    fn is_at(&self, class_version: u32) -> bool {
+        let tail = format!("\"class_version\":{class_version}}}");
+        self.state
+            .strip_suffix(tail.as_bytes())
+            .is_some_and(|before| matches!(before.last(), Some(b',' | b'{')))
+    }
+
     /// The event struct `T` of class version `class_version`, read from a
     /// state stored at any version up to it: the stored `"class_version"`
     /// (1 when there is none, as Python writes it) is taken out, then
@@ -126,6 +136,10 @@ impl<'a> Decoder<'a> {
         class_version: u32,
         upcast: fn(u32, &mut Map<String, Value>) -> Result<(), String>,
     ) -> serde_json::Result<T> {
+        if self.is_at(class_version) {
+            // Stored at this version: nothing to upcast, read as it is.
+            return self.decode();
+        }
         let mut state = match serde_json::from_slice(self.state)? {
             Value::Object(state) => state,
             other => {
@@ -323,5 +337,46 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for OriginMap<'_, A> {
 
     fn size_hint(&self) -> Option<usize> {
         self.map.size_hint().map(|n| n.saturating_add(2))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Event {
+        originator_id: crate::Id<()>,
+        originator_version: u64,
+        size: u32,
+        inner: Option<Value>,
+    }
+
+    fn upcast(from: u32, state: &mut Map<String, Value>) -> Result<(), String> {
+        if from == 1 {
+            state.insert("size".into(), Value::from(100));
+        }
+        Ok(())
+    }
+
+    fn read(state: &str) -> serde_json::Result<Event> {
+        Decoder::new(state.as_bytes(), Uuid::nil(), 2).upcast(2, upcast)
+    }
+
+    #[test]
+    fn only_a_state_that_ends_with_its_own_class_version_is_read_as_it_is() {
+        // Stored at version 2: read as it is.
+        assert_eq!(read(r#"{"size":7,"class_version":2}"#).unwrap().size, 7);
+        let err = read(r#"{"class_version":2}"#).unwrap_err().to_string();
+        assert!(err.contains("size"), "{err}");
+        // A nested object's class version is not the state's: version 1, upcast.
+        let nested = read(r#"{"size":7,"inner":{"class_version":2}}"#).unwrap();
+        assert_eq!(nested.size, 100);
+        // Nor is a string's text.
+        let text = read(r#"{"size":7,"inner":"\"class_version\":2}"}"#).unwrap();
+        assert_eq!(text.size, 100);
+        // Another version, or none: upcast, or refused.
+        assert_eq!(read(r#"{"size":7}"#).unwrap().size, 100);
+        assert!(read(r#"{"size":7,"class_version":3}"#).is_err());
     }
 }
