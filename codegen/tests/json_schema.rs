@@ -54,8 +54,11 @@ impl Validator {
     }
 
     fn validate(&self, path: &str) -> Result<(), String> {
-        let text = std::fs::read_to_string(path).unwrap();
-        let docs = YamlLoader::load_from_str(&text).unwrap();
+        self.validate_text(&std::fs::read_to_string(path).unwrap())
+    }
+
+    fn validate_text(&self, text: &str) -> Result<(), String> {
+        let docs = YamlLoader::load_from_str(text).map_err(|e| e.to_string())?;
         let json = to_json(&docs[0]);
         self.schemas
             .validate(&json, self.index)
@@ -107,4 +110,42 @@ fn each_fixture_of_a_wrong_shape_is_invalid_under_the_json_schema() {
             "{path} is valid under the JSON Schema"
         );
     }
+}
+
+/// The YAML examples of the docs (`docs/schema.md`, the README): each a
+/// whole schema the generator accepts, or a part of one (top-level keys
+/// without `module`) valid under the JSON Schema once given a module.
+#[test]
+fn the_yaml_examples_of_the_docs_are_schemas() {
+    let validator = Validator::new();
+    let (mut whole, mut parts) = (0, 0);
+    for doc in ["../docs/schema.md", "../README.md"] {
+        let text = std::fs::read_to_string(doc).unwrap();
+        let mut blocks = text.split("```yaml\n").skip(1);
+        for (i, block) in blocks.by_ref().enumerate() {
+            let yaml = block.split("```").next().unwrap();
+            let what = format!("{doc}, YAML example {}", i + 1);
+            let top: Vec<&str> = yaml
+                .lines()
+                .filter(|l| !l.starts_with([' ', '#', '-']) && l.contains(':'))
+                .filter_map(|l| l.split(':').next())
+                .collect();
+            if top.contains(&"module") {
+                eventsourcing_codegen::generate("example.yaml", yaml)
+                    .unwrap_or_else(|e| panic!("{what} is refused: {e}"));
+                whole += 1;
+            } else if !top.is_empty()
+                && top
+                    .iter()
+                    .all(|k| ["types", "aggregates", "applications"].contains(k))
+            {
+                let text = format!("module: docs\n{yaml}");
+                if let Err(err) = validator.validate_text(&text) {
+                    panic!("{what} is not valid under the JSON Schema:\n{err}\n{yaml}");
+                }
+                parts += 1;
+            }
+        }
+    }
+    assert!(whole >= 3 && parts >= 4, "{whole} whole, {parts} parts");
 }
