@@ -257,12 +257,15 @@ impl PostgresConfig {
         let index_name = format!("{}_notification_id_idx", self.table);
         let index = quote_identifier("index", truncate(&index_name, 63))?;
         let snapshot_table = quote_identifier("snapshot table", &self.snapshot_table)?;
+        // Python's channel: the table's name with any '.' made '_'.
+        let channel = quote_identifier("channel", &self.table.replace('.', "_"))?;
         Ok(QuotedNames {
             qualified_table: format!("{schema}.{table}"),
             qualified_snapshot_table: format!("{schema}.{snapshot_table}"),
             schema,
             table,
             index,
+            channel,
         })
     }
 
@@ -345,6 +348,10 @@ pub struct QuotedNames {
     /// The schema-qualified snapshot table, e.g.
     /// `"public"."universe_snapshots"`.
     pub qualified_snapshot_table: String,
+    /// The channel every insert of events notifies, as the Python library's
+    /// `PostgresApplicationRecorder` names it: the table's name, e.g.
+    /// `"universe_events"` (in any schema).
+    pub channel: String,
 }
 
 /// What PostgreSQL said, as a person needs it: the severity, the SQLSTATE
@@ -660,10 +667,14 @@ impl PostgresRecorder {
             .lock_timeout
             .map(|t| format!("SET LOCAL lock_timeout = '{}ms'; ", t.as_millis().max(1)))
             .unwrap_or_default();
+        // The Python library notifies its channel in the inserting
+        // transaction, after the lock: listeners (its subscriptions) wake
+        // when the events are committed, and not at all when they are not.
+        let channel = &names.channel;
         let recorder = Self {
             sql: Statements {
                 begin_and_lock: format!(
-                    "BEGIN; {lock_timeout}LOCK TABLE {qualified} IN EXCLUSIVE MODE"
+                    "BEGIN; {lock_timeout}LOCK TABLE {qualified} IN EXCLUSIVE MODE; NOTIFY {channel}"
                 ),
                 insert: insert_statement(qualified),
                 max_id: format!("SELECT MAX(notification_id) FROM {qualified}"),

@@ -11,6 +11,13 @@
     interop.py world ID                 prints the world as the repository
                                         gets it, as JSON
 
+    interop.py follow NAME COUNT        subscribes to the log of an application
+                                        named NAME (its own table), prints
+                                        "subscribed", then the next COUNT
+                                        notifications as JSON lines as they
+                                        are recorded; "timeout" and exit 3
+                                        when one takes over 30 s
+
 With --v2 first, the tutorial's domain of version 2 (v2/universe.py):
 SomethingHappened and the World at class version 2, with a reason.
 
@@ -46,9 +53,38 @@ def described(world):
     })
 
 
+def follow(name, count):
+    """Follows the log of Universe under another name, with the library's
+    own subscription (LISTEN on its channel, then a pull on each NOTIFY)."""
+    import queue
+    import threading
+
+    app = type(name, (Universe,), {})()
+    received = queue.Queue()
+    subscription = app.recorder.subscribe(gt=app.recorder.max_notification_id())
+
+    def pump():
+        for notification in subscription:
+            received.put(notification)
+
+    threading.Thread(target=pump, daemon=True).start()
+    print("subscribed", flush=True)
+    for _ in range(count):
+        try:
+            n = received.get(timeout=30)
+        except queue.Empty:
+            print("timeout", flush=True)
+            os._exit(3)
+        print(json.dumps([n.id, n.originator_id.hex, n.originator_version, n.topic]), flush=True)
+    # The subscription's threads wait on the server: leave without them.
+    os._exit(0)
+
+
 def main(args):
-    app = Universe()
     command = args[0]
+    if command == "follow":
+        follow(args[1], int(args[2]))
+    app = Universe()
     if command == "snapshot":
         version = int(args[2]) if len(args) > 2 else None
         app.take_snapshot(UUID(args[1]), version=version)

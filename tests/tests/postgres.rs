@@ -517,3 +517,57 @@ fn a_writer_using_the_sequence_interleaves_with_ours_without_gaps_or_collisions(
         .collect();
     assert_eq!(ids, [1, 2, 3, 4]);
 }
+
+/// Every insert of events notifies the Python library's channel (the table's
+/// name) once, in its transaction: a listener hears of it when it commits,
+/// and never of an insert that was refused.
+#[test]
+fn an_insert_notifies_the_python_librarys_channel_when_it_commits() {
+    use eventsourcing::persistence::{AggregateRecorder, StoredEvent};
+    let Some(pg) = PgSchema::new() else { return };
+    // An application of its own, so its channel is this test's alone.
+    let name = format!("Notify{}", eventsourcing::Uuid::new_v4().simple());
+    let channel = format!("{}_events", name.to_lowercase());
+    let recorder = pg.recorder(&name);
+    assert_eq!(
+        recorder.config().quoted_names().unwrap().channel,
+        format!("\"{channel}\"")
+    );
+    let mut listener = postgres_client().unwrap();
+    listener
+        .batch_execute(&format!("LISTEN \"{channel}\""))
+        .unwrap();
+    let id = eventsourcing::Uuid::new_v4();
+    let event = |version| StoredEvent {
+        originator_id: id,
+        originator_version: version,
+        topic: "t".into(),
+        state: b"{}".to_vec(),
+    };
+    let mut heard = |wait| {
+        use postgres::fallible_iterator::FallibleIterator;
+        let mut notifications = listener.notifications();
+        let mut heard = notifications.timeout_iter(wait);
+        heard
+            .next()
+            .unwrap()
+            .map(|n| (n.channel().to_owned(), n.payload().to_owned()))
+    };
+    recorder.insert_events(&[event(1), event(2)]).unwrap();
+    assert_eq!(
+        heard(Duration::from_secs(10)),
+        Some((channel.clone(), String::new()))
+    );
+    // One for the whole insert.
+    assert_eq!(heard(Duration::from_millis(300)), None);
+    // Refused inserts: a conflict and a gap.
+    for version in [2, 5] {
+        assert!(recorder.insert_events(&[event(version)]).is_err());
+        assert_eq!(heard(Duration::from_millis(300)), None, "{version}");
+    }
+    recorder.insert_events(&[event(3)]).unwrap();
+    assert_eq!(
+        heard(Duration::from_secs(10)),
+        Some((channel.clone(), String::new()))
+    );
+}

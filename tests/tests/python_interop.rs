@@ -753,3 +753,70 @@ fn snapshots_both_ways_on_postgres() {
     let Some(pg) = PgSchema::new() else { return };
     snapshots_both_ways(&python, &pg.env());
 }
+
+/// The Python library's subscription (LISTEN on the table's channel, a pull
+/// on each NOTIFY, no timeout) wakes for events Rust inserts. The second
+/// event is saved once the subscription has delivered the first and waits:
+/// only a NOTIFY can wake it then.
+#[test]
+fn a_python_subscription_wakes_for_what_rust_inserts_into_postgres() {
+    use std::io::{BufRead, BufReader};
+    let Some(python) = python() else { return };
+    let Some(pg) = PgSchema::new() else { return };
+    let env = pg.env();
+    // An application of its own, so its channel is this test's alone.
+    let name = format!("Follow{}", Uuid::new_v4().simple());
+    let channel = format!("{}_events", name.to_lowercase());
+    let app =
+        eventsourcing::Application::isolated_with_defaults(&name, Universe::DEFAULTS, pairs(&env))
+            .unwrap();
+    let mut child = Command::new(&python)
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/python/interop.py"))
+        .args(["follow", &name, "2"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().cloned())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run python");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next_line = || lines.next().expect("a line from python").unwrap();
+    assert_eq!(next_line(), "subscribed");
+    // Until the subscription's connection is listening.
+    let mut client = eventsourcing_tests::backends::postgres_client().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while client
+        .query_opt(
+            "SELECT 1 FROM pg_stat_activity WHERE query = $1 LIMIT 1",
+            &[&format!("LISTEN \"{channel}\"")],
+        )
+        .unwrap()
+        .is_none()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "python never listened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    for (n, world_name) in [(1_u64, "Earth"), (2, "Mars")] {
+        let mut world = eventsourcing_generated::world::World::create(world_name);
+        let id = eventsourcing::Aggregate::id(&world);
+        app.save(&mut world).unwrap();
+        let line = next_line();
+        let notification: (u64, String, u64, String) = serde_json::from_str(&line)
+            .unwrap_or_else(|_| panic!("python printed {line:?}, not a notification"));
+        assert_eq!(
+            notification,
+            (
+                n,
+                id.uuid().simple().to_string(),
+                1,
+                "universe:World.Started".to_owned()
+            )
+        );
+        // Let the subscription go back to waiting on its channel.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    assert!(child.wait().unwrap().success());
+}
