@@ -295,6 +295,49 @@ pub enum Error {
         limit: usize,
     },
 
+    /// A tracking record was refused: the application's recorded
+    /// notification id is already at or above it (the Python library's
+    /// `IntegrityError` "Failed to record tracking"). Nothing was stored:
+    /// neither the tracking record nor the events recorded with it.
+    #[error(
+        "tracking conflict: failed to record tracking for {application_name} {notification_id}: \
+         notification {notification_id} of {application_name:?} or a later one is already \
+         recorded; nothing was saved"
+    )]
+    TrackingConflict {
+        /// The application whose log was processed.
+        application_name: String,
+        /// The notification id that was refused.
+        notification_id: u64,
+    },
+
+    /// Waiting for a tracking record took longer than the timeout (the
+    /// Python library's `TimeoutError` of `TrackingRecorder.wait`).
+    #[error(
+        "timed out after {timeout:?} waiting for notification {} from application \
+         {application_name:?} to be processed",
+        notification_id.map_or_else(|| "None".to_owned(), |id| id.to_string())
+    )]
+    TrackingTimeout {
+        /// The application whose log is processed.
+        application_name: String,
+        /// The notification id waited for.
+        notification_id: Option<u64>,
+        /// How long was waited.
+        timeout: std::time::Duration,
+    },
+
+    /// A tracking record cannot be stored or read: a notification id above
+    /// what the database stores, a stored id below 0, or a tracking table
+    /// that is not single-row.
+    #[error("tracking of application {application_name:?}: {problem}")]
+    InvalidTracking {
+        /// The application named by the tracking record.
+        application_name: String,
+        /// What is wrong.
+        problem: String,
+    },
+
     /// A configuration variable has a value that is not understood.
     #[error("{variable}={value:?} is not valid: expected {expected}")]
     InvalidSetting {

@@ -31,7 +31,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use postgres::error::SqlState;
@@ -42,12 +42,14 @@ use uuid::Uuid;
 
 use crate::persistence::{
     AggregateRecorder, ApplicationRecorder, Environment, EventQuery, Notification,
-    NotificationQuery, StoredEvent, StoredEventRef, quote_identifier, redact_urls,
+    NotificationQuery, StoredEvent, StoredEventRef, Tracking, check_single_row_tracking,
+    quote_identifier, redact_urls,
 };
 use crate::persistence::{BatchVersions, RowPosition, check_next_version, collect_lent};
 use crate::{Error, Result};
 
 mod snapshots;
+mod tracking;
 
 /// How to reach PostgreSQL and where to keep events.
 ///
@@ -72,6 +74,9 @@ pub struct PostgresConfig {
     /// Snapshot table (`<application name>_snapshots`, or
     /// `stored_snapshots`), when the application keeps snapshots.
     pub snapshot_table: String,
+    /// Tracking table (`<application name>_tracking`, or
+    /// `notification_tracking`), as the Python library's factory names it.
+    pub tracking_table: String,
     /// Connections the pool keeps (`POSTGRES_POOL_SIZE`, default 5).
     pub pool_size: u32,
     /// Connections the pool may open beyond `pool_size` under load
@@ -107,6 +112,7 @@ impl fmt::Debug for PostgresConfig {
             .field("schema", &self.schema)
             .field("table", &self.table)
             .field("snapshot_table", &self.snapshot_table)
+            .field("tracking_table", &self.tracking_table)
             .field("pool_size", &self.pool_size)
             .field("max_overflow", &self.max_overflow)
             .field("max_waiting", &self.max_waiting)
@@ -161,7 +167,9 @@ impl PostgresConfig {
     ///
     /// [`Error::MissingSetting`] for `POSTGRES_DBNAME`, `POSTGRES_HOST` or
     /// `POSTGRES_USER`; [`Error::InvalidSetting`] naming the variable and
-    /// the accepted range for values that do not parse or are out of range;
+    /// the accepted range for values that do not parse or are out of range,
+    /// and for `SINGLE_ROW_TRACKING` false (only single-row tracking is
+    /// implemented, see [`check_single_row_tracking`]);
     /// [`Error::InvalidIdentifier`] for a schema or table name that cannot
     /// be used.
     pub fn from_env(env: &Environment) -> Result<Self> {
@@ -172,6 +180,14 @@ impl PostgresConfig {
         }
         let table = format!("{prefix}_events");
         let snapshot_table = format!("{prefix}_snapshots");
+        // Python's factory names the tracking table after the application
+        // too, but `notification_tracking` when it has no name.
+        let tracking_prefix = match env.name().to_lowercase() {
+            name if name.is_empty() => "notification".to_owned(),
+            name => name,
+        };
+        let tracking_table = format!("{tracking_prefix}_tracking");
+        check_single_row_tracking(env)?;
         let pool_size = env
             .integer("POSTGRES_POOL_SIZE", 0, MAX_POOL_CONNECTIONS)?
             .unwrap_or(5);
@@ -191,6 +207,7 @@ impl PostgresConfig {
                 .unwrap_or_else(|| "public".to_owned()),
             table,
             snapshot_table,
+            tracking_table,
             pool_size,
             max_overflow,
             max_waiting: env
@@ -257,11 +274,13 @@ impl PostgresConfig {
         let index_name = format!("{}_notification_id_idx", self.table);
         let index = quote_identifier("index", truncate(&index_name, 63))?;
         let snapshot_table = quote_identifier("snapshot table", &self.snapshot_table)?;
+        let tracking_table = quote_identifier("tracking table", &self.tracking_table)?;
         // Python's channel: the table's name with any '.' made '_'.
         let channel = quote_identifier("channel", &self.table.replace('.', "_"))?;
         Ok(QuotedNames {
             qualified_table: format!("{schema}.{table}"),
             qualified_snapshot_table: format!("{schema}.{snapshot_table}"),
+            qualified_tracking_table: format!("{schema}.{tracking_table}"),
             schema,
             table,
             index,
@@ -348,6 +367,9 @@ pub struct QuotedNames {
     /// The schema-qualified snapshot table, e.g.
     /// `"public"."universe_snapshots"`.
     pub qualified_snapshot_table: String,
+    /// The schema-qualified tracking table, e.g.
+    /// `"public"."universe_tracking"`.
+    pub qualified_tracking_table: String,
     /// The channel every insert of events notifies, as the Python library's
     /// `PostgresApplicationRecorder` names it: the table's name, e.g.
     /// `"universe_events"` (in any schema).
@@ -493,10 +515,15 @@ pub struct PostgresRecorder {
     waiting: AtomicU32,
     names: QuotedNames,
     sql: Statements,
+    /// Whether the tracking table is known to exist.
+    tracking_ready: AtomicBool,
 }
 
 struct Statements {
     begin_and_lock: String,
+    /// What `begin_and_lock` runs after `BEGIN`: for inserts that record
+    /// tracking first.
+    lock: String,
     insert: String,
     max_id: String,
 }
@@ -676,12 +703,16 @@ impl PostgresRecorder {
                 begin_and_lock: format!(
                     "BEGIN; {lock_timeout}LOCK TABLE {qualified} IN EXCLUSIVE MODE; NOTIFY {channel}"
                 ),
+                lock: format!(
+                    "{lock_timeout}LOCK TABLE {qualified} IN EXCLUSIVE MODE; NOTIFY {channel}"
+                ),
                 insert: insert_statement(qualified),
                 max_id: format!("SELECT MAX(notification_id) FROM {qualified}"),
             },
             names,
             pool,
             waiting: AtomicU32::new(0),
+            tracking_ready: AtomicBool::new(false),
             config,
         };
         recorder.create_table(&mut first)?;
@@ -849,9 +880,40 @@ impl PostgresRecorder {
 
 impl AggregateRecorder for PostgresRecorder {
     fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {
+        self.insert_with(events, None)
+    }
+
+    fn select_events(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<StoredEvent>> {
+        collect_lent(|f| self.stream_events(originator_id, query, f))
+    }
+
+    fn for_each_event(
+        &self,
+        originator_id: Uuid,
+        query: EventQuery,
+        f: &mut dyn FnMut(StoredEventRef<'_>) -> Result<()>,
+    ) -> Result<()> {
+        // Lent from each row as it arrives: memory stays flat however many there are.
+        self.stream_events(originator_id, query, f)
+    }
+}
+
+impl PostgresRecorder {
+    /// Stores a batch of events and, when given, a tracking record (its
+    /// table created beforehand), in one transaction: the tracking record
+    /// first (as the Python library's `PostgresProcessRecorder` does, so
+    /// that both take their locks in the same order), then the table's
+    /// lock, the notification and the events.
+    fn insert_with(&self, events: &[StoredEvent], tracking: Option<&Tracking>) -> Result<Vec<u64>> {
         if events.is_empty() {
+            if let Some(tracking) = tracking {
+                crate::persistence::TrackingRecorder::insert_tracking(self, tracking)?;
+            }
             return Ok(Vec::new());
         }
+        let tracked = tracking
+            .map(|t| Ok::<_, Error>((t, crate::persistence::tracking_id_to_store(t)?)))
+            .transpose()?;
         // Within the batch, each aggregate's versions follow one another; the
         // statement checks that the first follows what is stored.
         let mut batch = BatchVersions::default();
@@ -871,7 +933,14 @@ impl AggregateRecorder for PostgresRecorder {
         let result = self.run(|conn| {
             // Lock first: preparing the insert also needs a lock on the table,
             // and only inside the transaction does the lock timeout apply.
-            conn.client.batch_execute(&self.sql.begin_and_lock)?;
+            match tracked {
+                None => conn.client.batch_execute(&self.sql.begin_and_lock)?,
+                Some((tracking, id)) => {
+                    conn.client.batch_execute("BEGIN")?;
+                    self.upsert_tracking(conn, tracking, id)?;
+                    conn.client.batch_execute(&self.sql.lock)?;
+                }
+            }
             let insert = conn.prepare(&self.sql.insert)?;
             let row = conn
                 .client
@@ -952,20 +1021,6 @@ impl AggregateRecorder for PostgresRecorder {
                 })
             })
             .collect()
-    }
-
-    fn select_events(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<StoredEvent>> {
-        collect_lent(|f| self.stream_events(originator_id, query, f))
-    }
-
-    fn for_each_event(
-        &self,
-        originator_id: Uuid,
-        query: EventQuery,
-        f: &mut dyn FnMut(StoredEventRef<'_>) -> Result<()>,
-    ) -> Result<()> {
-        // Lent from each row as it arrives: memory stays flat however many there are.
-        self.stream_events(originator_id, query, f)
     }
 }
 

@@ -22,24 +22,28 @@
 //! ```
 
 use std::fmt;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{
-    Connection, ErrorCode, OpenFlags, Row, TransactionBehavior, params, params_from_iter,
+    Connection, ErrorCode, OpenFlags, Row, Transaction, TransactionBehavior, params,
+    params_from_iter,
 };
 use uuid::Uuid;
 
 use crate::persistence::{
     AggregateRecorder, ApplicationRecorder, Environment, EventQuery, Notification,
-    NotificationQuery, StoredEvent, StoredEventRef, quote_identifier,
+    NotificationQuery, StoredEvent, StoredEventRef, check_single_row_tracking, quote_identifier,
 };
 use crate::persistence::{BatchVersions, RowPosition, check_next_version, collect_lent};
 use crate::{Error, Result};
 
 mod snapshots;
+mod tracking;
 pub use snapshots::SNAPSHOT_TABLE;
+pub use tracking::TRACKING_TABLE;
 
 /// The default time to wait for the write lock.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
@@ -73,11 +77,14 @@ impl SqliteConfig {
     /// Reads `SQLITE_DBNAME` (required) and `SQLITE_LOCK_TIMEOUT` (seconds,
     /// from 0 to 2,147,483: SQLite's busy timeout is a 32-bit number of
     /// milliseconds). As in the Python library, 0 means the default, 5 s.
+    /// `SINGLE_ROW_TRACKING`, when set, must be true: only single-row
+    /// tracking is implemented (see [`check_single_row_tracking`]).
     ///
     /// # Errors
     ///
     /// [`Error::MissingSetting`] or [`Error::InvalidSetting`] naming the variable.
     pub fn from_env(env: &Environment) -> Result<Self> {
+        check_single_row_tracking(env)?;
         let dbname = env.require(
             "SQLITE_DBNAME",
             "the SQLite recorder needs a database: a file path, :memory: or a file: URI",
@@ -132,6 +139,8 @@ pub struct SqliteRecorder {
     /// Reader connections not in use (file databases only).
     readers: Option<Mutex<Vec<Connection>>>,
     sql: Statements,
+    /// Whether the tracking table is known to exist.
+    tracking_ready: AtomicBool,
 }
 
 /// The most reader connections a file database keeps open while idle.
@@ -204,6 +213,7 @@ impl SqliteRecorder {
             },
             writer: Mutex::new(writer),
             readers,
+            tracking_ready: AtomicBool::new(false),
             config,
         })
     }
@@ -330,10 +340,9 @@ fn read_notification(row: &Row<'_>) -> Result<Notification> {
     })
 }
 
-impl AggregateRecorder for SqliteRecorder {
-    fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {
-        let mut conn = self.writer();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+impl SqliteRecorder {
+    /// Inserts a batch of events in the transaction `tx` (not committed).
+    fn insert_in(&self, tx: &Transaction<'_>, events: &[StoredEvent]) -> Result<Vec<u64>> {
         let mut ids = Vec::with_capacity(events.len());
         {
             let mut insert = tx.prepare_cached(&self.sql.insert)?;
@@ -382,6 +391,15 @@ impl AggregateRecorder for SqliteRecorder {
                 }
             }
         }
+        Ok(ids)
+    }
+}
+
+impl AggregateRecorder for SqliteRecorder {
+    fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let ids = self.insert_in(&tx, events)?;
         tx.commit()?;
         Ok(ids)
     }

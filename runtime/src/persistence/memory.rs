@@ -6,9 +6,10 @@ use std::sync::{Arc, PoisonError, RwLock};
 use uuid::Uuid;
 
 use super::recorder::{BatchVersions, check_next_version};
+use super::tracking::{InMemoryTracking, check_tracking};
 use super::{
     AggregateRecorder, ApplicationRecorder, EventQuery, Notification, NotificationQuery,
-    StoredEvent, StoredEventRef,
+    ProcessRecorder, StoredEvent, StoredEventRef, Tracking,
 };
 use crate::Result;
 
@@ -28,19 +29,21 @@ use crate::Result;
 /// ```
 #[derive(Debug, Default)]
 pub struct InMemoryRecorder {
-    inner: RwLock<Inner>,
+    pub(super) inner: RwLock<Inner>,
     /// Snapshots, when the application takes them.
     pub(super) snapshots: super::snapshot::InMemorySnapshots,
 }
 
 #[derive(Debug, Default)]
-struct Inner {
+pub(super) struct Inner {
     /// The log: notification id `n` is at index `n - 1`.
     log: Vec<Entry>,
     /// For each aggregate, its versions (in order) and where each is in the log.
     index: HashMap<Uuid, Versions>,
     /// Each topic once, shared by the entries that have it.
     topics: HashSet<Arc<str>>,
+    /// Each application's highest tracked notification id.
+    pub(super) tracking: InMemoryTracking,
 }
 
 /// A stored event in the log. The state is shared, so that readers take
@@ -235,6 +238,27 @@ impl ApplicationRecorder for InMemoryRecorder {
     fn max_notification_id(&self) -> Result<Option<u64>> {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         Ok(inner.log.len().checked_sub(1).map(notification_id))
+    }
+}
+
+impl ProcessRecorder for InMemoryRecorder {
+    fn insert_events_tracked(
+        &self,
+        events: &[StoredEvent],
+        tracking: Option<&Tracking>,
+    ) -> Result<Vec<u64>> {
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        inner.check(events)?;
+        if let Some(tracking) = tracking {
+            check_tracking(&inner.tracking, tracking)?;
+        }
+        let ids = inner.append(events.iter().map(StoredEvent::as_borrowed));
+        if let Some(tracking) = tracking {
+            inner
+                .tracking
+                .insert(tracking.application_name.clone(), tracking.notification_id);
+        }
+        Ok(ids)
     }
 }
 

@@ -6,6 +6,10 @@
 //! version, an [`ApplicationRecorder`] also as a totally ordered log of
 //! [`Notification`]s. The [`EventStore`] puts the two together.
 //!
+//! A [`TrackingRecorder`] records how far an application has processed
+//! another's log; a [`ProcessRecorder`] records that with the events the
+//! processing produced, in one transaction.
+//!
 //! Recorders know nothing of aggregates: they store bytes under an id, a
 //! version and a topic. The in-memory recorder is always here; the SQLite
 //! and PostgreSQL recorders are behind the `sqlite` and `postgres` features.
@@ -22,6 +26,7 @@ mod pyjson;
 mod recorder;
 pub mod snapshot;
 mod stored;
+mod tracking;
 pub mod transcoder;
 
 pub use cipher::{AesCipher, DecryptError, decode_base64};
@@ -42,6 +47,14 @@ pub use snapshot::{SNAPSHOT_TOPIC, SnapshotReader, SnapshotRecorder, SnapshotWri
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) use stored::RowPosition;
 pub use stored::{Notification, StoredEvent, StoredEventRef};
+pub use tracking::{
+    MIGRATION_APPLICATION_NAME, ProcessRecorder, Tracking, TrackingRecorder,
+    check_single_row_tracking,
+};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) use tracking::{
+    conflict as tracking_conflict, stored_tracking_id, tracking_id_to_store,
+};
 pub use transcoder::{StateValue, Transcodable};
 
 /// Quotes `name` as an SQL identifier, as the Python library's `psycopg`

@@ -1,0 +1,272 @@
+//! Tracking: how far an application has processed another application's
+//! notification log, recorded as the Python library records it, and
+//! recorded with the events that processing produced, in one transaction.
+//!
+//! A [`Tracking`] is an application's name and a notification id. Tracking
+//! is single-row, as the Python library's default (`SINGLE_ROW_TRACKING`
+//! true): one row per application name, holding the highest id recorded; a
+//! tracking record at or below it is refused
+//! ([`Error::TrackingConflict`], Python's `IntegrityError`). The tables:
+//!
+//! | backend | table | columns | primary key |
+//! |---|---|---|---|
+//! | SQLite | `tracking` (`WITHOUT ROWID`) | `application_name TEXT, notification_id INTEGER` | `(application_name)` |
+//! | PostgreSQL | `<application name lowercased>_tracking` (`notification_tracking` unnamed), with the library's autovacuum options | `application_name text, notification_id bigint` | `(application_name)` |
+//!
+//! When it creates a table, the Python library records the tracking
+//! `("__migration__", 1)` in it, to mark it single-row; so does the runtime
+//! ([`MIGRATION_APPLICATION_NAME`]).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::PoisonError;
+use std::time::{Duration, Instant};
+
+use super::{ApplicationRecorder, Environment, InMemoryRecorder, StoredEvent};
+use crate::{Error, Result};
+
+/// The application name of the tracking record the Python library puts in
+/// a tracking table it creates (with notification id 1), to mark the table
+/// as single-row.
+pub const MIGRATION_APPLICATION_NAME: &str = "__migration__";
+
+/// The position of a notification in an application's notification log:
+/// the application's name and the notification's id (Python's `Tracking`).
+///
+/// ```
+/// use eventsourcing::persistence::Tracking;
+/// let tracking = Tracking::new("Universe", 3);
+/// assert_eq!((tracking.application_name.as_str(), tracking.notification_id), ("Universe", 3));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Tracking {
+    /// The name of the application whose log was read.
+    pub application_name: String,
+    /// The id of the notification processed.
+    pub notification_id: u64,
+}
+
+impl Tracking {
+    /// The tracking of notification `notification_id` of `application_name`.
+    pub fn new(application_name: impl Into<String>, notification_id: u64) -> Self {
+        Self {
+            application_name: application_name.into(),
+            notification_id,
+        }
+    }
+}
+
+/// Records tracking (Python's `TrackingRecorder`).
+///
+/// ```
+/// use std::time::Duration;
+/// use eventsourcing::persistence::{InMemoryRecorder, Tracking, TrackingRecorder};
+/// let recorder = InMemoryRecorder::new();
+/// assert_eq!(recorder.max_tracking_id("Upstream")?, None);
+/// recorder.insert_tracking(&Tracking::new("Upstream", 2))?;
+/// assert_eq!(recorder.max_tracking_id("Upstream")?, Some(2));
+/// assert!(recorder.has_tracking_id("Upstream", Some(1))?);
+/// assert!(recorder.insert_tracking(&Tracking::new("Upstream", 2)).is_err());
+/// recorder.wait("Upstream", Some(2), Duration::from_millis(10))?;
+/// assert!(recorder.wait("Upstream", Some(3), Duration::from_millis(10)).is_err());
+/// # Ok::<(), eventsourcing::Error>(())
+/// ```
+pub trait TrackingRecorder: fmt::Debug + Send + Sync {
+    /// Records a tracking record, in a transaction of its own.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TrackingConflict`] when the application's recorded id is at
+    /// or above the given one (nothing is recorded); backend errors.
+    fn insert_tracking(&self, tracking: &Tracking) -> Result<()>;
+
+    /// The highest notification id recorded for `application_name`, or
+    /// `None` when none is.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidTracking`] for a stored id below 0; backend errors.
+    fn max_tracking_id(&self, application_name: &str) -> Result<Option<u64>>;
+
+    /// Whether `notification_id` is `None`, or a tracking record of
+    /// `application_name` at or above it is recorded (Python's
+    /// `has_tracking_id`).
+    ///
+    /// # Errors
+    ///
+    /// As [`max_tracking_id`](Self::max_tracking_id).
+    fn has_tracking_id(
+        &self,
+        application_name: &str,
+        notification_id: Option<u64>,
+    ) -> Result<bool> {
+        let Some(notification_id) = notification_id else {
+            return Ok(true);
+        };
+        Ok(self
+            .max_tracking_id(application_name)?
+            .is_some_and(|max| max >= notification_id))
+    }
+
+    /// Waits until [`has_tracking_id`](Self::has_tracking_id) holds, polling
+    /// as Python's `wait` does: first at once, then after 100 ms, then
+    /// after twice as long each time, at most 800 ms and no longer than the
+    /// time left.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TrackingTimeout`] naming the application and the id when
+    /// `timeout` passes first; the errors of
+    /// [`max_tracking_id`](Self::max_tracking_id).
+    fn wait(
+        &self,
+        application_name: &str,
+        notification_id: Option<u64>,
+        timeout: Duration,
+    ) -> Result<()> {
+        let start = Instant::now();
+        let mut interval = Duration::from_millis(100);
+        let longest = Duration::from_millis(800);
+        loop {
+            if self.has_tracking_id(application_name, notification_id)? {
+                return Ok(());
+            }
+            std::thread::sleep(interval);
+            let elapsed = start.elapsed();
+            if elapsed > timeout {
+                return Err(Error::TrackingTimeout {
+                    application_name: application_name.to_owned(),
+                    notification_id,
+                    timeout,
+                });
+            }
+            let remaining = timeout.saturating_sub(elapsed);
+            interval = interval.saturating_mul(2).min(remaining).min(longest);
+        }
+    }
+}
+
+/// An [`ApplicationRecorder`] that also records tracking, atomically with
+/// events (Python's `ProcessRecorder`).
+///
+/// ```
+/// use eventsourcing::persistence::{ApplicationRecorder, InMemoryRecorder, ProcessRecorder, StoredEvent, Tracking, TrackingRecorder};
+/// let recorder = InMemoryRecorder::new();
+/// let event = StoredEvent { originator_id: uuid::Uuid::new_v4(), originator_version: 1, topic: "t".into(), state: b"{}".to_vec() };
+/// recorder.insert_events_tracked(&[event.clone()], Some(&Tracking::new("Upstream", 5)))?;
+/// // A tracking record not above the recorded one: nothing is stored.
+/// let other = StoredEvent { originator_id: uuid::Uuid::new_v4(), ..event };
+/// assert!(recorder.insert_events_tracked(&[other], Some(&Tracking::new("Upstream", 5))).is_err());
+/// assert_eq!(recorder.max_notification_id()?, Some(1));
+/// # Ok::<(), eventsourcing::Error>(())
+/// ```
+pub trait ProcessRecorder: ApplicationRecorder + TrackingRecorder {
+    /// Stores a batch of events and, when given, a tracking record, in one
+    /// transaction: both or neither. Returns the events' notification ids.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::VersionConflict`] or [`Error::VersionGap`] for the events,
+    /// [`Error::TrackingConflict`] for the tracking record: either way
+    /// nothing is stored. Backend errors.
+    fn insert_events_tracked(
+        &self,
+        events: &[StoredEvent],
+        tracking: Option<&Tracking>,
+    ) -> Result<Vec<u64>>;
+}
+
+/// Checks `SINGLE_ROW_TRACKING` as the Python library reads it (true when
+/// unset): only single-row tracking is implemented, so a false value is
+/// refused rather than ignored.
+///
+/// ```
+/// use eventsourcing::persistence::{Environment, check_single_row_tracking};
+/// assert!(check_single_row_tracking(&Environment::isolated("App", [("SINGLE_ROW_TRACKING", "y")])).is_ok());
+/// let err = check_single_row_tracking(&Environment::isolated("App", [("SINGLE_ROW_TRACKING", "n")])).unwrap_err();
+/// assert!(err.to_string().contains("SINGLE_ROW_TRACKING"));
+/// ```
+///
+/// # Errors
+///
+/// [`Error::InvalidSetting`] naming the variable, for a value that is not
+/// a truth value, or is false.
+pub fn check_single_row_tracking(env: &Environment) -> Result<()> {
+    match env.flag("SINGLE_ROW_TRACKING")? {
+        Some(false) => Err(Error::InvalidSetting {
+            variable: env.variables("SINGLE_ROW_TRACKING").join(" or "),
+            value: env
+                .get("SINGLE_ROW_TRACKING")?
+                .unwrap_or_else(|| "n".to_owned()),
+            expected: "true (the default): only single-row tracking, one row per application \
+                       name, is implemented; the Python library's legacy multi-row tracking is not"
+                .to_owned(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Each application's highest tracked notification id, in memory.
+pub(crate) type InMemoryTracking = HashMap<String, u64>;
+
+/// Refuses `tracking` unless it is above what `recorded` holds for its
+/// application (Python's `_assert_tracking_uniqueness`).
+pub(crate) fn check_tracking(recorded: &InMemoryTracking, tracking: &Tracking) -> Result<()> {
+    match recorded.get(&tracking.application_name) {
+        Some(&max) if max >= tracking.notification_id => Err(conflict(tracking)),
+        _ => Ok(()),
+    }
+}
+
+/// [`Error::TrackingConflict`] for `tracking`.
+pub(crate) fn conflict(tracking: &Tracking) -> Error {
+    Error::TrackingConflict {
+        application_name: tracking.application_name.clone(),
+        notification_id: tracking.notification_id,
+    }
+}
+
+/// A tracked notification id as stored (`i64`), checked.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) fn stored_tracking_id(
+    application_name: &str,
+    value: Option<i64>,
+) -> Result<Option<u64>> {
+    value
+        .map(|id| {
+            u64::try_from(id).map_err(|_| Error::InvalidTracking {
+                application_name: application_name.to_owned(),
+                problem: format!("the stored notification_id is {id}, below 0"),
+            })
+        })
+        .transpose()
+}
+
+/// A tracked notification id as the databases store it (`i64`).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) fn tracking_id_to_store(tracking: &Tracking) -> Result<i64> {
+    i64::try_from(tracking.notification_id).map_err(|_| Error::InvalidTracking {
+        application_name: tracking.application_name.clone(),
+        problem: format!(
+            "notification id {} is above {}, the most the database stores; nothing was stored",
+            tracking.notification_id,
+            i64::MAX
+        ),
+    })
+}
+
+impl TrackingRecorder for InMemoryRecorder {
+    fn insert_tracking(&self, tracking: &Tracking) -> Result<()> {
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        check_tracking(&inner.tracking, tracking)?;
+        inner
+            .tracking
+            .insert(tracking.application_name.clone(), tracking.notification_id);
+        Ok(())
+    }
+
+    fn max_tracking_id(&self, application_name: &str) -> Result<Option<u64>> {
+        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(inner.tracking.get(application_name).copied())
+    }
+}

@@ -1,0 +1,661 @@
+//! Tracking and process recording on every backend, as the Python library
+//! records them: single-row tracking (one row per application name, a
+//! record at or below it refused), `has_tracking_id` and `wait` with
+//! Python's semantics, events and tracking stored in one transaction, the
+//! tables created as Python creates them (with the `__migration__` row),
+//! and a Python process recorder and a Rust one taking over each other's
+//! position on a SQLite file and in PostgreSQL.
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eventsourcing::persistence::{
+    EventQuery, InMemoryRecorder, ProcessRecorder, StoredEvent, Tracking, TrackingRecorder,
+};
+use eventsourcing::postgres::PostgresConfig;
+use eventsourcing::sqlite::{SqliteConfig, SqliteRecorder};
+use eventsourcing::{Environment, Error, Uuid};
+use eventsourcing_tests::backends::{PgSchema, SqliteFile, postgres_client};
+
+/// A process recorder of one backend, and whatever must live as long.
+struct Backend {
+    name: &'static str,
+    recorder: Arc<dyn ProcessRecorder>,
+    _guard: Box<dyn std::any::Any>,
+}
+
+fn backends() -> Vec<Backend> {
+    let mut all = vec![Backend {
+        name: "memory",
+        recorder: Arc::new(InMemoryRecorder::new()),
+        _guard: Box::new(()),
+    }];
+    let file = SqliteFile::new();
+    all.push(Backend {
+        name: "sqlite",
+        recorder: Arc::new(SqliteRecorder::open(&file.path).unwrap()),
+        _guard: Box::new(file),
+    });
+    if let Some(pg) = PgSchema::new() {
+        all.push(Backend {
+            name: "postgres",
+            recorder: Arc::new(pg.recorder("Downstream")),
+            _guard: Box::new(pg),
+        });
+    }
+    all
+}
+
+fn event(id: Uuid, version: u64) -> StoredEvent {
+    StoredEvent {
+        originator_id: id,
+        originator_version: version,
+        topic: "tracking.test:Event".to_owned(),
+        state: b"{}".to_vec(),
+    }
+}
+
+fn is_tracking_conflict(err: &Error, app: &str, id: u64) -> bool {
+    matches!(err, Error::TrackingConflict { application_name, notification_id }
+        if application_name == app && *notification_id == id)
+}
+
+#[test]
+fn max_and_has_tracking_id_as_python_reads_them() {
+    for b in backends() {
+        let r = &b.recorder;
+        assert_eq!(r.max_tracking_id("Upstream").unwrap(), None, "{}", b.name);
+        assert!(r.has_tracking_id("Upstream", None).unwrap(), "{}", b.name);
+        assert!(
+            !r.has_tracking_id("Upstream", Some(1)).unwrap(),
+            "{}",
+            b.name
+        );
+        r.insert_tracking(&Tracking::new("Upstream", 3)).unwrap();
+        assert_eq!(
+            r.max_tracking_id("Upstream").unwrap(),
+            Some(3),
+            "{}",
+            b.name
+        );
+        assert!(
+            r.has_tracking_id("Upstream", Some(3)).unwrap(),
+            "{}",
+            b.name
+        );
+        assert!(
+            r.has_tracking_id("Upstream", Some(1)).unwrap(),
+            "{}",
+            b.name
+        );
+        assert!(
+            !r.has_tracking_id("Upstream", Some(4)).unwrap(),
+            "{}",
+            b.name
+        );
+        // Applications are tracked apart.
+        assert_eq!(r.max_tracking_id("Other").unwrap(), None, "{}", b.name);
+        r.insert_tracking(&Tracking::new("Other", 1)).unwrap();
+        assert_eq!(r.max_tracking_id("Other").unwrap(), Some(1), "{}", b.name);
+        assert_eq!(
+            r.max_tracking_id("Upstream").unwrap(),
+            Some(3),
+            "{}",
+            b.name
+        );
+    }
+}
+
+#[test]
+fn single_row_tracking_refuses_an_id_at_or_below_the_recorded_one() {
+    for b in backends() {
+        let r = &b.recorder;
+        r.insert_tracking(&Tracking::new("Upstream", 5)).unwrap();
+        for id in [5, 4, 0] {
+            let err = r
+                .insert_tracking(&Tracking::new("Upstream", id))
+                .unwrap_err();
+            assert!(
+                is_tracking_conflict(&err, "Upstream", id),
+                "{}: {err}",
+                b.name
+            );
+            assert!(err.to_string().contains("Upstream"), "{err}");
+        }
+        assert_eq!(
+            r.max_tracking_id("Upstream").unwrap(),
+            Some(5),
+            "{}",
+            b.name
+        );
+        r.insert_tracking(&Tracking::new("Upstream", 9)).unwrap();
+        assert_eq!(
+            r.max_tracking_id("Upstream").unwrap(),
+            Some(9),
+            "{}",
+            b.name
+        );
+        // Ids the databases cannot store are refused, not cut short.
+        if b.name != "memory" {
+            let err = r
+                .insert_tracking(&Tracking::new("Upstream", u64::MAX))
+                .unwrap_err();
+            assert!(
+                matches!(err, Error::InvalidTracking { .. }),
+                "{}: {err}",
+                b.name
+            );
+            assert_eq!(
+                r.max_tracking_id("Upstream").unwrap(),
+                Some(9),
+                "{}",
+                b.name
+            );
+        }
+    }
+}
+
+#[test]
+fn wait_times_out_with_a_typed_error_and_returns_once_another_thread_records() {
+    for b in backends() {
+        let r = &b.recorder;
+        r.wait("Upstream", None, Duration::ZERO).unwrap();
+        let start = Instant::now();
+        let err = r
+            .wait("Upstream", Some(1), Duration::from_millis(250))
+            .unwrap_err();
+        let waited = start.elapsed();
+        assert!(
+            matches!(&err, Error::TrackingTimeout { application_name, notification_id: Some(1), timeout }
+                if application_name == "Upstream" && *timeout == Duration::from_millis(250)),
+            "{}: {err}",
+            b.name
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains("notification 1") && message.contains("\"Upstream\""),
+            "{message}"
+        );
+        // Python's backoff: 100 ms, then 150 (the time left), then past the deadline.
+        assert!(
+            waited >= Duration::from_millis(250),
+            "{}: {waited:?}",
+            b.name
+        );
+        assert!(
+            waited < Duration::from_millis(1500),
+            "{}: {waited:?}",
+            b.name
+        );
+
+        let writer = Arc::clone(r);
+        let start = Instant::now();
+        let thread = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            writer
+                .insert_tracking(&Tracking::new("Upstream", 2))
+                .unwrap();
+        });
+        r.wait("Upstream", Some(2), Duration::from_secs(10))
+            .unwrap();
+        let waited = start.elapsed();
+        thread.join().unwrap();
+        assert!(
+            waited >= Duration::from_millis(300),
+            "{}: {waited:?}",
+            b.name
+        );
+        assert!(waited < Duration::from_secs(3), "{}: {waited:?}", b.name);
+        // Already there: no wait at all.
+        let start = Instant::now();
+        r.wait("Upstream", Some(1), Duration::from_secs(10))
+            .unwrap();
+        assert!(start.elapsed() < Duration::from_millis(100), "{}", b.name);
+    }
+}
+
+#[test]
+fn events_and_tracking_are_stored_together_or_not_at_all() {
+    for b in backends() {
+        let r = &b.recorder;
+        let (a, c) = (Uuid::new_v4(), Uuid::new_v4());
+        let ids = r
+            .insert_events_tracked(
+                &[event(a, 1), event(a, 2)],
+                Some(&Tracking::new("Upstream", 1)),
+            )
+            .unwrap();
+        assert_eq!(ids, vec![1, 2], "{}", b.name);
+        assert_eq!(
+            r.max_tracking_id("Upstream").unwrap(),
+            Some(1),
+            "{}",
+            b.name
+        );
+
+        // A refused tracking record: none of the events is stored.
+        for id in [1, 0] {
+            let err = r
+                .insert_events_tracked(&[event(c, 1)], Some(&Tracking::new("Upstream", id)))
+                .unwrap_err();
+            assert!(
+                is_tracking_conflict(&err, "Upstream", id),
+                "{}: {err}",
+                b.name
+            );
+        }
+        assert!(
+            r.select_events(c, EventQuery::new()).unwrap().is_empty(),
+            "{}",
+            b.name
+        );
+        assert_eq!(r.max_notification_id().unwrap(), Some(2), "{}", b.name);
+
+        // Conflicting events: the tracking record is not stored.
+        let err = r
+            .insert_events_tracked(
+                &[event(c, 1), event(a, 2)],
+                Some(&Tracking::new("Upstream", 2)),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::VersionConflict { .. }),
+            "{}: {err}",
+            b.name
+        );
+        assert_eq!(
+            r.max_tracking_id("Upstream").unwrap(),
+            Some(1),
+            "{}",
+            b.name
+        );
+        assert!(
+            r.select_events(c, EventQuery::new()).unwrap().is_empty(),
+            "{}",
+            b.name
+        );
+        let err = r
+            .insert_events_tracked(&[event(c, 2)], Some(&Tracking::new("Upstream", 2)))
+            .unwrap_err();
+        assert!(matches!(err, Error::VersionGap { .. }), "{}: {err}", b.name);
+        assert_eq!(
+            r.max_tracking_id("Upstream").unwrap(),
+            Some(1),
+            "{}",
+            b.name
+        );
+
+        // Both right: both stored, the log without a gap.
+        let ids = r
+            .insert_events_tracked(&[event(c, 1)], Some(&Tracking::new("Upstream", 2)))
+            .unwrap();
+        assert_eq!(ids, vec![3], "{}", b.name);
+        assert_eq!(
+            r.max_tracking_id("Upstream").unwrap(),
+            Some(2),
+            "{}",
+            b.name
+        );
+        // Without tracking, as an ordinary insert; tracking alone, with no events.
+        assert_eq!(
+            r.insert_events_tracked(&[event(c, 2)], None).unwrap(),
+            vec![4]
+        );
+        assert!(
+            r.insert_events_tracked(&[], Some(&Tracking::new("Upstream", 7)))
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            r.max_tracking_id("Upstream").unwrap(),
+            Some(7),
+            "{}",
+            b.name
+        );
+        assert_eq!(r.max_notification_id().unwrap(), Some(4), "{}", b.name);
+    }
+}
+
+#[test]
+fn the_sqlite_table_is_pythons_with_its_migration_row() {
+    let file = SqliteFile::new();
+    let recorder = SqliteRecorder::open(&file.path).unwrap();
+    assert_eq!(recorder.max_tracking_id("Upstream").unwrap(), None);
+    let conn = rusqlite::Connection::open(&file.path).unwrap();
+    let sql: String = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'tracking'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // The Python library's statement, without its "IF NOT EXISTS".
+    assert_eq!(
+        sql,
+        "CREATE TABLE tracking (application_name TEXT, notification_id INTEGER, \
+         PRIMARY KEY (application_name)) WITHOUT ROWID"
+    );
+    let columns: Vec<(String, String, i64)> = conn
+        .prepare("SELECT name, type, pk FROM pragma_table_info('tracking') ORDER BY cid")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        columns,
+        vec![
+            ("application_name".to_owned(), "TEXT".to_owned(), 1),
+            ("notification_id".to_owned(), "INTEGER".to_owned(), 0),
+        ]
+    );
+    let rows: Vec<(String, i64)> = conn
+        .prepare("SELECT application_name, notification_id FROM tracking")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows, vec![("__migration__".to_owned(), 1)]);
+    // A second recorder on the file finds the table as it is.
+    let again = SqliteRecorder::open(&file.path).unwrap();
+    again
+        .insert_tracking(&Tracking::new("Upstream", 1))
+        .unwrap();
+    assert_eq!(recorder.max_tracking_id("Upstream").unwrap(), Some(1));
+    // A stored id below 0 is an error naming the application.
+    conn.execute(
+        "UPDATE tracking SET notification_id = -4 WHERE application_name = 'Upstream'",
+        [],
+    )
+    .unwrap();
+    let err = recorder.max_tracking_id("Upstream").unwrap_err();
+    assert!(matches!(err, Error::InvalidTracking { .. }), "{err}");
+    assert!(
+        err.to_string().contains("Upstream") && err.to_string().contains("-4"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_legacy_multi_row_table_is_refused_not_used() {
+    let file = SqliteFile::new();
+    let conn = rusqlite::Connection::open(&file.path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE tracking (application_name TEXT, notification_id INTEGER, \
+         PRIMARY KEY (application_name, notification_id)) WITHOUT ROWID; \
+         INSERT INTO tracking VALUES ('Upstream', 1), ('Upstream', 2);",
+    )
+    .unwrap();
+    let recorder = SqliteRecorder::open(&file.path).unwrap();
+    let err = recorder.max_tracking_id("Upstream").unwrap_err();
+    assert!(matches!(err, Error::InvalidTracking { .. }), "{err}");
+    assert!(err.to_string().contains("legacy multi-row"), "{err}");
+}
+
+#[test]
+fn the_postgres_table_is_pythons_with_its_migration_row() {
+    let Some(pg) = PgSchema::new() else { return };
+    let recorder = pg.recorder("Downstream");
+    assert_eq!(
+        recorder.qualified_tracking_table(),
+        format!("\"{}\".\"downstream_tracking\"", pg.schema)
+    );
+    assert_eq!(recorder.max_tracking_id("Upstream").unwrap(), None);
+    let mut client = postgres_client().unwrap();
+    let columns: Vec<(String, String, String)> = client
+        .query(
+            "SELECT column_name::text, data_type::text, is_nullable::text FROM information_schema.columns \
+             WHERE table_schema = $1 AND table_name = 'downstream_tracking' ORDER BY ordinal_position",
+            &[&pg.schema],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    let col = |n: &str, t: &str, nullable: &str| (n.to_owned(), t.to_owned(), nullable.to_owned());
+    assert_eq!(
+        columns,
+        vec![
+            col("application_name", "text", "NO"),
+            col("notification_id", "bigint", "YES")
+        ]
+    );
+    let key: Vec<String> = client
+        .query(
+            "SELECT k.column_name::text FROM information_schema.table_constraints c \
+             JOIN information_schema.key_column_usage k USING (constraint_schema, constraint_name) \
+             WHERE c.table_schema = $1 AND c.table_name = 'downstream_tracking' \
+             AND c.constraint_type = 'PRIMARY KEY' ORDER BY k.ordinal_position",
+            &[&pg.schema],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(key, vec!["application_name".to_owned()]);
+    let options: Vec<String> = client
+        .query_one(
+            "SELECT reloptions FROM pg_class WHERE oid = to_regclass($1)",
+            &[&recorder.qualified_tracking_table()],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        options,
+        [
+            "autovacuum_enabled=true",
+            "autovacuum_vacuum_threshold=100000000",
+            "autovacuum_vacuum_scale_factor=0.5",
+            "autovacuum_analyze_threshold=1000",
+            "autovacuum_analyze_scale_factor=0.01",
+        ]
+    );
+    let rows: Vec<(String, i64)> = client
+        .query(
+            &format!(
+                "SELECT application_name, notification_id FROM {}",
+                recorder.qualified_tracking_table()
+            ),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(rows, vec![("__migration__".to_owned(), 1)]);
+    // A stored id below 0 is an error naming the application.
+    client
+        .execute(
+            &format!(
+                "INSERT INTO {} VALUES ('Upstream', -4)",
+                recorder.qualified_tracking_table()
+            ),
+            &[],
+        )
+        .unwrap();
+    let err = recorder.max_tracking_id("Upstream").unwrap_err();
+    assert!(matches!(err, Error::InvalidTracking { .. }), "{err}");
+    assert!(
+        err.to_string().contains("Upstream") && err.to_string().contains("-4"),
+        "{err}"
+    );
+}
+
+#[test]
+fn tables_are_named_as_pythons_factory_names_them_and_multi_row_tracking_is_refused() {
+    let pg_env = |name: &str, extra: &[(&str, &str)]| {
+        let mut values = vec![
+            ("POSTGRES_DBNAME", "eventsourcing"),
+            ("POSTGRES_HOST", "127.0.0.1"),
+            ("POSTGRES_USER", "eventsourcing"),
+        ];
+        values.extend_from_slice(extra);
+        Environment::isolated(name, values)
+    };
+    let config = PostgresConfig::from_env(&pg_env("Downstream", &[])).unwrap();
+    assert_eq!(config.tracking_table, "downstream_tracking");
+    let config = PostgresConfig::from_env(&pg_env("", &[])).unwrap();
+    assert_eq!(
+        (config.table.as_str(), config.tracking_table.as_str()),
+        ("stored_events", "notification_tracking")
+    );
+    let names = config.quoted_names().unwrap();
+    assert_eq!(
+        names.qualified_tracking_table,
+        "\"public\".\"notification_tracking\""
+    );
+    for single_row in ["y", "true", "1"] {
+        PostgresConfig::from_env(&pg_env(
+            "Downstream",
+            &[("SINGLE_ROW_TRACKING", single_row)],
+        ))
+        .unwrap();
+    }
+    for (variable, value) in [
+        ("SINGLE_ROW_TRACKING", "n"),
+        ("DOWNSTREAM_SINGLE_ROW_TRACKING", "false"),
+    ] {
+        let err =
+            PostgresConfig::from_env(&pg_env("Downstream", &[(variable, value)])).unwrap_err();
+        assert!(matches!(err, Error::InvalidSetting { .. }), "{err}");
+        assert!(err.to_string().contains(variable), "{err}");
+        let err = SqliteConfig::from_env(&Environment::isolated(
+            "Downstream",
+            [("SQLITE_DBNAME", ":memory:"), (variable, value)],
+        ))
+        .unwrap_err();
+        assert!(matches!(err, Error::InvalidSetting { .. }), "{err}");
+        assert!(err.to_string().contains("SINGLE_ROW_TRACKING"), "{err}");
+    }
+}
+
+// Python interoperability.
+
+fn python() -> Option<String> {
+    let python = std::env::var("EVENTSOURCING_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let ok = Command::new(&python)
+        .args(["-c", "import eventsourcing, psycopg"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(python);
+    }
+    assert!(
+        std::env::var_os("EVENTSOURCING_REQUIRE_PYTHON").is_none(),
+        "{python} cannot import eventsourcing[postgres], and EVENTSOURCING_REQUIRE_PYTHON is set"
+    );
+    eventsourcing_tests::skipped(&format!(
+        "{python} cannot import eventsourcing[postgres]; set EVENTSOURCING_PYTHON"
+    ));
+    None
+}
+
+/// Runs `tracking.py NAME args...` for the application `Downstream`.
+fn run_python(python: &str, env: &[(String, String)], args: &[&str]) -> String {
+    let output = Command::new(python)
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/python/tracking.py"))
+        .arg("Downstream")
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().cloned())
+        .output()
+        .expect("run python");
+    assert!(
+        output.status.success(),
+        "python {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+/// Python and Rust take over each other's position, the one or the other
+/// creating the tables.
+fn share_tracking(
+    python: &str,
+    env: &[(String, String)],
+    rust: &dyn Fn() -> Arc<dyn ProcessRecorder>,
+    python_first: bool,
+) {
+    let py = |args: &[&str]| run_python(python, env, args);
+    let recorder = if python_first {
+        assert_eq!(py(&["insert-events", "Upstream", "3"]), "ok");
+        rust()
+    } else {
+        let recorder = rust();
+        recorder
+            .insert_events_tracked(
+                &[event(Uuid::new_v4(), 1)],
+                Some(&Tracking::new("Upstream", 3)),
+            )
+            .unwrap();
+        recorder
+    };
+    assert_eq!(recorder.max_tracking_id("Upstream").unwrap(), Some(3));
+    assert_eq!(py(&["max", "Upstream"]), "3");
+    assert_eq!(py(&["max", "__migration__"]), "1");
+    assert_eq!(recorder.max_tracking_id("__migration__").unwrap(), Some(1));
+
+    // Rust takes over from Python's position, and Python sees it.
+    let err = recorder
+        .insert_tracking(&Tracking::new("Upstream", 3))
+        .unwrap_err();
+    assert!(is_tracking_conflict(&err, "Upstream", 3), "{err}");
+    recorder
+        .insert_events_tracked(
+            &[event(Uuid::new_v4(), 1)],
+            Some(&Tracking::new("Upstream", 5)),
+        )
+        .unwrap();
+    assert_eq!(py(&["max", "Upstream"]), "5");
+    assert_eq!(py(&["has", "Upstream", "5"]), "true");
+    assert_eq!(py(&["has", "Upstream", "6"]), "false");
+
+    // Python takes over from Rust's, and Rust sees it.
+    assert_eq!(py(&["insert", "Upstream", "5"]), "conflict");
+    assert_eq!(py(&["insert-events", "Upstream", "4"]), "conflict");
+    assert_eq!(py(&["insert", "Upstream", "7"]), "ok");
+    assert_eq!(recorder.max_tracking_id("Upstream").unwrap(), Some(7));
+    assert!(recorder.has_tracking_id("Upstream", Some(7)).unwrap());
+    recorder
+        .insert_tracking(&Tracking::new("Upstream", 8))
+        .unwrap();
+    assert_eq!(py(&["max", "Upstream"]), "8");
+    // Python's refused insert stored no event: 1 from each side, then 1 more from Rust.
+    assert_eq!(recorder.max_notification_id().unwrap(), Some(2));
+    assert_eq!(py(&["max", "Other"]), "null");
+}
+
+#[test]
+fn python_and_rust_share_tracking_in_a_sqlite_file() {
+    let Some(python) = python() else { return };
+    for python_first in [true, false] {
+        let file = SqliteFile::new();
+        let env = file.env();
+        let rust = || -> Arc<dyn ProcessRecorder> {
+            Arc::new(
+                SqliteRecorder::from_env(&Environment::isolated("Downstream", env.clone()))
+                    .unwrap(),
+            )
+        };
+        share_tracking(&python, &env, &rust, python_first);
+    }
+}
+
+#[test]
+fn python_and_rust_share_tracking_in_postgres() {
+    let Some(python) = python() else { return };
+    for python_first in [true, false] {
+        let Some(pg) = PgSchema::new() else { return };
+        // The Python library creates its tables, not the schema.
+        postgres_client()
+            .unwrap()
+            .batch_execute(&format!("CREATE SCHEMA {}", pg.schema))
+            .unwrap();
+        let env = pg.env();
+        let rust = || -> Arc<dyn ProcessRecorder> { Arc::new(pg.recorder("Downstream")) };
+        share_tracking(&python, &env, &rust, python_first);
+    }
+}
