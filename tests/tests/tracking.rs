@@ -318,6 +318,49 @@ fn events_and_tracking_are_stored_together_or_not_at_all() {
 }
 
 #[test]
+fn concurrent_writers_record_each_position_once() {
+    for b in backends() {
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let r = Arc::clone(&b.recorder);
+                std::thread::spawn(move || {
+                    let mut recorded = Vec::new();
+                    for id in 1..=10 {
+                        let tracking = Tracking::new("Upstream", id);
+                        match r.insert_events_tracked(&[event(Uuid::new_v4(), 1)], Some(&tracking))
+                        {
+                            Ok(_) => recorded.push(id),
+                            Err(Error::TrackingConflict { .. }) => {}
+                            Err(e) => panic!("{e}"),
+                        }
+                    }
+                    recorded
+                })
+            })
+            .collect();
+        let mut recorded: Vec<u64> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        recorded.sort_unstable();
+        // Each position once at most, and only events of recorded positions stored.
+        recorded.dedup();
+        let count = recorded.len();
+        assert!(count >= 1, "{}", b.name);
+        assert_eq!(
+            b.recorder.max_notification_id().unwrap(),
+            Some(u64::try_from(count).unwrap()),
+            "{}: {recorded:?}",
+            b.name
+        );
+        assert_eq!(
+            b.recorder.max_tracking_id("Upstream").unwrap(),
+            recorded.last().copied()
+        );
+    }
+}
+
+#[test]
 fn the_sqlite_table_is_pythons_with_its_migration_row() {
     let file = SqliteFile::new();
     let recorder = SqliteRecorder::open(&file.path).unwrap();

@@ -80,7 +80,12 @@ impl PostgresRecorder {
         );
         self.run(|conn| {
             create(conn, std::slice::from_ref(&statement))?;
+            // Under the lock, and committed before any other row can be
+            // recorded: a table with rows but no such row is not one of ours.
+            conn.client
+                .batch_execute(&format!("BEGIN; LOCK TABLE {table} IN EXCLUSIVE MODE"))?;
             if self.select_max(conn, MIGRATION_APPLICATION_NAME)?.is_some() {
+                conn.client.batch_execute("COMMIT")?;
                 return Ok(());
             }
             // A table just created (here or by another process at the same
@@ -98,14 +103,16 @@ impl PostgresRecorder {
                     ),
                 }));
             }
-            // Another process may have put it there since: then no row is
-            // returned, and the row is there all the same.
             conn.client.execute(
-                &format!(
-                    "INSERT INTO {table} VALUES ($1, 1) ON CONFLICT (application_name) DO NOTHING"
-                ),
+                &format!("INSERT INTO {table} VALUES ($1, 1)"),
                 &[&MIGRATION_APPLICATION_NAME],
             )?;
+            conn.client
+                .batch_execute("COMMIT")
+                .map_err(|error| Failure::Postgres {
+                    error,
+                    may_retry: false,
+                })?;
             Ok(())
         })?;
         self.tracking_ready.store(true, Ordering::Release);
