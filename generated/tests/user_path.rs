@@ -115,7 +115,14 @@ fn events_are_structs_in_an_enum_and_mutate_checks_them() -> TestResult {
 #[test]
 fn bank_rules_are_checked_before_the_generated_commands() -> TestResult {
     let bank = Bank::isolated([])?;
-    assert_eq!(Bank::DEFAULTS, [("COMPRESSOR_TOPIC", "zlib")]);
+    // The schema's env, and snapshots on for an account's `snapshot: { every: 100 }`.
+    assert_eq!(
+        Bank::DEFAULTS,
+        [
+            ("COMPRESSOR_TOPIC", "zlib"),
+            ("IS_SNAPSHOTTING_ENABLED", "y")
+        ]
+    );
     let alice = bank.open_account("Alice", "alice@example.com")?;
     let bob = bank.open_account("Bob", "bob@example.com")?;
 
@@ -437,5 +444,37 @@ fn a_stored_event_that_would_overflow_is_an_error_naming_aggregate_and_version()
     // As it was before the event, it is read.
     let before: Item = app.repository().get_at(item.id(), Some(2))?;
     assert_eq!(before.on_hand(), i64::MAX);
+    Ok(())
+}
+
+/// An account takes a snapshot every 100 events (its schema says so), with
+/// its decimals and its custom-applied interest, and a get from the latest
+/// snapshot is the account its events give.
+#[test]
+fn an_account_is_snapshotted_every_100_events_and_reads_the_same_from_them() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("bank.sqlite");
+    let file = file.to_str().ok_or("a UTF-8 path")?;
+    let sqlite = [("PERSISTENCE_MODULE", "sqlite"), ("SQLITE_DBNAME", file)];
+    let bank = Bank::isolated(sqlite)?;
+    let alice = bank.open_account("Alice", "alice@example.com")?;
+    for i in 1..250 {
+        if i % 50 == 0 {
+            bank.pay_interest(alice, Decimal::new(1, 2))?;
+        } else {
+            bank.deposit(alice, Decimal::new(1234, 2))?;
+        }
+    }
+    let versions: Vec<i64> = rusqlite::Connection::open(file)?
+        .prepare("SELECT originator_version FROM stored_snapshots ORDER BY originator_version")?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    assert_eq!(versions, [100, 200]);
+    let from_snapshot = bank.get_account(alice)?;
+    let replayed = Bank::isolated(sqlite.into_iter().chain([("IS_SNAPSHOTTING_ENABLED", "n")]))?
+        .get_account(alice)?;
+    assert_eq!(from_snapshot, replayed);
+    assert_eq!(from_snapshot.version(), 250);
+    assert!(from_snapshot.balance() > Decimal::new(1234 * 245, 2));
     Ok(())
 }

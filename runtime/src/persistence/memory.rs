@@ -46,6 +46,9 @@ pub(super) struct Inner {
     pub(super) tracking: InMemoryTracking,
 }
 
+/// How many events an aggregate's replay takes out of the lock at a time.
+const EVENTS_AT_A_TIME: usize = 1_000;
+
 /// A stored event in the log. The state is shared, so that readers take
 /// what they select out of the lock without copying it.
 #[derive(Debug, Clone)]
@@ -200,11 +203,28 @@ impl AggregateRecorder for InMemoryRecorder {
         query: EventQuery,
         f: &mut dyn FnMut(StoredEventRef<'_>) -> Result<()>,
     ) -> Result<()> {
-        // Out of the lock before `f` runs.
-        for event in self.select_shared(originator_id, query) {
-            f(event.lend())?;
+        // Out of the lock before `f` runs, and in chunks, so that a long
+        // history is not held twice (its shared entries as well as what
+        // `f` makes of them).
+        if query.desc || query.limit.is_some() {
+            for event in self.select_shared(originator_id, query) {
+                f(event.lend())?;
+            }
+            return Ok(());
         }
-        Ok(())
+        let mut next = query.limit(EVENTS_AT_A_TIME);
+        loop {
+            let chunk = self.select_shared(originator_id, next);
+            for event in &chunk {
+                f(event.lend())?;
+            }
+            match chunk.last() {
+                Some(last) if chunk.len() == EVENTS_AT_A_TIME => {
+                    next.gt = Some(last.originator_version);
+                }
+                _ => return Ok(()),
+            }
+        }
     }
 }
 
@@ -267,4 +287,60 @@ fn notification_id(position: usize) -> u64 {
     u64::try_from(position)
         .unwrap_or(u64::MAX)
         .saturating_add(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A replay longer than a chunk sees every event of its range once, in
+    /// order, whatever the range.
+    #[test]
+    fn a_long_replay_goes_chunk_by_chunk_and_misses_nothing() {
+        let recorder = InMemoryRecorder::new();
+        let (id, other) = (Uuid::new_v4(), Uuid::new_v4());
+        let n = 2 * EVENTS_AT_A_TIME as u64 + 500;
+        let events: Vec<StoredEvent> = (1..=n)
+            .flat_map(|v| {
+                [id, other].map(|originator_id| StoredEvent {
+                    originator_id,
+                    originator_version: v,
+                    topic: "t".into(),
+                    state: v.to_string().into_bytes(),
+                })
+            })
+            .collect();
+        recorder.insert_events(&events).unwrap();
+        let seen = |query: EventQuery| {
+            let mut versions = Vec::new();
+            recorder
+                .for_each_event(id, query, &mut |e| {
+                    assert_eq!(e.originator_id, id);
+                    assert_eq!(e.state, e.originator_version.to_string().as_bytes());
+                    versions.push(e.originator_version);
+                    Ok(())
+                })
+                .unwrap();
+            versions
+        };
+        assert_eq!(seen(EventQuery::new()), (1..=n).collect::<Vec<_>>());
+        let chunk = EVENTS_AT_A_TIME as u64;
+        for (gt, lte) in [
+            (0, chunk),
+            (chunk, 2 * chunk),
+            (7, 2 * chunk + 1),
+            (chunk - 1, n),
+        ] {
+            assert_eq!(
+                seen(EventQuery::new().gt(gt).lte(lte)),
+                (gt + 1..=lte).collect::<Vec<_>>(),
+                "{gt}..={lte}"
+            );
+        }
+        assert_eq!(seen(EventQuery::new().gt(n)), Vec::<u64>::new());
+        assert_eq!(
+            seen(EventQuery::new().desc().limit(3)),
+            vec![n, n - 1, n - 2]
+        );
+    }
 }
