@@ -368,9 +368,9 @@ fn main() {
     w7_rows.iter().for_each(|r| println!("{r}"));
     println!();
     println!(
-        "| measure | backend | peak memory growth | the aggregate's own history | replay time |"
+        "| measure | backend | peak memory growth | kept by the replayed aggregate | needed by the replay alone | replay time |"
     );
-    println!("|---|---|--:|--:|--:|");
+    println!("|---|---|--:|--:|--:|--:|");
     memory_rows.iter().for_each(|r| println!("{r}"));
     if let Some(client) = &mut pg {
         let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"));

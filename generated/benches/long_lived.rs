@@ -15,6 +15,8 @@
 //! configuration runs W2 in a process of its own, on a world of its own, the
 //! three one after another; with `ES_BENCH_ROUNDS=N` (default 1) that is
 //! repeated N times, the order turned each round, and the medians count.
+//! `ES_BENCH_BACKENDS=memory,sqlite,postgres`, `ES_BENCH_CONFIGS=neither,
+//! snapshots,cache` and `ES_BENCH_WORKLOADS=world,account` narrow a run.
 //! (Side by side in one process, command by command, the cached world's
 //! commands paid for the heap the uncached replays had just freed: glibc
 //! consolidating their chunks on a later allocation made the cache look 30
@@ -153,6 +155,9 @@ fn w2(workload: &str, backend: &str, place: &str, m: usize, rounds: usize, rows:
     for round in 0..rounds {
         for k in 0..CONFIGS.len() {
             let config = (k + round) % CONFIGS.len();
+            if !chosen("ES_BENCH_CONFIGS", CONFIGS[config].0) {
+                continue;
+            }
             let output = std::process::Command::new(std::env::current_exe().unwrap())
                 .args(["--w2", workload, backend, place])
                 .arg(config.to_string())
@@ -174,6 +179,9 @@ fn w2(workload: &str, backend: &str, place: &str, m: usize, rounds: usize, rows:
         }
     }
     for (config, (name, _)) in CONFIGS.iter().enumerate() {
+        if figures[config].is_empty() {
+            continue;
+        }
         let mut medians = [0.0; 4];
         for (i, slot) in medians.iter_mut().enumerate() {
             let mut values: Vec<f64> = figures[config].iter().map(|f| f[i]).collect();
@@ -239,6 +247,17 @@ fn w4(backend: &str, env: &[(String, String)], n: usize, reps: usize, rows: &mut
             cpu.as_secs_f64() * 1e3
         ));
     }
+}
+
+/// Whether `name` is among the comma-separated names of the variable `var`
+/// (all are, when it is not set): `ES_BENCH_BACKENDS=postgres`,
+/// `ES_BENCH_CONFIGS=cache,snapshots`, `ES_BENCH_WORKLOADS=account`.
+fn chosen(var: &str, name: &str) -> bool {
+    std::env::var(var).map_or(true, |names| {
+        names
+            .split(',')
+            .any(|n| !n.is_empty() && name.starts_with(n.trim()))
+    })
 }
 
 fn commas(rate: f64) -> String {
@@ -311,19 +330,27 @@ fn main() {
     let (w4_events, w4_reps) = if quick { (1_000, 3) } else { (10_000, 5) };
     let dir = tempfile::tempdir().unwrap();
     let place = dir.path().to_string_lossy().into_owned();
-    let mut backends = vec!["memory", "sqlite"];
+    let mut backends: Vec<&str> = ["memory", "sqlite"]
+        .into_iter()
+        .filter(|b| chosen("ES_BENCH_BACKENDS", b))
+        .collect();
     let mut pg = postgres_client();
     if let Some(client) = &mut pg {
         client
             .batch_execute(&format!("DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
             .unwrap();
-        backends.push("postgres");
+        if chosen("ES_BENCH_BACKENDS", "postgres") {
+            backends.push("postgres");
+        }
     } else {
         eprintln!("PostgreSQL not reachable on 127.0.0.1:5432: skipped");
     }
     let mut rows = Vec::new();
     for backend in backends {
-        for workload in ["world", "account"] {
+        for workload in ["world", "account"]
+            .into_iter()
+            .filter(|w| chosen("ES_BENCH_WORKLOADS", w))
+        {
             for &m in sizes {
                 eprintln!("W2 ({workload}) M={m} on {backend}...");
                 w2(workload, backend, &place, m, rounds, &mut rows);
