@@ -97,7 +97,21 @@ fn take(mut subscription: Subscription, count: usize) -> (Vec<Notification>, Opt
     if !reader.is_finished() {
         stopper.stop();
     }
-    reader.join().unwrap()
+    join_within(reader, "a stopped subscription")
+}
+
+/// What `thread` returns, if it ends within `PATIENCE`; a failure (naming
+/// `what`) if it does not: a test fails rather than hangs.
+fn join_within<T>(thread: thread::JoinHandle<T>, what: &str) -> T {
+    let deadline = Instant::now() + PATIENCE;
+    while !thread.is_finished() {
+        assert!(
+            Instant::now() < deadline,
+            "{what}: still blocked after {PATIENCE:?}"
+        );
+        thread::sleep(Duration::from_millis(1));
+    }
+    thread.join().unwrap()
 }
 
 fn ids(notifications: &[Notification]) -> Vec<u64> {
@@ -189,7 +203,7 @@ fn a_writer_racing_the_subscriber_is_followed_without_a_miss_or_a_repeat() {
         let waiter = thread::spawn(move || subscription.next().map(|n| n.unwrap().id));
         thread::sleep(Duration::from_millis(300));
         stopper.stop();
-        assert_eq!(waiter.join().unwrap(), None, "{}", b.name);
+        assert_eq!(join_within(waiter, b.name), None, "{}", b.name);
     }
 }
 
@@ -219,11 +233,9 @@ fn a_stop_from_another_thread_wakes_a_blocked_next_and_ends_the_iterator() {
         assert!(!waiter.is_finished(), "{}: next() should block", b.name);
         let stopped = Instant::now();
         stopper.stop();
-        while !waiter.is_finished() && stopped.elapsed() < PATIENCE {
-            thread::sleep(Duration::from_millis(1));
-        }
+        let (next, _) = join_within(waiter, b.name);
         let woke_after = stopped.elapsed();
-        assert_eq!(waiter.join().unwrap().0, None, "{}", b.name);
+        assert_eq!(next, None, "{}", b.name);
         assert!(
             woke_after < Duration::from_secs(2),
             "{}: a stopped next() returned after {woke_after:?}",
@@ -252,7 +264,7 @@ fn a_quiet_subscription_uses_next_to_no_cpu() {
         let (stopper, waiter) = blocked(&*b.recorder);
         thread::sleep(Duration::from_secs(1));
         stopper.stop();
-        let (next, cpu) = waiter.join().unwrap();
+        let (next, cpu) = join_within(waiter, b.name);
         assert_eq!(next, None, "{}", b.name);
         assert!(
             cpu < Duration::from_millis(20),
@@ -344,7 +356,7 @@ fn a_sqlite_subscription_sees_other_connections_and_processes_writes() {
         thread::sleep(Duration::from_millis(5));
     }
     stopper.stop();
-    let (a, b) = reader.join().unwrap();
+    let (a, b) = join_within(reader, "sqlite");
     let (a, b) = (a.expect("python's first event"), b.expect("its second"));
     assert_eq!((a.id, b.id), (4, 5));
     assert_eq!(
@@ -402,7 +414,7 @@ fn the_python_library_writing_to_postgres_wakes_a_rust_subscription() {
         thread::sleep(Duration::from_millis(5));
     }
     stopper.stop();
-    let (n, at) = reader.join().unwrap();
+    let (n, at) = join_within(reader, "postgres");
     let n = n.expect("python's event");
     assert_eq!((n.id, n.topic.as_str()), (2, "py:Written"));
     assert!(
