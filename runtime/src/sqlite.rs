@@ -100,6 +100,12 @@ impl SqliteConfig {
         Ok(config)
     }
 
+    /// A private in-memory database (`:memory:` without a shared cache),
+    /// which only its one connection can reach.
+    fn is_private_memory(&self) -> bool {
+        self.is_memory() && !self.dbname.contains("cache=shared")
+    }
+
     fn is_memory(&self) -> bool {
         self.dbname.starts_with(":memory:") || self.dbname.contains("mode=memory")
     }
@@ -531,9 +537,11 @@ impl SqliteRecorder {
     /// the subscription's own connection, every 10 ms at first, then less
     /// often while nothing changes, up to every
     /// [`POLL_MAX`](crate::persistence::POLL_MAX) (250 ms): the longest
-    /// another process's write waits to be seen. An in-memory database,
-    /// which no other process can write, is read on the recorder's one
-    /// connection, woken by its inserts alone.
+    /// another process's write waits to be seen. An in-memory database is
+    /// read on the recorder's one connection: a private one (`:memory:`),
+    /// which nothing else can write, is followed by waiting for the
+    /// recorder's inserts alone; a shared-cache one, which other recorders
+    /// of the process may write, also by polling `MAX(rowid)` so.
     fn subscription(&self, gt: Option<u64>, topics: &[&str]) -> Result<Subscription> {
         let conn = if self.config.is_memory() {
             SubscriptionConnection::Shared(Arc::clone(&self.writer))
@@ -542,6 +550,8 @@ impl SqliteRecorder {
         };
         let source = SqliteSource {
             conn,
+            polls: !self.config.is_private_memory(),
+            max_id: self.sql.max_id.clone(),
             table: self.sql.table.clone(),
             bell: Arc::clone(&self.bell),
             seen: 0,
@@ -567,6 +577,10 @@ enum SubscriptionConnection {
 /// Reads a SQLite log for a subscription, and waits for its commits.
 struct SqliteSource {
     conn: SubscriptionConnection,
+    /// Whether others may write: all but private in-memory databases.
+    polls: bool,
+    /// `SELECT MAX(rowid)`: what shows a change on a shared connection.
+    max_id: String,
     table: String,
     bell: Arc<Bell>,
     /// The bell's count when last armed.
@@ -576,16 +590,27 @@ struct SqliteSource {
 }
 
 impl SqliteSource {
-    /// `PRAGMA data_version` on the subscription's own connection: it
-    /// changes when another connection commits.
+    /// What changes when another connection commits: `PRAGMA
+    /// data_version` on the subscription's own connection; the highest
+    /// rowid on a shared one (of a shared-cache in-memory database);
+    /// nothing for a private in-memory database.
     fn data_version(&self) -> Result<Option<i64>> {
+        if !self.polls {
+            return Ok(None);
+        }
         match &self.conn {
             SubscriptionConnection::Own(conn) => {
                 Ok(Some(
                     conn.query_row("PRAGMA data_version", [], |row| row.get(0))?,
                 ))
             }
-            SubscriptionConnection::Shared(_) => Ok(None),
+            SubscriptionConnection::Shared(conn) => Ok(Some(
+                conn.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .prepare_cached(&self.max_id)?
+                    .query_row([], |row| Ok(row.get_ref(0)?.as_i64_or_null()?))?
+                    .unwrap_or(0),
+            )),
         }
     }
 }
@@ -609,12 +634,11 @@ impl Source for SqliteSource {
     }
 
     fn wait(&mut self, stopped: &AtomicBool) -> Result<()> {
-        let own = matches!(self.conn, SubscriptionConnection::Own(_));
         let mut quiet: u32 = 0;
         loop {
-            // Only this recorder's inserts ring: nothing else can write
-            // to an in-memory database, so no timeout there.
-            let timeout = own.then(|| backoff(quiet));
+            // Nothing but this recorder's inserts can write to a private
+            // in-memory database: no timeout there.
+            let timeout = self.polls.then(|| backoff(quiet));
             let rings = self.bell.wait(self.seen, stopped, timeout);
             if rings != self.seen || stopped.load(Ordering::SeqCst) {
                 return Ok(());

@@ -366,6 +366,24 @@ fn a_sqlite_subscription_sees_other_connections_and_processes_writes() {
 }
 
 #[test]
+fn a_shared_cache_memory_subscription_sees_another_recorders_writes() {
+    let name = format!(
+        "file:sub_{}?mode=memory&cache=shared",
+        Uuid::new_v4().simple()
+    );
+    let recorder = SqliteRecorder::open(&name).unwrap();
+    let other = SqliteRecorder::open(&name).unwrap();
+    write(&other, 1, "t:Other");
+    let subscription = recorder.subscribe(None, &[]).unwrap();
+    let (first, subscription) = take(subscription, 1);
+    assert_eq!(ids(&first), vec![1]);
+    thread::sleep(Duration::from_millis(600));
+    write(&other, 2, "t:Other");
+    let (seen, _) = take(subscription.unwrap(), 2);
+    assert_eq!(ids(&seen), vec![2, 3]);
+}
+
+#[test]
 fn a_postgres_commit_between_listen_and_catch_up_is_not_missed() {
     let Some(pg) = PgSchema::new() else { return };
     let name = unique_name();
