@@ -1169,8 +1169,8 @@ impl PostgresRecorder {
     ///
     /// # Errors
     ///
-    /// None here: the connection is made by the first `next()`, which
-    /// yields any error of it.
+    /// [`Error::Postgres`] when the subscription's connection cannot be
+    /// made within `POSTGRES_CONNECT_TIMEOUT`, or `LISTEN` fails.
     #[doc(hidden)]
     pub fn subscribe_after_listen(
         &self,
@@ -1178,7 +1178,7 @@ impl PostgresRecorder {
         topics: &[&str],
         after_listen: Box<dyn FnOnce() + Send>,
     ) -> Result<Subscription> {
-        let source = PgSource {
+        let mut source = PgSource {
             manager: Manager {
                 config: self.config.client_config(),
             },
@@ -1188,6 +1188,9 @@ impl PostgresRecorder {
             conn: None,
             after_listen: Some(after_listen),
         };
+        // Listening from now: what is committed before the first `next()`
+        // is caught up with then.
+        source.connection()?;
         Ok(Subscription::new(Box::new(source), None, gt, topics))
     }
 }

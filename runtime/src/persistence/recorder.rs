@@ -265,10 +265,13 @@ pub trait ApplicationRecorder: AggregateRecorder {
     /// The in-memory recorder wakes it with a condition variable on each
     /// insert. SQLite does so for its own inserts, and sees other
     /// connections' and processes' commits by polling `PRAGMA data_version`
-    /// with backoff (within [`POLL_MAX`](super::POLL_MAX)). PostgreSQL
-    /// listens on the table's channel on a connection of the
-    /// subscription's own, from before it catches up, so that no commit
-    /// is missed; it reconnects when the connection is lost.
+    /// with backoff (within [`POLL_MAX`](super::POLL_MAX), 250 ms).
+    /// PostgreSQL opens a connection of the subscription's own (outside
+    /// the pool) and runs `LISTEN` on the table's channel here, before it
+    /// catches up, so that no commit falls between the two; it waits on
+    /// it [`PG_WAIT_SLICE`](super::PG_WAIT_SLICE) (100 ms) at a time to
+    /// notice a stop, and when the connection is lost it connects,
+    /// listens and catches up again from the last id yielded.
     ///
     /// A recorder that cannot be told of commits may return
     /// [`Subscription::polling`] over itself.
