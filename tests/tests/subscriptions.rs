@@ -172,28 +172,33 @@ fn a_subscription_catches_up_then_follows_in_order_with_topics() {
 }
 
 #[test]
-fn a_writer_racing_the_subscriber_is_followed_without_a_miss_or_a_repeat() {
+fn writers_racing_the_subscriber_are_followed_without_a_miss_or_a_repeat() {
+    // Two writers, 40 batches each, of 1 to 3 events.
+    let size = |writer: usize, batch: usize| 1 + (batch + writer) % 3;
+    let total: usize = (0..2).flat_map(|w| (0..40).map(move |b| size(w, b))).sum();
     for b in backends() {
         let subscription = b.recorder.subscribe(None, &[]).unwrap();
-        let writer = {
-            let recorder = Arc::clone(&b.recorder);
-            thread::spawn(move || {
-                let mut written = 0;
-                for batch in 0..60 {
-                    written += write(&*recorder, 1 + batch % 4, "t:Race").len();
-                    if batch % 7 == 0 {
-                        thread::sleep(Duration::from_millis(3));
+        let writers: Vec<_> = (0..2)
+            .map(|w| {
+                let recorder = Arc::clone(&b.recorder);
+                thread::spawn(move || {
+                    let mut written = 0;
+                    for batch in 0..40 {
+                        written += write(&*recorder, size(w, batch), "t:Race").len();
+                        if batch % 7 == 0 {
+                            thread::sleep(Duration::from_millis(3));
+                        }
                     }
-                }
-                written
+                    written
+                })
             })
-        };
-        // 60 batches of 1 to 4: 150 events.
-        let (taken, subscription) = take(subscription, 150);
-        assert_eq!(writer.join().unwrap(), 150, "{}", b.name);
+            .collect();
+        let (taken, subscription) = take(subscription, total);
+        let written: usize = writers.into_iter().map(|w| w.join().unwrap()).sum();
+        assert_eq!(written, total, "{}", b.name);
         assert_eq!(
             ids(&taken),
-            (1..=150).collect::<Vec<u64>>(),
+            (1..=total as u64).collect::<Vec<u64>>(),
             "{}: every id once, in order",
             b.name
         );
