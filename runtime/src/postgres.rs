@@ -42,8 +42,8 @@ use uuid::Uuid;
 
 use crate::persistence::{
     AggregateRecorder, ApplicationRecorder, Environment, EventQuery, Notification,
-    NotificationQuery, StoredEvent, StoredEventRef, Tracking, check_single_row_tracking,
-    quote_identifier, redact_urls,
+    NotificationQuery, PG_WAIT_SLICE, Source, StoredEvent, StoredEventRef, Subscription, Tracking,
+    check_single_row_tracking, quote_identifier, redact_urls,
 };
 use crate::persistence::{BatchVersions, RowPosition, check_next_version, collect_lent};
 use crate::{Error, Result};
@@ -1076,35 +1076,59 @@ fn read_notification(row: &postgres::Row) -> Result<Notification> {
     })
 }
 
+/// The statement selecting notifications from `qualified_table` as `query`
+/// says; its parameters are those [`fetch_notifications`] binds.
+fn notifications_sql(qualified_table: &str, query: &NotificationQuery) -> String {
+    let op = if query.inclusive_of_start { ">=" } else { ">" };
+    let mut sql = format!(
+        "SELECT notification_id, originator_id, originator_version, topic, state FROM {qualified_table} \
+         WHERE notification_id {op} $1"
+    );
+    let mut n: usize = 1;
+    if query.stop.is_some() {
+        n = n.saturating_add(1);
+        sql.push_str(&format!(" AND notification_id <= ${n}"));
+    }
+    if !query.topics.is_empty() {
+        n = n.saturating_add(1);
+        sql.push_str(&format!(" AND topic = ANY(${n})"));
+    }
+    n = n.saturating_add(1);
+    sql.push_str(&format!(" ORDER BY notification_id LIMIT ${n}"));
+    sql
+}
+
+/// Runs `statement` (made from [`notifications_sql`] for a query like
+/// `query`) with `query`'s bounds.
+fn fetch_notifications(
+    client: &mut Client,
+    statement: &Statement,
+    query: &NotificationQuery,
+) -> Result<Vec<Notification>, Failure> {
+    let start = i64::try_from(query.start).unwrap_or(i64::MAX);
+    let stop = query.stop.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
+    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+    let mut args: Vec<&(dyn ToSql + Sync)> = vec![&start];
+    if stop.is_some() {
+        args.push(&stop);
+    }
+    if !query.topics.is_empty() {
+        args.push(&query.topics);
+    }
+    args.push(&limit);
+    let rows = client.query(statement, &args)?;
+    Ok(rows
+        .iter()
+        .map(read_notification)
+        .collect::<Result<Vec<_>>>()?)
+}
+
 impl ApplicationRecorder for PostgresRecorder {
     fn select_notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>> {
-        let op = if query.inclusive_of_start { ">=" } else { ">" };
-        let mut sql = format!(
-            "SELECT notification_id, originator_id, originator_version, topic, state FROM {} \
-             WHERE notification_id {op} $1",
-            self.names.qualified_table
-        );
-        let start = i64::try_from(query.start).unwrap_or(i64::MAX);
-        let stop = query.stop.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
-        let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
-        let mut args: Vec<&(dyn ToSql + Sync)> = vec![&start];
-        if stop.is_some() {
-            args.push(&stop);
-            sql.push_str(&format!(" AND notification_id <= ${}", args.len()));
-        }
-        if !query.topics.is_empty() {
-            args.push(&query.topics);
-            sql.push_str(&format!(" AND topic = ANY(${})", args.len()));
-        }
-        args.push(&limit);
-        sql.push_str(&format!(" ORDER BY notification_id LIMIT ${}", args.len()));
+        let sql = notifications_sql(&self.names.qualified_table, query);
         self.run(|conn| {
             let statement = conn.prepare(&sql)?;
-            let rows = conn.client.query(&statement, &args)?;
-            Ok(rows
-                .iter()
-                .map(read_notification)
-                .collect::<Result<Vec<_>>>()?)
+            fetch_notifications(&mut conn.client, &statement, query)
         })
     }
 
@@ -1120,6 +1144,153 @@ impl ApplicationRecorder for PostgresRecorder {
         };
         max.map(|id| at.non_negative("notification_id", id))
             .transpose()
+    }
+
+    fn subscribe(&self, gt: Option<u64>, topics: &[&str]) -> Result<Subscription> {
+        self.subscribe_after_listen(gt, topics, Box::new(|| {}))
+    }
+}
+
+impl PostgresRecorder {
+    /// Subscribes as [`ApplicationRecorder::subscribe`] does, running
+    /// `after_listen` once, when the subscription's connection first
+    /// listens and before it catches up: for tests that commit in between.
+    ///
+    /// The subscription has a connection of its own (not from the pool),
+    /// on which it runs `LISTEN` on the table's channel (every insert,
+    /// the Python library's too, notifies it on commit) before it selects
+    /// anything, so that a commit can never fall between what it selected
+    /// and what it is told of. After each notification it selects the ids
+    /// above the last in sections. It waits on the connection
+    /// [`PG_WAIT_SLICE`] at a time, to notice a stop. When the connection
+    /// is lost it connects again (within `POSTGRES_CONNECT_TIMEOUT`),
+    /// listens, and selects from the last id it yielded: nothing is
+    /// missed or repeated.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Postgres`] when the subscription's connection cannot be
+    /// made within `POSTGRES_CONNECT_TIMEOUT`, or `LISTEN` fails.
+    #[doc(hidden)]
+    pub fn subscribe_after_listen(
+        &self,
+        gt: Option<u64>,
+        topics: &[&str],
+        after_listen: Box<dyn FnOnce() + Send>,
+    ) -> Result<Subscription> {
+        let mut source = PgSource {
+            manager: Manager {
+                config: self.config.client_config(),
+            },
+            connect_timeout: self.config.connect_timeout,
+            listen: format!("LISTEN {}", self.names.channel),
+            table: self.names.qualified_table.clone(),
+            conn: None,
+            after_listen: Some(after_listen),
+        };
+        // Listening from now: what is committed before the first `next()`
+        // is caught up with then.
+        source.connection()?;
+        Ok(Subscription::new(Box::new(source), None, gt, topics))
+    }
+}
+
+/// Reads a PostgreSQL log for a subscription, and listens for its commits.
+struct PgSource {
+    manager: Manager,
+    connect_timeout: Duration,
+    /// `LISTEN <channel>`.
+    listen: String,
+    table: String,
+    /// The connection, listening, with the select prepared when it was.
+    conn: Option<(Client, Option<(String, Statement)>)>,
+    after_listen: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl PgSource {
+    /// The listening connection: the one open, or a new one that listens
+    /// (and then runs the hook, the first time).
+    fn connection(&mut self) -> Result<&mut (Client, Option<(String, Statement)>)> {
+        if self
+            .conn
+            .as_ref()
+            .is_some_and(|(client, _)| client.is_closed())
+        {
+            self.conn = None;
+        }
+        let conn = match self.conn.take() {
+            Some(conn) => conn,
+            None => {
+                let mut conn = self.manager.open_within(self.connect_timeout)?;
+                conn.client.batch_execute(&self.listen)?;
+                if let Some(hook) = self.after_listen.take() {
+                    hook();
+                }
+                (conn.client, None)
+            }
+        };
+        Ok(self.conn.insert(conn))
+    }
+
+    fn try_select(&mut self, query: &NotificationQuery) -> Result<Vec<Notification>, Failure> {
+        let table = self.table.clone();
+        let (client, prepared) = self.connection()?;
+        let sql = notifications_sql(&table, query);
+        let statement = match prepared {
+            Some((prepared_sql, statement)) if *prepared_sql == sql => statement.clone(),
+            _ => {
+                let statement = client.prepare(&sql)?;
+                *prepared = Some((sql, statement.clone()));
+                statement
+            }
+        };
+        fetch_notifications(client, &statement, query)
+    }
+}
+
+impl Source for PgSource {
+    fn arm(&mut self) -> Result<()> {
+        // Notifications already received are of commits the select will see.
+        let (client, _) = self.connection()?;
+        let mut pending = client.notifications();
+        let mut drained = pending.iter();
+        while drained.next()?.is_some() {}
+        Ok(())
+    }
+
+    fn select(&mut self, query: &NotificationQuery) -> Result<Vec<Notification>> {
+        match self.try_select(query) {
+            Ok(section) => Ok(section),
+            Err(Failure::Postgres { error, .. }) if is_disconnect(&error) => {
+                // Connect and listen again, then select from the same id.
+                self.conn = None;
+                self.try_select(query).map_err(|failure| match failure {
+                    Failure::Postgres { error, .. } => Error::Postgres(error),
+                    Failure::Other(error) => error,
+                })
+            }
+            Err(Failure::Postgres { error, .. }) => Err(Error::Postgres(error)),
+            Err(Failure::Other(error)) => Err(error),
+        }
+    }
+
+    fn wait(&mut self, stopped: &AtomicBool) -> Result<()> {
+        while !stopped.load(Ordering::SeqCst) {
+            let Some((client, _)) = self.conn.as_mut() else {
+                // Lost: a select will connect, listen, and catch up.
+                return Ok(());
+            };
+            let woken = client.notifications().timeout_iter(PG_WAIT_SLICE).next();
+            let closed = client.is_closed();
+            match woken {
+                Ok(Some(_)) => return Ok(()),
+                Ok(None) if closed => self.conn = None,
+                Ok(None) => {}
+                Err(error) if closed || is_disconnect(&error) => self.conn = None,
+                Err(error) => return Err(Error::Postgres(error)),
+            }
+        }
+        Ok(())
     }
 }
 

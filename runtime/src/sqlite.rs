@@ -22,8 +22,8 @@
 //! ```
 
 use std::fmt;
-use std::sync::atomic::AtomicBool;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
@@ -34,8 +34,9 @@ use rusqlite::{
 use uuid::Uuid;
 
 use crate::persistence::{
-    AggregateRecorder, ApplicationRecorder, Environment, EventQuery, Notification,
-    NotificationQuery, StoredEvent, StoredEventRef, check_single_row_tracking, quote_identifier,
+    AggregateRecorder, ApplicationRecorder, Bell, Environment, EventQuery, Notification,
+    NotificationQuery, Source, StoredEvent, StoredEventRef, Subscription, backoff,
+    check_single_row_tracking, quote_identifier,
 };
 use crate::persistence::{BatchVersions, RowPosition, check_next_version, collect_lent};
 use crate::{Error, Result};
@@ -99,6 +100,12 @@ impl SqliteConfig {
         Ok(config)
     }
 
+    /// A private in-memory database (`:memory:` without a shared cache),
+    /// which only its one connection can reach.
+    fn is_private_memory(&self) -> bool {
+        self.is_memory() && !self.dbname.contains("cache=shared")
+    }
+
     fn is_memory(&self) -> bool {
         self.dbname.starts_with(":memory:") || self.dbname.contains("mode=memory")
     }
@@ -135,7 +142,10 @@ impl SqliteConfig {
 /// the one connection.
 pub struct SqliteRecorder {
     config: SqliteConfig,
-    writer: Mutex<Connection>,
+    /// Shared with subscriptions of in-memory databases, which read on it.
+    writer: Arc<Mutex<Connection>>,
+    /// Rung after each insert commits, to wake this recorder's subscriptions.
+    bell: Arc<Bell>,
     /// Reader connections not in use (file databases only).
     readers: Option<Mutex<Vec<Connection>>>,
     sql: Statements,
@@ -211,7 +221,8 @@ impl SqliteRecorder {
                 ),
                 table,
             },
-            writer: Mutex::new(writer),
+            writer: Arc::new(Mutex::new(writer)),
+            bell: Arc::new(Bell::default()),
             readers,
             tracking_ready: AtomicBool::new(false),
             config,
@@ -401,6 +412,8 @@ impl AggregateRecorder for SqliteRecorder {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let ids = self.insert_in(&tx, events)?;
         tx.commit()?;
+        drop(conn);
+        self.bell.ring();
         Ok(ids)
     }
 
@@ -457,39 +470,7 @@ impl AggregateRecorder for SqliteRecorder {
 
 impl ApplicationRecorder for SqliteRecorder {
     fn select_notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>> {
-        let op = if query.inclusive_of_start { ">=" } else { ">" };
-        let mut sql = format!(
-            "SELECT rowid, originator_id, originator_version, topic, state FROM {} WHERE rowid {op} ?",
-            self.sql.table
-        );
-        let mut args = vec![Value::Integer(to_i64(query.start))];
-        if let Some(stop) = query.stop {
-            sql.push_str(" AND rowid <= ?");
-            args.push(Value::Integer(to_i64(stop)));
-        }
-        if !query.topics.is_empty() {
-            sql.push_str(" AND topic IN (");
-            sql.push_str(&vec!["?"; query.topics.len()].join(", "));
-            sql.push(')');
-            args.extend(query.topics.iter().map(|t| Value::Text(t.clone())));
-        }
-        // The limit is written into the statement rather than bound: SQLite
-        // plans with a bound limit's value, so a cached statement whose
-        // bindings were cleared (as the statement cache does) would be
-        // prepared again before every section.
-        sql.push_str(&format!(
-            " ORDER BY rowid LIMIT {}",
-            to_i64(u64::try_from(query.limit).unwrap_or(u64::MAX))
-        ));
-        self.with_reader(|conn| {
-            let mut statement = conn.prepare_cached(&sql)?;
-            let mut rows = statement.query(params_from_iter(args))?;
-            let mut notifications = Vec::new();
-            while let Some(row) = rows.next()? {
-                notifications.push(read_notification(row)?);
-            }
-            Ok(notifications)
-        })
+        self.with_reader(|conn| select_notifications(conn, &self.sql.table, query))
     }
 
     fn max_notification_id(&self) -> Result<Option<u64>> {
@@ -504,6 +485,169 @@ impl ApplicationRecorder for SqliteRecorder {
         };
         max.map(|id| at.non_negative("notification_id", id))
             .transpose()
+    }
+
+    fn subscribe(&self, gt: Option<u64>, topics: &[&str]) -> Result<Subscription> {
+        self.subscription(gt, topics)
+    }
+}
+
+/// Selects notifications from `table` on `conn`, as `query` says.
+fn select_notifications(
+    conn: &Connection,
+    table: &str,
+    query: &NotificationQuery,
+) -> Result<Vec<Notification>> {
+    let op = if query.inclusive_of_start { ">=" } else { ">" };
+    let mut sql = format!(
+        "SELECT rowid, originator_id, originator_version, topic, state FROM {table} WHERE rowid {op} ?"
+    );
+    let mut args = vec![Value::Integer(to_i64(query.start))];
+    if let Some(stop) = query.stop {
+        sql.push_str(" AND rowid <= ?");
+        args.push(Value::Integer(to_i64(stop)));
+    }
+    if !query.topics.is_empty() {
+        sql.push_str(" AND topic IN (");
+        sql.push_str(&vec!["?"; query.topics.len()].join(", "));
+        sql.push(')');
+        args.extend(query.topics.iter().map(|t| Value::Text(t.clone())));
+    }
+    // The limit is written into the statement rather than bound: SQLite
+    // plans with a bound limit's value, so a cached statement whose
+    // bindings were cleared (as the statement cache does) would be
+    // prepared again before every section.
+    sql.push_str(&format!(
+        " ORDER BY rowid LIMIT {}",
+        to_i64(u64::try_from(query.limit).unwrap_or(u64::MAX))
+    ));
+    let mut statement = conn.prepare_cached(&sql)?;
+    let mut rows = statement.query(params_from_iter(args))?;
+    let mut notifications = Vec::new();
+    while let Some(row) = rows.next()? {
+        notifications.push(read_notification(row)?);
+    }
+    Ok(notifications)
+}
+
+impl SqliteRecorder {
+    /// Follows the log (see [`ApplicationRecorder::subscribe`]). Woken at
+    /// once by this recorder's own inserts; other connections' and
+    /// processes' commits are seen by polling `PRAGMA data_version` on
+    /// the subscription's own connection, every 10 ms at first, then less
+    /// often while nothing changes, up to every
+    /// [`POLL_MAX`](crate::persistence::POLL_MAX) (250 ms): the longest
+    /// another process's write waits to be seen. An in-memory database is
+    /// read on the recorder's one connection: a private one (`:memory:`),
+    /// which nothing else can write, is followed by waiting for the
+    /// recorder's inserts alone; a shared-cache one, which other recorders
+    /// of the process may write, also by polling `MAX(rowid)` so.
+    fn subscription(&self, gt: Option<u64>, topics: &[&str]) -> Result<Subscription> {
+        let conn = if self.config.is_memory() {
+            SubscriptionConnection::Shared(Arc::clone(&self.writer))
+        } else {
+            SubscriptionConnection::Own(Box::new(Self::connect(&self.config)?))
+        };
+        let source = SqliteSource {
+            conn,
+            polls: !self.config.is_private_memory(),
+            max_id: self.sql.max_id.clone(),
+            table: self.sql.table.clone(),
+            bell: Arc::clone(&self.bell),
+            seen: 0,
+            data_version: None,
+        };
+        Ok(Subscription::new(
+            Box::new(source),
+            Some(Arc::clone(&self.bell)),
+            gt,
+            topics,
+        ))
+    }
+}
+
+/// The connection a SQLite subscription reads on.
+enum SubscriptionConnection {
+    /// The recorder's one connection (in-memory databases).
+    Shared(Arc<Mutex<Connection>>),
+    /// A connection of the subscription's own (file databases).
+    Own(Box<Connection>),
+}
+
+/// Reads a SQLite log for a subscription, and waits for its commits.
+struct SqliteSource {
+    conn: SubscriptionConnection,
+    /// Whether others may write: all but private in-memory databases.
+    polls: bool,
+    /// `SELECT MAX(rowid)`: what shows a change on a shared connection.
+    max_id: String,
+    table: String,
+    bell: Arc<Bell>,
+    /// The bell's count when last armed.
+    seen: u64,
+    /// `PRAGMA data_version` when last armed (own connections only).
+    data_version: Option<i64>,
+}
+
+impl SqliteSource {
+    /// What changes when another connection commits: `PRAGMA
+    /// data_version` on the subscription's own connection; the highest
+    /// rowid on a shared one (of a shared-cache in-memory database);
+    /// nothing for a private in-memory database.
+    fn data_version(&self) -> Result<Option<i64>> {
+        if !self.polls {
+            return Ok(None);
+        }
+        match &self.conn {
+            SubscriptionConnection::Own(conn) => {
+                Ok(Some(
+                    conn.query_row("PRAGMA data_version", [], |row| row.get(0))?,
+                ))
+            }
+            SubscriptionConnection::Shared(conn) => Ok(Some(
+                conn.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .prepare_cached(&self.max_id)?
+                    .query_row([], |row| Ok(row.get_ref(0)?.as_i64_or_null()?))?
+                    .unwrap_or(0),
+            )),
+        }
+    }
+}
+
+impl Source for SqliteSource {
+    fn arm(&mut self) -> Result<()> {
+        self.seen = self.bell.rings();
+        self.data_version = self.data_version()?;
+        Ok(())
+    }
+
+    fn select(&mut self, query: &NotificationQuery) -> Result<Vec<Notification>> {
+        match &self.conn {
+            SubscriptionConnection::Own(conn) => select_notifications(conn, &self.table, query),
+            SubscriptionConnection::Shared(conn) => select_notifications(
+                &conn.lock().unwrap_or_else(PoisonError::into_inner),
+                &self.table,
+                query,
+            ),
+        }
+    }
+
+    fn wait(&mut self, stopped: &AtomicBool) -> Result<()> {
+        let mut quiet: u32 = 0;
+        loop {
+            // Nothing but this recorder's inserts can write to a private
+            // in-memory database: no timeout there.
+            let timeout = self.polls.then(|| backoff(quiet));
+            let rings = self.bell.wait(self.seen, stopped, timeout);
+            if rings != self.seen || stopped.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            if self.data_version()? != self.data_version {
+                return Ok(());
+            }
+            quiet = quiet.saturating_add(1);
+        }
     }
 }
 

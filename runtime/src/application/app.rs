@@ -6,7 +6,7 @@ use super::{CacheSettings, DEFAULT_SECTION_SIZE, NotificationLog, Repository};
 use crate::domain::{Aggregate, Id};
 use crate::persistence::{
     ApplicationRecorder, Environment, EventStore, Infrastructure, Mapper, SNAPSHOT_TOPIC,
-    SnapshotRecorder, StoredEvent, Transcodable,
+    SnapshotRecorder, StoredEvent, Subscription, Transcodable,
 };
 use crate::{Error, Result};
 
@@ -179,6 +179,31 @@ impl Application {
     /// The notification log of every stored event.
     pub fn log(&self) -> &NotificationLog {
         &self.log
+    }
+
+    /// Follows the application's log: every notification with an id above
+    /// `gt` (all when `None`), of `topics` only when any are given, in
+    /// order, each once; it catches up, then blocks for new ones until
+    /// stopped (see [`Subscription`] and [`ApplicationRecorder::subscribe`]
+    /// for what each backend does). How another application follows this
+    /// one's events.
+    ///
+    /// ```
+    /// use eventsourcing::{Application, Environment};
+    /// let app = Application::from_env(Environment::isolated("Followed", std::iter::empty::<(&str, &str)>()))?;
+    /// let mut subscription = app.subscribe(None, &[])?;
+    /// let stopper = subscription.stopper();
+    /// let follower = std::thread::spawn(move || subscription.next().is_none());
+    /// stopper.stop();
+    /// assert!(follower.join().unwrap());
+    /// # Ok::<(), eventsourcing::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Backend errors opening the subscription.
+    pub fn subscribe(&self, gt: Option<u64>, topics: &[&str]) -> Result<Subscription> {
+        self.recorder().subscribe(gt, topics)
     }
 
     /// The event store.

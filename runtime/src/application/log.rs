@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::persistence::{ApplicationRecorder, Notification, NotificationQuery, parse_python_int};
+use crate::persistence::{
+    ApplicationRecorder, Notification, NotificationQuery, Subscription, parse_python_int,
+};
 use crate::{Error, Result};
 
 /// The default number of notifications in a section.
@@ -119,5 +121,15 @@ impl NotificationLog {
     /// Backend errors.
     pub fn select(&self, query: &NotificationQuery) -> Result<Vec<Notification>> {
         self.recorder.select_notifications(query)
+    }
+
+    /// Follows the log from after `gt`, of `topics` only when any are
+    /// given (see [`ApplicationRecorder::subscribe`]).
+    ///
+    /// # Errors
+    ///
+    /// Backend errors opening the subscription.
+    pub fn subscribe(&self, gt: Option<u64>, topics: &[&str]) -> Result<Subscription> {
+        self.recorder.subscribe(gt, topics)
     }
 }

@@ -8,8 +8,8 @@ use uuid::Uuid;
 use super::recorder::{BatchVersions, check_next_version};
 use super::tracking::{InMemoryTracking, check_tracking};
 use super::{
-    AggregateRecorder, ApplicationRecorder, EventQuery, Notification, NotificationQuery,
-    ProcessRecorder, StoredEvent, StoredEventRef, Tracking,
+    AggregateRecorder, ApplicationRecorder, Bell, BellSource, EventQuery, Notification,
+    NotificationQuery, ProcessRecorder, StoredEvent, StoredEventRef, Subscription, Tracking,
 };
 use crate::Result;
 
@@ -29,7 +29,10 @@ use crate::Result;
 /// ```
 #[derive(Debug, Default)]
 pub struct InMemoryRecorder {
-    pub(super) inner: RwLock<Inner>,
+    /// Shared with subscriptions, which read it.
+    pub(super) inner: Arc<RwLock<Inner>>,
+    /// Rung on each insert, to wake subscriptions.
+    bell: Arc<Bell>,
     /// Snapshots, when the application takes them.
     pub(super) snapshots: super::snapshot::InMemorySnapshots,
 }
@@ -184,9 +187,12 @@ impl Inner {
 
 impl AggregateRecorder for InMemoryRecorder {
     fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {
-        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
-        inner.check(events)?;
-        Ok(inner.append(events.iter().map(StoredEvent::as_borrowed)))
+        let ids = {
+            let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+            inner.check(events)?;
+            inner.append(events.iter().map(StoredEvent::as_borrowed))
+        };
+        self.rang(ids)
     }
 
     fn select_events(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<StoredEvent>> {
@@ -230,7 +236,53 @@ impl AggregateRecorder for InMemoryRecorder {
 
 impl ApplicationRecorder for InMemoryRecorder {
     fn select_notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>> {
+        Ok(self
+            .inner
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .select_notifications(query))
+    }
+
+    fn max_notification_id(&self) -> Result<Option<u64>> {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(inner.log.len().checked_sub(1).map(notification_id))
+    }
+
+    fn subscribe(&self, gt: Option<u64>, topics: &[&str]) -> Result<Subscription> {
+        let inner = Arc::clone(&self.inner);
+        let source = BellSource {
+            bell: Arc::clone(&self.bell),
+            seen: 0,
+            // A section at a time under the read lock, then yielded out of it.
+            select: move |query: &NotificationQuery| {
+                Ok(inner
+                    .read()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .select_notifications(query))
+            },
+        };
+        Ok(Subscription::new(
+            Box::new(source),
+            Some(Arc::clone(&self.bell)),
+            gt,
+            topics,
+        ))
+    }
+}
+
+impl InMemoryRecorder {
+    /// Wakes subscriptions when `ids` were stored; returns them.
+    fn rang(&self, ids: Vec<u64>) -> Result<Vec<u64>> {
+        if !ids.is_empty() {
+            self.bell.ring();
+        }
+        Ok(ids)
+    }
+}
+
+impl Inner {
+    fn select_notifications(&self, query: &NotificationQuery) -> Vec<Notification> {
+        let inner = self;
         let first = usize::try_from(query.start.saturating_sub(1)).unwrap_or(usize::MAX);
         let candidates = inner.log.get(first..).unwrap_or_default();
         let mut selected = Vec::with_capacity(query.limit.min(candidates.len()));
@@ -252,12 +304,7 @@ impl ApplicationRecorder for InMemoryRecorder {
                 });
             }
         }
-        Ok(selected)
-    }
-
-    fn max_notification_id(&self) -> Result<Option<u64>> {
-        let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
-        Ok(inner.log.len().checked_sub(1).map(notification_id))
+        selected
     }
 }
 
@@ -267,18 +314,21 @@ impl ProcessRecorder for InMemoryRecorder {
         events: &[StoredEvent],
         tracking: Option<&Tracking>,
     ) -> Result<Vec<u64>> {
-        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
-        inner.check(events)?;
-        if let Some(tracking) = tracking {
-            check_tracking(&inner.tracking, tracking)?;
-        }
-        let ids = inner.append(events.iter().map(StoredEvent::as_borrowed));
-        if let Some(tracking) = tracking {
-            inner
-                .tracking
-                .insert(tracking.application_name.clone(), tracking.notification_id);
-        }
-        Ok(ids)
+        let ids = {
+            let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+            inner.check(events)?;
+            if let Some(tracking) = tracking {
+                check_tracking(&inner.tracking, tracking)?;
+            }
+            let ids = inner.append(events.iter().map(StoredEvent::as_borrowed));
+            if let Some(tracking) = tracking {
+                inner
+                    .tracking
+                    .insert(tracking.application_name.clone(), tracking.notification_id);
+            }
+            ids
+        };
+        self.rang(ids)
     }
 }
 

@@ -26,6 +26,7 @@ mod pyjson;
 mod recorder;
 pub mod snapshot;
 mod stored;
+mod subscription;
 mod tracking;
 pub mod transcoder;
 
@@ -47,6 +48,10 @@ pub use snapshot::{SNAPSHOT_TOPIC, SnapshotReader, SnapshotRecorder, SnapshotWri
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) use stored::RowPosition;
 pub use stored::{Notification, StoredEvent, StoredEventRef};
+pub(crate) use subscription::{Bell, BellSource, Source, backoff};
+pub use subscription::{
+    PG_WAIT_SLICE, POLL_MAX, POLL_MIN, SUBSCRIPTION_SECTION_SIZE, Stopper, Subscription,
+};
 pub use tracking::{
     MIGRATION_APPLICATION_NAME, ProcessRecorder, Tracking, TrackingRecorder,
     check_single_row_tracking,

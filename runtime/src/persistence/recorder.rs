@@ -4,7 +4,7 @@ use std::fmt;
 
 use uuid::Uuid;
 
-use super::{Notification, StoredEvent, StoredEventRef};
+use super::{Notification, StoredEvent, StoredEventRef, Subscription};
 use crate::Result;
 
 /// Which of an aggregate's stored events to select.
@@ -255,4 +255,30 @@ pub trait ApplicationRecorder: AggregateRecorder {
     ///
     /// Backend errors.
     fn max_notification_id(&self) -> Result<Option<u64>>;
+
+    /// Follows the log: a blocking iterator over the notifications with
+    /// ids above `gt` (all when `None`), of `topics` only when any are
+    /// given, in id order, each once. It catches up with those recorded,
+    /// then waits for new ones without using the CPU, until stopped (see
+    /// [`Subscription`]).
+    ///
+    /// The in-memory recorder wakes it with a condition variable on each
+    /// insert. SQLite does so for its own inserts, and sees other
+    /// connections' and processes' commits by polling `PRAGMA data_version`
+    /// with backoff (within [`POLL_MAX`](super::POLL_MAX), 250 ms).
+    /// PostgreSQL opens a connection of the subscription's own (outside
+    /// the pool) and runs `LISTEN` on the table's channel here, before it
+    /// catches up, so that no commit falls between the two; it waits on
+    /// it [`PG_WAIT_SLICE`](super::PG_WAIT_SLICE) (100 ms) at a time to
+    /// notice a stop, and when the connection is lost it connects,
+    /// listens and catches up again from the last id yielded.
+    ///
+    /// A recorder that cannot be told of commits may return
+    /// [`Subscription::polling`] over itself.
+    ///
+    /// # Errors
+    ///
+    /// Backend errors opening what the subscription needs (PostgreSQL: its
+    /// connection, or `LISTEN`).
+    fn subscribe(&self, gt: Option<u64>, topics: &[&str]) -> Result<Subscription>;
 }

@@ -134,6 +134,8 @@ impl ProcessRecorder for SqliteRecorder {
             upsert(&tx, tracking)?;
         }
         tx.commit()?;
+        drop(conn);
+        self.bell.ring();
         Ok(ids)
     }
 }
