@@ -327,6 +327,25 @@ pub enum Error {
         timeout: std::time::Duration,
     },
 
+    /// A follower's policy failed on one of a leader's notifications.
+    /// Nothing of that notification was stored, and the follower's position
+    /// is still the one before it: processing it again starts from it.
+    #[error(
+        "the policy of {follower} failed on notification {notification_id} of {leader} \
+         (nothing of it was stored): {source}"
+    )]
+    Policy {
+        /// The application that follows.
+        follower: String,
+        /// The application followed.
+        leader: String,
+        /// The notification the policy failed on.
+        notification_id: u64,
+        /// What the policy returned.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
     /// A tracking record cannot be stored or read: a notification id above
     /// what the database stores, a stored id below 0, or a tracking table
     /// that is not single-row.

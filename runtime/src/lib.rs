@@ -177,7 +177,7 @@ pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
-pub use application::{Application, NotificationLog, Repository, Section};
+pub use application::{Application, NotificationLog, PolicyError, Processing, Repository, Section};
 pub use domain::{Aggregate, DomainEvent, Id, Timestamp};
 pub use error::{Error, Result};
 pub use persistence::{Environment, Notification, StoredEvent};

@@ -235,6 +235,7 @@ fn a_wrong_key_is_a_typed_error_naming_the_event() {
             mapper,
             recorder: app.recorder().clone(),
             snapshots: None,
+            process: None,
         },
     );
     let err = other.repository().get::<World>(id).unwrap_err();

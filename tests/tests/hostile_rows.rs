@@ -373,6 +373,7 @@ fn a_row_that_inflates_past_the_limit_is_a_typed_error() {
             .with_max_decompressed_size(64 << 10),
             recorder: writer.recorder().clone(),
             snapshots: None,
+            process: None,
         },
     );
     let err = limited.repository().get::<World>(id).unwrap_err();

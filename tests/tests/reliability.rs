@@ -405,6 +405,7 @@ fn the_cipher_key_never_appears_in_debug_display_or_errors() {
             ),
             recorder: app.recorder().clone(),
             snapshots: None,
+            process: None,
         },
     );
     let err = wrong

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use super::{CacheSettings, DEFAULT_SECTION_SIZE, NotificationLog, Repository};
 use crate::domain::{Aggregate, Id};
 use crate::persistence::{
-    ApplicationRecorder, Environment, EventStore, Infrastructure, Mapper, SNAPSHOT_TOPIC,
-    SnapshotRecorder, StoredEvent, Subscription, Transcodable,
+    ApplicationRecorder, Environment, EventStore, Infrastructure, Mapper, ProcessRecorder,
+    SNAPSHOT_TOPIC, SnapshotRecorder, StoredEvent, Subscription, Transcodable,
 };
 use crate::{Error, Result};
 
@@ -104,7 +104,8 @@ where
 #[derive(Debug, Clone)]
 pub struct Application {
     env: Environment,
-    events: EventStore,
+    pub(super) events: EventStore,
+    pub(super) process: Option<Arc<dyn ProcessRecorder>>,
     snapshots: Option<Arc<dyn SnapshotRecorder>>,
     repository: Repository,
     log: NotificationLog,
@@ -146,6 +147,7 @@ impl Application {
             mapper,
             recorder,
             snapshots,
+            process,
         } = infrastructure;
         let events = EventStore::new(mapper, recorder.clone());
         let mut repository = Repository::new(events.clone());
@@ -158,6 +160,7 @@ impl Application {
             log: NotificationLog::new(recorder, DEFAULT_SECTION_SIZE),
             events,
             snapshots,
+            process,
         }
     }
 
@@ -266,12 +269,23 @@ impl Application {
             return Ok(Vec::new());
         }
         let ids = self.events.put_stored(&stored)?;
+        self.after_store(aggregates, &stored, ids)
+    }
+
+    /// Once `stored`, the aggregates' pending events, are stored (as
+    /// `ids`): drops them, tells the cache, takes the snapshots due.
+    pub(super) fn after_store(
+        &self,
+        aggregates: &mut [&mut dyn Saveable],
+        stored: &[StoredEvent],
+        ids: Vec<u64>,
+    ) -> Result<Vec<u64>> {
         for aggregate in aggregates.iter_mut() {
             aggregate.clear_pending();
             aggregate.cache_saved(&self.repository);
         }
         for aggregate in aggregates.iter() {
-            if let Err(e) = aggregate.take_snapshots(self, &stored) {
+            if let Err(e) = aggregate.take_snapshots(self, stored) {
                 return Err(snapshot_not_taken(e, ids));
             }
         }

@@ -4,9 +4,11 @@ mod app;
 pub mod cache;
 mod facade;
 mod log;
+mod process;
 mod repository;
 
 pub use app::{Application, Saveable};
 pub use cache::CacheSettings;
 pub use log::{DEFAULT_SECTION_SIZE, NotificationLog, Section};
+pub use process::{PolicyError, Processing};
 pub use repository::Repository;

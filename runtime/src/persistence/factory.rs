@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::environment::invalid;
 use super::{
     AesCipher, ApplicationRecorder, DEFAULT_MAX_DECOMPRESSED_SIZE, Environment, InMemoryRecorder,
-    Mapper, SnapshotRecorder, ZlibCompressor,
+    Mapper, ProcessRecorder, SnapshotRecorder, ZlibCompressor,
 };
 use crate::{Error, Result};
 
@@ -105,7 +105,7 @@ impl InfrastructureFactory {
     /// Missing or invalid settings; connection errors; a backend whose cargo
     /// feature is not enabled.
     pub fn application_recorder(self, env: &Environment) -> Result<Arc<dyn ApplicationRecorder>> {
-        Ok(self.recorders(env, false)?.0)
+        Ok(self.recorders(env, false)?.recorder)
     }
 
     /// Makes the application recorder this factory stands for, and, when
@@ -117,7 +117,7 @@ impl InfrastructureFactory {
     ///
     /// As [`application_recorder`](Self::application_recorder).
     pub fn recorders(self, env: &Environment, snapshots: bool) -> Result<Recorders> {
-        fn both<R: ApplicationRecorder + SnapshotRecorder + 'static>(
+        fn both<R: ProcessRecorder + SnapshotRecorder + 'static>(
             recorder: R,
             snapshots: bool,
         ) -> Recorders {
@@ -126,7 +126,12 @@ impl InfrastructureFactory {
                 let snapshots: Arc<dyn SnapshotRecorder> = recorder.clone();
                 snapshots
             });
-            (recorder, snapshots)
+            let process: Arc<dyn ProcessRecorder> = recorder.clone();
+            Recorders {
+                recorder,
+                snapshots,
+                process: Some(process),
+            }
         }
         let _ = env; // unused when no database backend is enabled
         match self {
@@ -157,11 +162,18 @@ impl InfrastructureFactory {
     }
 }
 
-/// An application recorder, and where snapshots are kept when they are.
-pub type Recorders = (
-    Arc<dyn ApplicationRecorder>,
-    Option<Arc<dyn SnapshotRecorder>>,
-);
+/// An application recorder, where snapshots are kept when they are, and
+/// the same recorder as one that stores events with tracking records.
+#[derive(Debug, Clone)]
+pub struct Recorders {
+    /// The application recorder.
+    pub recorder: Arc<dyn ApplicationRecorder>,
+    /// Where snapshots are kept, when they are.
+    pub snapshots: Option<Arc<dyn SnapshotRecorder>>,
+    /// The recorder as a [`ProcessRecorder`], for following other
+    /// applications ([`Application::process`](crate::Application::process)).
+    pub process: Option<Arc<dyn ProcessRecorder>>,
+}
 
 /// A mapper and a recorder made from one environment.
 #[derive(Debug, Clone)]
@@ -172,6 +184,10 @@ pub struct Infrastructure {
     pub recorder: Arc<dyn ApplicationRecorder>,
     /// Where snapshots are kept, when `IS_SNAPSHOTTING_ENABLED` is true.
     pub snapshots: Option<Arc<dyn SnapshotRecorder>>,
+    /// The recorder as a [`ProcessRecorder`] (every built-in one is), for
+    /// storing events with tracking records; `None` for a recorder that is
+    /// not one.
+    pub process: Option<Arc<dyn ProcessRecorder>>,
 }
 
 impl Infrastructure {
@@ -195,12 +211,16 @@ impl Infrastructure {
         }
         let mapper = Mapper::from_env(env)?;
         let snapshotting = env.flag("IS_SNAPSHOTTING_ENABLED")?.unwrap_or(false);
-        let (recorder, snapshots) =
-            InfrastructureFactory::from_env(env)?.recorders(env, snapshotting)?;
+        let Recorders {
+            recorder,
+            snapshots,
+            process,
+        } = InfrastructureFactory::from_env(env)?.recorders(env, snapshotting)?;
         Ok(Self {
             mapper,
             recorder,
             snapshots,
+            process,
         })
     }
 }

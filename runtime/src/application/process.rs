@@ -1,0 +1,180 @@
+//! Processing another application's events, exactly once: the Python
+//! library's process application, as the runtime's part of it.
+//!
+//! A follower pulls the notifications of a leader it has not processed
+//! (those above its tracking record of the leader), decodes each as the
+//! leader's event, and hands it to a policy. What the policy saves is
+//! stored with the tracking record of that notification, in one
+//! transaction ([`ProcessRecorder::insert_events_tracked`]): the new
+//! events and the position are stored together or not at all, so however
+//! processing stops, each notification's outcome is stored once.
+
+use std::sync::Arc;
+
+use super::{Application, Saveable};
+use crate::persistence::{Notification, ProcessRecorder, StoredEvent, Tracking, Transcodable};
+use crate::{Error, NotificationLogReader, Result};
+
+/// What a policy may fail with: any error (a rule of the follower's, or
+/// the runtime's).
+pub type PolicyError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What a policy does with one of the leader's events: the follower's
+/// aggregates it changed, saved with the event's tracking record once the
+/// policy returns.
+pub struct Processing<'p> {
+    tracking: Tracking,
+    aggregates: Vec<Box<dyn Saveable + 'p>>,
+}
+
+impl std::fmt::Debug for Processing<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Processing")
+            .field("tracking", &self.tracking)
+            .field("aggregates", &self.aggregates.len())
+            .finish()
+    }
+}
+
+impl<'p> Processing<'p> {
+    /// The position of the event being processed: the leader's name and
+    /// the notification's id.
+    pub fn tracking(&self) -> &Tracking {
+        &self.tracking
+    }
+
+    /// Saves `aggregate`'s pending events with this event's tracking
+    /// record, once the policy returns `Ok` (the Python library's
+    /// `processing_event.collect_events`).
+    pub fn save<A: Saveable + 'p>(&mut self, aggregate: A) {
+        self.aggregates.push(Box::new(aggregate));
+    }
+}
+
+impl Application {
+    /// The recorder that stores events with tracking records, when this
+    /// application's infrastructure has one (every built-in backend does).
+    pub fn process_recorder(&self) -> Option<&Arc<dyn ProcessRecorder>> {
+        self.process.as_ref()
+    }
+
+    fn require_process_recorder(&self) -> Result<&Arc<dyn ProcessRecorder>> {
+        self.process.as_ref().ok_or_else(|| Error::InvalidTracking {
+            application_name: self.name().to_owned(),
+            problem: "its recorder does not record tracking (an infrastructure made without a process recorder)".to_owned(),
+        })
+    }
+
+    /// Saves the pending events of `aggregates` and `tracking` in one
+    /// transaction: all or nothing. The tracking record is stored even when
+    /// there are no events, so the position moves on.
+    ///
+    /// ```
+    /// use eventsourcing::persistence::{Tracking, TrackingRecorder};
+    /// use eventsourcing::{Application, Environment};
+    /// let follower = Application::from_env(Environment::isolated("Follower", std::iter::empty::<(&str, &str)>()))?;
+    /// follower.save_all_tracked(&mut [], &Tracking::new("Leader", 1))?;
+    /// let recorder = follower.process_recorder().expect("every built-in recorder tracks");
+    /// assert_eq!(recorder.max_tracking_id("Leader")?, Some(1));
+    /// assert!(follower.save_all_tracked(&mut [], &Tracking::new("Leader", 1)).is_err());
+    /// # Ok::<(), eventsourcing::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TrackingConflict`] when the position is at or past
+    /// `tracking` already (nothing is stored); as [`save_all`](Self::save_all).
+    pub fn save_all_tracked(
+        &self,
+        aggregates: &mut [&mut dyn Saveable],
+        tracking: &Tracking,
+    ) -> Result<Vec<u64>> {
+        let process = self.require_process_recorder()?;
+        let mut stored: Vec<StoredEvent> = Vec::new();
+        for aggregate in aggregates.iter() {
+            aggregate.encode_pending(self.events.mapper(), &mut stored)?;
+        }
+        let ids = process.insert_events_tracked(&stored, Some(tracking))?;
+        self.after_store(aggregates, &stored, ids)
+    }
+
+    /// Processes the notifications of `leader` this application has not
+    /// processed yet, in order (the Python library's `pull_and_process`):
+    /// each is decoded as an `E` (with the leader's mapper) and given to
+    /// `policy`, and what the policy saves is stored with the
+    /// notification's tracking record. Notifications whose topic is not
+    /// one of `E`'s are passed over. Returns how many were processed.
+    ///
+    /// The policy may fail with any error (the follower's own rules', or
+    /// the runtime's, through `?`): processing stops with
+    /// [`Error::Policy`], naming the notification; nothing of it is
+    /// stored, and the next call starts from it again.
+    ///
+    /// ```
+    /// use eventsourcing::persistence::Transcodable;
+    /// use eventsourcing::{Application, Result};
+    ///
+    /// /// Processes what `leader` stored since `follower` last did, saving
+    /// /// nothing but the position.
+    /// fn catch_up<E: Transcodable>(follower: &Application, leader: &Application) -> Result<u64> {
+    ///     follower.process::<E, _>(leader, |_event, _processing| Ok(()))
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Policy`]; a notification that cannot be decoded (naming
+    /// its aggregate and version); [`Error::TrackingConflict`] when another process recorded the
+    /// position first; backend errors.
+    pub fn process<E, P>(&self, leader: &Application, mut policy: P) -> Result<u64>
+    where
+        E: Transcodable,
+        P: FnMut(E, &mut Processing<'_>) -> std::result::Result<(), PolicyError>,
+    {
+        let process = self.require_process_recorder()?;
+        let leader_name = leader.name();
+        let start = process
+            .max_tracking_id(leader_name)?
+            .map_or(Some(1), |id| id.checked_add(1));
+        let Some(start) = start else { return Ok(0) };
+        let mut processed: u64 = 0;
+        for notification in NotificationLogReader::new(leader.log()).read(start) {
+            let notification = notification?;
+            if !E::TOPICS.contains(&notification.topic.as_str()) {
+                continue;
+            }
+            let event = decode::<E>(leader, &notification)?;
+            let mut processing = Processing {
+                tracking: Tracking::new(leader_name, notification.id),
+                aggregates: Vec::new(),
+            };
+            policy(event, &mut processing).map_err(|source| Error::Policy {
+                follower: self.name().to_owned(),
+                leader: leader_name.to_owned(),
+                notification_id: notification.id,
+                source,
+            })?;
+            let Processing {
+                tracking,
+                mut aggregates,
+            } = processing;
+            let mut saving: Vec<&mut dyn Saveable> = Vec::with_capacity(aggregates.len());
+            for aggregate in &mut aggregates {
+                saving.push(&mut **aggregate);
+            }
+            self.save_all_tracked(&mut saving, &tracking)?;
+            processed = processed.saturating_add(1);
+        }
+        Ok(processed)
+    }
+}
+
+/// `notification` decoded as an `E` with `leader`'s mapper.
+fn decode<E: Transcodable>(leader: &Application, notification: &Notification) -> Result<E> {
+    leader.event_store().mapper().decode_event(
+        notification.originator_id,
+        notification.originator_version,
+        &notification.topic,
+        &notification.state,
+    )
+}
