@@ -346,6 +346,17 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
+    /// The thread of a pipe of a [`MultiThreadedRunner`](crate::MultiThreadedRunner)
+    /// panicked (its policy, most likely). What it had processed is stored;
+    /// the notification it panicked on is not.
+    #[error("the thread of {follower} following {leader} panicked")]
+    PipePanicked {
+        /// The application that follows.
+        follower: String,
+        /// The application followed.
+        leader: String,
+    },
+
     /// A tracking record cannot be stored or read: a notification id above
     /// what the database stores, a stored id below 0, or a tracking table
     /// that is not single-row.

@@ -177,7 +177,10 @@ pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
-pub use application::{Application, NotificationLog, PolicyError, Processing, Repository, Section};
+pub use application::{
+    Application, MultiThreadedRunner, NotificationLog, Pipe, PolicyError, Processing, Repository,
+    Section, SingleThreadedRunner,
+};
 pub use domain::{Aggregate, DomainEvent, Id, Timestamp};
 pub use error::{Error, Result};
 pub use persistence::{Environment, Notification, StoredEvent};

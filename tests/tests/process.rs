@@ -8,8 +8,11 @@
 use std::sync::Arc;
 
 use eventsourcing::persistence::Tracking;
-use eventsourcing::{Aggregate, Application, Decimal, Error, PolicyError, Processing};
-use eventsourcing_generated::bank_accounts::{Account, Bank};
+use eventsourcing::{
+    Aggregate, Application, Decimal, Error, MultiThreadedRunner, Pipe, PolicyError, Processing,
+    SingleThreadedRunner,
+};
+use eventsourcing_generated::bank_accounts::{Account, AccountEvent, Bank};
 use eventsourcing_generated::world::{Universe, World, WorldEvent, WorldId};
 use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs};
 
@@ -18,6 +21,10 @@ struct Backend {
     name: &'static str,
     leader: Vec<(String, String)>,
     follower: Vec<(String, String)>,
+    /// A third store, for a follower of the follower (on SQLite each
+    /// application needs a file of its own: the table is always
+    /// `stored_events`, as in the Python library).
+    third: Vec<(String, String)>,
     _guards: Vec<Box<dyn std::any::Any>>,
 }
 
@@ -26,14 +33,16 @@ fn backends() -> Vec<Backend> {
         name: "memory",
         leader: Vec::new(),
         follower: Vec::new(),
+        third: Vec::new(),
         _guards: Vec::new(),
     }];
-    let (leader, follower) = (SqliteFile::new(), SqliteFile::new());
+    let (leader, follower, third) = (SqliteFile::new(), SqliteFile::new(), SqliteFile::new());
     all.push(Backend {
         name: "sqlite",
         leader: leader.env(),
         follower: follower.env(),
-        _guards: vec![Box::new(leader), Box::new(follower)],
+        third: third.env(),
+        _guards: vec![Box::new(leader), Box::new(follower), Box::new(third)],
     });
     if let Some(pg) = PgSchema::new() {
         // One schema: the two applications' tables are their own by name.
@@ -41,6 +50,7 @@ fn backends() -> Vec<Backend> {
             name: "postgres",
             leader: pg.env(),
             follower: pg.env(),
+            third: pg.env(),
             _guards: vec![Box::new(pg)],
         });
     }
@@ -251,5 +261,175 @@ fn a_recorded_position_is_not_recorded_again() {
         assert!(matches!(err, Error::TrackingConflict { .. }), "{err}");
         assert_eq!(bank.recorder().max_notification_id().unwrap(), None);
         assert_eq!(account.pending_events().len(), 1);
+    }
+}
+
+/// The ledger's policy, following the bank: a shadow account for each
+/// account opened, and each credit paid into it too.
+fn ledger_policy(
+    ledger: Arc<Application>,
+) -> impl FnMut(AccountEvent, &mut Processing<'_>) -> Result<(), PolicyError> + Send {
+    move |event, processing| {
+        match event {
+            AccountEvent::Opened(opened) => {
+                processing.save(Account::create(
+                    opened.owner,
+                    format!("shadow-{}", opened.email),
+                ));
+            }
+            AccountEvent::Credited(credited) => {
+                let shadow_of: Account = ledger_bank_view(&ledger, credited.originator_id)?;
+                let mut shadow: Account = ledger
+                    .repository()
+                    .get(Account::create_id(&format!("shadow-{}", shadow_of.email())))?;
+                shadow.deposit(credited.amount)?;
+                processing.save(shadow);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// The ledger keeps no copy of the bank's accounts; its shadow is found by
+/// the email in the bank's own account, read through the ledger's view of
+/// the bank (the bank application, shared).
+fn ledger_bank_view(
+    ledger: &Application,
+    account: eventsourcing_generated::bank_accounts::AccountId,
+) -> Result<Account, PolicyError> {
+    let bank = BANKS
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(name, _)| name == ledger.name())
+        .map(|(_, bank)| bank.clone())
+        .ok_or("no bank for this ledger")?;
+    Ok(bank.repository().get(account)?)
+}
+
+/// Each ledger's bank, by the ledger's name (unique per test run).
+static BANKS: std::sync::Mutex<Vec<(String, Arc<Application>)>> = std::sync::Mutex::new(Vec::new());
+
+/// Universe → Bank → Ledger, on one backend: the three applications.
+fn system(backend: &Backend) -> (Arc<Application>, Arc<Application>, Arc<Application>) {
+    let universe = Arc::new(leader(backend));
+    let bank = Arc::new(follower(backend));
+    let name = format!("Ledger{}", eventsourcing::Uuid::new_v4().simple());
+    let ledger = Arc::new(
+        Application::isolated_with_defaults(&name, Bank::DEFAULTS, pairs(&backend.third)).unwrap(),
+    );
+    BANKS.lock().unwrap().push((name, bank.clone()));
+    (universe, bank, ledger)
+}
+
+fn pipes(
+    universe: &Arc<Application>,
+    bank: &Arc<Application>,
+    ledger: &Arc<Application>,
+) -> Vec<Pipe> {
+    let b = bank.clone();
+    vec![
+        Pipe::new::<WorldEvent, _>(bank.clone(), universe.clone(), move |e, p| policy(&b)(e, p)),
+        Pipe::new::<AccountEvent, _>(ledger.clone(), bank.clone(), ledger_policy(ledger.clone())),
+    ]
+}
+
+fn shadow_balance(ledger: &Application, world: WorldId) -> Decimal {
+    let shadow: Account = ledger
+        .repository()
+        .get(Account::create_id(&format!("shadow-{}", email(world))))
+        .unwrap();
+    shadow.balance()
+}
+
+#[test]
+fn a_single_threaded_runner_runs_a_system_until_nothing_is_left() {
+    for backend in backends() {
+        let (universe, bank, ledger) = system(&backend);
+        let worlds = write_worlds(&universe, &[3, 1]);
+        let mut runner = SingleThreadedRunner::new(pipes(&universe, &bank, &ledger));
+        // 6 notifications of the universe, then the bank's 6 for the ledger.
+        assert_eq!(runner.run().unwrap(), 12, "{}", backend.name);
+        assert_eq!(runner.run().unwrap(), 0);
+        assert_eq!(
+            shadow_balance(&ledger, worlds[0]),
+            cent() * Decimal::from(3)
+        );
+        assert_eq!(shadow_balance(&ledger, worlds[1]), cent());
+        let more = write_worlds(&universe, &[2]);
+        assert_eq!(runner.run().unwrap(), 6);
+        assert_eq!(shadow_balance(&ledger, more[0]), cent() * Decimal::from(2));
+    }
+}
+
+#[test]
+fn a_multi_threaded_runner_follows_as_events_are_stored_and_stops() {
+    for backend in backends() {
+        let (universe, bank, ledger) = system(&backend);
+        let before = write_worlds(&universe, &[2]);
+        let runner = MultiThreadedRunner::start(pipes(&universe, &bank, &ledger)).unwrap();
+        let after = write_worlds(&universe, &[1, 4]);
+        // The ledger sees the bank's 3 openings and 7 credits.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while ledger
+            .process_recorder()
+            .unwrap()
+            .max_tracking_id(bank.name())
+            .unwrap()
+            < Some(10)
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{}: the ledger never caught up",
+                backend.name
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(runner.failures().is_empty());
+        assert_eq!(runner.stop().unwrap(), 20, "{}", backend.name);
+        assert_eq!(
+            shadow_balance(&ledger, before[0]),
+            cent() * Decimal::from(2)
+        );
+        assert_eq!(shadow_balance(&ledger, after[1]), cent() * Decimal::from(4));
+    }
+}
+
+#[test]
+fn a_failing_policy_stops_its_pipe_with_a_typed_error_and_its_position() {
+    for backend in backends() {
+        let (universe, bank) = (Arc::new(leader(&backend)), Arc::new(follower(&backend)));
+        write_worlds(&universe, &[4]);
+        let b = bank.clone();
+        let inner = move |e: WorldEvent, p: &mut Processing<'_>| policy(&b)(e, p);
+        let failing = Pipe::new::<WorldEvent, _>(bank.clone(), universe.clone(), move |e, p| {
+            if p.tracking().notification_id == 3 {
+                return Err("no third".into());
+            }
+            inner(e, p)
+        });
+        let runner = MultiThreadedRunner::start(vec![failing]).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while runner.failures().is_empty() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{}: no failure",
+                backend.name
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let err = runner.stop().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Policy {
+                    notification_id: 3,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(position(&bank), Some(2), "{}", backend.name);
     }
 }

@@ -6,9 +6,11 @@ mod facade;
 mod log;
 mod process;
 mod repository;
+mod runner;
 
 pub use app::{Application, Saveable};
 pub use cache::CacheSettings;
 pub use log::{DEFAULT_SECTION_SIZE, NotificationLog, Section};
 pub use process::{PolicyError, Processing};
 pub use repository::Repository;
+pub use runner::{MultiThreadedRunner, Pipe, SingleThreadedRunner};
