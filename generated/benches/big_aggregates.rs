@@ -25,6 +25,9 @@
 //! runtime's and the storage's. Nothing here asserts a time. Results:
 //! `docs/benchmarks.md`.
 
+mod common;
+use common::*;
+
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -197,29 +200,6 @@ fn w7(backend: &str, app: &Universe, big: WorldId, small: WorldId, rows: &mut Ve
     ));
 }
 
-/// A figure of this process's `/proc/self/status`, in KiB.
-fn status_kib(key: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find_map(|line| {
-        let value = line.strip_prefix(key)?.strip_prefix(':')?;
-        value.trim().trim_end_matches(" kB").trim().parse().ok()
-    })
-}
-
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn release_free_memory() {
-    unsafe extern "C" {
-        fn malloc_trim(pad: usize) -> std::ffi::c_int;
-    }
-    // SAFETY: glibc's `malloc_trim` only hands free heap memory back to the system.
-    unsafe {
-        malloc_trim(0);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn release_free_memory() {}
-
 /// The child process: `--replay BACKEND DIR ID EVENTS`; for the in-memory
 /// backend it first writes the world itself. Prints `REPLAY <peak growth
 /// KiB> <seconds> <growth KiB kept once the replay is over>`: the latter is
@@ -283,33 +263,10 @@ fn peak_memory(backend: &str, dir: &str, big: WorldId, events: u64, rows: &mut V
         commas(events as f64),
         figures[0] / 1024.0,
         figures[2] / 1024.0,
-        (figures[0] - figures[2]) / 1024.0,
+        // The high-water mark is sampled, so the resident size may pass it.
+        (figures[0] - figures[2]).max(0.0) / 1024.0,
         figures[1],
     ));
-}
-
-fn commas(rate: f64) -> String {
-    let n = rate.round() as u64;
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(d);
-    }
-    out
-}
-
-fn postgres_client() -> Option<postgres::Client> {
-    postgres::Config::new()
-        .host("127.0.0.1")
-        .port(5432)
-        .user("eventsourcing")
-        .password("eventsourcing")
-        .dbname("eventsourcing")
-        .connect(postgres::NoTls)
-        .ok()
 }
 
 fn main() {

@@ -27,6 +27,9 @@
 //! PostgreSQL's own CPU is the server's, not counted). Nothing here asserts
 //! a time. Results: `docs/benchmarks.md`.
 
+mod common;
+use common::*;
+
 use std::time::{Duration, Instant};
 
 use eventsourcing::Decimal;
@@ -258,30 +261,6 @@ fn chosen(var: &str, name: &str) -> bool {
             .split(',')
             .any(|n| !n.is_empty() && name.starts_with(n.trim()))
     })
-}
-
-fn commas(rate: f64) -> String {
-    let n = rate.round() as u64;
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(d);
-    }
-    out
-}
-
-fn postgres_client() -> Option<postgres::Client> {
-    postgres::Config::new()
-        .host("127.0.0.1")
-        .port(5432)
-        .user("eventsourcing")
-        .password("eventsourcing")
-        .dbname("eventsourcing")
-        .connect(postgres::NoTls)
-        .ok()
 }
 
 /// The settings of `backend`; `place` is the SQLite file's folder.

@@ -30,6 +30,9 @@
 //! (`es_bench_plain`, `es_bench_aes`), dropped afterwards. Nothing here is a
 //! test: nothing asserts a time. Results: `docs/benchmarks.md`.
 
+mod common;
+use common::*;
+
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -770,13 +773,6 @@ fn rate(count: usize, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64()
 }
 
-/// A `/proc/self/status` figure in KiB.
-fn status_kib(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
 // ---------------------------------------------------------------------------
 // Results
 
@@ -1265,20 +1261,6 @@ fn populate(app: &Universe, count: u64) {
         left -= k;
     }
 }
-
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn release_free_memory() {
-    unsafe extern "C" {
-        fn malloc_trim(pad: usize) -> std::ffi::c_int;
-    }
-    // SAFETY: glibc's `malloc_trim` only hands free heap memory back to the system.
-    unsafe {
-        malloc_trim(0);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn release_free_memory() {}
 
 /// The child process of W5's memory figure: `--w5-memory BACKEND COUNT VAR=VALUE...`.
 fn w5_memory_child(args: &[String]) {

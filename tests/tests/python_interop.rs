@@ -14,26 +14,7 @@ use eventsourcing::persistence::AesCipher;
 use eventsourcing::{NotificationLogReader, Uuid};
 use eventsourcing_generated::world::{Universe, WorldId};
 use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs};
-
-fn python() -> Option<String> {
-    let python = std::env::var("EVENTSOURCING_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let ok = Command::new(&python)
-        .args(["-c", "import eventsourcing, Crypto, cryptography, psycopg"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(python);
-    }
-    if std::env::var_os("EVENTSOURCING_REQUIRE_PYTHON").is_some() {
-        panic!(
-            "{python} cannot import eventsourcing[crypto,cryptography,postgres], and EVENTSOURCING_REQUIRE_PYTHON is set"
-        );
-    }
-    eventsourcing_tests::skipped(&format!(
-        "{python} cannot import eventsourcing[crypto,cryptography,postgres]; set EVENTSOURCING_PYTHON"
-    ));
-    None
-}
+use eventsourcing_tests::python;
 
 fn run_python(python: &str, env: &[(String, String)], args: &[&str]) -> String {
     let output = Command::new(python)

@@ -16,6 +16,7 @@ use eventsourcing::persistence::{
 use eventsourcing::sqlite::SqliteRecorder;
 use eventsourcing::{Notification, Uuid};
 use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs, postgres_client};
+use eventsourcing_tests::python;
 
 /// How long a test waits for what must come.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -277,24 +278,6 @@ fn a_quiet_subscription_uses_next_to_no_cpu() {
             b.name
         );
     }
-}
-
-fn python() -> Option<String> {
-    let python = std::env::var("EVENTSOURCING_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let ok = Command::new(&python)
-        .args(["-c", "import eventsourcing, psycopg"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(python);
-    }
-    if std::env::var_os("EVENTSOURCING_REQUIRE_PYTHON").is_some() {
-        panic!("{python} cannot import eventsourcing, and EVENTSOURCING_REQUIRE_PYTHON is set");
-    }
-    eventsourcing_tests::skipped(&format!(
-        "{python} cannot import eventsourcing; set EVENTSOURCING_PYTHON"
-    ));
-    None
 }
 
 /// Has the Python library store `n` events of new aggregates with its

@@ -17,6 +17,7 @@ use eventsourcing::postgres::PostgresConfig;
 use eventsourcing::sqlite::{SqliteConfig, SqliteRecorder};
 use eventsourcing::{Environment, Error, Uuid};
 use eventsourcing_tests::backends::{PgSchema, SqliteFile, postgres_client};
+use eventsourcing_tests::python;
 
 /// A process recorder of one backend, and whatever must live as long.
 struct Backend {
@@ -575,25 +576,6 @@ fn tables_are_named_as_pythons_factory_names_them_and_multi_row_tracking_is_refu
 }
 
 // Python interoperability.
-
-fn python() -> Option<String> {
-    let python = std::env::var("EVENTSOURCING_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let ok = Command::new(&python)
-        .args(["-c", "import eventsourcing, psycopg"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(python);
-    }
-    assert!(
-        std::env::var_os("EVENTSOURCING_REQUIRE_PYTHON").is_none(),
-        "{python} cannot import eventsourcing[postgres], and EVENTSOURCING_REQUIRE_PYTHON is set"
-    );
-    eventsourcing_tests::skipped(&format!(
-        "{python} cannot import eventsourcing[postgres]; set EVENTSOURCING_PYTHON"
-    ));
-    None
-}
 
 /// Runs `tracking.py NAME args...` for the application `Downstream`.
 fn run_python(python: &str, env: &[(String, String)], args: &[&str]) -> String {

@@ -1,0 +1,54 @@
+//! Pieces the benchmarks share (each bench uses some of them).
+#![allow(dead_code)]
+
+/// `rate` rounded, with thousands separated by commas.
+pub(crate) fn commas(rate: f64) -> String {
+    let n = rate.round() as u64;
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// A client of the tutorial's PostgreSQL database, when it answers.
+pub(crate) fn postgres_client() -> Option<postgres::Client> {
+    postgres::Config::new()
+        .host("127.0.0.1")
+        .port(5432)
+        .user("eventsourcing")
+        .password("eventsourcing")
+        .dbname("eventsourcing")
+        .connect(postgres::NoTls)
+        .ok()
+}
+
+/// A figure of this process's `/proc/self/status` (`VmRSS`, `VmHWM`), in KiB.
+pub(crate) fn status_kib(key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find_map(|line| {
+        let value = line.strip_prefix(key)?.strip_prefix(':')?;
+        value.trim().trim_end_matches(" kB").trim().parse().ok()
+    })
+}
+
+/// Hands free heap memory back to the system (glibc's `malloc_trim`), so
+/// that what a measured step allocates shows in the resident size.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub(crate) fn release_free_memory() {
+    unsafe extern "C" {
+        fn malloc_trim(pad: usize) -> std::ffi::c_int;
+    }
+    // SAFETY: glibc's `malloc_trim` only hands free heap memory back to the system.
+    unsafe {
+        malloc_trim(0);
+    }
+}
+
+/// Nothing to hand back elsewhere.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub(crate) fn release_free_memory() {}
