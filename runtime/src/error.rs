@@ -346,6 +346,20 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
+    /// A follower cannot read one of its leader's notifications (it does
+    /// not decrypt, decompress or decode): processing stops before it, the
+    /// follower's position unchanged.
+    #[error("notification {notification_id} of {leader} cannot be read: {source}")]
+    UnreadableNotification {
+        /// The application whose log holds it.
+        leader: String,
+        /// Its id in that log.
+        notification_id: u64,
+        /// Why, naming the aggregate and version.
+        #[source]
+        source: Box<Error>,
+    },
+
     /// The thread of a pipe of a [`MultiThreadedRunner`](crate::MultiThreadedRunner)
     /// panicked (its policy, most likely). What it had processed is stored;
     /// the notification it panicked on is not.

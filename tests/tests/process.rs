@@ -433,3 +433,32 @@ fn a_failing_policy_stops_its_pipe_with_a_typed_error_and_its_position() {
         assert_eq!(position(&bank), Some(2), "{}", backend.name);
     }
 }
+
+#[test]
+fn a_notification_that_cannot_be_read_stops_the_follower_before_it_naming_it() {
+    use eventsourcing::persistence::StoredEvent;
+    use eventsourcing_generated::world::WorldStarted;
+    for backend in backends() {
+        let (universe, bank) = (leader(&backend), follower(&backend));
+        write_worlds(&universe, &[1]);
+        let broken = eventsourcing::Uuid::new_v4();
+        universe
+            .recorder()
+            .insert_events(&[StoredEvent {
+                originator_id: broken,
+                originator_version: 1,
+                topic: WorldStarted::TOPIC.to_owned(),
+                state: b"not what Universe writes".to_vec(),
+            }])
+            .unwrap();
+        let err = bank.process(&universe, policy(&bank)).unwrap_err();
+        assert!(
+            matches!(&err, Error::UnreadableNotification { notification_id: 3, leader, .. } if leader == "Universe"),
+            "{}: {err}",
+            backend.name
+        );
+        assert!(err.to_string().contains(&broken.to_string()), "{err}");
+        // The two before it are processed; it stays next.
+        assert_eq!(position(&bank), Some(2), "{}", backend.name);
+    }
+}

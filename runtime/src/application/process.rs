@@ -123,8 +123,8 @@ impl Application {
     ///
     /// # Errors
     ///
-    /// [`Error::Policy`]; a notification that cannot be decoded (naming
-    /// its aggregate and version); [`Error::TrackingConflict`] when another process recorded the
+    /// [`Error::Policy`]; [`Error::UnreadableNotification`] for a
+    /// notification that cannot be decoded; [`Error::TrackingConflict`] when another process recorded the
     /// position first; backend errors.
     pub fn process<E, P>(&self, leader: &Application, mut policy: P) -> Result<u64>
     where
@@ -171,10 +171,18 @@ impl Application {
 
 /// `notification` decoded as an `E` with `leader`'s mapper.
 fn decode<E: Transcodable>(leader: &Application, notification: &Notification) -> Result<E> {
-    leader.event_store().mapper().decode_event(
-        notification.originator_id,
-        notification.originator_version,
-        &notification.topic,
-        &notification.state,
-    )
+    leader
+        .event_store()
+        .mapper()
+        .decode_event(
+            notification.originator_id,
+            notification.originator_version,
+            &notification.topic,
+            &notification.state,
+        )
+        .map_err(|source| Error::UnreadableNotification {
+            leader: leader.name().to_owned(),
+            notification_id: notification.id,
+            source: Box::new(source),
+        })
 }
