@@ -3,6 +3,7 @@
 
 pub mod backends;
 pub mod conformance;
+pub mod follow;
 pub mod handwritten;
 pub mod tutorial;
 

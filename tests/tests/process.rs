@@ -15,6 +15,7 @@ use eventsourcing::{
 use eventsourcing_generated::bank_accounts::{Account, AccountEvent, Bank};
 use eventsourcing_generated::world::{Universe, World, WorldEvent, WorldId};
 use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs};
+use eventsourcing_tests::follow::{cent, email, policy};
 
 /// Settings of a leader and a follower on one backend, each its own store.
 struct Backend {
@@ -64,35 +65,6 @@ fn leader(backend: &Backend) -> Application {
 
 fn follower(backend: &Backend) -> Application {
     Application::isolated_with_defaults("Bank", Bank::DEFAULTS, pairs(&backend.follower)).unwrap()
-}
-
-fn email(world: WorldId) -> String {
-    format!("{}@worlds.example", world.uuid().simple())
-}
-
-fn cent() -> Decimal {
-    Decimal::new(1, 2)
-}
-
-/// The bank's policy: an account for each world started, a cent for each
-/// thing that happened.
-fn policy(
-    bank: &Application,
-) -> impl FnMut(WorldEvent, &mut Processing<'_>) -> Result<(), PolicyError> + '_ {
-    move |event, processing| {
-        match event {
-            WorldEvent::Started(started) => {
-                processing.save(Account::create(started.name, email(started.originator_id)));
-            }
-            WorldEvent::SomethingHappened(happened) => {
-                let id = Account::create_id(&email(happened.originator_id));
-                let mut account: Account = bank.repository().get(id)?;
-                account.deposit(cent())?;
-                processing.save(account);
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Worlds with `things` things happening in each; their ids.
@@ -461,4 +433,94 @@ fn a_notification_that_cannot_be_read_stops_the_follower_before_it_naming_it() {
         // The two before it are processed; it stays next.
         assert_eq!(position(&bank), Some(2), "{}", backend.name);
     }
+}
+
+/// A follower process killed (SIGKILL) 20 times in the middle of
+/// processing, with the leader writing more each time: every one of the
+/// leader's notifications is processed exactly once. Each gives the bank
+/// exactly one event, stored with its tracking record, so at every point
+/// the bank's log is exactly as long as its position, and at the end
+/// every account holds what its world's events say.
+fn followers_killed_mid_processing(
+    leader_env: &[(String, String)],
+    follower_env: &[(String, String)],
+) {
+    use std::io::{BufRead, BufReader};
+    const KILLS: usize = 20;
+    let universe =
+        Application::isolated_with_defaults("Universe", Universe::DEFAULTS, pairs(leader_env))
+            .unwrap();
+    let bank =
+        Application::isolated_with_defaults("Bank", Bank::DEFAULTS, pairs(follower_env)).unwrap();
+    // The child reads its settings as an application does: `UNIVERSE_*`
+    // and `BANK_*` first, then the plain names.
+    let child_env: Vec<(String, String)> = leader_env
+        .iter()
+        .map(|(k, v)| (format!("UNIVERSE_{k}"), v.clone()))
+        .chain(
+            follower_env
+                .iter()
+                .map(|(k, v)| (format!("BANK_{k}"), v.clone())),
+        )
+        .collect();
+    let mut worlds = Vec::new();
+    let mut mid_stream = 0;
+    for kill in 0..KILLS {
+        worlds.extend(write_worlds(&universe, &[1; 40]));
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_follower"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(child_env.iter().cloned())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines
+            .next()
+            .expect("the follower processed nothing")
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(
+            eventsourcing::Uuid::new_v4().as_u128() as u64 % 40,
+        ));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let leader_max = universe.recorder().max_notification_id().unwrap();
+        let at = position(&bank);
+        if at < leader_max {
+            mid_stream += 1;
+        }
+        assert!(first.parse::<u64>().unwrap() >= 1, "kill {kill}");
+        // Exactly one of the bank's events for each position passed.
+        assert_eq!(
+            bank.recorder().max_notification_id().unwrap(),
+            at,
+            "kill {kill}: the bank's log and its position disagree"
+        );
+    }
+    assert!(
+        mid_stream >= KILLS / 2,
+        "only {mid_stream} of {KILLS} kills landed mid-stream"
+    );
+    // What is left, processed here; then everything once.
+    bank.process(&universe, policy(&bank)).unwrap();
+    let leader_max = universe.recorder().max_notification_id().unwrap();
+    assert_eq!(leader_max, Some(2 * worlds.len() as u64));
+    assert_eq!(position(&bank), leader_max);
+    assert_eq!(bank.recorder().max_notification_id().unwrap(), leader_max);
+    for world in &worlds {
+        assert_eq!(balance(&bank, *world), cent(), "{world}");
+    }
+}
+
+#[test]
+fn followers_killed_mid_processing_on_sqlite_process_each_event_once() {
+    let (leader, follower) = (SqliteFile::new(), SqliteFile::new());
+    followers_killed_mid_processing(&leader.env(), &follower.env());
+}
+
+#[test]
+fn followers_killed_mid_processing_on_postgres_process_each_event_once() {
+    let Some(pg) = PgSchema::new() else { return };
+    followers_killed_mid_processing(&pg.env(), &pg.env());
 }
