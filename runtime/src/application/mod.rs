@@ -5,6 +5,7 @@ pub mod cache;
 mod facade;
 mod log;
 mod process;
+mod projection;
 mod repository;
 mod runner;
 

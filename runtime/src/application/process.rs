@@ -51,6 +51,30 @@ impl<'p> Processing<'p> {
     }
 }
 
+/// Gives `f` each notification of `leader` above `position` whose topic
+/// is one of `E`'s, decoded, with its tracking record, in order: what a
+/// follower or a projection processes next. Returns how many.
+pub(crate) fn for_each_unprocessed<E: Transcodable>(
+    leader: &Application,
+    position: Option<u64>,
+    mut f: impl FnMut(E, Tracking) -> Result<()>,
+) -> Result<u64> {
+    let Some(start) = position.map_or(Some(1), |id| id.checked_add(1)) else {
+        return Ok(0);
+    };
+    let mut processed: u64 = 0;
+    for notification in NotificationLogReader::new(leader.log()).read(start) {
+        let notification = notification?;
+        if !E::TOPICS.contains(&notification.topic.as_str()) {
+            continue;
+        }
+        let event = decode::<E>(leader, &notification)?;
+        f(event, Tracking::new(leader.name(), notification.id))?;
+        processed = processed.saturating_add(1);
+    }
+    Ok(processed)
+}
+
 impl Application {
     /// The recorder that stores events with tracking records, when this
     /// application's infrastructure has one (every built-in backend does).
@@ -133,25 +157,17 @@ impl Application {
     {
         let process = self.require_process_recorder()?;
         let leader_name = leader.name();
-        let start = process
-            .max_tracking_id(leader_name)?
-            .map_or(Some(1), |id| id.checked_add(1));
-        let Some(start) = start else { return Ok(0) };
-        let mut processed: u64 = 0;
-        for notification in NotificationLogReader::new(leader.log()).read(start) {
-            let notification = notification?;
-            if !E::TOPICS.contains(&notification.topic.as_str()) {
-                continue;
-            }
-            let event = decode::<E>(leader, &notification)?;
+        let position = process.max_tracking_id(leader_name)?;
+        for_each_unprocessed::<E>(leader, position, |event, tracking| {
+            let notification_id = tracking.notification_id;
             let mut processing = Processing {
-                tracking: Tracking::new(leader_name, notification.id),
+                tracking,
                 aggregates: Vec::new(),
             };
             policy(event, &mut processing).map_err(|source| Error::Policy {
                 follower: self.name().to_owned(),
                 leader: leader_name.to_owned(),
-                notification_id: notification.id,
+                notification_id,
                 source,
             })?;
             let Processing {
@@ -162,15 +178,16 @@ impl Application {
             for aggregate in &mut aggregates {
                 saving.push(&mut **aggregate);
             }
-            self.save_all_tracked(&mut saving, &tracking)?;
-            processed = processed.saturating_add(1);
-        }
-        Ok(processed)
+            self.save_all_tracked(&mut saving, &tracking).map(|_| ())
+        })
     }
 }
 
 /// `notification` decoded as an `E` with `leader`'s mapper.
-fn decode<E: Transcodable>(leader: &Application, notification: &Notification) -> Result<E> {
+pub(crate) fn decode<E: Transcodable>(
+    leader: &Application,
+    notification: &Notification,
+) -> Result<E> {
     leader
         .event_store()
         .mapper()

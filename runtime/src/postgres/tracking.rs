@@ -119,6 +119,37 @@ impl PostgresRecorder {
         Ok(())
     }
 
+    /// Runs `write` in a transaction that the tracking record `tracking` is
+    /// stored in too: what a projection writes into tables of its own and
+    /// its position, stored together or not at all. `write` may run again
+    /// when the connection fails before anything is stored.
+    ///
+    /// # Errors
+    ///
+    /// `write`'s error, or [`Error::TrackingConflict`] when the position is
+    /// at or past `tracking` already: either way nothing is stored.
+    /// PostgreSQL errors.
+    pub fn record_view<T>(
+        &self,
+        tracking: &Tracking,
+        mut write: impl FnMut(&mut postgres::Client) -> Result<T>,
+    ) -> Result<T> {
+        self.ensure_tracking_table()?;
+        let id = tracking_id_to_store(tracking)?;
+        self.run(|conn| {
+            conn.client.batch_execute("BEGIN")?;
+            let out = write(&mut conn.client).map_err(Failure::Other)?;
+            self.upsert_tracking(conn, tracking, id)?;
+            conn.client
+                .batch_execute("COMMIT")
+                .map_err(|error| Failure::Postgres {
+                    error,
+                    may_retry: false,
+                })?;
+            Ok(out)
+        })
+    }
+
     /// Creates the tracking table unless it is known to exist.
     fn ensure_tracking_table(&self) -> Result<()> {
         if self.tracking_ready.load(Ordering::Acquire) {

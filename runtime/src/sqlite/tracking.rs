@@ -94,6 +94,29 @@ impl SqliteRecorder {
         Ok(())
     }
 
+    /// Runs `write` in a transaction that the tracking record `tracking` is
+    /// stored in too: what a projection writes into tables of its own and
+    /// its position, stored together or not at all.
+    ///
+    /// # Errors
+    ///
+    /// `write`'s error, or [`Error::TrackingConflict`] when the position is
+    /// at or past `tracking` already: either way nothing is stored. SQLite
+    /// errors.
+    pub fn record_view<T>(
+        &self,
+        tracking: &Tracking,
+        write: impl FnOnce(&Connection) -> Result<T>,
+    ) -> Result<T> {
+        self.ensure_tracking_table()?;
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = write(&tx)?;
+        upsert(&tx, tracking)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
     /// Creates the tracking table unless it is known to exist.
     fn ensure_tracking_table(&self) -> Result<()> {
         if self.tracking_ready.load(Ordering::Acquire) {

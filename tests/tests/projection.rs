@@ -1,0 +1,180 @@
+//! Projections: a read model of counts of worlds' events, kept in tables of
+//! its own on SQLite and PostgreSQL, each change written in the
+//! transaction that stores the notification's tracking record.
+
+use std::time::Duration;
+
+use eventsourcing::persistence::{Environment, TrackingRecorder};
+use eventsourcing::sqlite::SqliteRecorder;
+use eventsourcing::{Aggregate, Application, Error, PolicyError};
+use eventsourcing_generated::world::{Universe, World, WorldEvent, WorldId};
+use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs};
+
+const SQLITE_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS world_events (world_id TEXT PRIMARY KEY, events INTEGER NOT NULL)";
+
+fn sqlite_count(event: WorldEvent, conn: &rusqlite::Connection) -> Result<(), PolicyError> {
+    conn.execute_batch(SQLITE_TABLE)?;
+    match event {
+        WorldEvent::Started(e) => conn.execute(
+            "INSERT INTO world_events VALUES (?1, 1)",
+            [e.originator_id.to_string()],
+        )?,
+        WorldEvent::SomethingHappened(e) => conn.execute(
+            "UPDATE world_events SET events = events + 1 WHERE world_id = ?1",
+            [e.originator_id.to_string()],
+        )?,
+    };
+    Ok(())
+}
+
+fn pg_count(event: WorldEvent, client: &mut postgres::Client) -> Result<(), PolicyError> {
+    client.batch_execute(
+        "CREATE TABLE IF NOT EXISTS world_events (world_id uuid PRIMARY KEY, events bigint NOT NULL)",
+    )?;
+    match event {
+        WorldEvent::Started(e) => client.execute(
+            "INSERT INTO world_events VALUES ($1, 1)",
+            &[&e.originator_id.uuid()],
+        )?,
+        WorldEvent::SomethingHappened(e) => client.execute(
+            "UPDATE world_events SET events = events + 1 WHERE world_id = $1",
+            &[&e.originator_id.uuid()],
+        )?,
+    };
+    Ok(())
+}
+
+fn write_worlds(universe: &Application, things: &[usize]) -> Vec<WorldId> {
+    things
+        .iter()
+        .map(|&n| {
+            let mut world = World::create("Earth");
+            for i in 0..n {
+                world.make_it_so(format!("thing {i}"));
+            }
+            universe.save(&mut world).unwrap();
+            world.id()
+        })
+        .collect()
+}
+
+fn sqlite_events(path: &str, world: WorldId) -> Option<i64> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row(
+        "SELECT events FROM world_events WHERE world_id = ?1",
+        [world.to_string()],
+        |row| row.get(0),
+    )
+    .ok()
+}
+
+#[test]
+fn a_sqlite_read_model_is_written_with_its_position_or_not_at_all() {
+    let (leader_file, view_file) = (SqliteFile::new(), SqliteFile::new());
+    let universe = Application::isolated_with_defaults(
+        "Universe",
+        Universe::DEFAULTS,
+        pairs(&leader_file.env()),
+    )
+    .unwrap();
+    let view_env = view_file.env();
+    let path = view_env
+        .iter()
+        .find(|(k, _)| k == "SQLITE_DBNAME")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    let view =
+        SqliteRecorder::from_env(&Environment::isolated("WorldCounts", pairs(&view_env))).unwrap();
+    let worlds = write_worlds(&universe, &[2, 4]);
+    // Fails at the third notification, after writing its change: nothing
+    // of it stays.
+    let err = view
+        .project::<WorldEvent, _>(&universe, |event, conn| {
+            let third =
+                matches!(&event, WorldEvent::SomethingHappened(e) if e.originator_version == 3);
+            sqlite_count(event, conn)?;
+            if third {
+                return Err("the projection failed after writing".into());
+            }
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Policy {
+                notification_id: 3,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(view.max_tracking_id("Universe").unwrap(), Some(2));
+    assert_eq!(sqlite_events(&path, worlds[0]), Some(2));
+    // Then on, once each.
+    assert_eq!(
+        view.project::<WorldEvent, _>(&universe, sqlite_count)
+            .unwrap(),
+        6
+    );
+    assert_eq!(
+        view.project::<WorldEvent, _>(&universe, sqlite_count)
+            .unwrap(),
+        0
+    );
+    assert_eq!(sqlite_events(&path, worlds[0]), Some(3));
+    assert_eq!(sqlite_events(&path, worlds[1]), Some(5));
+    assert_eq!(view.max_tracking_id("Universe").unwrap(), Some(8));
+}
+
+#[test]
+fn a_postgres_read_model_is_written_with_its_position_and_read_after_a_wait() {
+    let Some(pg) = PgSchema::new() else { return };
+    let universe =
+        Application::isolated_with_defaults("Universe", Universe::DEFAULTS, pairs(&pg.env()))
+            .unwrap();
+    let view = pg.recorder("WorldCounts");
+    let mut client = eventsourcing_tests::backends::postgres_client().unwrap();
+    let events = |client: &mut postgres::Client, world: WorldId| -> Option<i64> {
+        client
+            .query_opt(
+                &format!(
+                    "SELECT events FROM \"{}\".world_events WHERE world_id = $1",
+                    pg.schema
+                ),
+                &[&world.uuid()],
+            )
+            .ok()
+            .flatten()
+            .map(|row| row.get(0))
+    };
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        // The projection runs beside the writer.
+        let runner = scope.spawn(|| {
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                view.project::<WorldEvent, _>(&universe, |event, client| {
+                    client.batch_execute(&format!("SET LOCAL search_path TO \"{}\"", pg.schema))?;
+                    pg_count(event, client)
+                })
+                .unwrap();
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        for n in [1, 3, 2] {
+            let mut world = World::create("Mars");
+            for i in 0..n {
+                world.make_it_so(format!("thing {i}"));
+            }
+            let ids = universe.save(&mut world).unwrap();
+            // Read-your-writes: wait for the last of the save's notifications.
+            view.wait("Universe", ids.last().copied(), Duration::from_secs(10))
+                .unwrap();
+            assert_eq!(events(&mut client, world.id()), Some(n as i64 + 1));
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        runner.join().unwrap();
+    });
+    assert_eq!(view.max_tracking_id("Universe").unwrap(), Some(9));
+}
