@@ -8,4 +8,5 @@ pub mod evolution_v3;
 pub mod inventory;
 pub mod names;
 pub mod world;
+pub mod world_counts;
 pub mod world_v2;

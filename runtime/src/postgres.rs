@@ -48,6 +48,11 @@ use crate::persistence::{
 use crate::persistence::{BatchVersions, RowPosition, check_next_version, collect_lent};
 use crate::{Error, Result};
 
+/// The PostgreSQL driver the recorder uses (`postgres`), for projections
+/// that write tables of their own through the client
+/// [`PostgresRecorder::project`] gives them.
+pub use ::postgres as driver;
+
 mod snapshots;
 mod tracking;
 

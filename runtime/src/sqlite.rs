@@ -46,6 +46,11 @@ mod tracking;
 pub use snapshots::SNAPSHOT_TABLE;
 pub use tracking::TRACKING_TABLE;
 
+/// The SQLite driver the recorder uses (`rusqlite`), for projections that
+/// write tables of their own through the connection
+/// [`SqliteRecorder::project`] gives them.
+pub use rusqlite as driver;
+
 /// The default time to wait for the write lock.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 

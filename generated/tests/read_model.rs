@@ -1,0 +1,48 @@
+//! The example read model (`world_counts`) follows the universe on a SQLite
+//! file, once each, and a reader waiting for a save's notification id reads
+//! its own write.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use eventsourcing_generated::world::Universe;
+use eventsourcing_generated::world_counts::WorldCounts;
+
+#[test]
+fn the_counts_follow_the_universe_once_each_and_a_wait_reads_its_own_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("universe.sqlite");
+    let universe = Universe::isolated([
+        ("PERSISTENCE_MODULE", "sqlite"),
+        ("SQLITE_DBNAME", file.to_str().unwrap()),
+    ])
+    .unwrap();
+    let counts = WorldCounts::open(&dir.path().join("counts.sqlite")).unwrap();
+    let earth = universe.create_world("Earth").unwrap();
+    universe.make_it_so(earth, "dinosaurs").unwrap();
+    assert_eq!(counts.follow(&universe).unwrap(), 2);
+    assert_eq!(counts.follow(&universe).unwrap(), 0);
+    assert_eq!(counts.things_happened(earth).unwrap(), Some(1));
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !stop.load(Ordering::SeqCst) {
+                counts.follow(&universe).unwrap();
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        for n in 1..=3_u8 {
+            universe.make_it_so(earth, format!("thing {n}")).unwrap();
+            // Only this world is written to: its n-th thing is notification 2 + n.
+            counts
+                .wait(2 + u64::from(n), Duration::from_secs(10))
+                .unwrap();
+            assert_eq!(
+                counts.things_happened(earth).unwrap(),
+                Some(1 + i64::from(n))
+            );
+        }
+        stop.store(true, Ordering::SeqCst);
+    });
+    assert_eq!(counts.worlds().unwrap(), 1);
+}
