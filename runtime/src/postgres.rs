@@ -150,6 +150,17 @@ struct PgConnection {
 }
 
 impl PgConnection {
+    /// Commits the open transaction. A failure here is never tried again:
+    /// the commit may have been applied before the connection failed.
+    fn commit(&mut self) -> std::result::Result<(), Failure> {
+        self.client
+            .batch_execute("COMMIT")
+            .map_err(|error| Failure::Postgres {
+                error,
+                may_retry: false,
+            })
+    }
+
     fn prepare(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());
@@ -681,12 +692,7 @@ impl PostgresRecorder {
                         }),
                 ));
             }
-            conn.client
-                .batch_execute("COMMIT")
-                .map_err(|error| Failure::Postgres {
-                    error,
-                    may_retry: false,
-                })?;
+            conn.commit()?;
             Ok(base)
         });
         let base = match result {

@@ -418,3 +418,14 @@ impl Drop for PrivateServer {
             .status();
     }
 }
+
+/// The settings `env`, followed by `extra`.
+pub fn with(env: &[(String, String)], extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut env = env.to_vec();
+    env.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    env
+}

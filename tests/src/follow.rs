@@ -4,9 +4,9 @@
 //! cent into it for each thing that happens there. Each of the universe's
 //! events gives exactly one of the bank's.
 
-use eventsourcing::{Application, Decimal, PolicyError, Processing};
+use eventsourcing::{Aggregate, Application, Decimal, PolicyError, Processing};
 use eventsourcing_generated::bank_accounts::Account;
-use eventsourcing_generated::world::{WorldEvent, WorldId};
+use eventsourcing_generated::world::{World, WorldEvent, WorldId};
 
 /// The email of the account of `world`.
 pub fn email(world: WorldId) -> String {
@@ -36,4 +36,24 @@ pub fn policy(
         }
         Ok(())
     }
+}
+
+/// Worlds written to `universe`, one for each of `things`, with that many
+/// things happening in it; their ids.
+///
+/// # Panics
+///
+/// When a save fails.
+pub fn write_worlds(universe: &Application, things: &[usize]) -> Vec<WorldId> {
+    things
+        .iter()
+        .map(|&n| {
+            let mut world = World::create("Earth");
+            for i in 0..n {
+                world.make_it_so(format!("thing {i}"));
+            }
+            universe.save(&mut world).unwrap();
+            world.id()
+        })
+        .collect()
 }

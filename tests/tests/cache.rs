@@ -9,7 +9,7 @@ use std::thread;
 use eventsourcing::application::CacheSettings;
 use eventsourcing::{Aggregate, Application, Error, Result};
 use eventsourcing_generated::world::{Universe, World, WorldId};
-use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs};
+use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs, with};
 
 /// Settings of one backend, and whatever must live as long as they do.
 struct Backend {
@@ -43,16 +43,6 @@ fn backends() -> Vec<Backend> {
         });
     }
     all
-}
-
-fn with(env: &[(String, String)], extra: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut env = env.to_vec();
-    env.extend(
-        extra
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-    );
-    env
 }
 
 /// The tutorial's application on `env`, through the runtime's API.

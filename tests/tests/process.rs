@@ -13,9 +13,9 @@ use eventsourcing::{
     SingleThreadedRunner,
 };
 use eventsourcing_generated::bank_accounts::{Account, AccountEvent, Bank};
-use eventsourcing_generated::world::{Universe, World, WorldEvent, WorldId};
+use eventsourcing_generated::world::{Universe, WorldEvent, WorldId};
 use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs};
-use eventsourcing_tests::follow::{cent, email, policy};
+use eventsourcing_tests::follow::{cent, email, policy, write_worlds};
 
 /// Settings of a leader and a follower on one backend, each its own store.
 struct Backend {
@@ -65,21 +65,6 @@ fn leader(backend: &Backend) -> Application {
 
 fn follower(backend: &Backend) -> Application {
     Application::isolated_with_defaults("Bank", Bank::DEFAULTS, pairs(&backend.follower)).unwrap()
-}
-
-/// Worlds with `things` things happening in each; their ids.
-fn write_worlds(universe: &Application, things: &[usize]) -> Vec<WorldId> {
-    things
-        .iter()
-        .map(|&n| {
-            let mut world = World::create("Earth");
-            for i in 0..n {
-                world.make_it_so(format!("thing {i}"));
-            }
-            universe.save(&mut world).unwrap();
-            world.id()
-        })
-        .collect()
 }
 
 fn balance(bank: &Application, world: WorldId) -> Decimal {

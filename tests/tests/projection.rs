@@ -9,6 +9,7 @@ use eventsourcing::sqlite::SqliteRecorder;
 use eventsourcing::{Aggregate, Application, Error, PolicyError};
 use eventsourcing_generated::world::{Universe, World, WorldEvent, WorldId};
 use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs};
+use eventsourcing_tests::follow::write_worlds;
 
 const SQLITE_TABLE: &str =
     "CREATE TABLE IF NOT EXISTS world_events (world_id TEXT PRIMARY KEY, events INTEGER NOT NULL)";
@@ -43,20 +44,6 @@ fn pg_count(event: WorldEvent, client: &mut postgres::Client) -> Result<(), Poli
         )?,
     };
     Ok(())
-}
-
-fn write_worlds(universe: &Application, things: &[usize]) -> Vec<WorldId> {
-    things
-        .iter()
-        .map(|&n| {
-            let mut world = World::create("Earth");
-            for i in 0..n {
-                world.make_it_so(format!("thing {i}"));
-            }
-            universe.save(&mut world).unwrap();
-            world.id()
-        })
-        .collect()
 }
 
 fn sqlite_events(path: &str, world: WorldId) -> Option<i64> {

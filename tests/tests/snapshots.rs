@@ -12,7 +12,7 @@ use eventsourcing::persistence::{
 };
 use eventsourcing::{Aggregate, Application, Error, Id, Repository};
 use eventsourcing_generated::world_v2::{Universe, World, WorldId};
-use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs, postgres_client};
+use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs, postgres_client, with};
 
 /// Settings of one backend, and whatever must live as long as they do.
 struct Backend {
@@ -41,17 +41,6 @@ fn backends() -> Vec<Backend> {
         });
     }
     all
-}
-
-/// The same settings with `extra` added.
-fn with(env: &[(String, String)], extra: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut env = env.to_vec();
-    env.extend(
-        extra
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-    );
-    env
 }
 
 /// The application the `Universe` facade of `world_v2.yaml` stands on,

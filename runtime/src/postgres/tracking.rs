@@ -107,12 +107,7 @@ impl PostgresRecorder {
                 &format!("INSERT INTO {table} VALUES ($1, 1)"),
                 &[&MIGRATION_APPLICATION_NAME],
             )?;
-            conn.client
-                .batch_execute("COMMIT")
-                .map_err(|error| Failure::Postgres {
-                    error,
-                    may_retry: false,
-                })?;
+            conn.commit()?;
             Ok(())
         })?;
         self.tracking_ready.store(true, Ordering::Release);
@@ -140,12 +135,7 @@ impl PostgresRecorder {
             conn.client.batch_execute("BEGIN")?;
             let out = write(&mut conn.client).map_err(Failure::Other)?;
             self.upsert_tracking(conn, tracking, id)?;
-            conn.client
-                .batch_execute("COMMIT")
-                .map_err(|error| Failure::Postgres {
-                    error,
-                    may_retry: false,
-                })?;
+            conn.commit()?;
             Ok(out)
         })
     }
@@ -166,12 +156,7 @@ impl TrackingRecorder for PostgresRecorder {
         self.run(|conn| {
             conn.client.batch_execute("BEGIN")?;
             self.upsert_tracking(conn, tracking, id)?;
-            conn.client
-                .batch_execute("COMMIT")
-                .map_err(|error| Failure::Postgres {
-                    error,
-                    may_retry: false,
-                })?;
+            conn.commit()?;
             Ok(())
         })
     }
