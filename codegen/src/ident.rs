@@ -71,7 +71,7 @@ pub(crate) fn str_lit(text: &str) -> String {
 /// name, cased, is `aggregate` (`World`, `UserAccount`): one place, for the
 /// checks that keep schema names clear of them and for lowering.
 pub(crate) mod conventions {
-    use super::snake;
+    use super::{snake, upper_camel};
 
     /// The indefinite article for `word`, by its first letter: `an` before
     /// a vowel (`an Order`, `an item`), `a` otherwise.
@@ -108,6 +108,32 @@ pub(crate) mod conventions {
     /// `apply_something_happened`.
     pub(crate) fn apply_fn(event: &str) -> String {
         format!("apply_{}", snake(event))
+    }
+
+    /// A follower's methods for a leader, by the leader's name as written:
+    /// processing its events (`process_bank`) and a pipe from it
+    /// (`pipe_from_bank`).
+    pub(crate) fn follow_methods(leader: &str) -> [String; 2] {
+        let leader = snake(leader);
+        [format!("process_{leader}"), format!("pipe_from_{leader}")]
+    }
+
+    /// A follower's policy trait, by its name as written, e.g.
+    /// `StatementsPolicy`.
+    pub(crate) fn policy_trait(follower: &str) -> String {
+        format!("{}Policy", upper_camel(follower))
+    }
+
+    /// The enum of the events a follower handles of a leader's, e.g.
+    /// `StatementsFromBank`.
+    pub(crate) fn followed_enum(follower: &str, leader: &str) -> String {
+        format!("{}From{}", upper_camel(follower), upper_camel(leader))
+    }
+
+    /// A system's field and accessor for one of its applications, e.g.
+    /// `bank` (before escaping).
+    pub(crate) fn system_app(application: &str) -> String {
+        snake(application)
     }
 }
 

@@ -23,6 +23,11 @@ fn schema() -> Value {
     let name = json!({ "$ref": "#/definitions/name" });
     let doc = json!({ "$ref": "#/definitions/doc" });
     let field_names = json!({ "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$" });
+    let event_ref = json!({
+        "type": "string",
+        "pattern": "^[A-Za-z][A-Za-z0-9_]*\\.[A-Za-z][A-Za-z0-9_]*$",
+        "description": "An event of the leader's, `Aggregate.Event`.",
+    });
     let map_of = |what: &str| {
         json!({
             "type": ["object", "null"],
@@ -163,6 +168,7 @@ fn schema() -> Value {
             "types": map_of("type"),
             "aggregates": map_of("aggregate"),
             "applications": map_of("application"),
+            "systems": map_of("system"),
         },
         "definitions": {
             "name": { "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$" },
@@ -238,6 +244,29 @@ fn schema() -> Value {
                 },
                 "commands": map_of("appCommand"),
                 "queries": map_of("query"),
+                "follow": map_of("follow"),
+            })),
+            "follow": object(json!({
+                "policies": {
+                    "type": ["object", "null"],
+                    "description": "For each event of the leader's it handles, `Aggregate.Event: method`: a method of the follower's policy trait.",
+                    "propertyNames": event_ref,
+                    "additionalProperties": name,
+                },
+                "ignore": {
+                    "type": ["array", "null"],
+                    "items": event_ref,
+                    "description": "The leader's events it does not handle. Every event of the leader's is under `policies:` or here, so that a new one is a build error until a follower says what it does with it.",
+                },
+            })),
+            "system": object(json!({
+                "doc": doc,
+                "pipes": {
+                    "type": "array",
+                    "minItems": 1,
+                    "description": "Pipes: each a list of applications, each following the one before it (it must `follow:` it).",
+                    "items": { "type": "array", "minItems": 2, "items": name },
+                },
             })),
             "appCommand": create,
             "query": query,
@@ -284,6 +313,8 @@ mod tests {
         assert_eq!(keys(&d["application"]), sorted(read::APPLICATION_KEYS));
         assert_eq!(keys(&d["appCommand"]), sorted(read::APP_COMMAND_KEYS));
         assert_eq!(keys(&d["query"]), sorted(read::QUERY_KEYS));
+        assert_eq!(keys(&d["follow"]), sorted(read::FOLLOW_KEYS));
+        assert_eq!(keys(&d["system"]), sorted(read::SYSTEM_KEYS));
         assert_eq!(
             keys(&d["field"]["oneOf"][1]["allOf"][0]),
             sorted(read::FIELD_KEYS)

@@ -15,12 +15,18 @@ pub(crate) struct Model {
     pub(crate) types: Vec<ValueType>,
     pub(crate) aggregates: Vec<Aggregate>,
     pub(crate) applications: Vec<Application>,
+    pub(crate) systems: Vec<System>,
 }
 
 impl Model {
     /// The aggregate named `written` in the schema.
     pub(crate) fn aggregate(&self, written: &str) -> Option<&Aggregate> {
         self.aggregates.iter().find(|a| a.name.written == written)
+    }
+
+    /// The application named `written` in the schema.
+    pub(crate) fn application(&self, written: &str) -> Option<&Application> {
+        self.applications.iter().find(|a| a.name.written == written)
     }
 }
 
@@ -405,6 +411,40 @@ pub(crate) struct Application {
     pub(crate) aggregates: Vec<String>,
     pub(crate) commands: Vec<AppCommand>,
     pub(crate) queries: Vec<Query>,
+    /// The applications it follows, in the schema's order.
+    pub(crate) follows: Vec<Follow>,
+}
+
+/// What a follower does with one leader's events: a policy for each event
+/// it handles (every other event of the leader's it ignores, as the schema
+/// says).
+#[derive(Debug)]
+pub(crate) struct Follow {
+    /// The leader, as written.
+    pub(crate) leader: String,
+    /// The policies, in the schema's order.
+    pub(crate) policies: Vec<Policy>,
+}
+
+/// A policy: the follower's method for one of the leader's events.
+#[derive(Debug)]
+pub(crate) struct Policy {
+    pub(crate) name: Name,
+    /// The leader's aggregate, as written.
+    pub(crate) aggregate: String,
+    /// The event, as written.
+    pub(crate) event: String,
+}
+
+/// A system: applications that follow one another along its pipes.
+#[derive(Debug)]
+pub(crate) struct System {
+    pub(crate) name: Name,
+    pub(crate) doc: Option<String>,
+    /// Its applications, as written, in the order they first appear.
+    pub(crate) applications: Vec<String>,
+    /// Each leader and its follower, as written, in the schema's order.
+    pub(crate) pipes: Vec<(String, String)>,
 }
 
 /// A command method of an application.

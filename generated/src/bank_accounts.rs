@@ -28,7 +28,7 @@
 use std::fmt;
 
 use eventsourcing::domain::Checked;
-use eventsourcing::{Aggregate, Decimal};
+use eventsourcing::{Aggregate, Decimal, PolicyError, Processing};
 
 eventsourcing::include_generated!("bank_accounts");
 
@@ -229,5 +229,64 @@ impl Bank {
         account.close();
         self.application().save(&mut account)?;
         Ok(())
+    }
+}
+
+/// The statements' policies: each payment the bank stores becomes a line
+/// of the account's statement. A statement is begun when its account is
+/// opened, so each later event finds it.
+impl StatementsPolicy for Statements {
+    fn begin_statement(
+        &self,
+        opened: AccountOpened,
+        processing: &mut Processing<'_>,
+    ) -> Result<(), PolicyError> {
+        processing.save(Statement::create(opened.originator_id.uuid()));
+        Ok(())
+    }
+
+    fn record_credit(
+        &self,
+        credited: AccountCredited,
+        processing: &mut Processing<'_>,
+    ) -> Result<(), PolicyError> {
+        let mut statement = self.statement_of(credited.originator_id)?;
+        statement.record_credit(credited.amount)?;
+        processing.save(statement);
+        Ok(())
+    }
+
+    fn record_debit(
+        &self,
+        debited: AccountDebited,
+        processing: &mut Processing<'_>,
+    ) -> Result<(), PolicyError> {
+        let mut statement = self.statement_of(debited.originator_id)?;
+        statement.record_debit(debited.amount)?;
+        processing.save(statement);
+        Ok(())
+    }
+
+    fn end_statement(
+        &self,
+        closed: AccountClosed,
+        processing: &mut Processing<'_>,
+    ) -> Result<(), PolicyError> {
+        let mut statement = self.statement_of(closed.originator_id)?;
+        statement.end();
+        processing.save(statement);
+        Ok(())
+    }
+}
+
+impl Statements {
+    /// The statement of the account `account_id`.
+    ///
+    /// # Errors
+    ///
+    /// [`eventsourcing::Error::AggregateNotFound`] before the account's
+    /// opening is processed; storage errors.
+    pub fn statement_of(&self, account_id: AccountId) -> eventsourcing::Result<Statement> {
+        self.get_statement(Statement::create_id(account_id.uuid()))
     }
 }

@@ -51,13 +51,15 @@ impl Checker<'_> {
     ) -> Vec<model::Application> {
         let all_names: Vec<&str> = written.iter().map(|a| a.name.value.as_str()).collect();
         apps.iter()
-            .filter_map(|app| self.application(app, &all_names, aggregates))
+            .filter_map(|app| self.application(app, apps, written, &all_names, aggregates))
             .collect()
     }
 
     fn application(
         &mut self,
         app: &schema::Application,
+        apps: &[schema::Application],
+        written: &[schema::Aggregate],
         all_names: &[&str],
         aggregates: &[AggregateInfo],
     ) -> Option<model::Application> {
@@ -240,6 +242,9 @@ impl Checker<'_> {
             });
         }
 
+        let follows = self.follows(app, apps, written, &mut methods);
+        ok &= follows.is_some();
+
         ok.then(|| model::Application {
             name,
             doc: app.doc.clone(),
@@ -247,6 +252,7 @@ impl Checker<'_> {
             aggregates: used.iter().map(|info| info.written.clone()).collect(),
             commands,
             queries,
+            follows: follows.unwrap_or_default(),
         })
     }
 

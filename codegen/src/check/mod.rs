@@ -5,11 +5,13 @@
 //! aggregates and their events ([`aggregate`]), state changes that name a
 //! missing field or argument or mismatch their types ([`change`]), and
 //! applications that name a missing aggregate, command or field
-//! ([`application`]).
+//! ([`application`]), and what they follow and the systems joining them
+//! ([`follow`]).
 
 mod aggregate;
 mod application;
 mod change;
+mod follow;
 mod id;
 mod literal;
 mod names;
@@ -73,10 +75,12 @@ pub(crate) fn check(schema: &Schema, problems: &mut Problems) -> Model {
     }
     let aggregates = checker.aggregates(&schema.aggregates, &module, &schema.module_aliases);
     let applications = checker.applications(&schema.applications, &schema.aggregates, &aggregates);
+    let systems = checker.systems(&schema.systems, &schema.applications);
     let mut model = Model {
         types,
         aggregates: aggregates.into_iter().filter_map(|a| a.model).collect(),
         applications,
+        systems,
     };
     model.types.sort_by(|a, b| a.name.cased.cmp(&b.name.cased));
     model
@@ -84,6 +88,9 @@ pub(crate) fn check(schema: &Schema, problems: &mut Problems) -> Model {
         .sort_by(|a, b| a.name.cased.cmp(&b.name.cased));
     model
         .applications
+        .sort_by(|a, b| a.name.cased.cmp(&b.name.cased));
+    model
+        .systems
         .sort_by(|a, b| a.name.cased.cmp(&b.name.cased));
     model
 }

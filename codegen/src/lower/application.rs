@@ -92,6 +92,88 @@ pub(super) fn lower(model: &Model, app: &model::Application) -> view::Applicatio
         aggregates: aggregates.into_iter().map(|(_, a)| a).collect(),
         commands,
         queries,
+        policy_trait: conventions::policy_trait(&app.name.written),
+        follows: app.follows.iter().map(|f| follow(model, app, f)).collect(),
+    }
+}
+
+/// What a follower does with one leader's events: the policies, grouped
+/// by the leader's aggregate for decoding.
+fn follow(model: &Model, app: &model::Application, f: &model::Follow) -> view::Follow {
+    let leader = model.application(&f.leader);
+    let leader_type = leader.map_or_else(|| f.leader.clone(), |l| ident(&l.name.cased));
+    let [process, pipe] = conventions::follow_methods(&f.leader);
+    let leader_aggregates: Vec<&model::Aggregate> = leader
+        .map(|l| {
+            l.aggregates
+                .iter()
+                .filter_map(|a| model.aggregate(a))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut aggregates = Vec::new();
+    let mut policies = Vec::new();
+    let mut ignored = Vec::new();
+    for a in &leader_aggregates {
+        let mut handled = Vec::new();
+        for e in a.events() {
+            let written = format!("{}.{}", a.name.written, e.name.written);
+            match f
+                .policies
+                .iter()
+                .find(|p| p.aggregate == a.name.written && p.event == e.name.written)
+            {
+                Some(p) => handled.push(policy(app, &f.leader, &written, p, e)),
+                None => ignored.push(written),
+            }
+        }
+        if !handled.is_empty() {
+            aggregates.push(view::FollowedAggregate {
+                event_enum: format!("{}Event", a.name.cased),
+                all_handled: handled.len() == a.events().count(),
+                policies: handled.clone(),
+            });
+        }
+        policies.extend(handled);
+    }
+    // The trait's methods in the schema's order.
+    policies.sort_by_key(|p: &view::Policy| {
+        f.policies
+            .iter()
+            .position(|q| format!("{}.{}", q.aggregate, q.event) == p.written)
+    });
+    view::Follow {
+        leader: leader_type,
+        process: ident(&process),
+        pipe: ident(&pipe),
+        events_enum: conventions::followed_enum(&app.name.written, &f.leader),
+        aggregates,
+        policies,
+        ignored,
+    }
+}
+
+/// A policy's method, for the leader's event `e` (written `written`).
+fn policy(
+    app: &model::Application,
+    leader: &str,
+    written: &str,
+    p: &model::Policy,
+    e: &model::Event,
+) -> view::Policy {
+    let event_struct = ident(&e.struct_name);
+    view::Policy {
+        method: ident(&p.name.cased),
+        doc: vec![format!(
+            "What `{}` does when `{leader}` stores `{written}` ([`{event_struct}`]).",
+            app.name.written
+        )],
+        written: written.to_owned(),
+        topics: std::iter::once(format!("{event_struct}::TOPIC"))
+            .chain(e.aliases.iter().map(|a| str_lit(a)))
+            .collect(),
+        aggregate_variant: ident(&e.name.cased),
+        event_struct,
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod aggregate;
 mod application;
+mod system;
 mod types;
 mod upcast;
 pub(crate) mod view;
@@ -21,6 +22,11 @@ pub(crate) fn lower(model: &Model) -> view::File {
             .applications
             .iter()
             .map(|app| application::lower(model, app))
+            .collect(),
+        systems: model
+            .systems
+            .iter()
+            .map(|system| system::lower(model, system))
             .collect(),
     }
 }

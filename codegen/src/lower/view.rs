@@ -11,6 +11,7 @@ pub(crate) struct File {
     pub(crate) types: Vec<ValueType>,
     pub(crate) aggregates: Vec<Aggregate>,
     pub(crate) applications: Vec<Application>,
+    pub(crate) systems: Vec<System>,
 }
 
 /// A value type: a struct or an enum of the schema's `types:`.
@@ -202,6 +203,88 @@ pub(crate) struct Application {
     pub(crate) aggregates: Vec<AppAggregate>,
     pub(crate) commands: Vec<AppCommand>,
     pub(crate) queries: Vec<Query>,
+    /// Its policy trait, e.g. `StatementsPolicy`, when it follows others.
+    pub(crate) policy_trait: String,
+    pub(crate) follows: Vec<Follow>,
+}
+
+/// What a follower does with one leader's events.
+#[derive(Debug, Serialize)]
+pub(crate) struct Follow {
+    /// The leader's facade type.
+    pub(crate) leader: String,
+    /// The follower's methods: `process_<leader>` and `pipe_from_<leader>`.
+    pub(crate) process: String,
+    pub(crate) pipe: String,
+    /// The enum of the events it handles, e.g. `StatementsFromBank`.
+    pub(crate) events_enum: String,
+    /// The leader's aggregates whose events it handles, each with those
+    /// policies, to decode by.
+    pub(crate) aggregates: Vec<FollowedAggregate>,
+    /// Every policy, in the schema's order.
+    pub(crate) policies: Vec<Policy>,
+    /// The events it ignores, as written (`Account.Closed`).
+    pub(crate) ignored: Vec<String>,
+}
+
+/// One of the leader's aggregates, as a follower decodes its events.
+#[derive(Debug, Serialize)]
+pub(crate) struct FollowedAggregate {
+    /// Its event enum, e.g. `AccountEvent`.
+    pub(crate) event_enum: String,
+    /// Whether every one of its events has a policy (no other arm needed).
+    pub(crate) all_handled: bool,
+    pub(crate) policies: Vec<Policy>,
+}
+
+/// A policy: the follower's method for one of the leader's events.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Policy {
+    pub(crate) method: String,
+    pub(crate) doc: Vec<String>,
+    /// The event as written, `Account.Opened`.
+    pub(crate) written: String,
+    /// The event's struct, which is also its variant in the follower's
+    /// enum.
+    pub(crate) event_struct: String,
+    /// Its variant in the aggregate's event enum.
+    pub(crate) aggregate_variant: String,
+    /// The topics it is read under: `Struct::TOPIC`, then alias literals.
+    pub(crate) topics: Vec<String>,
+}
+
+/// A system of applications joined by pipes.
+#[derive(Debug, Serialize)]
+pub(crate) struct System {
+    pub(crate) name: String,
+    pub(crate) doc: Vec<String>,
+    pub(crate) applications: Vec<SystemApp>,
+    pub(crate) pipes: Vec<SystemPipe>,
+    /// Whether `new` has more parameters than clippy likes.
+    pub(crate) many_args: bool,
+    /// A setting for its first application alone, e.g.
+    /// `BANK_SQLITE_DBNAME`.
+    pub(crate) env_example: String,
+}
+
+/// An application of a system.
+#[derive(Debug, Serialize)]
+pub(crate) struct SystemApp {
+    /// Its facade type.
+    pub(crate) name: String,
+    /// Its field and accessor, e.g. `bank`.
+    pub(crate) var: String,
+}
+
+/// A pipe of a system: a leader and the follower that follows it.
+#[derive(Debug, Serialize)]
+pub(crate) struct SystemPipe {
+    pub(crate) leader_lit: String,
+    pub(crate) follower_lit: String,
+    pub(crate) leader_var: String,
+    pub(crate) follower_var: String,
+    /// The follower's method that makes the pipe.
+    pub(crate) method: String,
 }
 
 /// A default setting, as Rust string literals.

@@ -19,12 +19,13 @@ impl Reader<'_> {
             env: Vec::new(),
             commands: Vec::new(),
             queries: Vec::new(),
+            follows: Vec::new(),
         };
         let Some(map) = self.mapping(
             node,
             APPLICATION_KEYS,
             &what,
-            "a mapping with aggregates, env, commands and queries",
+            "a mapping with aggregates, env, commands, queries and follow",
         ) else {
             return app;
         };
@@ -105,6 +106,9 @@ impl Reader<'_> {
                 }
             }
         }
+        if let Some(node) = get(map, "follow") {
+            app.follows = self.follows(node, &what);
+        }
         app
     }
 
@@ -156,6 +160,16 @@ impl Reader<'_> {
     /// `Aggregate.member`, split, with a position for each part.
     fn dotted(&mut self, node: &Node, what: &str, expected: &str) -> Option<(Name, Name)> {
         let text = self.string(node, &format!("the target of {what}"), expected)?;
+        self.split_dotted(text, what, expected)
+    }
+
+    /// `Aggregate.member` split at its dot, each part with its position.
+    pub(super) fn split_dotted(
+        &mut self,
+        text: Spanned<String>,
+        what: &str,
+        expected: &str,
+    ) -> Option<(Name, Name)> {
         let Some((left, right)) = text.value.split_once('.') else {
             self.err(
                 text.pos,

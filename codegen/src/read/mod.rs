@@ -9,6 +9,7 @@ use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 
 mod aggregate;
 mod application;
+mod follow;
 pub(crate) mod schema;
 pub(crate) mod yaml;
 
@@ -23,6 +24,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "types",
     "aggregates",
     "applications",
+    "systems",
 ];
 /// Keys of a value type.
 pub(crate) const TYPE_KEYS: &[&str] = &["doc", "fields", "variants"];
@@ -54,7 +56,12 @@ pub(crate) const STEP_KEYS: &[&str] = &["add", "rename", "remove", "call"];
 /// Keys of a created event's `id`.
 pub(crate) const ID_KEYS: &[&str] = &["uuid5"];
 /// Keys of an application.
-pub(crate) const APPLICATION_KEYS: &[&str] = &["doc", "aggregates", "env", "commands", "queries"];
+pub(crate) const APPLICATION_KEYS: &[&str] =
+    &["doc", "aggregates", "env", "commands", "queries", "follow"];
+/// Keys of what an application does with one leader's events.
+pub(crate) const FOLLOW_KEYS: &[&str] = &["policies", "ignore"];
+/// Keys of a system.
+pub(crate) const SYSTEM_KEYS: &[&str] = &["doc", "pipes"];
 /// Keys of an application command.
 pub(crate) const APP_COMMAND_KEYS: &[&str] = &["create", "call", "doc"];
 /// Keys of an application query.
@@ -248,7 +255,7 @@ impl Reader<'_> {
             root,
             TOP_KEYS,
             "the schema",
-            "a mapping with module, types, aggregates and applications",
+            "a mapping with module, types, aggregates, applications and systems",
         ) else {
             return schema;
         };
@@ -283,6 +290,9 @@ impl Reader<'_> {
             ) {
                 schema.applications.push(self.application(key, value));
             }
+        }
+        if let Some(node) = get(map, "systems") {
+            schema.systems = self.systems(node);
         }
         schema
     }

@@ -18,6 +18,7 @@ pub(crate) struct Schema {
     pub(crate) types: Vec<TypeDef>,
     pub(crate) aggregates: Vec<Aggregate>,
     pub(crate) applications: Vec<Application>,
+    pub(crate) systems: Vec<System>,
 }
 
 /// A value type of `types:`.
@@ -220,6 +221,29 @@ pub(crate) struct Application {
     pub(crate) env: Vec<(Name, Spanned<String>)>,
     pub(crate) commands: Vec<AppCommand>,
     pub(crate) queries: Vec<Query>,
+    /// `follow:`, what it does with each leader's events.
+    pub(crate) follows: Vec<Follow>,
+}
+
+/// What a follower does with the events of one leader: `follow: { Leader:
+/// { policies: { Aggregate.Event: method }, ignore: [Aggregate.Event] } }`.
+#[derive(Debug)]
+pub(crate) struct Follow {
+    pub(crate) leader: Name,
+    /// Each handled event (aggregate and event names) and its policy.
+    pub(crate) policies: Vec<(Name, Name, Name)>,
+    /// The events it ignores, each as aggregate and event names.
+    pub(crate) ignore: Vec<(Name, Name)>,
+}
+
+/// A system of `systems:`: the pipes along which applications follow one
+/// another.
+#[derive(Debug)]
+pub(crate) struct System {
+    pub(crate) name: Name,
+    pub(crate) doc: Option<String>,
+    /// Each pipe: applications, each following the one before.
+    pub(crate) pipes: Vec<Spanned<Vec<Name>>>,
 }
 
 /// A command method of an application.

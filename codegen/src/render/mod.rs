@@ -24,6 +24,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "application.rs.tera",
         include_str!("templates/application.rs.tera"),
     ),
+    ("system.rs.tera", include_str!("templates/system.rs.tera")),
 ];
 
 /// The template engine, with every template loaded and autoescape off (this
@@ -69,6 +70,14 @@ pub(crate) fn render(file: &view::File, source: &str) -> Result<String> {
             "app",
             app,
             &format!("application {}", app.name),
+        )?);
+    }
+    for s in &file.systems {
+        items.extend(render_one(
+            "system.rs.tera",
+            "s",
+            s,
+            &format!("system {}", s.name),
         )?);
     }
     let mut all = parse("").map_err(|message| Error::Template {

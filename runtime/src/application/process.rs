@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use super::{Application, Saveable};
-use crate::persistence::{Notification, ProcessRecorder, StoredEvent, Tracking, Transcodable};
+use crate::persistence::{Followed, Notification, ProcessRecorder, StoredEvent, Tracking};
 use crate::{Error, NotificationLogReader, Result};
 
 /// What a policy may fail with: any error (a rule of the follower's, or
@@ -54,7 +54,7 @@ impl<'p> Processing<'p> {
 /// Gives `f` each notification of `leader` above `position` whose topic
 /// is one of `E`'s, decoded, with its tracking record, in order: what a
 /// follower or a projection processes next. Returns how many.
-pub(crate) fn for_each_unprocessed<E: Transcodable>(
+pub(crate) fn for_each_unprocessed<E: Followed>(
     leader: &Application,
     position: Option<u64>,
     mut f: impl FnMut(E, Tracking) -> Result<()>,
@@ -65,7 +65,7 @@ pub(crate) fn for_each_unprocessed<E: Transcodable>(
     let mut processed: u64 = 0;
     for notification in NotificationLogReader::new(leader.log()).read(start) {
         let notification = notification?;
-        if !E::TOPICS.contains(&notification.topic.as_str()) {
+        if !E::FOLLOWED_TOPICS.contains(&notification.topic.as_str()) {
             continue;
         }
         let event = decode::<E>(leader, &notification)?;
@@ -127,7 +127,8 @@ impl Application {
     /// each is decoded as an `E` (with the leader's mapper) and given to
     /// `policy`, and what the policy saves is stored with the
     /// notification's tracking record. Notifications whose topic is not
-    /// one of `E`'s are passed over. Returns how many were processed.
+    /// one of `E`'s are passed over. `E` is an aggregate's event type, or
+    /// the enum generated for a follower's `follow:` of a leader. Returns how many were processed.
     ///
     /// The policy may fail with any error (the follower's own rules', or
     /// the runtime's, through `?`): processing stops with
@@ -135,12 +136,12 @@ impl Application {
     /// stored, and the next call starts from it again.
     ///
     /// ```
-    /// use eventsourcing::persistence::Transcodable;
+    /// use eventsourcing::persistence::Followed;
     /// use eventsourcing::{Application, Result};
     ///
     /// /// Processes what `leader` stored since `follower` last did, saving
     /// /// nothing but the position.
-    /// fn catch_up<E: Transcodable>(follower: &Application, leader: &Application) -> Result<u64> {
+    /// fn catch_up<E: Followed>(follower: &Application, leader: &Application) -> Result<u64> {
     ///     follower.process::<E, _>(leader, |_event, _processing| Ok(()))
     /// }
     /// ```
@@ -152,7 +153,7 @@ impl Application {
     /// position first; backend errors.
     pub fn process<E, P>(&self, leader: &Application, mut policy: P) -> Result<u64>
     where
-        E: Transcodable,
+        E: Followed,
         P: FnMut(E, &mut Processing<'_>) -> std::result::Result<(), PolicyError>,
     {
         let process = self.require_process_recorder()?;
@@ -184,14 +185,11 @@ impl Application {
 }
 
 /// `notification` decoded as an `E` with `leader`'s mapper.
-pub(crate) fn decode<E: Transcodable>(
-    leader: &Application,
-    notification: &Notification,
-) -> Result<E> {
+pub(crate) fn decode<E: Followed>(leader: &Application, notification: &Notification) -> Result<E> {
     leader
         .event_store()
         .mapper()
-        .decode_event(
+        .decode_followed(
             notification.originator_id,
             notification.originator_version,
             &notification.topic,

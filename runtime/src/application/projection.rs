@@ -13,7 +13,7 @@ use super::process::for_each_unprocessed;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 use super::{Application, PolicyError};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-use crate::persistence::{TrackingRecorder, Transcodable};
+use crate::persistence::{Followed, TrackingRecorder};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 use crate::{Error, Result};
 
@@ -41,7 +41,7 @@ impl crate::sqlite::SqliteRecorder {
     /// SQLite errors.
     pub fn project<E, P>(&self, leader: &Application, mut project: P) -> Result<u64>
     where
-        E: Transcodable,
+        E: Followed,
         P: FnMut(E, &rusqlite::Connection) -> std::result::Result<(), PolicyError>,
     {
         let position = self.max_tracking_id(leader.name())?;
@@ -76,7 +76,7 @@ impl crate::postgres::PostgresRecorder {
     /// PostgreSQL errors.
     pub fn project<E, P>(&self, leader: &Application, mut project: P) -> Result<u64>
     where
-        E: Transcodable + Clone,
+        E: Followed + Clone,
         P: FnMut(E, &mut postgres::Client) -> std::result::Result<(), PolicyError>,
     {
         let position = self.max_tracking_id(leader.name())?;

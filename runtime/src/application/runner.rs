@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use super::{Application, PolicyError, Processing};
-use crate::persistence::{Stopper, Transcodable};
+use crate::persistence::{Followed, Stopper};
 use crate::{Error, Result};
 
 type Step = Box<dyn FnMut() -> Result<u64> + Send>;
@@ -42,7 +42,7 @@ impl Pipe {
     /// (see [`Application::process`]).
     pub fn new<E, P>(follower: Arc<Application>, leader: Arc<Application>, mut policy: P) -> Self
     where
-        E: Transcodable + 'static,
+        E: Followed + 'static,
         P: FnMut(E, &mut Processing<'_>) -> std::result::Result<(), PolicyError> + Send + 'static,
     {
         let (f, l) = (follower.clone(), leader.clone());
@@ -93,6 +93,25 @@ impl SingleThreadedRunner {
     /// A runner of `pipes`, in the order given.
     pub fn new(pipes: Vec<Pipe>) -> Self {
         Self { pipes }
+    }
+
+    /// A runner of `pipes` that has run them until nothing was left to do
+    /// (the Python library's `runner.start()`); [`run`](Self::run) it again
+    /// once the leaders have stored more.
+    ///
+    /// # Errors
+    ///
+    /// As [`run`](Self::run).
+    pub fn start(pipes: Vec<Pipe>) -> Result<Self> {
+        let mut runner = Self::new(pipes);
+        runner.run()?;
+        Ok(runner)
+    }
+
+    /// Stops the runner, giving back its pipes. Nothing runs between calls
+    /// of [`run`](Self::run), so there is nothing to wait for.
+    pub fn stop(self) -> Vec<Pipe> {
+        self.pipes
     }
 
     /// The pipes.

@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::cipher::DecryptError;
 use super::{
-    AesCipher, DEFAULT_MAX_DECOMPRESSED_SIZE, Decoder, DecompressError, StoredEvent, Transcodable,
-    ZlibCompressor,
+    AesCipher, DEFAULT_MAX_DECOMPRESSED_SIZE, Decoder, DecompressError, Followed, StoredEvent,
+    Transcodable, ZlibCompressor,
 };
 use crate::{Error, Result};
 
@@ -124,18 +124,53 @@ impl Mapper {
         topic: &str,
         state: &[u8],
     ) -> Result<E> {
-        if !E::TOPICS.contains(&topic) {
+        self.decode_with(
+            (originator_id, originator_version, topic, state),
+            E::TOPICS,
+            E::decode_state,
+        )
+    }
+
+    /// Decodes the parts of a notification as one of the events a follower
+    /// handles.
+    ///
+    /// # Errors
+    ///
+    /// As [`to_domain_event`](Self::to_domain_event).
+    pub fn decode_followed<E: Followed>(
+        &self,
+        originator_id: Uuid,
+        originator_version: u64,
+        topic: &str,
+        state: &[u8],
+    ) -> Result<E> {
+        self.decode_with(
+            (originator_id, originator_version, topic, state),
+            E::FOLLOWED_TOPICS,
+            E::decode_followed,
+        )
+    }
+
+    /// Decodes `(id, version, topic, state)` with `decode`, when `topic` is
+    /// one of `topics`.
+    fn decode_with<E>(
+        &self,
+        (originator_id, originator_version, topic, state): (Uuid, u64, &str, &[u8]),
+        topics: &[&str],
+        decode: impl FnOnce(&str, Decoder<'_>) -> serde_json::Result<Option<E>>,
+    ) -> Result<E> {
+        if !topics.contains(&topic) {
             return Err(Error::UnknownTopic {
                 topic: topic.to_owned(),
                 originator_id,
                 originator_version,
-                expected: E::TOPICS.join(", "),
+                expected: topics.join(", "),
             });
         }
         let json = self.decode_bytes(originator_id, originator_version, state)?;
         // Python writes NaN and infinities as bare tokens, which serde_json cannot read.
         let json = super::rewrite_non_finite(&json);
-        let decoded = E::decode_state(
+        let decoded = decode(
             topic,
             Decoder::new(&json, originator_id, originator_version),
         )
@@ -149,7 +184,7 @@ impl Mapper {
             topic: topic.to_owned(),
             originator_id,
             originator_version,
-            expected: E::TOPICS.join(", "),
+            expected: topics.join(", "),
         })
     }
 

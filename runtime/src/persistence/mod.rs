@@ -60,7 +60,7 @@ pub use tracking::{
 pub(crate) use tracking::{
     conflict as tracking_conflict, stored_tracking_id, tracking_id_to_store,
 };
-pub use transcoder::{StateValue, Transcodable};
+pub use transcoder::{Followed, StateValue, Transcodable};
 
 /// Quotes `name` as an SQL identifier, as the Python library's `psycopg`
 /// `Identifier` quotes it: in double quotes, each double quote doubled. So

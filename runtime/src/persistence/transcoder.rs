@@ -64,6 +64,33 @@ pub trait Transcodable: DomainEvent {
     fn decode_state(topic: &str, decoder: Decoder<'_>) -> serde_json::Result<Option<Self>>;
 }
 
+/// Events a follower reads from its leader's notification log: every
+/// [`Transcodable`] event type, and the enums generated for a follower's
+/// `follow:` of the events it handles (which need not all belong to one
+/// aggregate).
+pub trait Followed: Sized + Send + 'static {
+    /// The topics of the events it reads; notifications of other topics are
+    /// passed over.
+    const FOLLOWED_TOPICS: &'static [&'static str];
+
+    /// Reads an event from its topic and the stored state; `Ok(None)` when
+    /// the topic is not one of [`Self::FOLLOWED_TOPICS`].
+    ///
+    /// # Errors
+    ///
+    /// The JSON decoder's error when the state does not hold the event's
+    /// fields.
+    fn decode_followed(topic: &str, decoder: Decoder<'_>) -> serde_json::Result<Option<Self>>;
+}
+
+impl<E: Transcodable> Followed for E {
+    const FOLLOWED_TOPICS: &'static [&'static str] = E::TOPICS;
+
+    fn decode_followed(topic: &str, decoder: Decoder<'_>) -> serde_json::Result<Option<Self>> {
+        E::decode_state(topic, decoder)
+    }
+}
+
 /// A value that can be a field of event state: written and read in the
 /// Python library's JSON form.
 pub trait StateValue: Sized {
