@@ -119,7 +119,12 @@ fn each_fixture_of_a_wrong_shape_is_invalid_under_the_json_schema() {
 fn the_yaml_examples_of_the_docs_are_schemas() {
     let validator = Validator::new();
     let (mut whole, mut parts) = (0, 0);
-    for doc in ["../docs/schema.md", "../README.md"] {
+    for doc in [
+        "../docs/schema.md",
+        "../docs/evolution.md",
+        "../docs/systems.md",
+        "../README.md",
+    ] {
         let text = std::fs::read_to_string(doc).unwrap();
         let mut blocks = text.split("```yaml\n").skip(1);
         for (i, block) in blocks.by_ref().enumerate() {
@@ -137,7 +142,7 @@ fn the_yaml_examples_of_the_docs_are_schemas() {
             } else if !top.is_empty()
                 && top
                     .iter()
-                    .all(|k| ["types", "aggregates", "applications"].contains(k))
+                    .all(|k| ["types", "aggregates", "applications", "systems"].contains(k))
             {
                 let text = format!("module: docs\n{yaml}");
                 if let Err(err) = validator.validate_text(&text) {

@@ -252,17 +252,6 @@ fn w4(backend: &str, env: &[(String, String)], n: usize, reps: usize, rows: &mut
     }
 }
 
-/// Whether `name` is among the comma-separated names of the variable `var`
-/// (all are, when it is not set): `ES_BENCH_BACKENDS=postgres`,
-/// `ES_BENCH_CONFIGS=cache,snapshots`, `ES_BENCH_WORKLOADS=account`.
-fn chosen(var: &str, name: &str) -> bool {
-    std::env::var(var).map_or(true, |names| {
-        names
-            .split(',')
-            .any(|n| !n.is_empty() && name.starts_with(n.trim()))
-    })
-}
-
 /// The settings of `backend`; `place` is the SQLite file's folder.
 fn backend_env(backend: &str, place: &str, tag: &str) -> Vec<(String, String)> {
     match backend {

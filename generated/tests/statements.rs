@@ -96,7 +96,13 @@ fn a_failing_policy_stops_the_follower_before_the_event_and_keeps_failing_there(
     assert_eq!(statement.payments(), 2);
     let again = system.single_threaded().unwrap_err();
     assert!(
-        matches!(again, Error::Policy { notification_id: 4, .. }),
+        matches!(
+            again,
+            Error::Policy {
+                notification_id: 4,
+                ..
+            }
+        ),
         "{again}"
     );
 }
@@ -109,7 +115,10 @@ fn statements_on_files_of_their_own_resume_where_they_stopped() {
     let values = [
         ("PERSISTENCE_MODULE", "sqlite"),
         ("BANK_SQLITE_DBNAME", bank_file.to_str().unwrap()),
-        ("STATEMENTS_SQLITE_DBNAME", statements_file.to_str().unwrap()),
+        (
+            "STATEMENTS_SQLITE_DBNAME",
+            statements_file.to_str().unwrap(),
+        ),
     ];
     let (alice, bob) = {
         let system = Accounting::isolated(values).unwrap();
@@ -152,7 +161,40 @@ fn the_multi_threaded_runner_follows_the_bank_as_it_saves() {
     assert!(runner.failures().is_empty());
     assert_eq!(runner.stop().unwrap(), 21);
     assert_eq!(
-        system.statements().statement_of(account).unwrap().payments(),
+        system
+            .statements()
+            .statement_of(account)
+            .unwrap()
+            .payments(),
         20
+    );
+}
+
+#[test]
+fn a_follower_refuses_a_leader_whose_log_is_in_its_own_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("accounting.sqlite");
+    // The same file, written another way.
+    let same = dir.path().join(".").join("accounting.sqlite");
+    let system = Accounting::isolated([
+        ("PERSISTENCE_MODULE", "sqlite"),
+        ("BANK_SQLITE_DBNAME", file.to_str().unwrap()),
+        ("STATEMENTS_SQLITE_DBNAME", same.to_str().unwrap()),
+    ])
+    .unwrap();
+    system
+        .bank()
+        .open_account("Eve", "eve@example.com")
+        .unwrap();
+    let error = system.single_threaded().unwrap_err();
+    assert!(matches!(error, Error::SharedLog { .. }), "{error}");
+    assert!(
+        error.to_string().contains("STATEMENTS_SQLITE_DBNAME"),
+        "{error}"
+    );
+    // Nothing was processed: the shared log holds the opening alone.
+    assert_eq!(
+        system.statements().log().max_notification_id().unwrap(),
+        Some(1)
     );
 }

@@ -295,6 +295,25 @@ pub enum Error {
         limit: usize,
     },
 
+    /// A follower was asked to follow a leader whose log is kept in the
+    /// same place as its own (one SQLite file and table): it would follow
+    /// its own events as the leader's. Nothing was processed.
+    #[error(
+        "{follower} cannot follow {leader}: both keep their events in {location}, so {follower} \
+         would follow its own events too; give each a store of its own (e.g. \
+         {follower_upper}_SQLITE_DBNAME)"
+    )]
+    SharedLog {
+        /// The follower.
+        follower: String,
+        /// The leader.
+        leader: String,
+        /// The follower's name upper-cased: its settings' prefix.
+        follower_upper: String,
+        /// Where both logs are ([`ApplicationRecorder::location`](crate::persistence::ApplicationRecorder::location)).
+        location: String,
+    },
+
     /// A tracking record was refused: the application's recorded
     /// notification id is already at or above it (the Python library's
     /// `IntegrityError` "Failed to record tracking"). Nothing was stored:

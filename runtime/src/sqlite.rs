@@ -156,6 +156,8 @@ pub struct SqliteRecorder {
     sql: Statements,
     /// Whether the tracking table is known to exist.
     tracking_ready: AtomicBool,
+    /// Where the table is, for [`ApplicationRecorder::location`].
+    location: Option<String>,
 }
 
 /// The most reader connections a file database keeps open while idle.
@@ -215,7 +217,17 @@ impl SqliteRecorder {
         } else {
             Some(Mutex::new(vec![Self::connect(&config)?]))
         };
+        let location = if config.is_private_memory() {
+            None
+        } else {
+            // The file exists now: its canonical path names it however it
+            // was written (relative, through links).
+            let place = std::fs::canonicalize(&config.dbname)
+                .map_or_else(|_| config.dbname.clone(), |p| p.display().to_string());
+            Some(format!("sqlite:{place}#{table}"))
+        };
         Ok(Self {
+            location,
             sql: Statements {
                 insert: format!(
                     "INSERT INTO {table} (originator_id, originator_version, topic, state) VALUES (?1, ?2, ?3, ?4)"
@@ -474,6 +486,10 @@ impl AggregateRecorder for SqliteRecorder {
 }
 
 impl ApplicationRecorder for SqliteRecorder {
+    fn location(&self) -> Option<String> {
+        self.location.clone()
+    }
+
     fn select_notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>> {
         self.with_reader(|conn| select_notifications(conn, &self.sql.table, query))
     }

@@ -101,3 +101,31 @@ fn the_readmes_big_aggregate_figures_are_those_of_docs_benchmarks() {
     }
     assert_eq!(checked, 3, "a row per backend");
 }
+
+#[test]
+fn the_readmes_system_figures_are_those_of_docs_benchmarks() {
+    let docs = rows(
+        BENCHMARKS,
+        "## Systems: a follower beside the Python library's runners",
+    );
+    let readme = rows(README, "## Systems");
+    let mut checked = 0;
+    for row in readme.iter().filter(|r| r.len() == 6) {
+        let backend = match row[0].as_str() {
+            "SQLite files" => "sqlite",
+            "PostgreSQL" => "postgres",
+            other => other,
+        };
+        let source = docs
+            .iter()
+            .find(|d| d.len() == 7 && d[0] == backend && d[1] == row[1])
+            .unwrap_or_else(|| panic!("no {backend} {} row in docs/benchmarks.md", row[1]));
+        // Rust's rate, the ratio, Rust's latency and Python's.
+        assert_eq!(row[2], source[2], "{backend} {}", row[1]);
+        assert_eq!(row[3], source[4], "{backend} {}", row[1]);
+        assert_eq!(row[4], source[5], "{backend} {}", row[1]);
+        assert_eq!(row[5], source[6], "{backend} {}", row[1]);
+        checked += 1;
+    }
+    assert_eq!(checked, 6, "every row of the README's table");
+}

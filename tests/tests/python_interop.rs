@@ -130,6 +130,40 @@ fn python_and_rust_share_an_encrypted_compressed_sqlite_file() {
 }
 
 #[test]
+fn python_reads_what_rust_compresses_at_every_level() {
+    let Some(python) = python() else { return };
+    for level in ["0", "1", "9"] {
+        let file = SqliteFile::new();
+        let mut env = file.env();
+        env.push(("COMPRESSOR_TOPIC".into(), "zlib".into()));
+        // Python ignores the setting; Rust writes at that level.
+        env.push(("COMPRESSOR_LEVEL".into(), level.into()));
+        both_ways(&python, &env);
+        // The level shows in each stored zlib header's FLEVEL bits (zlib
+        // writes 0 for levels 0 and 1, 3 for 7 to 9); Python writes 2.
+        let connection = rusqlite::Connection::open(&file.path).unwrap();
+        let headers: Vec<(Vec<u8>, String)> = connection
+            .prepare("SELECT state, topic FROM stored_events ORDER BY rowid")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let flevel = |state: &[u8]| state[1] >> 6;
+        let expected = if level == "9" { 3 } else { 0 };
+        // Row 3 (Rust's append to Python's world) and 4, 5 (Rust's world).
+        for row in [3, 4, 5] {
+            assert_eq!(
+                flevel(&headers[row].0),
+                expected,
+                "level {level}, row {row}"
+            );
+        }
+        assert_eq!(flevel(&headers[0].0), 2, "Python's default level");
+    }
+}
+
+#[test]
 fn python_and_rust_share_a_postgres_table() {
     let Some(python) = python() else { return };
     let Some(pg) = PgSchema::new() else { return };

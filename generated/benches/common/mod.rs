@@ -15,6 +15,17 @@ pub(crate) fn commas(rate: f64) -> String {
     out
 }
 
+/// Whether `name` is among the comma-separated names of the variable `var`
+/// (all are, when it is not set): `ES_BENCH_BACKENDS=postgres`,
+/// `ES_BENCH_CONFIGS=cache,snapshots`, `ES_BENCH_WORKLOADS=account`.
+pub(crate) fn chosen(var: &str, name: &str) -> bool {
+    std::env::var(var).map_or(true, |names| {
+        names
+            .split(',')
+            .any(|n| !n.is_empty() && name.starts_with(n.trim()))
+    })
+}
+
 /// A client of the tutorial's PostgreSQL database, when it answers.
 pub(crate) fn postgres_client() -> Option<postgres::Client> {
     postgres::Config::new()

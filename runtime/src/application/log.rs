@@ -43,6 +43,25 @@ impl NotificationLog {
         self.section_size
     }
 
+    /// The id of the last notification, or `None` when there is none (the
+    /// Python library's `recorder.max_notification_id()`): how far the log
+    /// has grown, e.g. for a caller waiting for a follower to catch up.
+    ///
+    /// ```
+    /// # use eventsourcing::application::NotificationLog;
+    /// # use eventsourcing::persistence::InMemoryRecorder;
+    /// let log = NotificationLog::new(std::sync::Arc::new(InMemoryRecorder::new()), 10);
+    /// assert_eq!(log.max_notification_id()?, None);
+    /// # Ok::<(), eventsourcing::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Backend errors.
+    pub fn max_notification_id(&self) -> Result<Option<u64>> {
+        self.recorder.max_notification_id()
+    }
+
     /// The section `"first,last"`: notifications with ids from `first`, at
     /// most `last - first + 1` of them and never more than the section size,
     /// as the Python library's `LocalNotificationLog` reads a section id:

@@ -89,6 +89,19 @@ impl Application {
         })
     }
 
+    /// Refuses a leader whose log is kept where this application's is.
+    pub(crate) fn check_not_sharing_log(&self, leader: &Application) -> Result<()> {
+        match (self.recorder().location(), leader.recorder().location()) {
+            (Some(own), Some(theirs)) if own == theirs => Err(Error::SharedLog {
+                follower: self.name().to_owned(),
+                leader: leader.name().to_owned(),
+                follower_upper: self.name().to_uppercase(),
+                location: own,
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Saves the pending events of `aggregates` and `tracking` in one
     /// transaction: all or nothing. The tracking record is stored even when
     /// there are no events, so the position moves on.
@@ -148,7 +161,8 @@ impl Application {
     ///
     /// # Errors
     ///
-    /// [`Error::Policy`]; [`Error::UnreadableNotification`] for a
+    /// [`Error::Policy`]; [`Error::SharedLog`] when `leader` keeps its
+    /// log where this application does; [`Error::UnreadableNotification`] for a
     /// notification that cannot be decoded; [`Error::TrackingConflict`] when another process recorded the
     /// position first; backend errors.
     pub fn process<E, P>(&self, leader: &Application, mut policy: P) -> Result<u64>
@@ -158,6 +172,7 @@ impl Application {
     {
         let process = self.require_process_recorder()?;
         let leader_name = leader.name();
+        self.check_not_sharing_log(leader)?;
         let position = process.max_tracking_id(leader_name)?;
         for_each_unprocessed::<E>(leader, position, |event, tracking| {
             let notification_id = tracking.notification_id;

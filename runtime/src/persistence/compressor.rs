@@ -15,11 +15,16 @@ use miniz_oxide::deflate::core::CompressorOxide;
 use miniz_oxide::deflate::stream::deflate;
 use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
 
-/// zlib's default compression level, as `flate2::Compression::default()`.
-const LEVEL: u8 = 6;
+/// zlib's default compression level, as `flate2::Compression::default()`
+/// and Python's `zlib.compress`: the level unless `COMPRESSOR_LEVEL` says
+/// otherwise.
+pub const DEFAULT_COMPRESSION_LEVEL: u8 = 6;
 
-/// A compressor, and room for what it writes.
-type Deflater = (Box<CompressorOxide>, Vec<u8>);
+/// The highest compression level (zlib's 9: smallest, slowest).
+pub const MAX_COMPRESSION_LEVEL: u8 = 9;
+
+/// A compressor, the level it is set to, and room for what it writes.
+type Deflater = (Box<CompressorOxide>, u8, Vec<u8>);
 
 thread_local! {
     static DEFLATE: RefCell<Option<Deflater>> = const { RefCell::new(None) };
@@ -59,18 +64,41 @@ pub enum DecompressError {
 }
 
 impl ZlibCompressor {
-    /// Compresses `data` at zlib's default level.
+    /// Compresses `data` at zlib's default level (6).
     pub fn compress(&self, data: &[u8]) -> Vec<u8> {
+        self.compress_at(data, DEFAULT_COMPRESSION_LEVEL)
+    }
+
+    /// Compresses `data` at `level`, from 0 (stored, no compression) to 9
+    /// (smallest); a level above 9 is 9. Whatever the level, the bytes are
+    /// a zlib stream that Python's `zlib.decompress` reads.
+    ///
+    /// ```
+    /// use eventsourcing::persistence::ZlibCompressor;
+    /// let data = b"the same words, the same words, the same words".repeat(20);
+    /// let stored = ZlibCompressor.compress_at(&data, 0);
+    /// let smallest = ZlibCompressor.compress_at(&data, 9);
+    /// assert!(stored.len() > data.len() && smallest.len() < data.len() / 10);
+    /// assert_eq!(ZlibCompressor.decompress(&stored).unwrap(), data);
+    /// assert_eq!(ZlibCompressor.decompress(&smallest).unwrap(), data);
+    /// ```
+    pub fn compress_at(&self, data: &[u8], level: u8) -> Vec<u8> {
+        let level = level.min(MAX_COMPRESSION_LEVEL);
         DEFLATE.with(|cell| match cell.try_borrow_mut() {
             Ok(mut slot) => {
-                let (compressor, room) = slot.get_or_insert_with(|| (new_compressor(), Vec::new()));
+                let (compressor, set, room) =
+                    slot.get_or_insert_with(|| (new_compressor(level), level, Vec::new()));
+                if *set != level {
+                    compressor.set_format_and_level(DataFormat::Zlib, level);
+                    *set = level;
+                }
                 let packed = compress_with(compressor, room, data);
                 // Ready for the next event (and no trace of this one kept).
                 compressor.reset();
                 packed
             }
             // Only reachable from a destructor running inside a compression.
-            Err(_) => compress_with(&mut new_compressor(), &mut Vec::new(), data),
+            Err(_) => compress_with(&mut new_compressor(level), &mut Vec::new(), data),
         })
     }
 
@@ -124,9 +152,9 @@ impl ZlibCompressor {
     }
 }
 
-fn new_compressor() -> Box<CompressorOxide> {
+fn new_compressor(level: u8) -> Box<CompressorOxide> {
     let mut compressor = Box::<CompressorOxide>::default();
-    compressor.set_format_and_level(DataFormat::Zlib, LEVEL);
+    compressor.set_format_and_level(DataFormat::Zlib, level);
     compressor
 }
 

@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use super::environment::invalid;
 use super::{
-    AesCipher, ApplicationRecorder, DEFAULT_MAX_DECOMPRESSED_SIZE, Environment, InMemoryRecorder,
-    Mapper, ProcessRecorder, SnapshotRecorder, ZlibCompressor,
+    AesCipher, ApplicationRecorder, DEFAULT_COMPRESSION_LEVEL, DEFAULT_MAX_DECOMPRESSED_SIZE,
+    Environment, InMemoryRecorder, MAX_COMPRESSION_LEVEL, Mapper, ProcessRecorder,
+    SnapshotRecorder, ZlibCompressor,
 };
 use crate::{Error, Result};
 
@@ -241,9 +242,11 @@ const CIPHER_TOPICS: [&str; 5] = [
 ];
 
 impl Mapper {
-    /// The mapper `CIPHER_TOPIC`, `CIPHER_KEY`, `COMPRESSOR_TOPIC` and
-    /// `MAX_DECOMPRESSED_SIZE` (bytes, from 1 to `isize::MAX`; default
-    /// [`DEFAULT_MAX_DECOMPRESSED_SIZE`], 256 MiB) describe.
+    /// The mapper `CIPHER_TOPIC`, `CIPHER_KEY`, `COMPRESSOR_TOPIC`,
+    /// `COMPRESSOR_LEVEL` (0 to 9; default 6, zlib's and Python's; it has no
+    /// effect without a compressor) and `MAX_DECOMPRESSED_SIZE` (bytes, from
+    /// 1 to `isize::MAX`; default [`DEFAULT_MAX_DECOMPRESSED_SIZE`], 256 MiB)
+    /// describe.
     ///
     /// ```
     /// use eventsourcing::persistence::{Environment, Mapper};
@@ -292,7 +295,13 @@ fn mapper_from_env(env: &Environment) -> Result<Mapper> {
         .map_or(DEFAULT_MAX_DECOMPRESSED_SIZE, |n| {
             usize::try_from(n).unwrap_or(usize::MAX)
         });
-    Ok(Mapper::new(compressor, cipher).with_max_decompressed_size(max))
+    // zlib's levels; Python's library always writes at 6, and reads any.
+    let level = env
+        .integer("COMPRESSOR_LEVEL", 0, MAX_COMPRESSION_LEVEL)?
+        .unwrap_or(DEFAULT_COMPRESSION_LEVEL);
+    Ok(Mapper::new(compressor, cipher)
+        .with_max_decompressed_size(max)
+        .with_compression_level(level))
 }
 
 #[cfg(test)]
@@ -353,6 +362,27 @@ mod tests {
                 .starts_with("INFRASTRUCTURE_FACTORY=\"mysql\""),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_compression_level_is_read_in_its_range() {
+        assert_eq!(mapper(&[]).unwrap().compression_level(), 6);
+        for (value, level) in [("0", 0), ("1", 1), (" 9 ", 9), ("+7", 7), ("0_3", 3)] {
+            let m = mapper(&[
+                ("COMPRESSOR_TOPIC", "zlib"),
+                ("UNIVERSE_COMPRESSOR_LEVEL", value),
+            ])
+            .unwrap();
+            assert_eq!(m.compression_level(), level, "{value:?}");
+        }
+        for value in ["10", "-1", "6.0", "high", "256", "99999999999999999999999"] {
+            let err = mapper(&[("COMPRESSOR_LEVEL", value)]).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.starts_with("COMPRESSOR_LEVEL=") && text.contains("from 0 to 9"),
+                "{value:?}: {text}"
+            );
+        }
     }
 
     fn factory(values: &[(&str, &str)]) -> Result<InfrastructureFactory> {

@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::cipher::DecryptError;
 use super::{
-    AesCipher, DEFAULT_MAX_DECOMPRESSED_SIZE, Decoder, DecompressError, Followed, StoredEvent,
-    Transcodable, ZlibCompressor,
+    AesCipher, DEFAULT_COMPRESSION_LEVEL, DEFAULT_MAX_DECOMPRESSED_SIZE, Decoder, DecompressError,
+    Followed, MAX_COMPRESSION_LEVEL, StoredEvent, Transcodable, ZlibCompressor,
 };
 use crate::{Error, Result};
 
@@ -30,6 +30,7 @@ pub struct Mapper {
     compressor: Option<ZlibCompressor>,
     cipher: Option<AesCipher>,
     max_decompressed_size: usize,
+    compression_level: u8,
 }
 
 impl Default for Mapper {
@@ -47,7 +48,22 @@ impl Mapper {
             compressor,
             cipher,
             max_decompressed_size: DEFAULT_MAX_DECOMPRESSED_SIZE,
+            compression_level: DEFAULT_COMPRESSION_LEVEL,
         }
+    }
+
+    /// The same mapper compressing at `level` (`COMPRESSOR_LEVEL`), from 0
+    /// (stored, no compression) to 9 (smallest, slowest); a level above 9
+    /// is 9. Reading does not depend on it: zlib streams of every level read
+    /// alike, here and in Python.
+    pub fn with_compression_level(mut self, level: u8) -> Self {
+        self.compression_level = level.min(MAX_COMPRESSION_LEVEL);
+        self
+    }
+
+    /// The level stored state is compressed at (when it is compressed).
+    pub fn compression_level(&self) -> u8 {
+        self.compression_level
     }
 
     /// The same mapper inflating stored state to at most `bytes` bytes
@@ -191,7 +207,7 @@ impl Mapper {
     /// Compresses and encrypts JSON state as configured.
     pub fn encode_bytes(&self, json: Vec<u8>) -> Vec<u8> {
         let packed = match &self.compressor {
-            Some(z) => z.compress(&json),
+            Some(z) => z.compress_at(&json, self.compression_level),
             None => json,
         };
         match &self.cipher {

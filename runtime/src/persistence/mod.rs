@@ -31,7 +31,10 @@ mod tracking;
 pub mod transcoder;
 
 pub use cipher::{AesCipher, DecryptError, decode_base64};
-pub use compressor::{DEFAULT_MAX_DECOMPRESSED_SIZE, DecompressError, ZlibCompressor};
+pub use compressor::{
+    DEFAULT_COMPRESSION_LEVEL, DEFAULT_MAX_DECOMPRESSED_SIZE, DecompressError,
+    MAX_COMPRESSION_LEVEL, ZlibCompressor,
+};
 pub use decoder::{Decoder, tagged_value};
 pub(crate) use environment::parse_python_int;
 pub use environment::{Environment, is_secret, redact_urls};

@@ -256,6 +256,17 @@ pub trait ApplicationRecorder: AggregateRecorder {
     /// Backend errors.
     fn max_notification_id(&self) -> Result<Option<u64>>;
 
+    /// Where the log is kept, when another recorder may keep its log in the
+    /// same place: the same text for two recorders of one table (for
+    /// SQLite, the file's canonical path and the table). `None` when no
+    /// other recorder can share it (a private in-memory store; PostgreSQL,
+    /// whose tables are named after each application). A follower refuses
+    /// to follow a leader in the same place, which would be following its
+    /// own events.
+    fn location(&self) -> Option<String> {
+        None
+    }
+
     /// Follows the log: a blocking iterator over the notifications with
     /// ids above `gt` (all when `None`), of `topics` only when any are
     /// given, in id order, each once. It catches up with those recorded,
