@@ -20,3 +20,64 @@ impl String {
         self.application().save(aggregate)
     }
 }
+
+/// `Box`'s policies, named like std's trait methods, each doing nothing:
+/// the generated code calls them by their trait, so the names clash with
+/// nothing (`tests/names.rs` runs them).
+impl BoxPolicy for Box {
+    fn clone(
+        &self,
+        _: ResultOk,
+        _: &mut eventsourcing::Processing<'_>,
+    ) -> std::result::Result<(), eventsourcing::PolicyError> {
+        std::result::Result::Ok(())
+    }
+
+    fn fmt(
+        &self,
+        _: ResultErr,
+        _: &mut eventsourcing::Processing<'_>,
+    ) -> std::result::Result<(), eventsourcing::PolicyError> {
+        std::result::Result::Ok(())
+    }
+
+    fn eq(
+        &self,
+        _: ResultSome,
+        _: &mut eventsourcing::Processing<'_>,
+    ) -> std::result::Result<(), eventsourcing::PolicyError> {
+        std::result::Result::Ok(())
+    }
+
+    fn from(
+        &self,
+        _: ResultNone,
+        _: &mut eventsourcing::Processing<'_>,
+    ) -> std::result::Result<(), eventsourcing::PolicyError> {
+        std::result::Result::Ok(())
+    }
+
+    fn handle(
+        &self,
+        _: ResultDefault,
+        _: &mut eventsourcing::Processing<'_>,
+    ) -> std::result::Result<(), eventsourcing::PolicyError> {
+        std::result::Result::Ok(())
+    }
+
+    fn into(
+        &self,
+        _: ResultInto,
+        _: &mut eventsourcing::Processing<'_>,
+    ) -> std::result::Result<(), eventsourcing::PolicyError> {
+        std::result::Result::Ok(())
+    }
+
+    fn default(
+        &self,
+        _: VecBox,
+        _: &mut eventsourcing::Processing<'_>,
+    ) -> std::result::Result<(), eventsourcing::PolicyError> {
+        std::result::Result::Ok(())
+    }
+}

@@ -53,3 +53,31 @@ fn aggregates_named_like_the_prelude_round_trip() -> std::result::Result<(), eve
     assert_eq!(app.get_result(via_app)?.version(), 3);
     Ok(())
 }
+
+#[test]
+fn a_follower_whose_policies_are_named_like_std_methods_runs()
+-> std::result::Result<(), eventsourcing::Error> {
+    let system = names::System::isolated([])?;
+    let mut result = Result::create("made", Error::Ok);
+    result.err(None);
+    result.some("one", "two");
+    result.from(Iterator {
+        into: String::new(),
+        from: None,
+        clone: Vec::new(),
+    });
+    system.string().save(&mut result)?;
+    system.string().create_vec("boxed")?;
+    // Ok, Err, Some and Box are handled; From is ignored.
+    assert_eq!(
+        eventsourcing::SingleThreadedRunner::new(system.pipes()).run()?,
+        4
+    );
+    let mut runner = system.single_threaded()?;
+    assert_eq!(runner.run()?, 0);
+    let pipes = runner.stop();
+    assert_eq!(pipes.len(), 1);
+    assert_eq!(system.r#box().process_string(system.string())?, 0);
+    assert_eq!(names::System::PIPES, &[("String", "Box")]);
+    Ok(())
+}
