@@ -69,6 +69,16 @@ impl Checker<'_> {
         // A name that cannot be used is reported; the rest is still checked.
         let (name, valid) = self.type_ident(&aggregate.name, &what);
         let mut ok = valid && self.claim_type(&name.cased, &aggregate.name, &what);
+        // Facades hold it in a local variable of its snake-case name.
+        let local = conventions::local(&name.cased);
+        if valid && crate::ident::escape(&local).is_err() {
+            self.err(
+                aggregate.name.pos,
+                format!("{what} would be held in a variable named '{local}', a keyword that cannot be a name"),
+                "another aggregate name",
+            );
+            ok = false;
+        }
         for (suffix, role) in [("Event", "event enum"), ("Id", "id type")] {
             let generated = format!("{}{suffix}", name.cased);
             ok &= self.claim_type(

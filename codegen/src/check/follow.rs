@@ -11,6 +11,7 @@ use super::Checker;
 use super::names::{Case, Names};
 use crate::error::{did_you_mean, one_of};
 use crate::ident::conventions::{follow_methods, followed_enum, policy_trait, system_app};
+use crate::ident::escape;
 use crate::model;
 use crate::read::schema::{self, Name};
 use crate::read::yaml::Pos;
@@ -317,6 +318,18 @@ impl Checker<'_> {
                 };
                 if !applications.contains(&app.name.value) {
                     applications.push(app.name.value.clone());
+                    let accessor = system_app(&app.name.value);
+                    if escape(&accessor).is_err() {
+                        self.err(
+                            name.pos,
+                            format!(
+                                "the accessor of application '{}' in {what} would be named '{accessor}', a keyword that cannot be a name",
+                                name.value
+                            ),
+                            "another application name",
+                        );
+                        ok = false;
+                    }
                     ok &= methods.claim(
                         self.problems,
                         &system_app(&app.name.value),

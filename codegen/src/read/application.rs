@@ -178,6 +178,19 @@ impl Reader<'_> {
             );
             return None;
         };
+        if left.is_empty() || right.is_empty() {
+            let missing = if left.is_empty() {
+                "no aggregate before"
+            } else {
+                "nothing after"
+            };
+            self.err(
+                text.pos,
+                format!("'{}' in {what} names {missing} its dot", text.value),
+                expected,
+            );
+            return None;
+        }
         let aggregate = Spanned {
             value: left.to_owned(),
             pos: text.pos,

@@ -57,7 +57,7 @@ impl Reader<'_> {
                     &iwhat,
                     "a list of Aggregate.Event, e.g. [Account.Closed]",
                 ) {
-                    if let Some(text) = self.string(item, &iwhat, EVENT)
+                    if let Some(text) = self.string(item, &format!("an item of {iwhat}"), EVENT)
                         && let Some(pair) = self.split_dotted(text, &iwhat, EVENT)
                     {
                         follow.ignore.push(pair);
