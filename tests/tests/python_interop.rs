@@ -835,3 +835,57 @@ fn a_python_subscription_wakes_for_what_rust_inserts_into_postgres() {
     }
     assert!(child.wait().unwrap().success());
 }
+
+/// The runtime deflates with miniz_oxide, Python with zlib: for states of
+/// every size the two may write different bytes (the test says which), and
+/// each side inflates what the other wrote to the same state.
+#[test]
+fn zlib_bytes_cross_between_python_and_rust() {
+    let Some(python) = python() else { return };
+    use eventsourcing::persistence::ZlibCompressor;
+    let states: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        br#"{"timestamp":{"_type_":"datetime_iso","_data_":"2026-11-28T05:43:12.123456+00:00"},"what":"dinosaurs"}"#.to_vec(),
+        (0..2_000).map(|i| format!("\"thing {i}\",")).collect::<String>().into_bytes(),
+        (0..70_000_u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect(),
+    ];
+    let script = "import sys, zlib\n\
+        for line in sys.stdin:\n\
+        \x20   data, theirs = (bytes.fromhex(x) for x in line.split(','))\n\
+        \x20   print(zlib.compress(data).hex() + ',' + zlib.decompress(theirs).hex())\n";
+    let input: String = states
+        .iter()
+        .map(|s| format!("{},{}\n", hex(s), hex(&ZlibCompressor.compress(s))))
+        .collect();
+    let mut child = Command::new(&python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let lines: Vec<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(lines.len(), states.len());
+    let mut same = 0;
+    for (state, line) in states.iter().zip(&lines) {
+        let (python_packed, python_read) = line.split_once(',').unwrap();
+        let python_packed = unhex(python_packed);
+        assert_eq!(&unhex(python_read), state, "Python inflates Rust's bytes");
+        assert_eq!(
+            &ZlibCompressor.decompress(&python_packed).unwrap(),
+            state,
+            "Rust inflates Python's bytes"
+        );
+        same += usize::from(python_packed == ZlibCompressor.compress(state));
+    }
+    println!(
+        "{same} of {} states deflate to the same bytes on both sides",
+        states.len()
+    );
+}
