@@ -111,11 +111,16 @@ pub(crate) mod conventions {
     }
 
     /// A follower's methods for a leader, by the leader's name as written:
-    /// processing its events (`process_bank`) and a pipe from it
-    /// (`pipe_from_bank`).
-    pub(crate) fn follow_methods(leader: &str) -> [String; 2] {
+    /// processing its events (`process_bank`), a pipe from it
+    /// (`pipe_from_bank`), and waiting until it has processed them
+    /// (`wait_for_bank`).
+    pub(crate) fn follow_methods(leader: &str) -> [String; 3] {
         let leader = snake(leader);
-        [format!("process_{leader}"), format!("pipe_from_{leader}")]
+        [
+            format!("process_{leader}"),
+            format!("pipe_from_{leader}"),
+            format!("wait_for_{leader}"),
+        ]
     }
 
     /// A follower's policy trait, by its name as written, e.g.

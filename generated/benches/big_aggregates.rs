@@ -43,15 +43,12 @@ fn settings(backend: &str, dir: &str) -> Vec<(String, String)> {
     let file = format!("{dir}/big.sqlite");
     match backend {
         "sqlite" => env.extend([("PERSISTENCE_MODULE", "sqlite"), ("SQLITE_DBNAME", &file)]),
-        "postgres" => env.extend([
-            ("PERSISTENCE_MODULE", "postgres"),
-            ("POSTGRES_DBNAME", "eventsourcing"),
-            ("POSTGRES_HOST", "127.0.0.1"),
-            ("POSTGRES_PORT", "5432"),
-            ("POSTGRES_USER", "eventsourcing"),
-            ("POSTGRES_PASSWORD", "eventsourcing"),
-            ("POSTGRES_SCHEMA", PG_SCHEMA),
-        ]),
+        "postgres" => {
+            return [("COMPRESSOR_TOPIC".to_owned(), String::new())]
+                .into_iter()
+                .chain(postgres_settings(PG_SCHEMA))
+                .collect();
+        }
         _ => {}
     }
     env.into_iter()
@@ -62,20 +59,6 @@ fn settings(backend: &str, dir: &str) -> Vec<(String, String)> {
 fn universe(env: &[(String, String)]) -> Universe {
     Universe::isolated(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .expect("the application starts")
-}
-
-/// This process's CPU time so far, every thread, user and system.
-fn process_cpu() -> Duration {
-    // SAFETY: `usage` is a valid rusage for the call to fill.
-    let usage = unsafe {
-        let mut usage = std::mem::zeroed::<libc::rusage>();
-        if libc::getrusage(libc::RUSAGE_SELF, &mut usage) != 0 {
-            return Duration::ZERO;
-        }
-        usage
-    };
-    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1_000);
-    time(usage.ru_utime) + time(usage.ru_stime)
 }
 
 /// W6: `n` worlds created and saved by `threads` threads, `n / threads`

@@ -17,24 +17,9 @@
 //! `docs/benchmarks.md`.
 
 mod common;
-
-use std::time::Duration;
+use common::thread_cpu;
 
 use eventsourcing::persistence::{MAX_COMPRESSION_LEVEL, ZlibCompressor};
-
-/// This thread's CPU time so far.
-fn cpu() -> Duration {
-    let mut t = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `t` is a valid timespec for the call to fill.
-    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0;
-    if !ok {
-        return Duration::ZERO;
-    }
-    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
-}
 
 /// The states, as the runtime writes them.
 fn states() -> Vec<(String, Vec<u8>)> {
@@ -79,16 +64,16 @@ fn main() {
                 let packed = z.compress_at(&state, level);
                 assert_eq!(z.decompress(&packed).unwrap(), state, "level {level}");
                 sizes[i] = packed.len();
-                let t = cpu();
+                let t = thread_cpu();
                 for _ in 0..batch {
                     std::hint::black_box(z.compress_at(std::hint::black_box(&state), level));
                 }
-                compress[i].push((cpu() - t).as_secs_f64() * 1e6 / batch as f64);
-                let t = cpu();
+                compress[i].push((thread_cpu() - t).as_secs_f64() * 1e6 / batch as f64);
+                let t = thread_cpu();
                 for _ in 0..batch {
                     std::hint::black_box(z.decompress(std::hint::black_box(&packed)).unwrap());
                 }
-                decompress[i].push((cpu() - t).as_secs_f64() * 1e6 / batch as f64);
+                decompress[i].push((thread_cpu() - t).as_secs_f64() * 1e6 / batch as f64);
             }
         }
         for (i, level) in levels.iter().enumerate() {

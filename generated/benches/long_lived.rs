@@ -46,25 +46,11 @@ const PG: [(&str, &str); 5] = [
 ];
 const PG_SCHEMA: &str = "es_bench_long";
 
-/// This thread's CPU time so far (`CLOCK_THREAD_CPUTIME_ID`).
-fn cpu() -> Duration {
-    let mut t = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `t` is a valid timespec for the call to fill.
-    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0;
-    if !ok {
-        return Duration::ZERO;
-    }
-    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
-}
-
 /// Wall and CPU time of `f`.
 fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration, Duration) {
-    let (wall, cpu0) = (Instant::now(), cpu());
+    let (wall, cpu0) = (Instant::now(), thread_cpu());
     let value = f();
-    (value, wall.elapsed(), cpu().saturating_sub(cpu0))
+    (value, wall.elapsed(), thread_cpu().saturating_sub(cpu0))
 }
 
 #[derive(Default, Clone, Copy)]

@@ -43,20 +43,6 @@ use eventsourcing_generated::bank_accounts::{AccountId, Accounting, Statements};
 
 const PG_SCHEMA: &str = "es_bench_systems";
 
-/// The process's CPU time so far, all threads (`CLOCK_PROCESS_CPUTIME_ID`).
-fn process_cpu() -> Duration {
-    let mut t = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `t` is a valid timespec for the call to fill.
-    let ok = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) } == 0;
-    if !ok {
-        return Duration::ZERO;
-    }
-    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
-}
-
 /// The settings of a backend, the store made empty.
 fn environment(backend: &str, dir: &std::path::Path) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = vec![("IS_SNAPSHOTTING_ENABLED".into(), "n".into())];
@@ -75,17 +61,7 @@ fn environment(backend: &str, dir: &std::path::Path) -> Vec<(String, String)> {
                     "DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE; CREATE SCHEMA {PG_SCHEMA}"
                 ))
                 .unwrap();
-            for (key, value) in [
-                ("PERSISTENCE_MODULE", "postgres"),
-                ("POSTGRES_DBNAME", "eventsourcing"),
-                ("POSTGRES_HOST", "127.0.0.1"),
-                ("POSTGRES_PORT", "5432"),
-                ("POSTGRES_USER", "eventsourcing"),
-                ("POSTGRES_PASSWORD", "eventsourcing"),
-                ("POSTGRES_SCHEMA", PG_SCHEMA),
-            ] {
-                env.push((key.into(), value.into()));
-            }
+            env.extend(postgres_settings(PG_SCHEMA));
         }
         _ => {}
     }

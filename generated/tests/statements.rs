@@ -198,3 +198,25 @@ fn a_follower_refuses_a_leader_whose_log_is_in_its_own_file() {
         Some(1)
     );
 }
+
+#[test]
+fn a_wait_for_an_ignored_event_at_the_end_of_the_log_returns() {
+    let system = Accounting::isolated([]).unwrap();
+    let (bank, statements) = (system.bank(), system.statements());
+    let account = bank.open_account("Ida", "ida@example.com").unwrap();
+    bank.deposit(account, money(3)).unwrap();
+    // Ignored by the statements: the last two notifications.
+    bank.set_overdraft_limit(account, money(9)).unwrap();
+    bank.pay_interest(account, Decimal::new(1, 2)).unwrap();
+    let last = bank.log().max_notification_id().unwrap().unwrap();
+    assert_eq!(last, 4);
+    let timeout = Duration::from_millis(50);
+    let error = statements.wait_for_bank(last, timeout).unwrap_err();
+    assert!(matches!(error, Error::TrackingTimeout { .. }), "{error}");
+    assert_eq!(statements.process_bank(bank).unwrap(), 2);
+    // The position is past the ignored ones, so a reader waiting for the
+    // bank's last save is not kept waiting; nothing is processed again.
+    statements.wait_for_bank(last, timeout).unwrap();
+    assert_eq!(statements.process_bank(bank).unwrap(), 0);
+    assert!(statements.wait_for_bank(last + 1, timeout).is_err());
+}

@@ -129,3 +129,37 @@ fn the_readmes_system_figures_are_those_of_docs_benchmarks() {
     }
     assert_eq!(checked, 6, "every row of the README's table");
 }
+
+#[test]
+fn the_readmes_throughput_figures_are_those_of_docs_benchmarks() {
+    let docs = rows(BENCHMARKS, "## What is measured");
+    let readme = rows(README, "## Benchmarks");
+    let mut checked = 0;
+    for row in readme.iter().filter(|r| r.len() == 7) {
+        let backend = match row[1].as_str() {
+            "SQLite" => "sqlite",
+            "PostgreSQL" => "postgres",
+            other => other,
+        };
+        let workload = match row[0].as_str() {
+            "W1 create" => "W1 create (",
+            "W3 batch (10/save)" => "W3 batch (10 ×",
+            "W4 replay 10,000 events" => "W4 replay (10000 events)",
+            "W5 read, section 10" => "W5 read (section 10,",
+            other => panic!("a README row of an unknown workload: {other}"),
+        };
+        let source = docs
+            .iter()
+            .find(|d| {
+                d.len() == 12 && d[0].starts_with(workload) && d[1] == backend && d[2] == "plain"
+            })
+            .unwrap_or_else(|| panic!("no {workload} {backend} plain row in docs/benchmarks.md"));
+        // The runtime's figure (its number) and the wall-clock ratio.
+        let number = |cell: &str| cell.split(' ').next().unwrap().to_owned();
+        assert_eq!(number(&row[2]), number(&source[3]), "{workload} {backend}");
+        assert_eq!(number(&row[3]), number(&source[4]), "{workload} {backend}");
+        assert_eq!(row[4], source[5], "{workload} {backend}");
+        checked += 1;
+    }
+    assert_eq!(checked, 8, "every row of the README's table");
+}

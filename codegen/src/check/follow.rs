@@ -71,19 +71,12 @@ impl Checker<'_> {
                 "what {what} does with the events of '{}'",
                 leader_name.value
             );
-            let Some(leader) = apps.iter().find(|a| a.name.value == leader_name.value) else {
-                let names: Vec<&str> = apps.iter().map(|a| a.name.value.as_str()).collect();
-                let hint = did_you_mean(&leader_name.value, names.iter().copied())
-                    .map(|s| format!("; did you mean '{s}'?"))
-                    .unwrap_or_default();
-                self.err(
-                    leader_name.pos,
-                    format!(
-                        "{what} follows '{}', which is not an application of this schema{hint}",
-                        leader_name.value
-                    ),
-                    one_of(&names, "an application of this schema"),
-                );
+            let Some(leader) = self.application_named(apps, leader_name, &|hint| {
+                format!(
+                    "{what} follows '{}', which is not an application of this schema{hint}",
+                    leader_name.value
+                )
+            }) else {
                 ok = false;
                 continue;
             };
@@ -199,6 +192,29 @@ impl Checker<'_> {
         ok.then_some(follows)
     }
 
+    /// The application `name` of `apps`; when there is none, reports
+    /// `message(hint)`, the hint suggesting a near name.
+    fn application_named<'a>(
+        &mut self,
+        apps: &'a [schema::Application],
+        name: &Name,
+        message: &dyn Fn(&str) -> String,
+    ) -> Option<&'a schema::Application> {
+        let found = apps.iter().find(|a| a.name.value == name.value);
+        if found.is_none() {
+            let names: Vec<&str> = apps.iter().map(|a| a.name.value.as_str()).collect();
+            let hint = did_you_mean(&name.value, names.iter().copied())
+                .map(|s| format!("; did you mean '{s}'?"))
+                .unwrap_or_default();
+            self.err(
+                name.pos,
+                message(&hint),
+                one_of(&names, "an application of this schema"),
+            );
+        }
+        found
+    }
+
     /// Whether `aggregate.event` is an event of `leader`'s, mentioned once;
     /// reports it if not.
     fn mention(
@@ -300,19 +316,12 @@ impl Checker<'_> {
                 continue;
             }
             for name in &pipe.value {
-                let Some(app) = apps.iter().find(|a| a.name.value == name.value) else {
-                    let names: Vec<&str> = apps.iter().map(|a| a.name.value.as_str()).collect();
-                    let hint = did_you_mean(&name.value, names.iter().copied())
-                        .map(|s| format!("; did you mean '{s}'?"))
-                        .unwrap_or_default();
-                    self.err(
-                        name.pos,
-                        format!(
-                            "unknown application '{}' in a pipe of {what}{hint}",
-                            name.value
-                        ),
-                        one_of(&names, "an application of this schema"),
-                    );
+                let Some(app) = self.application_named(apps, name, &|hint| {
+                    format!(
+                        "unknown application '{}' in a pipe of {what}{hint}",
+                        name.value
+                    )
+                }) else {
                     ok = false;
                     continue;
                 };

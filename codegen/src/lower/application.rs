@@ -102,7 +102,7 @@ pub(super) fn lower(model: &Model, app: &model::Application) -> view::Applicatio
 fn follow(model: &Model, app: &model::Application, f: &model::Follow) -> view::Follow {
     let leader = model.application(&f.leader);
     let leader_type = leader.map_or_else(|| f.leader.clone(), |l| ident(&l.name.cased));
-    let [process, pipe] = conventions::follow_methods(&f.leader);
+    let [process, pipe, wait] = conventions::follow_methods(&f.leader);
     let leader_aggregates: Vec<&model::Aggregate> = leader
         .map(|l| {
             l.aggregates
@@ -146,6 +146,7 @@ fn follow(model: &Model, app: &model::Application, f: &model::Follow) -> view::F
         leader: leader_type,
         process: ident(&process),
         pipe: ident(&pipe),
+        wait: ident(&wait),
         events_enum: conventions::followed_enum(&app.name.written, &f.leader),
         aggregates,
         policies,

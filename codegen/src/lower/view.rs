@@ -213,9 +213,11 @@ pub(crate) struct Application {
 pub(crate) struct Follow {
     /// The leader's facade type.
     pub(crate) leader: String,
-    /// The follower's methods: `process_<leader>` and `pipe_from_<leader>`.
+    /// The follower's methods: `process_<leader>`, `pipe_from_<leader>`
+    /// and `wait_for_<leader>`.
     pub(crate) process: String,
     pub(crate) pipe: String,
+    pub(crate) wait: String,
     /// The enum of the events it handles, e.g. `StatementsFromBank`.
     pub(crate) events_enum: String,
     /// The leader's aggregates whose events it handles, each with those

@@ -26,6 +26,48 @@ pub(crate) fn chosen(var: &str, name: &str) -> bool {
     })
 }
 
+/// A clock's time so far (`libc::clock_gettime`); zero if it cannot be read.
+fn clock(id: libc::clockid_t) -> std::time::Duration {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid timespec for the call to fill.
+    let ok = unsafe { libc::clock_gettime(id, &mut t) } == 0;
+    if !ok {
+        return std::time::Duration::ZERO;
+    }
+    std::time::Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// This thread's CPU time so far (`CLOCK_THREAD_CPUTIME_ID`): the client's
+/// work, whatever the disk or the server do meanwhile.
+pub(crate) fn thread_cpu() -> std::time::Duration {
+    clock(libc::CLOCK_THREAD_CPUTIME_ID)
+}
+
+/// The process's CPU time so far, all its threads
+/// (`CLOCK_PROCESS_CPUTIME_ID`).
+pub(crate) fn process_cpu() -> std::time::Duration {
+    clock(libc::CLOCK_PROCESS_CPUTIME_ID)
+}
+
+/// The settings of the tutorial's PostgreSQL database, tables in `schema`.
+pub(crate) fn postgres_settings(schema: &str) -> Vec<(String, String)> {
+    [
+        ("PERSISTENCE_MODULE", "postgres"),
+        ("POSTGRES_DBNAME", "eventsourcing"),
+        ("POSTGRES_HOST", "127.0.0.1"),
+        ("POSTGRES_PORT", "5432"),
+        ("POSTGRES_USER", "eventsourcing"),
+        ("POSTGRES_PASSWORD", "eventsourcing"),
+        ("POSTGRES_SCHEMA", schema),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
 /// A client of the tutorial's PostgreSQL database, when it answers.
 pub(crate) fn postgres_client() -> Option<postgres::Client> {
     postgres::Config::new()

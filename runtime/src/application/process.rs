@@ -51,28 +51,51 @@ impl<'p> Processing<'p> {
     }
 }
 
+/// What [`for_each_unprocessed`] went through.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Unprocessed {
+    /// How many notifications were given to the callback.
+    pub(crate) processed: u64,
+    /// The last notification read, when it was passed over (its topic not
+    /// one of the follower's): the position to record so that a wait for
+    /// it does not wait for an event that will never be processed.
+    pub(crate) passed_over: Option<u64>,
+}
+
 /// Gives `f` each notification of `leader` above `position` whose topic
 /// is one of `E`'s, decoded, with its tracking record, in order: what a
-/// follower or a projection processes next. Returns how many.
+/// follower or a projection processes next.
 pub(crate) fn for_each_unprocessed<E: Followed>(
     leader: &Application,
     position: Option<u64>,
     mut f: impl FnMut(E, Tracking) -> Result<()>,
-) -> Result<u64> {
+) -> Result<Unprocessed> {
+    let mut outcome = Unprocessed::default();
     let Some(start) = position.map_or(Some(1), |id| id.checked_add(1)) else {
-        return Ok(0);
+        return Ok(outcome);
     };
-    let mut processed: u64 = 0;
     for notification in NotificationLogReader::new(leader.log()).read(start) {
         let notification = notification?;
         if !E::FOLLOWED_TOPICS.contains(&notification.topic.as_str()) {
+            outcome.passed_over = Some(notification.id);
             continue;
         }
         let event = decode::<E>(leader, &notification)?;
         f(event, Tracking::new(leader.name(), notification.id))?;
-        processed = processed.saturating_add(1);
+        outcome.processed = outcome.processed.saturating_add(1);
+        outcome.passed_over = None;
     }
-    Ok(processed)
+    Ok(outcome)
+}
+
+/// Records `tracking` for notifications passed over at the end of the
+/// log; another process having recorded a later position already is no
+/// error (it is ahead, which is all the record says).
+pub(crate) fn record_passed_over(record: impl FnOnce() -> Result<()>) -> Result<()> {
+    match record() {
+        Err(Error::TrackingConflict { .. }) => Ok(()),
+        other => other,
+    }
 }
 
 impl Application {
@@ -80,6 +103,28 @@ impl Application {
     /// application's infrastructure has one (every built-in backend does).
     pub fn process_recorder(&self) -> Option<&Arc<dyn ProcessRecorder>> {
         self.process.as_ref()
+    }
+
+    /// Waits until this application has processed the notifications of
+    /// the application `leader` up to `notification_id` (its tracking
+    /// record of it is at or past it), as [`TrackingRecorder::wait`]
+    /// polls.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TrackingTimeout`] when `timeout` passes first;
+    /// [`Error::InvalidTracking`] without a process recorder; storage
+    /// errors.
+    ///
+    /// [`TrackingRecorder::wait`]: crate::persistence::TrackingRecorder::wait
+    pub fn wait_for(
+        &self,
+        leader: &str,
+        notification_id: u64,
+        timeout: std::time::Duration,
+    ) -> Result<()> {
+        self.require_process_recorder()?
+            .wait(leader, Some(notification_id), timeout)
     }
 
     fn require_process_recorder(&self) -> Result<&Arc<dyn ProcessRecorder>> {
@@ -140,8 +185,10 @@ impl Application {
     /// each is decoded as an `E` (with the leader's mapper) and given to
     /// `policy`, and what the policy saves is stored with the
     /// notification's tracking record. Notifications whose topic is not
-    /// one of `E`'s are passed over. `E` is an aggregate's event type, or
-    /// the enum generated for a follower's `follow:` of a leader. Returns how many were processed.
+    /// one of `E`'s are passed over; when the last ones read are, the
+    /// position is recorded past them (so that a `wait` for them returns).
+    /// `E` is an aggregate's event type, or the enum generated for a
+    /// follower's `follow:` of a leader. Returns how many were processed.
     ///
     /// The policy may fail with any error (the follower's own rules', or
     /// the runtime's, through `?`): processing stops with
@@ -174,7 +221,7 @@ impl Application {
         let leader_name = leader.name();
         self.check_not_sharing_log(leader)?;
         let position = process.max_tracking_id(leader_name)?;
-        for_each_unprocessed::<E>(leader, position, |event, tracking| {
+        let outcome = for_each_unprocessed::<E>(leader, position, |event, tracking| {
             let notification_id = tracking.notification_id;
             let mut processing = Processing {
                 tracking,
@@ -195,7 +242,14 @@ impl Application {
                 saving.push(&mut **aggregate);
             }
             self.save_all_tracked(&mut saving, &tracking).map(|_| ())
-        })
+        })?;
+        if let Some(id) = outcome.passed_over {
+            record_passed_over(|| {
+                self.save_all_tracked(&mut [], &Tracking::new(leader_name, id))
+                    .map(|_| ())
+            })?;
+        }
+        Ok(outcome.processed)
     }
 }
 

@@ -9,11 +9,11 @@
 //! [`TrackingRecorder::wait`]: crate::persistence::TrackingRecorder::wait
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-use super::process::for_each_unprocessed;
+use super::process::{for_each_unprocessed, record_passed_over};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 use super::{Application, PolicyError};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-use crate::persistence::{Followed, TrackingRecorder};
+use crate::persistence::{Followed, Tracking, TrackingRecorder};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 use crate::{Error, Result};
 
@@ -45,7 +45,7 @@ impl crate::sqlite::SqliteRecorder {
         P: FnMut(E, &rusqlite::Connection) -> std::result::Result<(), PolicyError>,
     {
         let position = self.max_tracking_id(leader.name())?;
-        for_each_unprocessed::<E>(leader, position, |event, tracking| {
+        let outcome = for_each_unprocessed::<E>(leader, position, |event, tracking| {
             self.record_view(&tracking, |conn| {
                 project(event, conn).map_err(|source| {
                     failed(
@@ -56,7 +56,11 @@ impl crate::sqlite::SqliteRecorder {
                     )
                 })
             })
-        })
+        })?;
+        if let Some(id) = outcome.passed_over {
+            record_passed_over(|| self.insert_tracking(&Tracking::new(leader.name(), id)))?;
+        }
+        Ok(outcome.processed)
     }
 }
 
@@ -80,7 +84,7 @@ impl crate::postgres::PostgresRecorder {
         P: FnMut(E, &mut postgres::Client) -> std::result::Result<(), PolicyError>,
     {
         let position = self.max_tracking_id(leader.name())?;
-        for_each_unprocessed::<E>(leader, position, |event, tracking| {
+        let outcome = for_each_unprocessed::<E>(leader, position, |event, tracking| {
             self.record_view(&tracking, |client| {
                 project(event.clone(), client).map_err(|source| {
                     failed(
@@ -91,6 +95,10 @@ impl crate::postgres::PostgresRecorder {
                     )
                 })
             })
-        })
+        })?;
+        if let Some(id) = outcome.passed_over {
+            record_passed_over(|| self.insert_tracking(&Tracking::new(leader.name(), id)))?;
+        }
+        Ok(outcome.processed)
     }
 }

@@ -140,11 +140,8 @@ impl Mapper {
         topic: &str,
         state: &[u8],
     ) -> Result<E> {
-        self.decode_with(
-            (originator_id, originator_version, topic, state),
-            E::TOPICS,
-            E::decode_state,
-        )
+        // Every event type is followed as itself (the blanket `Followed`).
+        self.decode_followed(originator_id, originator_version, topic, state)
     }
 
     /// Decodes the parts of a notification as one of the events a follower
@@ -160,21 +157,7 @@ impl Mapper {
         topic: &str,
         state: &[u8],
     ) -> Result<E> {
-        self.decode_with(
-            (originator_id, originator_version, topic, state),
-            E::FOLLOWED_TOPICS,
-            E::decode_followed,
-        )
-    }
-
-    /// Decodes `(id, version, topic, state)` with `decode`, when `topic` is
-    /// one of `topics`.
-    fn decode_with<E>(
-        &self,
-        (originator_id, originator_version, topic, state): (Uuid, u64, &str, &[u8]),
-        topics: &[&str],
-        decode: impl FnOnce(&str, Decoder<'_>) -> serde_json::Result<Option<E>>,
-    ) -> Result<E> {
+        let topics = E::FOLLOWED_TOPICS;
         if !topics.contains(&topic) {
             return Err(Error::UnknownTopic {
                 topic: topic.to_owned(),
@@ -186,7 +169,7 @@ impl Mapper {
         let json = self.decode_bytes(originator_id, originator_version, state)?;
         // Python writes NaN and infinities as bare tokens, which serde_json cannot read.
         let json = super::rewrite_non_finite(&json);
-        let decoded = decode(
+        let decoded = E::decode_followed(
             topic,
             Decoder::new(&json, originator_id, originator_version),
         )
