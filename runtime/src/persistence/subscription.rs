@@ -35,52 +35,69 @@ pub(crate) fn backoff(quiet: u32) -> Duration {
 /// and a condition variable its subscriptions wait on.
 #[derive(Debug, Default)]
 pub(crate) struct Bell {
-    rings: Mutex<u64>,
+    state: Mutex<Rings>,
     rung: Condvar,
+}
+
+/// What the bell's mutex guards.
+#[derive(Debug, Default)]
+struct Rings {
+    /// Commits counted so far.
+    count: u64,
+    /// Threads waiting: a ring with none wakes nobody, and skips the
+    /// condition variable's system call.
+    waiters: usize,
 }
 
 impl Bell {
     /// Counts a commit and wakes every waiting subscription.
     pub(crate) fn ring(&self) {
-        let mut rings = self.rings.lock().unwrap_or_else(PoisonError::into_inner);
-        *rings = rings.wrapping_add(1);
-        self.rung.notify_all();
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.count = state.count.wrapping_add(1);
+        if state.waiters > 0 {
+            self.rung.notify_all();
+        }
     }
 
     /// The count of commits so far.
     pub(crate) fn rings(&self) -> u64 {
-        *self.rings.lock().unwrap_or_else(PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .count
     }
 
     /// Waits until the count differs from `seen`, `stopped` is set, or
     /// `timeout` (when given) has passed; returns the count then.
     pub(crate) fn wait(&self, seen: u64, stopped: &AtomicBool, timeout: Option<Duration>) -> u64 {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        let mut rings = self.rings.lock().unwrap_or_else(PoisonError::into_inner);
-        while *rings == seen && !stopped.load(Ordering::SeqCst) {
-            rings = match (timeout, deadline) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.waiters = state.waiters.saturating_add(1);
+        while state.count == seen && !stopped.load(Ordering::SeqCst) {
+            state = match (timeout, deadline) {
                 (Some(_), Some(deadline)) => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
                         break;
                     }
                     self.rung
-                        .wait_timeout(rings, left)
-                        .map(|(rings, _)| rings)
+                        .wait_timeout(state, left)
+                        .map(|(state, _)| state)
                         .unwrap_or_else(|e| e.into_inner().0)
                 }
                 _ => self
                     .rung
-                    .wait(rings)
+                    .wait(state)
                     .unwrap_or_else(PoisonError::into_inner),
             };
         }
-        *rings
+        state.waiters = state.waiters.saturating_sub(1);
+        state.count
     }
 
     /// Wakes every waiter without counting a commit (they see `stopped`).
     fn wake(&self) {
-        let _rings = self.rings.lock().unwrap_or_else(PoisonError::into_inner);
+        let _state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         self.rung.notify_all();
     }
 }
