@@ -201,6 +201,19 @@ impl Aggregate {
         std::iter::once(&self.created).chain(self.commands.iter().map(|c| &c.event))
     }
 
+    /// Whether applying its events reads their timestamps: a change whose
+    /// value is the event's time, or any change written in Rust (which
+    /// may).
+    pub(crate) fn reads_event_times(&self) -> bool {
+        self.events().any(|e| match &e.apply {
+            Apply::Nothing => false,
+            Apply::Custom => true,
+            Apply::Changes(changes) => changes
+                .iter()
+                .any(|c| c.op.values().iter().any(|v| matches!(v, Value::Timestamp))),
+        })
+    }
+
     /// Whether any event's state change is written in Rust.
     pub(crate) fn has_custom_apply(&self) -> bool {
         self.events().any(|e| matches!(e.apply, Apply::Custom))

@@ -46,3 +46,41 @@ fn the_counts_follow_the_universe_once_each_and_a_wait_reads_its_own_write() {
     });
     assert_eq!(counts.worlds().unwrap(), 1);
 }
+
+/// A replay of an aggregate whose events' application reads no timestamp
+/// reads only the first and last events' times, and gives back the same
+/// aggregate, `created_on` and `modified_on` included; one whose
+/// application does read them (a state field set to the event's time)
+/// reads every one.
+#[test]
+fn a_replay_reads_the_timestamps_its_aggregate_keeps() {
+    use eventsourcing::Aggregate;
+    use eventsourcing_generated::inventory::Item;
+    use eventsourcing_generated::world::World;
+    const { assert!(!World::READS_EVENT_TIMES) };
+    const { assert!(Item::READS_EVENT_TIMES) };
+    let universe = Universe::isolated([]).unwrap();
+    let earth = universe.create_world("Earth").unwrap();
+    for thing in ["dinosaurs", "trucks", "internet"] {
+        std::thread::sleep(Duration::from_millis(2));
+        universe.make_it_so(earth, thing).unwrap();
+    }
+    let replayed = universe.get_world(earth).unwrap();
+    // The stored times, read from the log's plain JSON.
+    let times: Vec<eventsourcing::Timestamp> =
+        eventsourcing::NotificationLogReader::new(universe.log())
+            .read(1)
+            .map(|n| {
+                let state: serde_json::Value = serde_json::from_slice(&n.unwrap().state).unwrap();
+                eventsourcing::domain::parse_timestamp(
+                    state["timestamp"]["_data_"].as_str().unwrap(),
+                )
+                .unwrap()
+            })
+            .collect();
+    assert_eq!(times.len(), 4);
+    assert_eq!(replayed.created_on(), times[0]);
+    assert_eq!(replayed.modified_on(), times[3]);
+    assert!(replayed.created_on() < replayed.modified_on());
+    assert_eq!(replayed.history(), ["dinosaurs", "trucks", "internet"]);
+}

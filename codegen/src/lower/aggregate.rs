@@ -65,6 +65,7 @@ pub(super) fn lower(a: &model::Aggregate) -> view::Aggregate {
         id_type: format!("{}Id", a.name.cased),
         topic: str_lit(&a.topic),
         event_enum: format!("{}Event", a.name.cased),
+        reads_event_times: a.reads_event_times(),
         apply_trait: a
             .has_custom_apply()
             .then(|| format!("{}Apply", a.name.cased)),

@@ -75,6 +75,9 @@ pub(crate) struct DefaultFn {
 #[derive(Debug, Serialize)]
 pub(crate) struct Aggregate {
     pub(crate) name: String,
+    /// Whether applying its events reads their timestamps (when not, a
+    /// replay reads only the first and last).
+    pub(crate) reads_event_times: bool,
     /// The type of its id, e.g. `WorldId`.
     pub(crate) id_type: String,
     /// How docs call one, e.g. `world`.

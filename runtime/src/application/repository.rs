@@ -204,10 +204,15 @@ impl Repository {
             ..EventQuery::new()
         };
         // Each event is applied as it is decoded, and dropped.
-        self.events.for_each(id.uuid(), query, |event: A::Event| {
+        let apply = |event: A::Event| {
             aggregate = Some(event.mutate(aggregate.take())?);
             Ok(())
-        })?;
+        };
+        if A::READS_EVENT_TIMES {
+            self.events.for_each(id.uuid(), query, apply)?;
+        } else {
+            self.events.for_each_untimed(id.uuid(), query, apply)?;
+        }
         aggregate.ok_or(Error::AggregateNotFound {
             aggregate_id: id.uuid(),
             version,

@@ -34,6 +34,15 @@ pub trait Aggregate: Clone + fmt::Debug + PartialEq + Send + Sync + 'static {
     /// version divisible by it. `None`, the default: only when asked.
     const SNAPSHOT_EVERY: Option<NonZeroU64> = None;
 
+    /// Whether applying its events reads their timestamps (a state field
+    /// set to the event's time, or a state change written in Rust). When
+    /// not (generated code says so), a replay reads the timestamps of the
+    /// first and last events only, the two the aggregate keeps
+    /// (`created_on`, `modified_on`); the others are given
+    /// [`UNTIMED`](crate::domain::UNTIMED). The default, `true`,
+    /// reads every one.
+    const READS_EVENT_TIMES: bool = true;
+
     /// The aggregate's identity, version and pending events.
     fn core(&self) -> &AggregateCore<Self::Event>;
 

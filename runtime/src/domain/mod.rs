@@ -22,4 +22,4 @@ pub use checked::{Checked, Number};
 pub use event::DomainEvent;
 pub use id::Id;
 pub use originator_topic::{ClassVersion, OriginatorTopic};
-pub use timestamp::{Timestamp, format_timestamp, now, parse_timestamp};
+pub use timestamp::{Timestamp, UNTIMED, format_timestamp, now, parse_timestamp};

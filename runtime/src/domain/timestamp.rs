@@ -11,6 +11,13 @@ use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, SubsecRound, Timelike
 /// When an event happened: a UTC time with microsecond precision.
 pub type Timestamp = DateTime<Utc>;
 
+/// The time a replay gives the events whose timestamps it does not read
+/// (those between an aggregate's first and last, when applying them reads
+/// no timestamp: see
+/// [`Aggregate::READS_EVENT_TIMES`](crate::Aggregate::READS_EVENT_TIMES)):
+/// the Unix epoch, which no event of this library is written at.
+pub const UNTIMED: Timestamp = DateTime::<Utc>::UNIX_EPOCH;
+
 /// The current time, truncated to microseconds so that it survives a round
 /// trip through the stored format unchanged.
 ///

@@ -66,6 +66,53 @@ impl EventStore {
         Ok(events)
     }
 
+    /// As [`for_each`](Self::for_each), for a replay that keeps only the
+    /// first and last events' timestamps: the events between are decoded
+    /// without theirs (each is given [`UNTIMED`](crate::domain::UNTIMED)).
+    /// Each event is decoded once the next one shows it is not the last,
+    /// from a copy of its stored bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`for_each`](Self::for_each).
+    pub(crate) fn for_each_untimed<E: Transcodable>(
+        &self,
+        originator_id: Uuid,
+        query: EventQuery,
+        mut f: impl FnMut(E) -> Result<()>,
+    ) -> Result<()> {
+        // The event read before: id, version, topic and stored state.
+        let mut held: Option<(Uuid, u64, String, Vec<u8>)> = None;
+        let mut first = true;
+        let decode = |(id, version, topic, state): &(Uuid, u64, String, Vec<u8>)| {
+            self.mapper.decode_event::<E>(*id, *version, topic, state)
+        };
+        self.recorder
+            .for_each_event(originator_id, query, &mut |stored| {
+                if let Some(previous) = &held {
+                    let event = if first {
+                        decode(previous)?
+                    } else {
+                        super::transcoder::decoding_untimed(|| decode(previous))?
+                    };
+                    first = false;
+                    f(event)?;
+                }
+                let slot = held.get_or_insert_with(Default::default);
+                slot.0 = stored.originator_id;
+                slot.1 = stored.originator_version;
+                slot.2.clear();
+                slot.2.push_str(stored.topic);
+                slot.3.clear();
+                slot.3.extend_from_slice(stored.state);
+                Ok(())
+            })?;
+        match &held {
+            Some(last) => f(decode(last)?),
+            None => Ok(()),
+        }
+    }
+
     /// Decodes an aggregate's events one by one, as the recorder lends them,
     /// and gives each to `f` in order; stops at the first error. `f` must not
     /// call back into the recorder (see

@@ -159,6 +159,63 @@ pub mod tagged {
     }
 }
 
+/// The `timestamp` of an event: written and read as [`tagged`] writes and
+/// reads a [`Timestamp`], except while a replay that keeps only its first
+/// and last events' times decodes the events between (see
+/// [`Aggregate::READS_EVENT_TIMES`](crate::Aggregate::READS_EVENT_TIMES)):
+/// then the value is passed over unparsed, and read as
+/// [`UNTIMED`](crate::domain::UNTIMED). Generated event structs use it
+/// for their timestamp.
+pub mod event_time {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::StateValue;
+    use crate::domain::{Timestamp, UNTIMED};
+
+    /// Writes the timestamp in state form.
+    ///
+    /// # Errors
+    ///
+    /// The serializer's error.
+    pub fn serialize<S: Serializer>(value: &Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
+        value.serialize_state(serializer)
+    }
+
+    /// Reads the timestamp from state form, or passes over it in an
+    /// untimed replay.
+    ///
+    /// # Errors
+    ///
+    /// The deserializer's error.
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Timestamp, D::Error> {
+        if super::UNTIMED_DECODING.with(std::cell::Cell::get) {
+            serde::de::IgnoredAny::deserialize(deserializer)?;
+            return Ok(UNTIMED);
+        }
+        Timestamp::deserialize_state(deserializer)
+    }
+}
+
+thread_local! {
+    /// Whether this thread is decoding events whose timestamps a replay
+    /// discards.
+    static UNTIMED_DECODING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with event timestamps passed over (see [`event_time`]); the
+/// setting ends with `f`, however it ends.
+pub(crate) fn decoding_untimed<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            UNTIMED_DECODING.with(|flag| flag.set(false));
+        }
+    }
+    UNTIMED_DECODING.with(|flag| flag.set(true));
+    let _reset = Reset;
+    f()
+}
+
 /// Implements [`StateValue`] for a type through its own `Serialize` and
 /// `Deserialize` (a schema's value types use this, with `tagged` fields).
 #[macro_export]
