@@ -1,0 +1,139 @@
+//! What went wrong with PostgreSQL, and what may be tried again: errors
+//! described as a person needs them, and the classes the recorder acts on
+//! (a connection that failed, a stale plan, a conflicting key).
+
+use std::fmt;
+
+use postgres::error::SqlState;
+use uuid::Uuid;
+
+use crate::Error;
+
+/// What PostgreSQL said, as a person needs it: the severity, the SQLSTATE
+/// code and the server's message (with its detail and hint) for an error
+/// from the server; otherwise the client's description and its causes
+/// (`connection refused`, a timeout).
+pub fn describe(error: &postgres::Error) -> String {
+    if let Some(db) = error.as_db_error() {
+        let mut text = format!("{} {}: {}", db.severity(), db.code().code(), db.message());
+        if let Some(detail) = db.detail() {
+            text.push_str(&format!(" (DETAIL: {detail})"));
+        }
+        if let Some(hint) = db.hint() {
+            text.push_str(&format!(" (HINT: {hint})"));
+        }
+        return text;
+    }
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+/// A connection failure, shown as [`describe`] shows it (the pool reports
+/// the last one when it gives up waiting).
+#[derive(Debug)]
+pub(super) struct ConnectError(pub(super) postgres::Error);
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&describe(&self.0))
+    }
+}
+
+impl std::error::Error for ConnectError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// Whether a failure to connect may pass if tried again (the server is not
+/// up yet, or has no free connection), unlike a wrong password, user or
+/// database.
+pub(super) fn may_pass(error: &postgres::Error) -> bool {
+    match error.code() {
+        Some(code) => [
+            SqlState::CANNOT_CONNECT_NOW,
+            SqlState::TOO_MANY_CONNECTIONS,
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CRASH_SHUTDOWN,
+        ]
+        .contains(code),
+        None => error.as_db_error().is_none(),
+    }
+}
+
+/// A failed attempt, and whether it may be tried again on another connection.
+pub(super) enum Failure {
+    /// From PostgreSQL or the connection to it. Tried again on another
+    /// connection when the connection failed and `may_retry` holds: nothing
+    /// can have been committed, and nothing was handed to the caller.
+    Postgres {
+        error: postgres::Error,
+        may_retry: bool,
+    },
+    /// Not PostgreSQL's (a row that cannot be read, an error of the caller's
+    /// function): never tried again.
+    Other(Error),
+}
+
+impl From<postgres::Error> for Failure {
+    fn from(error: postgres::Error) -> Self {
+        Self::Postgres {
+            error,
+            may_retry: true,
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Postgres(error) => Self::from(error),
+            other => Self::Other(other),
+        }
+    }
+}
+
+/// Whether the connection, not the statement, failed: worth another try.
+pub(super) fn is_disconnect(error: &postgres::Error) -> bool {
+    if error.is_closed() {
+        return true;
+    }
+    match error.code() {
+        Some(code) => {
+            code.code().starts_with("08")
+                || [
+                    SqlState::ADMIN_SHUTDOWN,
+                    SqlState::CRASH_SHUTDOWN,
+                    SqlState::CANNOT_CONNECT_NOW,
+                ]
+                .contains(code)
+        }
+        // No SQL state: an I/O error on the socket.
+        None => error.as_db_error().is_none(),
+    }
+}
+
+/// Whether a prepared statement failed because the table it reads changed
+/// since it was prepared (`cached plan must not change result type`).
+pub(super) fn is_stale_plan(error: &postgres::Error) -> bool {
+    error.code() == Some(&SqlState::FEATURE_NOT_SUPPORTED)
+        && error
+            .as_db_error()
+            .is_some_and(|db| db.message().contains("cached plan"))
+}
+
+/// Reads `(id, version)` from "Key (originator_id, originator_version)=(ID, VERSION) already exists."
+pub(super) fn conflicting_key(error: &postgres::Error) -> Option<(Uuid, u64)> {
+    let detail = error.as_db_error()?.detail()?;
+    let values = detail.split_once("=(")?.1.split_once(')')?.0;
+    let (id, version) = values.split_once(", ")?;
+    Some((
+        Uuid::try_parse(id.trim()).ok()?,
+        version.trim().parse().ok()?,
+    ))
+}
