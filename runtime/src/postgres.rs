@@ -520,7 +520,7 @@ impl PostgresRecorder {
             .iter()
             .map(|e| i64::try_from(e.originator_version).unwrap_or(i64::MAX))
             .collect();
-        let topics: Vec<&str> = events.iter().map(|e| e.topic.as_str()).collect();
+        let topics: Vec<&str> = events.iter().map(|e| e.topic.as_ref()).collect();
         let states: Vec<&[u8]> = events.iter().map(|e| e.state.as_slice()).collect();
         let result = self.run(|conn| {
             // Lock first: preparing the insert also needs a lock on the table,

@@ -18,7 +18,7 @@ pub fn stored(originator_id: Uuid, originator_version: u64, topic: &str) -> Stor
     StoredEvent {
         originator_id,
         originator_version,
-        topic: topic.to_owned(),
+        topic: topic.to_owned().into(),
         state: format!("{{\"v\":{originator_version}}}").into_bytes(),
     }
 }

@@ -122,7 +122,7 @@ fn version_3_reads_what_version_1_stored_in_postgres() {
         .map(|n| StoredEvent {
             originator_id: n.originator_id,
             originator_version: n.originator_version,
-            topic: n.topic.clone(),
+            topic: n.topic.clone().into(),
             state: n.state.clone(),
         })
         .collect();

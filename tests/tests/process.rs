@@ -404,7 +404,7 @@ fn a_notification_that_cannot_be_read_stops_the_follower_before_it_naming_it() {
             .insert_events(&[StoredEvent {
                 originator_id: broken,
                 originator_version: 1,
-                topic: WorldStarted::TOPIC.to_owned(),
+                topic: WorldStarted::TOPIC.to_owned().into(),
                 state: b"not what Universe writes".to_vec(),
             }])
             .unwrap();

@@ -86,7 +86,7 @@ fn floats_and_decimals_cross_as_python_writes_them() {
         let stored = StoredEvent {
             originator_id: id,
             originator_version: 2,
-            topic: topic.to_owned(),
+            topic: topic.to_owned().into(),
             state,
         };
         match mapper.to_domain_event::<ItemEvent>(&stored) {

@@ -166,7 +166,7 @@ fn forge(app: &Application, id: WorldId, edit: impl FnOnce(&str) -> String) {
         .insert_snapshot(&StoredEvent {
             originator_id: id.uuid(),
             originator_version: world.version(),
-            topic: SNAPSHOT_TOPIC.to_owned(),
+            topic: SNAPSHOT_TOPIC.to_owned().into(),
             state: json.into_bytes(),
         })
         .unwrap();
@@ -359,7 +359,7 @@ fn a_snapshot_of_another_topic_is_refused() {
             .insert_snapshot(&StoredEvent {
                 originator_id: id.uuid(),
                 originator_version: 1,
-                topic: "myapp:MySnapshot".to_owned(),
+                topic: "myapp:MySnapshot".to_owned().into(),
                 state: b"{}".to_vec(),
             })
             .unwrap();
@@ -490,7 +490,7 @@ fn aggregates_without_snapshots_replay_their_events() {
         .insert_snapshot(&StoredEvent {
             originator_id: id.uuid(),
             originator_version: 2,
-            topic: SNAPSHOT_TOPIC.to_owned(),
+            topic: SNAPSHOT_TOPIC.to_owned().into(),
             state: b"not even JSON".to_vec(),
         })
         .unwrap();

@@ -263,7 +263,7 @@ fn non_finite_floats_are_written_and_read_as_pythons_json_does() {
     let null = StoredEvent {
         originator_id: id(),
         originator_version: 2,
-        topic: Weighed::TOPIC.to_owned(),
+        topic: Weighed::TOPIC.to_owned().into(),
         state: br#"{"timestamp":{"_type_":"datetime_iso","_data_":"2026-11-27T06:51:31+00:00"},"weight_kg":null,"size":{"width":1,"height":1,"depth":1}}"#.to_vec(),
     };
     let err = mapper.to_domain_event::<ItemEvent>(&null).unwrap_err();

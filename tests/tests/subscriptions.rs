@@ -65,7 +65,7 @@ fn event(id: Uuid, version: u64, topic: &str) -> StoredEvent {
     StoredEvent {
         originator_id: id,
         originator_version: version,
-        topic: topic.to_owned(),
+        topic: topic.to_owned().into(),
         state: format!("{{\"v\":{version}}}").into_bytes(),
     }
 }

@@ -52,7 +52,7 @@ fn event(id: Uuid, version: u64) -> StoredEvent {
     StoredEvent {
         originator_id: id,
         originator_version: version,
-        topic: "tracking.test:Event".to_owned(),
+        topic: "tracking.test:Event".to_owned().into(),
         state: b"{}".to_vec(),
     }
 }

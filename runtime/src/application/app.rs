@@ -398,7 +398,7 @@ impl Application {
         snapshots.insert_snapshot(&StoredEvent {
             originator_id: aggregate.id().uuid(),
             originator_version: aggregate.version(),
-            topic: SNAPSHOT_TOPIC.to_owned(),
+            topic: std::borrow::Cow::Borrowed(SNAPSHOT_TOPIC),
             state: self.events.mapper().encode_bytes(json),
         })
     }

@@ -228,7 +228,7 @@ impl Repository {
         let Some(snapshot) = snapshots.latest_snapshot(id.uuid(), version)? else {
             return Ok(None);
         };
-        let (at, topic) = (snapshot.originator_version, snapshot.topic.as_str());
+        let (at, topic) = (snapshot.originator_version, &*snapshot.topic);
         if topic != SNAPSHOT_TOPIC {
             return Err(Error::UnknownTopic {
                 topic: topic.to_owned(),

@@ -107,7 +107,7 @@ impl Mapper {
         Ok(StoredEvent {
             originator_id: event.originator_id().uuid(),
             originator_version: event.originator_version(),
-            topic: event.topic().to_owned(),
+            topic: std::borrow::Cow::Borrowed(event.topic()),
             state: self.encode_bytes(json),
         })
     }

@@ -77,7 +77,7 @@ impl Entry {
         StoredEvent {
             originator_id: self.originator_id,
             originator_version: self.originator_version,
-            topic: String::from(&*self.topic),
+            topic: String::from(&*self.topic).into(),
             state: self.state.to_vec(),
         }
     }

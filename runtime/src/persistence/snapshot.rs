@@ -80,7 +80,7 @@ impl SnapshotRecorder for InMemoryRecorder {
         }
         versions.insert(
             snapshot.originator_version,
-            (snapshot.topic.clone(), snapshot.state.clone()),
+            (snapshot.topic.to_string(), snapshot.state.clone()),
         );
         Ok(())
     }
@@ -101,7 +101,7 @@ impl SnapshotRecorder for InMemoryRecorder {
         Ok(latest.map(|(&version, (topic, state))| StoredEvent {
             originator_id,
             originator_version: version,
-            topic: topic.clone(),
+            topic: topic.clone().into(),
             state: state.clone(),
         }))
     }

@@ -1,5 +1,7 @@
 //! What recorders keep: stored events and notifications.
 
+use std::borrow::Cow;
+
 use uuid::Uuid;
 
 /// A domain event as a recorder keeps it: the aggregate's id and version, the
@@ -11,8 +13,10 @@ pub struct StoredEvent {
     pub originator_id: Uuid,
     /// The aggregate's version once the event is applied.
     pub originator_version: u64,
-    /// The event's topic, e.g. `universe:World.Started`.
-    pub topic: String,
+    /// The event's topic, e.g. `universe:World.Started`: borrowed when it
+    /// is the static topic of an event type (as the mapper writes it, with
+    /// no copy per event), owned when read from storage.
+    pub topic: Cow<'static, str>,
     /// The event's state, as the mapper encoded it.
     pub state: Vec<u8>,
 }
@@ -49,7 +53,7 @@ impl StoredEventRef<'_> {
         StoredEvent {
             originator_id: self.originator_id,
             originator_version: self.originator_version,
-            topic: self.topic.to_owned(),
+            topic: self.topic.to_owned().into(),
             state: self.state.to_vec(),
         }
     }
@@ -79,7 +83,7 @@ impl Notification {
         StoredEvent {
             originator_id: self.originator_id,
             originator_version: self.originator_version,
-            topic: self.topic.clone(),
+            topic: self.topic.clone().into(),
             state: self.state.clone(),
         }
     }
