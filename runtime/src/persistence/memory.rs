@@ -84,9 +84,10 @@ impl Entry {
 }
 
 /// An aggregate's versions in order, each with its position in the log.
-/// Versions nearly always come in order, so most inserts are pushes.
+/// Versions nearly always come in order, so most inserts are pushes; the
+/// first is kept inline (many aggregates have one event: no allocation).
 #[derive(Debug, Default)]
-struct Versions(Vec<(u64, usize)>);
+struct Versions(smallvec::SmallVec<[(u64, usize); 1]>);
 
 impl Versions {
     fn find(&self, version: u64) -> Result<usize, usize> {
