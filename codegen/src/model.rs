@@ -24,6 +24,40 @@ impl Model {
         self.aggregates.iter().find(|a| a.name.written == written)
     }
 
+    /// Whether a value of `ty` may hold a float: Python writes a float that
+    /// is not finite as a bare token, which the runtime rewrites before
+    /// reading only for event types that may hold one.
+    pub(crate) fn may_hold_float(&self, ty: &Ty) -> bool {
+        self.may_hold_float_within(ty, 0)
+    }
+
+    fn may_hold_float_within(&self, ty: &Ty, depth: usize) -> bool {
+        // Value types do not nest this deep; were they to, say "may".
+        if depth > 64 {
+            return true;
+        }
+        let fields = |fields: &[Field]| {
+            fields
+                .iter()
+                .any(|f| self.may_hold_float_within(&f.ty, depth + 1))
+        };
+        match ty {
+            Ty::F64 | Ty::Unknown => true,
+            Ty::Option(inner) | Ty::Vec(inner) | Ty::Map(inner) => {
+                self.may_hold_float_within(inner, depth + 1)
+            }
+            Ty::Named(name) => self
+                .types
+                .iter()
+                .find(|t| t.name.written == name.written)
+                .is_none_or(|t| match &t.body {
+                    TypeBody::Struct(own) => fields(own),
+                    TypeBody::Enum(variants) => variants.iter().any(|v| fields(&v.fields)),
+                }),
+            Ty::String | Ty::Bool | Ty::Int(_) | Ty::Uuid | Ty::Decimal | Ty::DateTime => false,
+        }
+    }
+
     /// The application named `written` in the schema.
     pub(crate) fn application(&self, written: &str) -> Option<&Application> {
         self.applications.iter().find(|a| a.name.written == written)

@@ -197,6 +197,27 @@ fn corrupt_stored_events_give_their_own_errors() {
     assert!(matches!(err, Error::Decode { .. }), "{err}");
     assert!(err.to_string().contains(&id().to_string()), "{err}");
 
+    // A bare NaN where a world's event holds no float (its JSON is read
+    // without the rewrite of Python's non-finite floats): a typed error.
+    const { assert!(!<WorldEvent as eventsourcing::persistence::Transcodable>::MAY_HOLD_FLOATS) };
+    let bare_nan = StoredEvent {
+        state: br#"{"timestamp":{"_type_":"datetime_iso","_data_":"2026-11-27T06:51:31+00:00"},"what":NaN}"#.to_vec(),
+        ..good.clone()
+    };
+    let err = Mapper::default()
+        .to_domain_event::<WorldEvent>(&bare_nan)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Decode {
+                originator_version: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+
     let unknown = StoredEvent {
         topic: "universe:World.Exploded".into(),
         ..good

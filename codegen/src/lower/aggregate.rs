@@ -66,6 +66,8 @@ pub(super) fn lower(a: &model::Aggregate) -> view::Aggregate {
         topic: str_lit(&a.topic),
         event_enum: format!("{}Event", a.name.cased),
         reads_event_times: a.reads_event_times(),
+        // Set by the caller, which has the value types.
+        may_hold_floats: true,
         apply_trait: a
             .has_custom_apply()
             .then(|| format!("{}Apply", a.name.cased)),

@@ -17,7 +17,16 @@ use crate::model::{self, Literal, Model, TypeBody};
 pub(crate) fn lower(model: &Model) -> view::File {
     view::File {
         types: model.types.iter().map(value_type).collect(),
-        aggregates: model.aggregates.iter().map(aggregate::lower).collect(),
+        aggregates: model
+            .aggregates
+            .iter()
+            .map(|a| view::Aggregate {
+                may_hold_floats: a
+                    .events()
+                    .any(|e| e.args.iter().any(|f| model.may_hold_float(&f.ty))),
+                ..aggregate::lower(a)
+            })
+            .collect(),
         applications: model
             .applications
             .iter()

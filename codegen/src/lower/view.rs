@@ -78,6 +78,8 @@ pub(crate) struct Aggregate {
     /// Whether applying its events reads their timestamps (when not, a
     /// replay reads only the first and last).
     pub(crate) reads_event_times: bool,
+    /// Whether any of its events may hold a float.
+    pub(crate) may_hold_floats: bool,
     /// The type of its id, e.g. `WorldId`.
     pub(crate) id_type: String,
     /// How docs call one, e.g. `world`.

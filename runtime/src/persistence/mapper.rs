@@ -167,18 +167,23 @@ impl Mapper {
             });
         }
         let json = self.decode_bytes(originator_id, originator_version, state)?;
-        // Python writes NaN and infinities as bare tokens, which serde_json cannot read.
-        let json = super::rewrite_non_finite(&json);
-        let decoded = E::decode_followed(
-            topic,
-            Decoder::new(&json, originator_id, originator_version),
-        )
-        .map_err(|source| Error::Decode {
-            topic: topic.to_owned(),
-            originator_id,
-            originator_version,
-            source,
-        })?;
+        // Python writes NaN and infinities as bare tokens, which serde_json
+        // cannot read; events that hold no float have none.
+        let rewritten;
+        let json: &[u8] = if E::FOLLOWED_MAY_HOLD_FLOATS {
+            rewritten = super::rewrite_non_finite(&json);
+            &rewritten
+        } else {
+            &json
+        };
+        let decoded =
+            E::decode_followed(topic, Decoder::new(json, originator_id, originator_version))
+                .map_err(|source| Error::Decode {
+                    topic: topic.to_owned(),
+                    originator_id,
+                    originator_version,
+                    source,
+                })?;
         decoded.ok_or_else(|| Error::UnknownTopic {
             topic: topic.to_owned(),
             originator_id,

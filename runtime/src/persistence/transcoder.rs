@@ -45,6 +45,14 @@ pub trait Transcodable: DomainEvent {
     /// The topics of every event of this type.
     const TOPICS: &'static [&'static str];
 
+    /// Whether the events' state may hold a float, which Python writes as a
+    /// bare `NaN`, `Infinity` or `-Infinity` when it is not finite (and
+    /// which are then rewritten before the JSON is read). Generated code
+    /// says `false` for event types with no float anywhere in them, which
+    /// spares reading each event's JSON one more time; the default is
+    /// `true`.
+    const MAY_HOLD_FLOATS: bool = true;
+
     /// Writes the event's state as JSON into `out`.
     ///
     /// # Errors
@@ -73,6 +81,9 @@ pub trait Followed: Sized + Send + 'static {
     /// passed over.
     const FOLLOWED_TOPICS: &'static [&'static str];
 
+    /// As [`Transcodable::MAY_HOLD_FLOATS`].
+    const FOLLOWED_MAY_HOLD_FLOATS: bool = true;
+
     /// Reads an event from its topic and the stored state; `Ok(None)` when
     /// the topic is not one of [`Self::FOLLOWED_TOPICS`].
     ///
@@ -85,6 +96,7 @@ pub trait Followed: Sized + Send + 'static {
 
 impl<E: Transcodable> Followed for E {
     const FOLLOWED_TOPICS: &'static [&'static str] = E::TOPICS;
+    const FOLLOWED_MAY_HOLD_FLOATS: bool = E::MAY_HOLD_FLOATS;
 
     fn decode_followed(topic: &str, decoder: Decoder<'_>) -> serde_json::Result<Option<Self>> {
         E::decode_state(topic, decoder)
