@@ -486,8 +486,8 @@ impl AggregateRecorder for SqliteRecorder {
 }
 
 impl ApplicationRecorder for SqliteRecorder {
-    fn location(&self) -> Option<String> {
-        self.location.clone()
+    fn location(&self) -> Option<&str> {
+        self.location.as_deref()
     }
 
     fn select_notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>> {

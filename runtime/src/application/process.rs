@@ -12,7 +12,9 @@
 use std::sync::Arc;
 
 use super::{Application, Saveable};
-use crate::persistence::{Followed, Notification, ProcessRecorder, StoredEvent, Tracking};
+use crate::persistence::{
+    Followed, Notification, ProcessRecorder, StoredEvent, Tracking, TrackingRecorder,
+};
 use crate::{Error, NotificationLogReader, Result};
 
 /// What a policy may fail with: any error (a rule of the follower's, or
@@ -51,51 +53,44 @@ impl<'p> Processing<'p> {
     }
 }
 
-/// What [`for_each_unprocessed`] went through.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Unprocessed {
-    /// How many notifications were given to the callback.
-    pub(crate) processed: u64,
-    /// The last notification read, when it was passed over (its topic not
-    /// one of the follower's): the position to record so that a wait for
-    /// it does not wait for an event that will never be processed.
-    pub(crate) passed_over: Option<u64>,
-}
-
-/// Gives `f` each notification of `leader` above `position` whose topic
-/// is one of `E`'s, decoded, with its tracking record, in order: what a
-/// follower or a projection processes next.
+/// Gives `f` each notification of `leader` above `tracker`'s position
+/// whose topic is one of `E`'s, decoded, with its tracking record, in
+/// order: what a follower or a projection processes next. When the last
+/// notifications read are passed over (their topics not `E`'s), the
+/// position is recorded past them, so that a wait for them returns;
+/// another process having recorded a later one already is no error (it is
+/// ahead, which is all the record says). Returns how many `f` was given.
 pub(crate) fn for_each_unprocessed<E: Followed>(
+    tracker: &(impl TrackingRecorder + ?Sized),
     leader: &Application,
-    position: Option<u64>,
     mut f: impl FnMut(E, Tracking) -> Result<()>,
-) -> Result<Unprocessed> {
-    let mut outcome = Unprocessed::default();
-    let Some(start) = position.map_or(Some(1), |id| id.checked_add(1)) else {
-        return Ok(outcome);
+) -> Result<u64> {
+    let Some(start) = tracker
+        .max_tracking_id(leader.name())?
+        .map_or(Some(1), |id| id.checked_add(1))
+    else {
+        return Ok(0);
     };
+    let mut processed: u64 = 0;
+    let mut passed_over: Option<u64> = None;
     for notification in NotificationLogReader::new(leader.log()).read(start) {
         let notification = notification?;
         if !E::FOLLOWED_TOPICS.contains(&notification.topic.as_str()) {
-            outcome.passed_over = Some(notification.id);
+            passed_over = Some(notification.id);
             continue;
         }
         let event = decode::<E>(leader, &notification)?;
         f(event, Tracking::new(leader.name(), notification.id))?;
-        outcome.processed = outcome.processed.saturating_add(1);
-        outcome.passed_over = None;
+        processed = processed.saturating_add(1);
+        passed_over = None;
     }
-    Ok(outcome)
-}
-
-/// Records `tracking` for notifications passed over at the end of the
-/// log; another process having recorded a later position already is no
-/// error (it is ahead, which is all the record says).
-pub(crate) fn record_passed_over(record: impl FnOnce() -> Result<()>) -> Result<()> {
-    match record() {
-        Err(Error::TrackingConflict { .. }) => Ok(()),
-        other => other,
+    if let Some(id) = passed_over {
+        match tracker.insert_tracking(&Tracking::new(leader.name(), id)) {
+            Ok(()) | Err(Error::TrackingConflict { .. }) => {}
+            Err(e) => return Err(e),
+        }
     }
+    Ok(processed)
 }
 
 impl Application {
@@ -141,7 +136,7 @@ impl Application {
                 follower: self.name().to_owned(),
                 leader: leader.name().to_owned(),
                 follower_upper: self.name().to_uppercase(),
-                location: own,
+                location: own.to_owned(),
             }),
             _ => Ok(()),
         }
@@ -220,8 +215,7 @@ impl Application {
         let process = self.require_process_recorder()?;
         let leader_name = leader.name();
         self.check_not_sharing_log(leader)?;
-        let position = process.max_tracking_id(leader_name)?;
-        let outcome = for_each_unprocessed::<E>(leader, position, |event, tracking| {
+        for_each_unprocessed::<E>(&**process, leader, |event, tracking| {
             let notification_id = tracking.notification_id;
             let mut processing = Processing {
                 tracking,
@@ -242,14 +236,7 @@ impl Application {
                 saving.push(&mut **aggregate);
             }
             self.save_all_tracked(&mut saving, &tracking).map(|_| ())
-        })?;
-        if let Some(id) = outcome.passed_over {
-            record_passed_over(|| {
-                self.save_all_tracked(&mut [], &Tracking::new(leader_name, id))
-                    .map(|_| ())
-            })?;
-        }
-        Ok(outcome.processed)
+        })
     }
 }
 

@@ -9,11 +9,11 @@
 //! [`TrackingRecorder::wait`]: crate::persistence::TrackingRecorder::wait
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-use super::process::{for_each_unprocessed, record_passed_over};
+use super::process::for_each_unprocessed;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 use super::{Application, PolicyError};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-use crate::persistence::{Followed, Tracking, TrackingRecorder};
+use crate::persistence::Followed;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 use crate::{Error, Result};
 
@@ -44,8 +44,7 @@ impl crate::sqlite::SqliteRecorder {
         E: Followed,
         P: FnMut(E, &rusqlite::Connection) -> std::result::Result<(), PolicyError>,
     {
-        let position = self.max_tracking_id(leader.name())?;
-        let outcome = for_each_unprocessed::<E>(leader, position, |event, tracking| {
+        for_each_unprocessed::<E>(self, leader, |event, tracking| {
             self.record_view(&tracking, |conn| {
                 project(event, conn).map_err(|source| {
                     failed(
@@ -56,11 +55,7 @@ impl crate::sqlite::SqliteRecorder {
                     )
                 })
             })
-        })?;
-        if let Some(id) = outcome.passed_over {
-            record_passed_over(|| self.insert_tracking(&Tracking::new(leader.name(), id)))?;
-        }
-        Ok(outcome.processed)
+        })
     }
 }
 
@@ -83,8 +78,7 @@ impl crate::postgres::PostgresRecorder {
         E: Followed + Clone,
         P: FnMut(E, &mut postgres::Client) -> std::result::Result<(), PolicyError>,
     {
-        let position = self.max_tracking_id(leader.name())?;
-        let outcome = for_each_unprocessed::<E>(leader, position, |event, tracking| {
+        for_each_unprocessed::<E>(self, leader, |event, tracking| {
             self.record_view(&tracking, |client| {
                 project(event.clone(), client).map_err(|source| {
                     failed(
@@ -95,10 +89,6 @@ impl crate::postgres::PostgresRecorder {
                     )
                 })
             })
-        })?;
-        if let Some(id) = outcome.passed_over {
-            record_passed_over(|| self.insert_tracking(&Tracking::new(leader.name(), id)))?;
-        }
-        Ok(outcome.processed)
+        })
     }
 }

@@ -263,7 +263,7 @@ pub trait ApplicationRecorder: AggregateRecorder {
     /// whose tables are named after each application). A follower refuses
     /// to follow a leader in the same place, which would be following its
     /// own events.
-    fn location(&self) -> Option<String> {
+    fn location(&self) -> Option<&str> {
         None
     }
 
