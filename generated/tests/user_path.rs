@@ -44,7 +44,7 @@ fn the_tutorial_runs_on_the_generated_universe() -> TestResult {
     assert_eq!(earlier.history(), ["dinosaurs"]);
 
     let section = app.log().section("1,10")?;
-    let topics: Vec<&str> = section.items.iter().map(|n| n.topic.as_str()).collect();
+    let topics: Vec<&str> = section.items.iter().map(|n| &*n.topic).collect();
     assert_eq!(
         topics,
         [
@@ -175,7 +175,7 @@ fn bank_rules_are_checked_before_the_generated_commands() -> TestResult {
         .section("1,20")?
         .items
         .into_iter()
-        .map(|n| n.topic)
+        .map(|n| n.topic.into_owned())
         .collect();
     assert_eq!(
         topics.last().map(String::as_str),

@@ -44,7 +44,9 @@ use crate::persistence::{
     AggregateRecorder, ApplicationRecorder, Environment, EventQuery, Notification,
     NotificationQuery, PG_WAIT_SLICE, Source, StoredEvent, StoredEventRef, Subscription, Tracking,
 };
-use crate::persistence::{BatchVersions, RowPosition, check_next_version, collect_lent};
+use crate::persistence::{
+    BatchVersions, RowOriginator, RowPosition, check_next_version, collect_lent,
+};
 use crate::{Error, Result};
 
 /// The PostgreSQL driver the recorder uses (`postgres`), for projections
@@ -614,7 +616,7 @@ impl PostgresRecorder {
 /// Column `i` of `row` as `T`: a NULL, a value of another type or one that
 /// cannot be read is an error naming the column and the row.
 fn column<'r, T: postgres::types::FromSql<'r>>(
-    at: &RowPosition,
+    at: &RowPosition<'_>,
     row: &'r postgres::Row,
     i: usize,
     column: &'static str,
@@ -631,7 +633,7 @@ fn column<'r, T: postgres::types::FromSql<'r>>(
 /// A row of `SELECT originator_version, topic, state`, as received.
 fn lend_event(originator_id: Uuid, row: &postgres::Row) -> Result<StoredEventRef<'_>> {
     let mut at = RowPosition {
-        originator_id: Some(originator_id.to_string()),
+        originator_id: Some(RowOriginator::Id(originator_id)),
         ..RowPosition::default()
     };
     let version: i64 = column(&at, row, 0, "originator_version")?;
@@ -651,15 +653,15 @@ fn read_notification(row: &postgres::Row) -> Result<Notification> {
     at.notification_id = Some(id);
     let id = at.non_negative("notification_id", id)?;
     let originator_id: Uuid = column(&at, row, 1, "originator_id")?;
-    at.originator_id = Some(originator_id.to_string());
+    at.originator_id = Some(RowOriginator::Id(originator_id));
     let version: i64 = column(&at, row, 2, "originator_version")?;
     at.originator_version = Some(version);
     Ok(Notification {
         id,
         originator_id,
         originator_version: at.non_negative("originator_version", version)?,
-        topic: column(&at, row, 3, "topic")?,
-        state: column(&at, row, 4, "state")?,
+        topic: column::<&str>(&at, row, 3, "topic")?.to_owned().into(),
+        state: column::<&[u8]>(&at, row, 4, "state")?.into(),
     })
 }
 

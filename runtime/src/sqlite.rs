@@ -38,7 +38,9 @@ use crate::persistence::{
     NotificationQuery, Source, StoredEvent, StoredEventRef, Subscription, backoff,
     check_single_row_tracking, quote_identifier,
 };
-use crate::persistence::{BatchVersions, RowPosition, check_next_version, collect_lent};
+use crate::persistence::{
+    BatchVersions, RowOriginator, RowPosition, check_next_version, collect_lent,
+};
 use crate::{Error, Result};
 
 mod snapshots;
@@ -330,7 +332,7 @@ fn blob(value: ValueRef<'_>) -> Result<&[u8], String> {
 /// `originator_id`, as SQLite holds it.
 fn lend_event<'r>(originator_id: Uuid, row: &'r Row<'_>) -> Result<StoredEventRef<'r>> {
     let mut at = RowPosition {
-        originator_id: Some(originator_id.to_string()),
+        originator_id: Some(RowOriginator::Id(originator_id)),
         ..RowPosition::default()
     };
     let column = |i: usize| row.get_ref(i);
@@ -352,7 +354,7 @@ fn read_notification(row: &Row<'_>) -> Result<Notification> {
     at.notification_id = Some(id);
     let id = at.non_negative("notification_id", id)?;
     let originator_id = text(column(1)?).map_err(|p| at.error("originator_id", p))?;
-    at.originator_id = Some(originator_id.to_owned());
+    at.originator_id = Some(RowOriginator::Text(originator_id));
     let originator_id = Uuid::try_parse(originator_id)
         .map_err(|_| at.error("originator_id", "is not a UUID".to_owned()))?;
     let version = integer(column(2)?).map_err(|p| at.error("originator_version", p))?;
@@ -363,8 +365,9 @@ fn read_notification(row: &Row<'_>) -> Result<Notification> {
         originator_version: at.non_negative("originator_version", version)?,
         topic: text(column(3)?)
             .map_err(|p| at.error("topic", p))?
-            .to_owned(),
-        state: blob(column(4)?).map_err(|p| at.error("state", p))?.to_vec(),
+            .to_owned()
+            .into(),
+        state: blob(column(4)?).map_err(|p| at.error("state", p))?.into(),
     })
 }
 
@@ -388,7 +391,7 @@ impl SqliteRecorder {
                             Ok(row.get_ref(0)?.as_i64_or_null()?)
                         })?;
                         let at = RowPosition {
-                            originator_id: Some(e.originator_id.to_string()),
+                            originator_id: Some(RowOriginator::Id(e.originator_id)),
                             originator_version: max,
                             ..RowPosition::default()
                         };

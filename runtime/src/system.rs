@@ -59,8 +59,10 @@ impl<'a> NotificationLogReader<'a> {
                 // As many as the section can hold: the range, at most a section.
                 let limit = usize::try_from(last.saturating_sub(first).saturating_add(1))
                     .map_or(size, |n| n.min(size));
-                log.section(&format!("{first},{last}"))
-                    .map(|section| (section.items, limit))
+                // The section `"{first},{last}"`, with no text made and read.
+                let bound = |id: u128| i128::try_from(id).unwrap_or(i128::MAX);
+                log.items(bound(first), bound(last))
+                    .map(|(items, _)| (items, limit))
             })
         })
     }

@@ -103,7 +103,7 @@ fn version_3_reads_what_version_1_stored_in_a_sqlite_file() {
     // The new created event: class_version 3, last, as Python writes it.
     let last = stored_events(&file.env()).pop().unwrap();
     assert_eq!(last.topic, "memos:Memo.Written");
-    let state = String::from_utf8(last.state).unwrap();
+    let state = String::from_utf8(last.state.to_vec()).unwrap();
     assert!(
         state.ends_with(r#""language":"fr","class_version":3}"#),
         "{state}"
@@ -122,8 +122,8 @@ fn version_3_reads_what_version_1_stored_in_postgres() {
         .map(|n| StoredEvent {
             originator_id: n.originator_id,
             originator_version: n.originator_version,
-            topic: n.topic.clone().into(),
-            state: n.state.clone(),
+            topic: n.topic.clone(),
+            state: n.state.to_vec(),
         })
         .collect();
     memos.recorder().insert_events(&stored).unwrap();

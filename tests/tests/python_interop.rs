@@ -91,7 +91,7 @@ fn both_ways(python: &str, env: &[(String, String)]) {
                 n.id,
                 n.originator_id.simple().to_string(),
                 n.originator_version,
-                n.topic,
+                n.topic.into_owned(),
             )
         })
         .collect();
@@ -378,7 +378,7 @@ fn versions_both_ways(python: &str, env: &[(String, String)]) {
         .iter()
         .find(|n| n.originator_id == from_python && n.originator_version == 3)
         .unwrap();
-    let state = String::from_utf8(python_v2.state.clone()).unwrap();
+    let state = String::from_utf8(python_v2.state.to_vec()).unwrap();
     assert!(
         state.ends_with(r#""what":"fish","why":"water","class_version":2}"#),
         "{state}"
@@ -387,7 +387,7 @@ fn versions_both_ways(python: &str, env: &[(String, String)]) {
         .iter()
         .find(|n| n.originator_id == from_rust.uuid() && n.originator_version == 3)
         .unwrap();
-    let state = String::from_utf8(rust_v2.state.clone()).unwrap();
+    let state = String::from_utf8(rust_v2.state.to_vec()).unwrap();
     assert!(
         state.ends_with(r#""what":"trucks","why":"roads","class_version":2}"#),
         "{state}"

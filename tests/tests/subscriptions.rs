@@ -159,7 +159,7 @@ fn a_subscription_catches_up_then_follows_in_order_with_topics() {
         let (a, _) = take(only_a_after_1, 3);
         assert_eq!(ids(&a), vec![2, 5, 6], "{}", b.name);
         assert!(a.iter().all(|n| n.topic == "t:A"), "{}", b.name);
-        assert_eq!(a[1].state, b"{\"v\":1}", "{}", b.name);
+        assert_eq!(&*a[1].state, b"{\"v\":1}", "{}", b.name);
         // Nothing more, and the subscription ends once stopped.
         let mut all = all.unwrap();
         all.stop();
@@ -347,10 +347,7 @@ fn a_sqlite_subscription_sees_other_connections_and_processes_writes() {
     let (a, b) = join_within(reader, "sqlite");
     let (a, b) = (a.expect("python's first event"), b.expect("its second"));
     assert_eq!((a.id, b.id), (4, 5));
-    assert_eq!(
-        (a.topic.as_str(), b.state.as_slice()),
-        ("py:Written", &b"{}"[..])
-    );
+    assert_eq!((&*a.topic, &*b.state), ("py:Written", &b"{}"[..]));
 }
 
 #[test]
@@ -422,7 +419,7 @@ fn the_python_library_writing_to_postgres_wakes_a_rust_subscription() {
     stopper.stop();
     let (n, at) = join_within(reader, "postgres");
     let n = n.expect("python's event");
-    assert_eq!((n.id, n.topic.as_str()), (2, "py:Written"));
+    assert_eq!((n.id, &*n.topic), (2, "py:Written"));
     assert!(
         at.saturating_duration_since(written) < Duration::from_secs(2),
         "woken {:?} after python's commit",

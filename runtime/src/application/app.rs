@@ -47,6 +47,7 @@ where
     A::Event: Transcodable,
 {
     fn encode_pending(&self, mapper: &Mapper, out: &mut Vec<StoredEvent>) -> Result<()> {
+        out.reserve(self.pending_events().len());
         for event in self.pending_events() {
             out.push(mapper.to_stored_event(event)?);
         }

@@ -94,25 +94,7 @@ impl NotificationLog {
         let mut number = || parts.next().and_then(parse_python_int).ok_or_else(invalid);
         let first = number()?;
         let last = number()?;
-        let start = first.max(1);
-        let size = i128::try_from(self.section_size).unwrap_or(i128::MAX);
-        let limit = last
-            .checked_sub(start)
-            .and_then(|n| n.checked_add(1))
-            .map_or(0, |n| n.clamp(0, size));
-        // Ids beyond u64 select nothing: no notification has one.
-        let (Ok(start), Ok(limit)) = (u64::try_from(start), usize::try_from(limit)) else {
-            return Ok(Section {
-                id: None,
-                items: Vec::new(),
-                next_id: None,
-            });
-        };
-        let items = if limit == 0 {
-            Vec::new()
-        } else {
-            self.select(&NotificationQuery::new(start, limit))?
-        };
+        let (items, limit) = self.items(first, last)?;
         let (id, next_id) = match (items.first(), items.last()) {
             (Some(first), Some(last)) => {
                 let last_id = u128::from(last.id);
@@ -131,6 +113,25 @@ impl NotificationLog {
             _ => (None, None),
         };
         Ok(Section { id, items, next_id })
+    }
+
+    /// The notifications of the section from `first` to `last` (as
+    /// [`section`](Self::section) reads them), and how many it could hold.
+    pub(crate) fn items(&self, first: i128, last: i128) -> Result<(Vec<Notification>, usize)> {
+        let start = first.max(1);
+        let size = i128::try_from(self.section_size).unwrap_or(i128::MAX);
+        let limit = last
+            .checked_sub(start)
+            .and_then(|n| n.checked_add(1))
+            .map_or(0, |n| n.clamp(0, size));
+        // Ids beyond u64 select nothing: no notification has one.
+        let (Ok(start), Ok(limit)) = (u64::try_from(start), usize::try_from(limit)) else {
+            return Ok((Vec::new(), 0));
+        };
+        if limit == 0 {
+            return Ok((Vec::new(), 0));
+        }
+        Ok((self.select(&NotificationQuery::new(start, limit))?, limit))
     }
 
     /// Selects notifications directly.

@@ -75,7 +75,7 @@ pub(crate) fn for_each_unprocessed<E: Followed>(
     let mut passed_over: Option<u64> = None;
     for notification in NotificationLogReader::new(leader.log()).read(start) {
         let notification = notification?;
-        if !E::FOLLOWED_TOPICS.contains(&notification.topic.as_str()) {
+        if !E::FOLLOWED_TOPICS.contains(&&*notification.topic) {
             passed_over = Some(notification.id);
             continue;
         }

@@ -1,5 +1,6 @@
 //! The in-memory recorder ("plain old objects" in the Python library).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -44,7 +45,7 @@ pub(super) struct Inner {
     /// For each aggregate, its versions (in order) and where each is in the log.
     /// (foldhash: SipHash cost more than the rest of an insert.)
     index: HashMap<Uuid, Versions, foldhash::fast::RandomState>,
-    /// Each topic once, shared by the entries that have it.
+    /// Each topic that is not static once, shared by the entries that have it.
     topics: HashSet<Arc<str>, foldhash::fast::RandomState>,
     /// Each application's highest tracked notification id.
     pub(super) tracking: InMemoryTracking,
@@ -59,8 +60,34 @@ const EVENTS_AT_A_TIME: usize = 1_000;
 struct Entry {
     originator_id: Uuid,
     originator_version: u64,
-    topic: Arc<str>,
+    topic: Topic,
     state: Arc<[u8]>,
+}
+
+/// An entry's topic: a static one (as generated event types have) kept as
+/// it is, with no hashing, counting or copying; any other shared by the
+/// entries that have it.
+#[derive(Debug, Clone)]
+enum Topic {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl Topic {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Static(topic) => topic,
+            Self::Shared(topic) => topic,
+        }
+    }
+
+    /// The topic for a reader: still borrowed when static.
+    fn to_cow(&self) -> Cow<'static, str> {
+        match self {
+            Self::Static(topic) => Cow::Borrowed(topic),
+            Self::Shared(topic) => Cow::Owned(String::from(&**topic)),
+        }
+    }
 }
 
 impl Entry {
@@ -68,7 +95,7 @@ impl Entry {
         StoredEventRef {
             originator_id: self.originator_id,
             originator_version: self.originator_version,
-            topic: &self.topic,
+            topic: self.topic.as_str(),
             state: &self.state,
         }
     }
@@ -77,7 +104,7 @@ impl Entry {
         StoredEvent {
             originator_id: self.originator_id,
             originator_version: self.originator_version,
-            topic: String::from(&*self.topic).into(),
+            topic: self.topic.to_cow(),
             state: self.state.to_vec(),
         }
     }
@@ -167,34 +194,72 @@ impl Inner {
     }
 
     /// Appends checked events; returns their notification ids.
-    fn append<'e>(
-        &mut self,
-        events: impl ExactSizeIterator<Item = StoredEventRef<'e>>,
-    ) -> Vec<u64> {
+    fn append(&mut self, events: &[StoredEvent]) -> Vec<u64> {
         let mut ids = Vec::with_capacity(events.len());
-        for e in events {
-            let position = self.log.len();
-            self.index
-                .entry(e.originator_id)
-                .or_default()
-                .insert(e.originator_version, position);
-            let topic = match self.topics.get(e.topic) {
-                Some(topic) => Arc::clone(topic),
-                None => {
-                    let topic: Arc<str> = Arc::from(e.topic);
-                    self.topics.insert(Arc::clone(&topic));
-                    topic
-                }
-            };
-            self.log.push(Entry {
-                originator_id: e.originator_id,
-                originator_version: e.originator_version,
-                topic,
-                state: Arc::from(e.state),
-            });
-            ids.push(notification_id(position));
+        self.log.reserve(events.len());
+        // An aggregate's events come together in a save: its index entry
+        // is looked up, and grown, once for each run of them.
+        let mut rest = events;
+        while let Some(first) = rest.first() {
+            let run = rest
+                .iter()
+                .take_while(|e| e.originator_id == first.originator_id)
+                .count();
+            let (same, after) = rest.split_at(run);
+            let start = self.log.len();
+            let versions = self.index.entry(first.originator_id).or_default();
+            versions.0.reserve(run);
+            for (position, e) in (start..).zip(same) {
+                versions.insert(e.originator_version, position);
+            }
+            for (position, e) in (start..).zip(same) {
+                self.push(e, position);
+                ids.push(notification_id(position));
+            }
+            rest = after;
         }
         ids
+    }
+
+    /// Checks and appends one event, looking its aggregate up once (the
+    /// commonest save); returns its notification id.
+    fn check_and_append_one(&mut self, event: &StoredEvent) -> Result<u64> {
+        let position = self.log.len();
+        let versions = self.index.entry(event.originator_id).or_default();
+        let stored = versions.0.last().map_or(0, |&(v, _)| v);
+        if let Err(conflict) =
+            check_next_version(event.originator_id, event.originator_version, stored)
+        {
+            if versions.0.is_empty() {
+                self.index.remove(&event.originator_id);
+            }
+            return Err(conflict);
+        }
+        versions.insert(event.originator_version, position);
+        self.push(event, position);
+        Ok(notification_id(position))
+    }
+
+    /// Pushes an event onto the log at `position`, its index entry made.
+    fn push(&mut self, e: &StoredEvent, position: usize) {
+        debug_assert_eq!(position, self.log.len());
+        let topic = match &e.topic {
+            Cow::Borrowed(topic) => Topic::Static(topic),
+            Cow::Owned(topic) => Topic::Shared(match self.topics.get(topic.as_str()) {
+                Some(shared) => Arc::clone(shared),
+                None => {
+                    let shared: Arc<str> = Arc::from(topic.as_str());
+                    self.topics.insert(Arc::clone(&shared));
+                    shared
+                }
+            }),
+        };
+        self.log.push(Entry {
+            originator_id: e.originator_id,
+            originator_version: e.originator_version,
+            topic,
+            state: Arc::from(e.state.as_slice()),
+        });
     }
 }
 
@@ -202,8 +267,12 @@ impl AggregateRecorder for InMemoryRecorder {
     fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {
         let ids = {
             let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
-            inner.check(events)?;
-            inner.append(events.iter().map(StoredEvent::as_borrowed))
+            if let [only] = events {
+                vec![inner.check_and_append_one(only)?]
+            } else {
+                inner.check(events)?;
+                inner.append(events)
+            }
         };
         self.rang(ids)
     }
@@ -307,13 +376,13 @@ impl Inner {
             if selected.len() == query.limit {
                 break;
             }
-            if query.matches(id, &e.topic) {
+            if query.matches(id, e.topic.as_str()) {
                 selected.push(Notification {
                     id,
                     originator_id: e.originator_id,
                     originator_version: e.originator_version,
-                    topic: String::from(&*e.topic),
-                    state: e.state.to_vec(),
+                    topic: e.topic.to_cow(),
+                    state: Arc::clone(&e.state),
                 });
             }
         }
@@ -333,7 +402,7 @@ impl ProcessRecorder for InMemoryRecorder {
             if let Some(tracking) = tracking {
                 check_tracking(&inner.tracking, tracking)?;
             }
-            let ids = inner.append(events.iter().map(StoredEvent::as_borrowed));
+            let ids = inner.append(events);
             if let Some(tracking) = tracking {
                 inner
                     .tracking
@@ -355,6 +424,47 @@ fn notification_id(position: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A static topic (kept as it is) and the same topic owned (shared by
+    /// its entries) read back alike, in events and notifications, and a
+    /// topic filter matches both.
+    #[test]
+    fn static_and_owned_topics_read_back_alike() {
+        let recorder = InMemoryRecorder::new();
+        let id = Uuid::new_v4();
+        let event = |version: u64, topic: Cow<'static, str>| StoredEvent {
+            originator_id: id,
+            originator_version: version,
+            topic,
+            state: vec![u8::try_from(version).unwrap()],
+        };
+        let owned = || Cow::Owned("m:E".to_owned());
+        recorder
+            .insert_events(&[event(1, Cow::Borrowed("m:E")), event(2, owned())])
+            .unwrap();
+        recorder.insert_events(&[event(3, owned())]).unwrap();
+        recorder
+            .insert_events(&[event(4, Cow::Borrowed("m:F"))])
+            .unwrap();
+        let events = recorder.select_events(id, EventQuery::new()).unwrap();
+        let topics: Vec<&str> = events.iter().map(|e| &*e.topic).collect();
+        assert_eq!(topics, ["m:E", "m:E", "m:E", "m:F"]);
+        assert!(matches!(events[0].topic, Cow::Borrowed(_)));
+        assert!(matches!(events[1].topic, Cow::Owned(_)));
+        let query = NotificationQuery::new(1, 10).topics(["m:E"]);
+        let notifications = recorder.select_notifications(&query).unwrap();
+        let read: Vec<(u64, &str, &[u8])> = notifications
+            .iter()
+            .map(|n| (n.id, &*n.topic, &*n.state))
+            .collect();
+        assert_eq!(
+            read,
+            [(1, "m:E", &[1][..]), (2, "m:E", &[2]), (3, "m:E", &[3])]
+        );
+        // The owned topic is held once, however many entries have it.
+        let inner = recorder.inner.read().unwrap();
+        assert_eq!(inner.topics.len(), 1);
+    }
 
     /// A replay longer than a chunk sees every event of its range once, in
     /// order, whatever the range.

@@ -48,9 +48,9 @@ pub use recorder::{AggregateRecorder, ApplicationRecorder, EventQuery, Notificat
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) use recorder::{BatchVersions, check_next_version, collect_lent};
 pub use snapshot::{SNAPSHOT_TOPIC, SnapshotReader, SnapshotRecorder, SnapshotWriter, Upcast};
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub(crate) use stored::RowPosition;
 pub use stored::{Notification, StoredEvent, StoredEventRef};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) use stored::{RowOriginator, RowPosition};
 pub(crate) use subscription::{Bell, BellSource, Source, backoff};
 pub use subscription::{
     PG_WAIT_SLICE, POLL_MAX, POLL_MIN, SUBSCRIPTION_SECTION_SIZE, Stopper, Subscription,

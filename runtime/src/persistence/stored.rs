@@ -1,6 +1,7 @@
 //! What recorders keep: stored events and notifications.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use uuid::Uuid;
 
@@ -71,10 +72,13 @@ pub struct Notification {
     pub originator_id: Uuid,
     /// The aggregate's version once the event is applied.
     pub originator_version: u64,
-    /// The event's topic.
-    pub topic: String,
-    /// The event's state, as the mapper encoded it.
-    pub state: Vec<u8>,
+    /// The event's topic: borrowed when the recorder has it as a static
+    /// string (the in-memory recorder, for generated event types).
+    pub topic: Cow<'static, str>,
+    /// The event's state, as the mapper encoded it; shared with the
+    /// recorder where it keeps the bytes itself (in memory), so a reader
+    /// copies none.
+    pub state: Arc<[u8]>,
 }
 
 impl Notification {
@@ -83,29 +87,41 @@ impl Notification {
         StoredEvent {
             originator_id: self.originator_id,
             originator_version: self.originator_version,
-            topic: self.topic.clone().into(),
-            state: self.state.clone(),
+            topic: self.topic.clone(),
+            state: self.state.to_vec(),
         }
     }
 }
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 /// Where a stored row is, as far as it could be read, so that an error about
-/// one of its columns can name it.
+/// one of its columns can name it. Nothing is formatted or copied until
+/// there is an error: a row read well costs no allocation here.
 #[derive(Debug, Default)]
-pub(crate) struct RowPosition {
+pub(crate) struct RowPosition<'r> {
     pub(crate) notification_id: Option<i64>,
-    pub(crate) originator_id: Option<String>,
+    pub(crate) originator_id: Option<RowOriginator<'r>>,
     pub(crate) originator_version: Option<i64>,
 }
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-impl RowPosition {
+/// A row's aggregate id: known, or its text as stored (perhaps not a UUID).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RowOriginator<'r> {
+    Id(Uuid),
+    Text(&'r str),
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+impl RowPosition<'_> {
     /// [`Error::InvalidStoredRow`](crate::Error::InvalidStoredRow) for `column`.
     pub(crate) fn error(&self, column: &'static str, problem: String) -> crate::Error {
         crate::Error::InvalidStoredRow {
             notification_id: self.notification_id,
-            originator_id: self.originator_id.clone(),
+            originator_id: self.originator_id.map(|id| match id {
+                RowOriginator::Id(id) => id.to_string(),
+                RowOriginator::Text(text) => text.to_owned(),
+            }),
             originator_version: self.originator_version,
             column,
             problem,
