@@ -172,3 +172,41 @@ fn broken_row(error: &Error) -> Option<u128> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::persistence::{AggregateRecorder, InMemoryRecorder, StoredEvent};
+
+    /// Whatever the start (0, inside the log, at its end, past it, at the
+    /// top of `u64`) and whatever the sizes of the log's and the reader's
+    /// sections, the reader gives each notification from the start once, in
+    /// order, and nothing else.
+    #[test]
+    fn a_reader_gives_every_notification_from_any_start_at_any_section_size() {
+        let recorder = Arc::new(InMemoryRecorder::new());
+        let id = uuid::Uuid::new_v4();
+        let events: Vec<StoredEvent> = (1..=7)
+            .map(|v| StoredEvent {
+                originator_id: id,
+                originator_version: v,
+                topic: "m:E".into(),
+                state: vec![],
+            })
+            .collect();
+        recorder.insert_events(&events).unwrap();
+        for log_size in [1, 2, 3, 7, 8, usize::MAX] {
+            let log = NotificationLog::new(recorder.clone(), log_size);
+            for reader_size in [1, 2, 3, 7, 8, 1_000, usize::MAX] {
+                let reader = NotificationLogReader::new(&log).with_section_size(reader_size);
+                for start in [0, 1, 2, 6, 7, 8, u64::MAX - 1, u64::MAX] {
+                    let ids: Vec<u64> = reader.read(start).map(|n| n.unwrap().id).collect();
+                    let expected: Vec<u64> = (start.max(1)..=7).collect();
+                    assert_eq!(ids, expected, "log {log_size}, reader {reader_size}, from {start}");
+                }
+            }
+        }
+    }
+}
