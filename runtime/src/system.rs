@@ -204,7 +204,10 @@ mod tests {
                 for start in [0, 1, 2, 6, 7, 8, u64::MAX - 1, u64::MAX] {
                     let ids: Vec<u64> = reader.read(start).map(|n| n.unwrap().id).collect();
                     let expected: Vec<u64> = (start.max(1)..=7).collect();
-                    assert_eq!(ids, expected, "log {log_size}, reader {reader_size}, from {start}");
+                    assert_eq!(
+                        ids, expected,
+                        "log {log_size}, reader {reader_size}, from {start}"
+                    );
                 }
             }
         }
