@@ -1,6 +1,7 @@
 //! The in-memory recorder ("plain old objects" in the Python library).
 
 use std::borrow::Cow;
+use std::collections::hash_map::Entry::{Occupied, Vacant};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -42,9 +43,12 @@ pub struct InMemoryRecorder {
 pub(super) struct Inner {
     /// The log: notification id `n` is at index `n - 1`.
     log: Vec<Entry>,
-    /// For each aggregate, its versions (in order) and where each is in the log.
+    /// For each aggregate, where its events are in the log.
     /// (foldhash: SipHash cost more than the rest of an insert.)
-    index: HashMap<Uuid, Versions, foldhash::fast::RandomState>,
+    index: HashMap<Uuid, Slot, foldhash::fast::RandomState>,
+    /// The positions of each aggregate with more than one event, in
+    /// version order; a [`Slot`] has the number of its list.
+    runs: Vec<Vec<usize>>,
     /// Each topic that is not static once, shared by the entries that have it.
     topics: HashSet<Arc<str>, foldhash::fast::RandomState>,
     /// Each application's highest tracked notification id.
@@ -110,35 +114,86 @@ impl Entry {
     }
 }
 
-/// An aggregate's versions in order, each with its position in the log.
-/// Versions nearly always come in order, so most inserts are pushes; the
-/// first is kept inline (many aggregates have one event: no allocation).
-#[derive(Debug, Default)]
-struct Versions(smallvec::SmallVec<[(u64, usize); 1]>);
+/// Where an aggregate's events are in the log. The recorder stores an
+/// aggregate's versions as 1, 2, 3… with no gap (it refuses any other), so
+/// positions alone are kept, in version order, and version `v` is the
+/// `v`-th. An aggregate with one event has its position here, in one word
+/// (the index stays small: fewer cache misses on a probe, less to move
+/// when it grows); one with more has the number of its list of positions
+/// in [`Inner::runs`], its top bit set.
+#[derive(Debug, Clone, Copy)]
+struct Slot(usize);
 
-impl Versions {
-    fn find(&self, version: u64) -> Result<usize, usize> {
-        self.0.binary_search_by_key(&version, |&(v, _)| v)
+impl Slot {
+    /// The top bit: set for a list in `runs`, clear for a lone position.
+    /// (A position is below it: a `Vec` holds at most `isize::MAX` bytes.)
+    const RUN: usize = 1 << (usize::BITS - 1);
+
+    fn lone(position: usize) -> Self {
+        debug_assert_eq!(position & Self::RUN, 0);
+        Self(position)
     }
 
-    fn insert(&mut self, version: u64, position: usize) {
-        match self.0.last() {
-            Some(&(last, _)) if last >= version => {
-                let at = self.find(version).unwrap_or_else(|at| at);
-                self.0.insert(at, (version, position));
-            }
-            _ => self.0.push((version, position)),
+    fn run(run: usize) -> Self {
+        Self(run | Self::RUN)
+    }
+
+    /// The list's number in `runs`, when this is one.
+    fn run_number(self) -> Option<usize> {
+        (self.0 & Self::RUN != 0).then_some(self.0 & !Self::RUN)
+    }
+
+    /// The slot of a new aggregate whose `count` events are at the
+    /// positions from `start`.
+    fn new(runs: &mut Vec<Vec<usize>>, start: usize, count: usize) -> Self {
+        if count == 1 {
+            return Self::lone(start);
+        }
+        let run = runs.len();
+        runs.push((start..start.saturating_add(count)).collect());
+        Self::run(run)
+    }
+
+    /// The aggregate's positions, in version order.
+    fn positions<'a>(&'a self, runs: &'a [Vec<usize>]) -> &'a [usize] {
+        match self.run_number() {
+            Some(run) => runs.get(run).map_or(&[], Vec::as_slice),
+            None => std::slice::from_ref(&self.0),
         }
     }
 
-    /// The entries with `gt < version <= lte`.
-    fn range(&self, gt: Option<u64>, lte: Option<u64>) -> &[(u64, usize)] {
-        let from = gt.map_or(0, |gt| self.0.partition_point(|&(v, _)| v <= gt));
-        let to = lte.map_or(self.0.len(), |lte| {
-            self.0.partition_point(|&(v, _)| v <= lte)
-        });
-        self.0.get(from..to).unwrap_or_default()
+    /// Adds the aggregate's next `count` events, at the positions from
+    /// `start`.
+    fn grow(&mut self, runs: &mut Vec<Vec<usize>>, start: usize, count: usize) {
+        let positions = start..start.saturating_add(count);
+        match self.run_number() {
+            Some(run) => {
+                if let Some(run) = runs.get_mut(run) {
+                    run.extend(positions);
+                }
+            }
+            None => {
+                let run = runs.len();
+                runs.push(std::iter::once(self.0).chain(positions).collect());
+                *self = Self::run(run);
+            }
+        }
     }
+}
+
+/// How many versions an aggregate with these positions has: its highest.
+fn version_count(positions: &[usize]) -> u64 {
+    u64::try_from(positions.len()).unwrap_or(u64::MAX)
+}
+
+/// The positions with `gt < version <= lte` of those an aggregate has (its
+/// versions 1 to `positions.len()`).
+fn in_range(positions: &[usize], gt: Option<u64>, lte: Option<u64>) -> &[usize] {
+    let len = positions.len();
+    let at = |version: u64| usize::try_from(version).map_or(len, |v| v.min(len));
+    let from = gt.map_or(0, at);
+    let to = lte.map_or(len, at);
+    positions.get(from..to).unwrap_or_default()
 }
 
 impl InMemoryRecorder {
@@ -150,12 +205,9 @@ impl InMemoryRecorder {
     /// The events an [`EventQuery`] selects, shared.
     fn select_shared(&self, originator_id: Uuid, query: EventQuery) -> Vec<Entry> {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
-        let Some(versions) = inner.index.get(&originator_id) else {
-            return Vec::new();
-        };
-        let range = versions.range(query.gt, query.lte).iter();
+        let range = in_range(inner.positions(&originator_id), query.gt, query.lte).iter();
         let limit = query.limit.unwrap_or(usize::MAX);
-        let pick = |&(_, position): &(u64, usize)| inner.log.get(position).cloned();
+        let pick = |&position: &usize| inner.log.get(position).cloned();
         if query.desc {
             range.rev().filter_map(pick).take(limit).collect()
         } else {
@@ -165,15 +217,34 @@ impl InMemoryRecorder {
 }
 
 impl Inner {
+    /// The positions of an aggregate's events, in version order.
+    fn positions(&self, originator_id: &Uuid) -> &[usize] {
+        self.index
+            .get(originator_id)
+            .map_or(&[], |slot| slot.positions(&self.runs))
+    }
+
+    /// An aggregate's highest stored version (0 when it has none): how
+    /// many events it has.
+    fn stored_version(&self, originator_id: &Uuid) -> u64 {
+        version_count(self.positions(originator_id))
+    }
+
+    /// Records that an aggregate's next `count` events are at the
+    /// positions from `start`.
+    fn index(&mut self, originator_id: Uuid, start: usize, count: usize) {
+        match self.index.entry(originator_id) {
+            Vacant(vacant) => {
+                vacant.insert(Slot::new(&mut self.runs, start, count));
+            }
+            Occupied(mut occupied) => occupied.get_mut().grow(&mut self.runs, start, count),
+        }
+    }
+
     /// Refuses a batch in which an aggregate's versions do not follow its
     /// stored ones, and one another, one by one.
     fn check(&self, events: &[StoredEvent]) -> Result<()> {
-        let stored = |id: &Uuid| {
-            self.index
-                .get(id)
-                .and_then(|versions| versions.0.last())
-                .map_or(0, |&(v, _)| v)
-        };
+        let stored = |id: &Uuid| self.stored_version(id);
         // One event, the commonest save: nothing in the batch before it.
         if let [only] = events {
             return check_next_version(
@@ -207,11 +278,7 @@ impl Inner {
                 .count();
             let (same, after) = rest.split_at(run);
             let start = self.log.len();
-            let versions = self.index.entry(first.originator_id).or_default();
-            versions.0.reserve(run);
-            for (position, e) in (start..).zip(same) {
-                versions.insert(e.originator_version, position);
-            }
+            self.index(first.originator_id, start, run);
             for (position, e) in (start..).zip(same) {
                 self.push(e, position);
                 ids.push(notification_id(position));
@@ -225,17 +292,19 @@ impl Inner {
     /// commonest save); returns its notification id.
     fn check_and_append_one(&mut self, event: &StoredEvent) -> Result<u64> {
         let position = self.log.len();
-        let versions = self.index.entry(event.originator_id).or_default();
-        let stored = versions.0.last().map_or(0, |&(v, _)| v);
-        if let Err(conflict) =
-            check_next_version(event.originator_id, event.originator_version, stored)
-        {
-            if versions.0.is_empty() {
-                self.index.remove(&event.originator_id);
+        let (id, version) = (event.originator_id, event.originator_version);
+        // One probe of the index, whether the aggregate is new or not.
+        match self.index.entry(id) {
+            Vacant(vacant) => {
+                check_next_version(id, version, 0)?;
+                vacant.insert(Slot::lone(position));
             }
-            return Err(conflict);
+            Occupied(mut occupied) => {
+                let stored = version_count(occupied.get().positions(&self.runs));
+                check_next_version(id, version, stored)?;
+                occupied.get_mut().grow(&mut self.runs, position, 1);
+            }
         }
-        versions.insert(event.originator_version, position);
         self.push(event, position);
         Ok(notification_id(position))
     }
@@ -464,6 +533,81 @@ mod tests {
         // The owned topic is held once, however many entries have it.
         let inner = recorder.inner.read().unwrap();
         assert_eq!(inner.topics.len(), 1);
+    }
+
+    /// The index moves an aggregate from a lone position to a list as it
+    /// gains events, whether they come one a save or in batches mixed with
+    /// another aggregate's; every range reads back the versions it holds;
+    /// a refused event leaves the index as it was.
+    #[test]
+    fn the_index_follows_an_aggregate_from_one_event_to_many() {
+        let recorder = InMemoryRecorder::new();
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        let event = |originator_id: Uuid, originator_version: u64| StoredEvent {
+            originator_id,
+            originator_version,
+            topic: "t".into(),
+            state: format!("{originator_id}/{originator_version}").into_bytes(),
+        };
+        let versions = |id: Uuid, query: EventQuery| -> Vec<u64> {
+            let events = recorder.select_events(id, query).unwrap();
+            for e in &events {
+                let state = format!("{id}/{}", e.originator_version).into_bytes();
+                assert_eq!((e.originator_id, &e.state), (id, &state));
+            }
+            events.iter().map(|e| e.originator_version).collect()
+        };
+        // A new aggregate whose first event is not version 1 is refused,
+        // and leaves no trace.
+        assert!(recorder.insert_events(&[event(a, 2)]).is_err());
+        assert!(recorder.insert_events(&[event(a, 0)]).is_err());
+        assert_eq!(versions(a, EventQuery::new()), Vec::<u64>::new());
+        assert_eq!(recorder.inner.read().unwrap().index.len(), 0);
+        // One event: a lone position.
+        recorder.insert_events(&[event(a, 1)]).unwrap();
+        assert!(recorder.insert_events(&[event(a, 1)]).is_err());
+        assert!(recorder.insert_events(&[event(a, 3)]).is_err());
+        assert_eq!(versions(a, EventQuery::new()), [1]);
+        // A second, one a save: a list. A batch mixing a new aggregate's
+        // events with a's: each gets its own, in order.
+        recorder.insert_events(&[event(a, 2)]).unwrap();
+        let ids = recorder
+            .insert_events(&[
+                event(b, 1),
+                event(a, 3),
+                event(b, 2),
+                event(a, 4),
+                event(b, 3),
+            ])
+            .unwrap();
+        assert_eq!(ids, [3, 4, 5, 6, 7]);
+        // A batch one of whose events conflicts stores none of them.
+        assert!(recorder.insert_events(&[event(a, 5), event(b, 3)]).is_err());
+        assert_eq!(recorder.max_notification_id().unwrap(), Some(7));
+        assert_eq!(versions(a, EventQuery::new()), [1, 2, 3, 4]);
+        assert_eq!(versions(b, EventQuery::new()), [1, 2, 3]);
+        for (gt, lte, expected) in [
+            (Some(0), None, &[1, 2, 3, 4][..]),
+            (Some(2), None, &[3, 4]),
+            (Some(4), None, &[]),
+            (Some(u64::MAX), None, &[]),
+            (None, Some(0), &[]),
+            (None, Some(2), &[1, 2]),
+            (None, Some(u64::MAX), &[1, 2, 3, 4]),
+            (Some(1), Some(3), &[2, 3]),
+            (Some(3), Some(1), &[]),
+            (Some(u64::MAX), Some(u64::MAX), &[]),
+        ] {
+            let mut query = EventQuery::new();
+            query.gt = gt;
+            query.lte = lte;
+            assert_eq!(versions(a, query), expected, "gt {gt:?}, lte {lte:?}");
+        }
+        assert_eq!(versions(a, EventQuery::new().desc().limit(2)), [4, 3]);
+        assert_eq!(
+            versions(Uuid::new_v4(), EventQuery::new()),
+            Vec::<u64>::new()
+        );
     }
 
     /// A replay longer than a chunk sees every event of its range once, in
