@@ -186,6 +186,7 @@ pub use error::{Error, Result};
 pub use persistence::{Environment, Notification, StoredEvent};
 pub use system::NotificationLogReader;
 
+pub use bytes::{self, Bytes};
 pub use chrono;
 pub use rust_decimal::{self, Decimal};
 pub use serde;

@@ -29,6 +29,7 @@
 //! # Ok::<(), eventsourcing::Error>(())
 //! ```
 
+use bytes::Bytes;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -661,7 +662,7 @@ fn read_notification(row: &postgres::Row) -> Result<Notification> {
         originator_id,
         originator_version: at.non_negative("originator_version", version)?,
         topic: column::<&str>(&at, row, 3, "topic")?.to_owned().into(),
-        state: column::<&[u8]>(&at, row, 4, "state")?.into(),
+        state: Bytes::copy_from_slice(column::<&[u8]>(&at, row, 4, "state")?),
     })
 }
 

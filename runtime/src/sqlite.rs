@@ -21,6 +21,7 @@
 //! # Ok::<(), eventsourcing::Error>(())
 //! ```
 
+use bytes::Bytes;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -367,7 +368,7 @@ fn read_notification(row: &Row<'_>) -> Result<Notification> {
             .map_err(|p| at.error("topic", p))?
             .to_owned()
             .into(),
-        state: blob(column(4)?).map_err(|p| at.error("state", p))?.into(),
+        state: Bytes::copy_from_slice(blob(column(4)?).map_err(|p| at.error("state", p))?),
     })
 }
 

@@ -5,6 +5,7 @@ use std::collections::hash_map::Entry::{Occupied, Vacant};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, PoisonError, RwLock};
 
+use bytes::{Bytes, BytesMut};
 use uuid::Uuid;
 
 use super::recorder::{BatchVersions, check_next_version};
@@ -49,6 +50,8 @@ pub(super) struct Inner {
     /// The positions of each aggregate with more than one event, in
     /// version order; a [`Slot`] has the number of its list.
     runs: Vec<Vec<usize>>,
+    /// What is left of the current block of states (see [`STATE_BLOCK`]).
+    states: BytesMut,
     /// Each topic that is not static once, shared by the entries that have it.
     topics: HashSet<Arc<str>, foldhash::fast::RandomState>,
     /// Each application's highest tracked notification id.
@@ -65,8 +68,16 @@ struct Entry {
     originator_id: Uuid,
     originator_version: u64,
     topic: Topic,
-    state: Arc<[u8]>,
+    state: Bytes,
 }
+
+/// The size of a block of states: each event's state is copied into the
+/// current block, not into an allocation of its own.
+const STATE_BLOCK: usize = 64 * 1024;
+
+/// A state larger than this has an allocation of its own, so that no block
+/// is left more than a quarter empty.
+const STATE_ALONE: usize = STATE_BLOCK / 4;
 
 /// An entry's topic: a static one (as generated event types have) kept as
 /// it is, with no hashing, counting or copying; any other shared by the
@@ -323,12 +334,27 @@ impl Inner {
                 }
             }),
         };
+        let state = self.keep_state(&e.state);
         self.log.push(Entry {
             originator_id: e.originator_id,
             originator_version: e.originator_version,
             topic,
-            state: Arc::from(e.state.as_slice()),
+            state,
         });
+    }
+
+    /// A copy of `state`, in the current block of states when it fits
+    /// (a new block when not): no allocation for most events, and states
+    /// side by side in memory, in log order.
+    fn keep_state(&mut self, state: &[u8]) -> Bytes {
+        if state.len() > STATE_ALONE {
+            return Bytes::copy_from_slice(state);
+        }
+        if self.states.capacity() < state.len() {
+            self.states = BytesMut::with_capacity(STATE_BLOCK);
+        }
+        self.states.extend_from_slice(state);
+        self.states.split().freeze()
     }
 }
 
@@ -451,7 +477,7 @@ impl Inner {
                     originator_id: e.originator_id,
                     originator_version: e.originator_version,
                     topic: e.topic.to_cow(),
-                    state: Arc::clone(&e.state),
+                    state: e.state.clone(),
                 });
             }
         }
@@ -608,6 +634,53 @@ mod tests {
             versions(Uuid::new_v4(), EventQuery::new()),
             Vec::<u64>::new()
         );
+    }
+
+    /// States of every size read back as they were stored, whether they
+    /// share a block (many small ones, across the end of a block), fill one
+    /// exactly, or have their own allocation: empty, one byte, the largest
+    /// that goes in a block, one more, more than a block.
+    #[test]
+    fn states_of_every_size_read_back_as_stored() {
+        let recorder = InMemoryRecorder::new();
+        let id = Uuid::new_v4();
+        let mut sizes = vec![0, 1, STATE_ALONE, STATE_ALONE + 1, STATE_BLOCK + 1, 0];
+        // Small states past the end of the first block and into the next,
+        // and one to fill what is left of a block to the byte.
+        sizes.extend(std::iter::repeat_n(1_000, 2 * STATE_BLOCK / 1_000));
+        sizes.extend([STATE_ALONE, STATE_ALONE, STATE_ALONE, 7]);
+        let states: Vec<Vec<u8>> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &size)| (0..size).map(|b| (b + i) as u8).collect())
+            .collect();
+        for (version, state) in (1..).zip(&states) {
+            let event = StoredEvent {
+                originator_id: id,
+                originator_version: version,
+                topic: "t".into(),
+                state: state.clone(),
+            };
+            recorder.insert_events(&[event]).unwrap();
+        }
+        let selected = recorder.select_events(id, EventQuery::new()).unwrap();
+        let selected: Vec<&[u8]> = selected.iter().map(|e| &*e.state).collect();
+        assert!(selected.iter().eq(states.iter()), "select_events");
+        let query = NotificationQuery::new(1, states.len() + 1);
+        let notifications = recorder.select_notifications(&query).unwrap();
+        let read: Vec<&[u8]> = notifications.iter().map(|n| &*n.state).collect();
+        assert!(read.iter().eq(states.iter()), "select_notifications");
+        let mut replayed = Vec::new();
+        recorder
+            .for_each_event(id, EventQuery::new(), &mut |e| {
+                replayed.push(e.state.to_vec());
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(replayed, states, "for_each_event");
+        // Notifications read out outlive the recorder.
+        drop(recorder);
+        assert!(read.iter().eq(states.iter()));
     }
 
     /// A replay longer than a chunk sees every event of its range once, in

@@ -1,7 +1,7 @@
 //! What recorders keep: stored events and notifications.
 
+use bytes::Bytes;
 use std::borrow::Cow;
-use std::sync::Arc;
 
 use uuid::Uuid;
 
@@ -78,7 +78,7 @@ pub struct Notification {
     /// The event's state, as the mapper encoded it; shared with the
     /// recorder where it keeps the bytes itself (in memory), so a reader
     /// copies none.
-    pub state: Arc<[u8]>,
+    pub state: Bytes,
 }
 
 impl Notification {
