@@ -10,6 +10,17 @@ use crate::persistence::{
 };
 use crate::{Error, Result};
 
+thread_local! {
+    /// The list a save encodes its events into, kept empty between saves on
+    /// this thread (a save that runs inside another, as a snapshot's might,
+    /// finds none and makes its own).
+    static ENCODED: std::cell::Cell<Vec<StoredEvent>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// The most events whose list a thread keeps between saves: a big batch's
+/// is let go rather than held.
+const ENCODED_KEPT: usize = 64;
+
 /// Something whose pending events an application can save: every
 /// [`Aggregate`] whose events are [`Transcodable`]. Object safe, so that
 /// aggregates of different types can be saved together with
@@ -239,17 +250,35 @@ impl Application {
     /// Saves, telling the cache when `tell_cache` (not when the cache's
     /// own entry is being saved, locked).
     fn store<A: Saveable + ?Sized>(&self, aggregate: &mut A, tell_cache: bool) -> Result<Vec<u64>> {
-        let mut stored = Vec::new();
-        aggregate.encode_pending(self.events.mapper(), &mut stored)?;
+        // This thread's list from its last save, emptied: a save of a few
+        // events allocates no list for them.
+        let mut stored = ENCODED.take();
+        let saved = self.store_encoded(aggregate, tell_cache, &mut stored);
+        stored.clear();
+        if stored.capacity() <= ENCODED_KEPT {
+            ENCODED.set(stored);
+        }
+        saved
+    }
+
+    /// Encodes the aggregate's pending events into `stored` (empty) and
+    /// saves them, as [`store`](Self::store).
+    fn store_encoded<A: Saveable + ?Sized>(
+        &self,
+        aggregate: &mut A,
+        tell_cache: bool,
+        stored: &mut Vec<StoredEvent>,
+    ) -> Result<Vec<u64>> {
+        aggregate.encode_pending(self.events.mapper(), stored)?;
         if stored.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = self.events.put_stored(&stored)?;
+        let ids = self.events.put_stored(stored)?;
         aggregate.clear_pending();
         if tell_cache {
             aggregate.cache_saved(&self.repository);
         }
-        match aggregate.take_snapshots(self, &stored) {
+        match aggregate.take_snapshots(self, stored) {
             Ok(()) => Ok(ids),
             Err(e) => Err(snapshot_not_taken(e, ids)),
         }

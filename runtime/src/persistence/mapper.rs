@@ -11,6 +11,22 @@ use super::{
 };
 use crate::{Error, Result};
 
+thread_local! {
+    /// How long this thread's recent events' JSON came to: the longest,
+    /// forgotten slowly (a 64th an event), so that one long event does not
+    /// size every buffer after it.
+    static JSON_SIZE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The capacity an event's JSON is written into: an eighth more than
+/// recent events needed, so that most are written with no reallocation and
+/// copy (serde_json's `to_vec` starts at 128 bytes and grows, which for
+/// the tutorial's events is one reallocation each), within 128 bytes and
+/// 64 KiB.
+fn json_capacity(recent: usize) -> usize {
+    recent.saturating_add(recent / 8).clamp(128, 64 * 1024)
+}
+
 /// Turns domain events into [`StoredEvent`]s and back.
 ///
 /// Writing: JSON (see [`transcoder`](super::transcoder)), then zlib when a
@@ -95,7 +111,8 @@ impl Mapper {
     ///
     /// [`Error::Encode`] when the event's state cannot be written as JSON.
     pub fn to_stored_event<E: Transcodable>(&self, event: &E) -> Result<StoredEvent> {
-        let mut json = Vec::with_capacity(128);
+        let recent = JSON_SIZE.get();
+        let mut json = Vec::with_capacity(json_capacity(recent));
         event
             .encode_state(&mut json)
             .map_err(|source| Error::Encode {
@@ -104,6 +121,7 @@ impl Mapper {
                 originator_version: event.originator_version(),
                 source,
             })?;
+        JSON_SIZE.set(json.len().max(recent.saturating_sub(recent / 64)));
         Ok(StoredEvent {
             originator_id: event.originator_id().uuid(),
             originator_version: event.originator_version(),
@@ -249,6 +267,28 @@ impl Mapper {
                     },
                 }),
             None => Ok(opened),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An event's buffer starts big enough for recent events' JSON and an
+    /// eighth more, never below serde_json's 128 bytes nor above 64 KiB,
+    /// whatever was recorded, `usize::MAX` included.
+    #[test]
+    fn json_capacity_is_bounded_at_both_ends() {
+        for (recent, capacity) in [
+            (0, 128),
+            (100, 128),
+            (150, 168),
+            (1_000, 1_125),
+            (64 * 1024, 64 * 1024),
+            (usize::MAX, 64 * 1024),
+        ] {
+            assert_eq!(json_capacity(recent), capacity, "{recent}");
         }
     }
 }
