@@ -21,6 +21,19 @@ thread_local! {
 /// is let go rather than held.
 const ENCODED_KEPT: usize = 64;
 
+/// Runs `f` with this thread's list from its last save, emptied (a save of
+/// a few events allocates no list for them), and keeps the list for the
+/// next save unless it grew past [`ENCODED_KEPT`].
+fn with_encoded_list<R>(f: impl FnOnce(&mut Vec<StoredEvent>) -> R) -> R {
+    let mut stored = ENCODED.take();
+    let out = f(&mut stored);
+    stored.clear();
+    if stored.capacity() <= ENCODED_KEPT {
+        ENCODED.set(stored);
+    }
+    out
+}
+
 /// Something whose pending events an application can save: every
 /// [`Aggregate`] whose events are [`Transcodable`]. Object safe, so that
 /// aggregates of different types can be saved together with
@@ -250,15 +263,7 @@ impl Application {
     /// Saves, telling the cache when `tell_cache` (not when the cache's
     /// own entry is being saved, locked).
     fn store<A: Saveable + ?Sized>(&self, aggregate: &mut A, tell_cache: bool) -> Result<Vec<u64>> {
-        // This thread's list from its last save, emptied: a save of a few
-        // events allocates no list for them.
-        let mut stored = ENCODED.take();
-        let saved = self.store_encoded(aggregate, tell_cache, &mut stored);
-        stored.clear();
-        if stored.capacity() <= ENCODED_KEPT {
-            ENCODED.set(stored);
-        }
-        saved
+        with_encoded_list(|stored| self.store_encoded(aggregate, tell_cache, stored))
     }
 
     /// Encodes the aggregate's pending events into `stored` (empty) and
@@ -291,15 +296,16 @@ impl Application {
     ///
     /// As [`save`](Self::save).
     pub fn save_all(&self, aggregates: &mut [&mut dyn Saveable]) -> Result<Vec<u64>> {
-        let mut stored = Vec::new();
-        for aggregate in aggregates.iter() {
-            aggregate.encode_pending(self.events.mapper(), &mut stored)?;
-        }
-        if stored.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids = self.events.put_stored(&stored)?;
-        self.after_store(aggregates, &stored, ids)
+        with_encoded_list(|stored| {
+            for aggregate in aggregates.iter() {
+                aggregate.encode_pending(self.events.mapper(), stored)?;
+            }
+            if stored.is_empty() {
+                return Ok(Vec::new());
+            }
+            let ids = self.events.put_stored(stored)?;
+            self.after_store(aggregates, stored, ids)
+        })
     }
 
     /// Once `stored`, the aggregates' pending events, are stored (as
