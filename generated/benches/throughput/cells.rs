@@ -25,10 +25,14 @@ impl Cell<'_> {
         baseline: Option<Pace>,
         target: Target,
     ) {
+        let cpu = if figure.cpu_us.is_finite() {
+            format!("{:.3} µs CPU", figure.cpu_us)
+        } else {
+            "no CPU time".to_owned()
+        };
         eprintln!(
-            "  {workload:<28} {:>20} ({:.3} µs CPU)  baseline {:>20}",
+            "  {workload:<28} {:>20} ({cpu})  baseline {:>20}",
             format_figure(figure.figure, unit),
-            figure.cpu_us,
             baseline.map_or("-".into(), |b| format_figure(b.figure, unit))
         );
         self.results.push(Measured {
