@@ -61,6 +61,70 @@ pub(super) struct Inner {
 /// How many events an aggregate's replay takes out of the lock at a time.
 const EVENTS_AT_A_TIME: usize = 1_000;
 
+/// How many bytes of state a replay copies out of the lock at a time (at
+/// least one event's, however large).
+const STATE_BYTES_AT_A_TIME: usize = 256 * 1024;
+
+/// A chunk of an aggregate's events copied out of the lock: their states
+/// side by side in one buffer, kept from chunk to chunk, so that a replay
+/// takes no reference count per event (each one an atomic operation to
+/// take and another to give back).
+#[derive(Debug, Default)]
+struct Chunk {
+    heads: Vec<(Uuid, u64, Topic, std::ops::Range<usize>)>,
+    states: Vec<u8>,
+}
+
+impl Chunk {
+    /// Replaces what the chunk held with the aggregate's next events
+    /// (`gt < version <= lte`): up to [`EVENTS_AT_A_TIME`] of them, or as
+    /// many as reach [`STATE_BYTES_AT_A_TIME`] of state. Returns whether
+    /// it stopped at either bound (there may be more).
+    fn fill(
+        &mut self,
+        inner: &Inner,
+        originator_id: Uuid,
+        gt: Option<u64>,
+        lte: Option<u64>,
+    ) -> bool {
+        self.heads.clear();
+        self.states.clear();
+        for &position in in_range(inner.positions(&originator_id), gt, lte) {
+            let Some(e) = inner.log.get(position) else {
+                continue;
+            };
+            let start = self.states.len();
+            self.states.extend_from_slice(&e.state);
+            let state = start..self.states.len();
+            let topic = e.topic.clone();
+            self.heads
+                .push((e.originator_id, e.originator_version, topic, state));
+            let full = self.heads.len() == EVENTS_AT_A_TIME;
+            if full || self.states.len() >= STATE_BYTES_AT_A_TIME {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The events the chunk holds, in order.
+    fn events(&self) -> impl Iterator<Item = StoredEventRef<'_>> {
+        self.heads.iter().map(
+            |(originator_id, originator_version, topic, state)| StoredEventRef {
+                originator_id: *originator_id,
+                originator_version: *originator_version,
+                topic: topic.as_str(),
+                state: self.states.get(state.clone()).unwrap_or_default(),
+            },
+        )
+    }
+
+    /// The version of the chunk's last event.
+    fn last_version(&self) -> Option<u64> {
+        self.heads.last().map(|head| head.1)
+    }
+}
+
 /// A stored event in the log. The state is shared, so that readers take
 /// what they select out of the lock without copying it.
 #[derive(Debug, Clone)]
@@ -386,25 +450,29 @@ impl AggregateRecorder for InMemoryRecorder {
         query: EventQuery,
         f: &mut dyn FnMut(StoredEventRef<'_>) -> Result<()>,
     ) -> Result<()> {
-        // Out of the lock before `f` runs, and in chunks, so that a long
-        // history is not held twice (its shared entries as well as what
-        // `f` makes of them).
+        // Out of the lock before `f` runs (the guard is dropped at the end
+        // of `fill`'s statement), and in chunks, so that a long history is
+        // not held twice (copied out as well as what `f` makes of it).
         if query.desc || query.limit.is_some() {
             for event in self.select_shared(originator_id, query) {
                 f(event.lend())?;
             }
             return Ok(());
         }
-        let mut next = query.limit(EVENTS_AT_A_TIME);
+        let mut chunk = Chunk::default();
+        let mut gt = query.gt;
         loop {
-            let chunk = self.select_shared(originator_id, next);
-            for event in &chunk {
-                f(event.lend())?;
+            let full = chunk.fill(
+                &self.inner.read().unwrap_or_else(PoisonError::into_inner),
+                originator_id,
+                gt,
+                query.lte,
+            );
+            for event in chunk.events() {
+                f(event)?;
             }
-            match chunk.last() {
-                Some(last) if chunk.len() == EVENTS_AT_A_TIME => {
-                    next.gt = Some(last.originator_version);
-                }
+            match chunk.last_version() {
+                Some(last) if full => gt = Some(last),
                 _ => return Ok(()),
             }
         }
@@ -681,6 +749,47 @@ mod tests {
         // Notifications read out outlive the recorder.
         drop(recorder);
         assert!(read.iter().eq(states.iter()));
+    }
+
+    /// A replay whose states outgrow a chunk's bytes before its count
+    /// (states of 100 KiB, one of a whole chunk's bytes, one larger, empty
+    /// ones between) sees every event once, in order, with its own state,
+    /// from any start.
+    #[test]
+    fn a_replay_of_large_states_goes_chunk_by_chunk_and_misses_nothing() {
+        let recorder = InMemoryRecorder::new();
+        let id = Uuid::new_v4();
+        let mut sizes = vec![100 << 10; 7];
+        sizes.extend([0, STATE_BYTES_AT_A_TIME, 0, STATE_BYTES_AT_A_TIME + 1, 1, 0]);
+        sizes.extend(std::iter::repeat_n(STATE_BYTES_AT_A_TIME / 3, 5));
+        let states: Vec<Vec<u8>> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &size)| (0..size).map(|b| (b * 7 + i) as u8).collect())
+            .collect();
+        for (version, state) in (1..).zip(&states) {
+            let event = StoredEvent {
+                originator_id: id,
+                originator_version: version,
+                topic: "t".into(),
+                state: state.clone(),
+            };
+            recorder.insert_events(&[event]).unwrap();
+        }
+        for gt in 0..states.len() as u64 {
+            let mut seen = Vec::new();
+            recorder
+                .for_each_event(id, EventQuery::new().gt(gt), &mut |e| {
+                    seen.push((e.originator_version, e.state.to_vec()));
+                    Ok(())
+                })
+                .unwrap();
+            let expected: Vec<(u64, Vec<u8>)> = (1..)
+                .zip(states.iter().cloned())
+                .skip(gt as usize)
+                .collect();
+            assert!(seen == expected, "from version {gt}");
+        }
     }
 
     /// A replay longer than a chunk sees every event of its range once, in
