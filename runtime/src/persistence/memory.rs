@@ -704,6 +704,30 @@ mod tests {
         );
     }
 
+    /// Stores one event a save for `id`, versions from 1, with a state of
+    /// each size (bytes that differ from state to state); returns the states.
+    fn insert_states_of_sizes(
+        recorder: &InMemoryRecorder,
+        id: Uuid,
+        sizes: &[usize],
+    ) -> Vec<Vec<u8>> {
+        let states: Vec<Vec<u8>> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &size)| (0..size).map(|b| (b * 7 + i) as u8).collect())
+            .collect();
+        for (version, state) in (1..).zip(&states) {
+            let event = StoredEvent {
+                originator_id: id,
+                originator_version: version,
+                topic: "t".into(),
+                state: state.clone(),
+            };
+            recorder.insert_events(&[event]).unwrap();
+        }
+        states
+    }
+
     /// States of every size read back as they were stored, whether they
     /// share a block (many small ones, across the end of a block), fill one
     /// exactly, or have their own allocation: empty, one byte, the largest
@@ -717,20 +741,7 @@ mod tests {
         // and one to fill what is left of a block to the byte.
         sizes.extend(std::iter::repeat_n(1_000, 2 * STATE_BLOCK / 1_000));
         sizes.extend([STATE_ALONE, STATE_ALONE, STATE_ALONE, 7]);
-        let states: Vec<Vec<u8>> = sizes
-            .iter()
-            .enumerate()
-            .map(|(i, &size)| (0..size).map(|b| (b + i) as u8).collect())
-            .collect();
-        for (version, state) in (1..).zip(&states) {
-            let event = StoredEvent {
-                originator_id: id,
-                originator_version: version,
-                topic: "t".into(),
-                state: state.clone(),
-            };
-            recorder.insert_events(&[event]).unwrap();
-        }
+        let states = insert_states_of_sizes(&recorder, id, &sizes);
         let selected = recorder.select_events(id, EventQuery::new()).unwrap();
         let selected: Vec<&[u8]> = selected.iter().map(|e| &*e.state).collect();
         assert!(selected.iter().eq(states.iter()), "select_events");
@@ -762,20 +773,7 @@ mod tests {
         let mut sizes = vec![100 << 10; 7];
         sizes.extend([0, STATE_BYTES_AT_A_TIME, 0, STATE_BYTES_AT_A_TIME + 1, 1, 0]);
         sizes.extend(std::iter::repeat_n(STATE_BYTES_AT_A_TIME / 3, 5));
-        let states: Vec<Vec<u8>> = sizes
-            .iter()
-            .enumerate()
-            .map(|(i, &size)| (0..size).map(|b| (b * 7 + i) as u8).collect())
-            .collect();
-        for (version, state) in (1..).zip(&states) {
-            let event = StoredEvent {
-                originator_id: id,
-                originator_version: version,
-                topic: "t".into(),
-                state: state.clone(),
-            };
-            recorder.insert_events(&[event]).unwrap();
-        }
+        let states = insert_states_of_sizes(&recorder, id, &sizes);
         for gt in 0..states.len() as u64 {
             let mut seen = Vec::new();
             recorder
