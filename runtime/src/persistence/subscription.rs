@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -31,73 +31,73 @@ pub(crate) fn backoff(quiet: u32) -> Duration {
         .min(POLL_MAX)
 }
 
-/// Rung when a recorder's inserts commit: a count of them under a mutex,
-/// and a condition variable its subscriptions wait on.
+/// Rung when a recorder's inserts commit: a count of them, and a condition
+/// variable its subscriptions wait on.
+///
+/// A ring with nobody waiting is one atomic addition and one load, with no
+/// lock (the in-memory recorder rings on every save). The count and the
+/// number of waiters are sequentially consistent, so a ring and a waiter
+/// cannot miss each other: the waiter counts itself, then reads the count;
+/// the ring adds to the count, then reads the waiters. Of the two reads
+/// that come later, one sees the other's write: either the waiter sees the
+/// new count and does not wait, or the ring sees a waiter and notifies it
+/// under the mutex, which the waiter holds from counting itself until it
+/// waits.
 #[derive(Debug, Default)]
 pub(crate) struct Bell {
-    state: Mutex<Rings>,
-    rung: Condvar,
-}
-
-/// What the bell's mutex guards.
-#[derive(Debug, Default)]
-struct Rings {
     /// Commits counted so far.
-    count: u64,
-    /// Threads waiting: a ring with none wakes nobody, and skips the
-    /// condition variable's system call.
-    waiters: usize,
+    count: AtomicU64,
+    /// Threads waiting (or about to): a ring with none skips the mutex and
+    /// the condition variable's system call.
+    waiters: AtomicUsize,
+    lock: Mutex<()>,
+    rung: Condvar,
 }
 
 impl Bell {
     /// Counts a commit and wakes every waiting subscription.
     pub(crate) fn ring(&self) {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.count = state.count.wrapping_add(1);
-        if state.waiters > 0 {
+        self.count.fetch_add(1, Ordering::SeqCst);
+        if self.waiters.load(Ordering::SeqCst) > 0 {
+            let _lock = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
             self.rung.notify_all();
         }
     }
 
     /// The count of commits so far.
     pub(crate) fn rings(&self) -> u64 {
-        self.state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .count
+        self.count.load(Ordering::SeqCst)
     }
 
     /// Waits until the count differs from `seen`, `stopped` is set, or
     /// `timeout` (when given) has passed; returns the count then.
     pub(crate) fn wait(&self, seen: u64, stopped: &AtomicBool, timeout: Option<Duration>) -> u64 {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.waiters = state.waiters.saturating_add(1);
-        while state.count == seen && !stopped.load(Ordering::SeqCst) {
-            state = match (timeout, deadline) {
+        let mut lock = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        while self.count.load(Ordering::SeqCst) == seen && !stopped.load(Ordering::SeqCst) {
+            lock = match (timeout, deadline) {
                 (Some(_), Some(deadline)) => {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
                         break;
                     }
                     self.rung
-                        .wait_timeout(state, left)
-                        .map(|(state, _)| state)
+                        .wait_timeout(lock, left)
+                        .map(|(lock, _)| lock)
                         .unwrap_or_else(|e| e.into_inner().0)
                 }
-                _ => self
-                    .rung
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner),
+                _ => self.rung.wait(lock).unwrap_or_else(PoisonError::into_inner),
             };
         }
-        state.waiters = state.waiters.saturating_sub(1);
-        state.count
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
+        drop(lock);
+        self.count.load(Ordering::SeqCst)
     }
 
     /// Wakes every waiter without counting a commit (they see `stopped`).
     fn wake(&self) {
-        let _state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let _lock = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
         self.rung.notify_all();
     }
 }
@@ -396,5 +396,56 @@ mod tests {
         assert_eq!(backoff(4), Duration::from_millis(160));
         assert_eq!(backoff(5), POLL_MAX);
         assert_eq!(backoff(u32::MAX), POLL_MAX);
+    }
+
+    /// No ring is missed by a waiter with no timeout. Round by round, one
+    /// ring races the waiter's next wait (after a pause that differs from
+    /// round to round, so that the ring lands before, during and after the
+    /// waiter's arrival), and the waiter must wake for it. A lost wakeup
+    /// leaves the waiter blocked for good, which the deadline on its
+    /// answer turns into a failure.
+    #[test]
+    fn no_ring_is_missed_whenever_it_comes() {
+        const ROUNDS: u64 = 20_000;
+        let bell = Arc::new(Bell::default());
+        let stopped = Arc::new(AtomicBool::new(false));
+        let (answer, answers) = std::sync::mpsc::channel();
+        let waiter = {
+            let (bell, stopped) = (bell.clone(), stopped.clone());
+            std::thread::spawn(move || {
+                for round in 1..=ROUNDS {
+                    let count = bell.wait(round - 1, &stopped, None);
+                    answer.send((round, count)).unwrap();
+                }
+            })
+        };
+        for round in 1..=ROUNDS {
+            for _ in 0..(round * 37) % 500 {
+                std::hint::spin_loop();
+            }
+            bell.ring();
+            let (woken, count) = answers
+                .recv_timeout(Duration::from_secs(10))
+                .unwrap_or_else(|_| panic!("the waiter missed ring {round}"));
+            assert_eq!((woken, count), (round, round));
+        }
+        waiter.join().unwrap();
+        assert_eq!(bell.waiters.load(Ordering::SeqCst), 0);
+    }
+
+    /// A stop wakes a waiter that no ring will wake.
+    #[test]
+    fn a_stop_wakes_a_waiter() {
+        let bell = Arc::new(Bell::default());
+        let stopped = Arc::new(AtomicBool::new(false));
+        let waiter = {
+            let (bell, stopped) = (bell.clone(), stopped.clone());
+            std::thread::spawn(move || bell.wait(0, &stopped, None))
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        stopped.store(true, Ordering::SeqCst);
+        bell.wake();
+        assert_eq!(waiter.join().unwrap(), 0);
+        assert_eq!(bell.waiters.load(Ordering::SeqCst), 0);
     }
 }
