@@ -5,8 +5,10 @@ use std::collections::hash_map::Entry::{Occupied, Vacant};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, PoisonError, RwLock};
 
-use bytes::{Bytes, BytesMut};
 use uuid::Uuid;
+
+mod states;
+use states::{Span, States};
 
 use super::recorder::{BatchVersions, check_next_version};
 use super::tracking::{InMemoryTracking, check_tracking};
@@ -50,8 +52,8 @@ pub(super) struct Inner {
     /// The positions of each aggregate with more than one event, in
     /// version order; a [`Slot`] has the number of its list.
     runs: Vec<Vec<usize>>,
-    /// What is left of the current block of states (see [`STATE_BLOCK`]).
-    states: BytesMut,
+    /// The entries' states, side by side in blocks.
+    states: States,
     /// Each topic that is not static once, shared by the entries that have it.
     topics: HashSet<Arc<str>, foldhash::fast::RandomState>,
     /// Each application's highest tracked notification id.
@@ -94,7 +96,7 @@ impl Chunk {
                 continue;
             };
             let start = self.states.len();
-            self.states.extend_from_slice(&e.state);
+            self.states.extend_from_slice(inner.states.get(e.state));
             let state = start..self.states.len();
             let topic = e.topic.clone();
             self.heads
@@ -125,23 +127,14 @@ impl Chunk {
     }
 }
 
-/// A stored event in the log. The state is shared, so that readers take
-/// what they select out of the lock without copying it.
+/// A stored event in the log; its state is in [`Inner::states`].
 #[derive(Debug, Clone)]
 struct Entry {
     originator_id: Uuid,
     originator_version: u64,
     topic: Topic,
-    state: Bytes,
+    state: Span,
 }
-
-/// The size of a block of states: each event's state is copied into the
-/// current block, not into an allocation of its own.
-const STATE_BLOCK: usize = 64 * 1024;
-
-/// A state larger than this has an allocation of its own, so that no block
-/// is left more than a quarter empty.
-const STATE_ALONE: usize = STATE_BLOCK / 4;
 
 /// An entry's topic: a static one (as generated event types have) kept as
 /// it is, with no hashing, counting or copying; any other shared by the
@@ -170,21 +163,13 @@ impl Topic {
 }
 
 impl Entry {
-    fn lend(&self) -> StoredEventRef<'_> {
-        StoredEventRef {
-            originator_id: self.originator_id,
-            originator_version: self.originator_version,
-            topic: self.topic.as_str(),
-            state: &self.state,
-        }
-    }
-
-    fn to_stored(&self) -> StoredEvent {
+    /// The stored event, copied out of the log.
+    fn to_stored(&self, states: &States) -> StoredEvent {
         StoredEvent {
             originator_id: self.originator_id,
             originator_version: self.originator_version,
             topic: self.topic.to_cow(),
-            state: self.state.to_vec(),
+            state: states.get(self.state).to_vec(),
         }
     }
 }
@@ -277,12 +262,15 @@ impl InMemoryRecorder {
         Self::default()
     }
 
-    /// The events an [`EventQuery`] selects, shared.
-    fn select_shared(&self, originator_id: Uuid, query: EventQuery) -> Vec<Entry> {
+    /// The events an [`EventQuery`] selects, copied out of the lock.
+    fn select(&self, originator_id: Uuid, query: EventQuery) -> Vec<StoredEvent> {
         let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
         let range = in_range(inner.positions(&originator_id), query.gt, query.lte).iter();
         let limit = query.limit.unwrap_or(usize::MAX);
-        let pick = |&position: &usize| inner.log.get(position).cloned();
+        let pick = |&position: &usize| {
+            let entry = inner.log.get(position)?;
+            Some(entry.to_stored(&inner.states))
+        };
         if query.desc {
             range.rev().filter_map(pick).take(limit).collect()
         } else {
@@ -398,27 +386,13 @@ impl Inner {
                 }
             }),
         };
-        let state = self.keep_state(&e.state);
+        let state = self.states.keep(&e.state);
         self.log.push(Entry {
             originator_id: e.originator_id,
             originator_version: e.originator_version,
             topic,
             state,
         });
-    }
-
-    /// A copy of `state`, in the current block of states when it fits
-    /// (a new block when not): no allocation for most events, and states
-    /// side by side in memory, in log order.
-    fn keep_state(&mut self, state: &[u8]) -> Bytes {
-        if state.len() > STATE_ALONE {
-            return Bytes::copy_from_slice(state);
-        }
-        if self.states.capacity() < state.len() {
-            self.states = BytesMut::with_capacity(STATE_BLOCK);
-        }
-        self.states.extend_from_slice(state);
-        self.states.split().freeze()
     }
 }
 
@@ -437,11 +411,7 @@ impl AggregateRecorder for InMemoryRecorder {
     }
 
     fn select_events(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<StoredEvent>> {
-        Ok(self
-            .select_shared(originator_id, query)
-            .iter()
-            .map(Entry::to_stored)
-            .collect())
+        Ok(self.select(originator_id, query))
     }
 
     fn for_each_event(
@@ -454,8 +424,8 @@ impl AggregateRecorder for InMemoryRecorder {
         // of `fill`'s statement), and in chunks, so that a long history is
         // not held twice (copied out as well as what `f` makes of it).
         if query.desc || query.limit.is_some() {
-            for event in self.select_shared(originator_id, query) {
-                f(event.lend())?;
+            for event in self.select(originator_id, query) {
+                f(event.as_borrowed())?;
             }
             return Ok(());
         }
@@ -545,7 +515,7 @@ impl Inner {
                     originator_id: e.originator_id,
                     originator_version: e.originator_version,
                     topic: e.topic.to_cow(),
-                    state: e.state.clone(),
+                    state: inner.states.share(e.state),
                 });
             }
         }
@@ -586,6 +556,7 @@ fn notification_id(position: usize) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use super::states::{STATE_ALONE, STATE_BLOCK};
     use super::*;
 
     /// A static topic (kept as it is) and the same topic owned (shared by
