@@ -210,6 +210,73 @@ pub fn select_events_with_bounds(recorder: Arc<dyn ApplicationRecorder>) {
     assert_eq!(select(EventQuery::new().limit(0)), Vec::<u64>::new());
 }
 
+/// A history longer than any recorder's chunk of a replay (2,500 events,
+/// interleaved with another aggregate's) read whole and by every kind of
+/// bound across the chunks' ends: each event of the range once, in order,
+/// by `select_events` and by `for_each_event` alike.
+pub fn a_long_history_reads_back_whole_by_any_bounds(recorder: Arc<dyn ApplicationRecorder>) {
+    const N: u64 = 2_500;
+    let (id, other) = (Uuid::new_v4(), Uuid::new_v4());
+    for first in (1..=N).step_by(500) {
+        let batch: Vec<_> = (first..first + 500)
+            .flat_map(|v| [stored(id, v, "t"), stored(other, v, "t")])
+            .collect();
+        recorder.insert_events(&batch).unwrap();
+    }
+    let queries: Vec<(EventQuery, Vec<u64>)> = vec![
+        (EventQuery::new(), (1..=N).collect()),
+        (EventQuery::new().desc(), (1..=N).rev().collect()),
+        (EventQuery::new().gt(999), (1_000..=N).collect()),
+        (EventQuery::new().gt(1_000), (1_001..=N).collect()),
+        (EventQuery::new().gt(7).lte(2_001), (8..=2_001).collect()),
+        (EventQuery::new().lte(1_000), (1..=1_000).collect()),
+        (
+            EventQuery::new().lte(2_000).desc(),
+            (1..=2_000).rev().collect(),
+        ),
+        (
+            EventQuery::new().gt(10).lte(1_500).desc(),
+            (11..=1_500).rev().collect(),
+        ),
+        (EventQuery::new().limit(1_000), (1..=1_000).collect()),
+        (EventQuery::new().limit(1_001), (1..=1_001).collect()),
+        (
+            EventQuery::new().gt(600).limit(1_800),
+            (601..=2_400).collect(),
+        ),
+        (
+            EventQuery::new().desc().limit(1_500),
+            (1_001..=N).rev().collect(),
+        ),
+        (EventQuery::new().gt(N - 1), vec![N]),
+        (EventQuery::new().gt(N), vec![]),
+        (EventQuery::new().gt(u64::MAX), vec![]),
+        (EventQuery::new().lte(0), vec![]),
+        (
+            EventQuery::new().lte(u64::MAX).desc().limit(2),
+            vec![N, N - 1],
+        ),
+    ];
+    for (query, expected) in queries {
+        let selected = recorder.select_events(id, query).unwrap();
+        assert_eq!(versions(&selected), expected, "select_events {query:?}");
+        for e in &selected {
+            assert_eq!(e.originator_id, id);
+            assert_eq!(e.state, stored(id, e.originator_version, "t").state);
+        }
+        let mut replayed = Vec::new();
+        recorder
+            .for_each_event(id, query, &mut |e| {
+                assert_eq!(e.originator_id, id);
+                assert_eq!(e.state, stored(id, e.originator_version, "t").state);
+                replayed.push(e.originator_version);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(replayed, expected, "for_each_event {query:?}");
+    }
+}
+
 /// Selecting notifications by start, limit, stop, topics and inclusivity.
 pub fn select_notifications(recorder: Arc<dyn ApplicationRecorder>) {
     assert_eq!(recorder.max_notification_id().unwrap(), None);
@@ -460,6 +527,7 @@ macro_rules! recorder_conformance {
             batch_with_conflict_stores_nothing,
             a_batch_that_skips_a_version_stores_nothing,
             select_events_with_bounds,
+            a_long_history_reads_back_whole_by_any_bounds,
             select_notifications,
             concurrent_writers_and_readers,
             racing_batches_do_not_interleave,
