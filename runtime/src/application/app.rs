@@ -23,13 +23,16 @@ const ENCODED_KEPT: usize = 64;
 
 /// Runs `f` with this thread's list from its last save, emptied (a save of
 /// a few events allocates no list for them), and keeps the list for the
-/// next save unless it grew past [`ENCODED_KEPT`].
+/// next save unless it grew past [`ENCODED_KEPT`]. A save made while the
+/// thread's locals are being destroyed (from another thread-local's
+/// destructor) uses a list of its own.
 fn with_encoded_list<R>(f: impl FnOnce(&mut Vec<StoredEvent>) -> R) -> R {
-    let mut stored = ENCODED.take();
+    let mut stored = ENCODED.try_with(std::cell::Cell::take).unwrap_or_default();
     let out = f(&mut stored);
     stored.clear();
     if stored.capacity() <= ENCODED_KEPT {
-        ENCODED.set(stored);
+        // Gone when the thread's locals are: the list is then dropped.
+        let _ = ENCODED.try_with(|list| list.set(stored));
     }
     out
 }

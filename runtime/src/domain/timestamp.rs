@@ -28,15 +28,34 @@ pub const UNTIMED: Timestamp = DateTime::<Utc>::UNIX_EPOCH;
 pub fn now() -> Timestamp {
     // The system clock's microseconds since the epoch, as `Utc::now` reads
     // them, with no second pass to drop the nanoseconds (one clock read an
-    // event a command triggers). A clock set before 1970 goes through chrono.
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()
-        .and_then(|since| {
-            let seconds = i64::try_from(since.as_secs()).ok()?;
-            DateTime::from_timestamp(seconds, since.subsec_micros().saturating_mul(1_000))
-        })
-        .unwrap_or_else(|| to_micros(Utc::now()))
+    // event a command triggers).
+    from_system_clock(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|before| before.duration()),
+    )
+}
+
+/// The time the system clock gives as how long after the epoch it is (or,
+/// as an error, before it), to the microsecond, rounded down. A clock set
+/// before 1970 gives a time before it; one past what a timestamp holds
+/// (the year 262,143) gives the latest there is, one before it the
+/// earliest: no clock panics here, as `Utc::now` does for a clock before
+/// 1970.
+fn from_system_clock(since_epoch: Result<std::time::Duration, std::time::Duration>) -> Timestamp {
+    let time = match since_epoch {
+        Ok(since) => i64::try_from(since.as_secs())
+            .ok()
+            .and_then(|seconds| {
+                DateTime::from_timestamp(seconds, since.subsec_micros().saturating_mul(1_000))
+            })
+            .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        Err(before) => chrono::TimeDelta::from_std(before)
+            .ok()
+            .and_then(|before| DateTime::UNIX_EPOCH.checked_sub_signed(before))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC),
+    };
+    to_micros(time)
 }
 
 /// `t` with its nanoseconds rounded down to whole microseconds: what
@@ -185,6 +204,49 @@ fn read_iso(s: &[u8]) -> Option<Timestamp> {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    /// Any reading of the system clock is a time, to the microsecond and
+    /// rounded down: after the epoch, at it, before it (to the
+    /// nanosecond and by centuries), and past what a timestamp holds
+    /// either way.
+    #[test]
+    fn every_clock_reading_is_a_time() {
+        use std::time::Duration;
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        for (reading, expected) in [
+            (Ok(Duration::ZERO), at("1970-01-01T00:00:00Z")),
+            (
+                Ok(Duration::new(1_700_000_000, 999_999_999)),
+                at("2023-11-14T22:13:20.999999Z"),
+            ),
+            (
+                Err(Duration::from_nanos(1)),
+                at("1969-12-31T23:59:59.999999Z"),
+            ),
+            (
+                Err(Duration::from_nanos(1_000)),
+                at("1969-12-31T23:59:59.999999Z"),
+            ),
+            (
+                Err(Duration::from_nanos(1_001)),
+                at("1969-12-31T23:59:59.999998Z"),
+            ),
+            (
+                Err(Duration::from_secs(86_400 * 365 * 300)),
+                at("1670-03-14T00:00:00Z"),
+            ),
+            (Ok(Duration::MAX), to_micros(DateTime::<Utc>::MAX_UTC)),
+            (
+                Ok(Duration::from_secs(u64::MAX / 2)),
+                to_micros(DateTime::<Utc>::MAX_UTC),
+            ),
+            (Err(Duration::MAX), to_micros(DateTime::<Utc>::MIN_UTC)),
+        ] {
+            let time = from_system_clock(reading);
+            assert_eq!(time, expected, "{reading:?}");
+            assert_eq!(time.timestamp_subsec_nanos() % 1_000, 0, "{reading:?}");
+        }
+    }
 
     /// `now()` is the clock's time to the microsecond: between two readings
     /// of chrono's clock taken around it (the first rounded down the same

@@ -84,7 +84,9 @@ impl ZlibCompressor {
     /// ```
     pub fn compress_at(&self, data: &[u8], level: u8) -> Vec<u8> {
         let level = level.min(MAX_COMPRESSION_LEVEL);
-        DEFLATE.with(|cell| match cell.try_borrow_mut() {
+        let fresh = || compress_with(&mut new_compressor(level), &mut Vec::new(), data);
+        // A thread whose locals are being destroyed has none to lend.
+        let Ok(packed) = DEFLATE.try_with(|cell| match cell.try_borrow_mut() {
             Ok(mut slot) => {
                 let (compressor, set, room) =
                     slot.get_or_insert_with(|| (new_compressor(level), level, Vec::new()));
@@ -98,8 +100,11 @@ impl ZlibCompressor {
                 packed
             }
             // Only reachable from a destructor running inside a compression.
-            Err(_) => compress_with(&mut new_compressor(level), &mut Vec::new(), data),
-        })
+            Err(_) => fresh(),
+        }) else {
+            return fresh();
+        };
+        packed
     }
 
     /// Decompresses zlib data of at most [`DEFAULT_MAX_DECOMPRESSED_SIZE`]
@@ -141,14 +146,18 @@ impl ZlibCompressor {
         data: &[u8],
         limit: usize,
     ) -> Result<Vec<u8>, DecompressError> {
-        INFLATE.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut slot) => {
-                let decompressor = slot.get_or_insert_with(|| Decompress::new(true));
-                decompressor.reset(true);
-                decompress_with(decompressor, data, limit)
-            }
-            Err(_) => decompress_with(&mut Decompress::new(true), data, limit),
-        })
+        let fresh = || decompress_with(&mut Decompress::new(true), data, limit);
+        // A thread whose locals are being destroyed has none to lend.
+        INFLATE
+            .try_with(|cell| match cell.try_borrow_mut() {
+                Ok(mut slot) => {
+                    let decompressor = slot.get_or_insert_with(|| Decompress::new(true));
+                    decompressor.reset(true);
+                    decompress_with(decompressor, data, limit)
+                }
+                Err(_) => fresh(),
+            })
+            .unwrap_or_else(|_| fresh())
     }
 }
 

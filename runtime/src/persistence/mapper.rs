@@ -22,10 +22,18 @@ thread_local! {
 /// recent events needed, so that most are written with no reallocation and
 /// copy (serde_json's `to_vec` starts at 128 bytes and grows, which for
 /// the tutorial's events is one reallocation each), within 128 bytes and
-/// 64 KiB.
+/// [`JSON_CAPACITY_MAX`].
 fn json_capacity(recent: usize) -> usize {
-    recent.saturating_add(recent / 8).clamp(128, 64 * 1024)
+    recent
+        .saturating_add(recent / 8)
+        .clamp(128, JSON_CAPACITY_MAX)
 }
+
+/// The most room an event's JSON starts with. Without compression or a
+/// cipher the buffer is the stored state itself, so after one large event
+/// each small one that follows (while the recent size decays) carries this
+/// much at most, not the large one's size.
+const JSON_CAPACITY_MAX: usize = 4 * 1024;
 
 /// Turns domain events into [`StoredEvent`]s and back.
 ///
@@ -276,7 +284,7 @@ mod tests {
     use super::*;
 
     /// An event's buffer starts big enough for recent events' JSON and an
-    /// eighth more, never below serde_json's 128 bytes nor above 64 KiB,
+    /// eighth more, never below serde_json's 128 bytes nor above 4 KiB,
     /// whatever was recorded, `usize::MAX` included.
     #[test]
     fn json_capacity_is_bounded_at_both_ends() {
@@ -285,8 +293,11 @@ mod tests {
             (100, 128),
             (150, 168),
             (1_000, 1_125),
-            (64 * 1024, 64 * 1024),
-            (usize::MAX, 64 * 1024),
+            (3_640, 4_095),
+            (3_641, 4_096),
+            (4_096, 4_096),
+            (64 * 1024, 4_096),
+            (usize::MAX, 4_096),
         ] {
             assert_eq!(json_capacity(recent), capacity, "{recent}");
         }

@@ -186,14 +186,27 @@ pub(crate) fn collect_lent(
 }
 
 /// Each aggregate's last version so far in a batch being stored, to check
-/// that its versions follow one another (see [`check_next_version`]).
+/// that its versions follow one another (see [`check_next_version`]): in a
+/// list while the batch has few aggregates (searched from its end, where
+/// the aggregate of the event before usually is), in a hash map once it has
+/// more than [`BatchVersions::FEW`], so that a batch of many aggregates is
+/// checked in time linear in its length.
 #[derive(Debug, Default)]
-pub(crate) struct BatchVersions(Vec<(Uuid, u64)>);
+pub(crate) struct BatchVersions {
+    few: Vec<(Uuid, u64)>,
+    many: std::collections::HashMap<Uuid, u64, foldhash::fast::RandomState>,
+}
 
 impl BatchVersions {
+    /// The most aggregates kept in the list.
+    const FEW: usize = 16;
+
     /// The version of the aggregate's last event so far in the batch.
     pub(crate) fn previous(&self, originator_id: Uuid) -> Option<u64> {
-        self.0
+        if !self.many.is_empty() {
+            return self.many.get(&originator_id).copied();
+        }
+        self.few
             .iter()
             .rev()
             .find(|(id, _)| *id == originator_id)
@@ -202,9 +215,22 @@ impl BatchVersions {
 
     /// Records the version of the aggregate's event just taken.
     pub(crate) fn set(&mut self, originator_id: Uuid, version: u64) {
-        match self.0.iter_mut().rev().find(|(id, _)| *id == originator_id) {
-            Some(entry) => entry.1 = version,
-            None => self.0.push((originator_id, version)),
+        if !self.many.is_empty() {
+            self.many.insert(originator_id, version);
+            return;
+        }
+        if let Some(entry) = self
+            .few
+            .iter_mut()
+            .rev()
+            .find(|(id, _)| *id == originator_id)
+        {
+            entry.1 = version;
+        } else if self.few.len() < Self::FEW {
+            self.few.push((originator_id, version));
+        } else {
+            self.many.extend(self.few.drain(..));
+            self.many.insert(originator_id, version);
         }
     }
 }
@@ -292,4 +318,36 @@ pub trait ApplicationRecorder: AggregateRecorder {
     /// Backend errors opening what the subscription needs (PostgreSQL: its
     /// connection, or `LISTEN`).
     fn subscribe(&self, gt: Option<u64>, topics: &[&str]) -> Result<Subscription>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Across the list's limit and past it, each aggregate's previous
+    /// version is the last one set for it, and none for one never set:
+    /// batches of 1 to 100 aggregates, each aggregate's events spread
+    /// through the batch.
+    #[test]
+    fn batch_versions_give_each_aggregate_its_last_version() {
+        for aggregates in [1, 2, BatchVersions::FEW, BatchVersions::FEW + 1, 100] {
+            let ids: Vec<Uuid> = (0..aggregates).map(|_| Uuid::new_v4()).collect();
+            let mut batch = BatchVersions::default();
+            let mut last = std::collections::HashMap::new();
+            for round in 1..=3_u64 {
+                for (n, id) in ids.iter().enumerate() {
+                    assert_eq!(
+                        batch.previous(*id),
+                        last.get(id).copied(),
+                        "{aggregates}, {n}"
+                    );
+                    let version = round * 10 + n as u64;
+                    batch.set(*id, version);
+                    last.insert(*id, version);
+                    assert_eq!(batch.previous(*id), Some(version));
+                }
+            }
+            assert_eq!(batch.previous(Uuid::new_v4()), None);
+        }
+    }
 }
