@@ -5,6 +5,7 @@ use std::collections::hash_map::Entry::{Occupied, Vacant};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, PoisonError, RwLock};
 
+use bytes::Bytes;
 use uuid::Uuid;
 
 mod states;
@@ -63,18 +64,28 @@ pub(super) struct Inner {
 /// How many events an aggregate's replay takes out of the lock at a time.
 const EVENTS_AT_A_TIME: usize = 1_000;
 
-/// How many bytes of state a replay copies out of the lock at a time (at
-/// least one event's, however large).
+/// How many bytes of state a replay copies out of the lock at a time
+/// (large states, which it shares, not counted).
 const STATE_BYTES_AT_A_TIME: usize = 256 * 1024;
 
-/// A chunk of an aggregate's events copied out of the lock: their states
-/// side by side in one buffer, kept from chunk to chunk, so that a replay
-/// takes no reference count per event (each one an atomic operation to
-/// take and another to give back).
+/// A chunk of an aggregate's events taken out of the lock: their states
+/// copied side by side into one buffer, kept from chunk to chunk, so that
+/// a replay takes no reference count per event (each one an atomic
+/// operation to take and another to give back); a large state, kept
+/// alone, is shared rather than copied.
 #[derive(Debug, Default)]
 struct Chunk {
-    heads: Vec<(Uuid, u64, Topic, std::ops::Range<usize>)>,
+    heads: Vec<(Uuid, u64, Topic, Held)>,
     states: Vec<u8>,
+}
+
+/// Where a chunk holds an event's state.
+#[derive(Debug)]
+enum Held {
+    /// At this range of the chunk's buffer.
+    Copied(std::ops::Range<usize>),
+    /// Shared with the recorder.
+    Shared(Bytes),
 }
 
 impl Chunk {
@@ -95,9 +106,14 @@ impl Chunk {
             let Some(e) = inner.log.get(position) else {
                 continue;
             };
-            let start = self.states.len();
-            self.states.extend_from_slice(inner.states.get(e.state));
-            let state = start..self.states.len();
+            let state = match inner.states.alone(e.state) {
+                Some(shared) => Held::Shared(shared),
+                None => {
+                    let start = self.states.len();
+                    self.states.extend_from_slice(inner.states.get(e.state));
+                    Held::Copied(start..self.states.len())
+                }
+            };
             let topic = e.topic.clone();
             self.heads
                 .push((e.originator_id, e.originator_version, topic, state));
@@ -116,7 +132,10 @@ impl Chunk {
                 originator_id: *originator_id,
                 originator_version: *originator_version,
                 topic: topic.as_str(),
-                state: self.states.get(state.clone()).unwrap_or_default(),
+                state: match state {
+                    Held::Copied(range) => self.states.get(range.clone()).unwrap_or_default(),
+                    Held::Shared(state) => state,
+                },
             },
         )
     }
@@ -733,17 +752,28 @@ mod tests {
         assert!(read.iter().eq(states.iter()));
     }
 
-    /// A replay whose states outgrow a chunk's bytes before its count
-    /// (states of 100 KiB, one of a whole chunk's bytes, one larger, empty
-    /// ones between) sees every event once, in order, with its own state,
-    /// from any start.
+    /// A replay whose copied states outgrow a chunk's bytes before its
+    /// count (runs of the largest states kept in blocks, which it copies,
+    /// with states kept alone between, which it shares and does not count:
+    /// of 100 KiB, of a whole chunk's bytes and more; empty ones too) sees
+    /// every event once, in order, with its own state, from any start.
     #[test]
     fn a_replay_of_large_states_goes_chunk_by_chunk_and_misses_nothing() {
         let recorder = InMemoryRecorder::new();
         let id = Uuid::new_v4();
-        let mut sizes = vec![100 << 10; 7];
-        sizes.extend([0, STATE_BYTES_AT_A_TIME, 0, STATE_BYTES_AT_A_TIME + 1, 1, 0]);
-        sizes.extend(std::iter::repeat_n(STATE_BYTES_AT_A_TIME / 3, 5));
+        let mut sizes = vec![STATE_ALONE; 20];
+        sizes.extend([
+            100 << 10,
+            0,
+            STATE_BYTES_AT_A_TIME,
+            0,
+            STATE_BYTES_AT_A_TIME + 1,
+            1,
+            0,
+        ]);
+        sizes.extend(std::iter::repeat_n(STATE_ALONE - 1, 17));
+        sizes.extend([STATE_ALONE + 1, STATE_ALONE]);
+        sizes.extend(std::iter::repeat_n(STATE_ALONE, 16));
         let states = insert_states_of_sizes(&recorder, id, &sizes);
         for gt in 0..states.len() as u64 {
             let mut seen = Vec::new();

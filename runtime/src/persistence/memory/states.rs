@@ -8,8 +8,8 @@ use bytes::Bytes;
 /// current block, not into an allocation of its own.
 pub(super) const STATE_BLOCK: usize = 64 * 1024;
 
-/// A state larger than this has a block of its own, so that no block is
-/// left more than a quarter empty.
+/// A state larger than this is kept alone, not in a block, so that no
+/// block is left more than a quarter empty.
 pub(super) const STATE_ALONE: usize = STATE_BLOCK / 4;
 
 // A span's start and length within a shared block are at most
@@ -19,32 +19,36 @@ const _: () = assert!(STATE_BLOCK < 0xFFFF_FFFF);
 /// Every state the recorder keeps.
 #[derive(Debug, Default)]
 pub(super) struct States {
-    /// Filled blocks, and states kept alone, in the order they were made.
+    /// Filled blocks.
     done: Vec<Bytes>,
+    /// States larger than [`STATE_ALONE`], each kept alone: apart from the
+    /// blocks, so that one does not end the block being filled (ending it
+    /// early left a block's worth of room behind each, which the allocator
+    /// could not reuse).
+    alone: Vec<Bytes>,
     /// The block being filled, block number `done.len()`. It is shared
     /// with readers (as a [`Bytes`]) only once filled: until then a reader
     /// that takes one of its states out of the lock copies it.
     current: Vec<u8>,
 }
 
-/// Where one state is: in which block, and where in it.
+/// Where one state is: in which block and where in it, or which of the
+/// states kept alone it is.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Span {
+    /// The block's number, or the number of the state kept alone.
     block: usize,
-    /// [`Span::WHOLE`] for a state kept alone: the whole of its block.
+    /// [`Span::WHOLE`] for a state kept alone.
     start: u32,
     len: u32,
 }
 
 impl Span {
-    /// The start of a state that has its block to itself.
+    /// The start of a state kept alone.
     const WHOLE: u32 = u32::MAX;
 
     /// The state's bytes in `block`, the block it names.
     fn of<'a>(&self, block: &'a [u8]) -> &'a [u8] {
-        if self.start == Self::WHOLE {
-            return block;
-        }
         let start = widen(self.start);
         block
             .get(start..start.saturating_add(widen(self.len)))
@@ -65,16 +69,12 @@ fn offset(n: usize) -> u32 {
 
 impl States {
     /// Keeps a copy of `state`: in the current block when it fits (in a
-    /// new block when not), in a block of its own when it is large.
+    /// new block when not), alone when it is large.
     pub(super) fn keep(&mut self, state: &[u8]) -> Span {
         if state.len() > STATE_ALONE {
-            // The current block's number is `done.len()`: it is finished
-            // first, so that the state alone takes the number after it.
-            self.finish();
-            let block = self.done.len();
-            self.done.push(Bytes::copy_from_slice(state));
+            self.alone.push(Bytes::copy_from_slice(state));
             return Span {
-                block,
+                block: self.alone.len().saturating_sub(1),
                 start: Span::WHOLE,
                 len: 0,
             };
@@ -94,34 +94,41 @@ impl States {
         }
     }
 
-    /// Moves the current block, when there is one, into the filled ones.
-    /// One finished early (before a state kept alone) gives back the room
-    /// it did not use.
+    /// Moves the current block, when there is one, into the filled ones
+    /// (only once a state does not fit: it is then at least three quarters
+    /// full).
     fn finish(&mut self) {
-        if self.current.capacity() == 0 {
-            return;
+        if self.current.capacity() > 0 {
+            self.done
+                .push(Bytes::from(std::mem::take(&mut self.current)));
         }
-        let mut block = std::mem::take(&mut self.current);
-        if block.len().saturating_mul(4) < block.capacity().saturating_mul(3) {
-            block.shrink_to_fit();
-        }
-        self.done.push(Bytes::from(block));
     }
 
     /// The state at `span`.
     pub(super) fn get(&self, span: Span) -> &[u8] {
+        if span.start == Span::WHOLE {
+            return self.alone.get(span.block).map_or(&[], |state| state);
+        }
         span.of(self.done.get(span.block).map_or(&self.current, |b| b))
     }
 
+    /// The state at `span` when it is kept alone, shared.
+    pub(super) fn alone(&self, span: Span) -> Option<Bytes> {
+        (span.start == Span::WHOLE)
+            .then(|| self.alone.get(span.block).cloned())
+            .flatten()
+    }
+
     /// The state at `span`, to keep out of the lock: shared with the
-    /// recorder when its block is filled, a copy when not.
+    /// recorder when it is kept alone or its block is filled, a copy when
+    /// its block is still being filled.
     pub(super) fn share(&self, span: Span) -> Bytes {
+        if let Some(state) = self.alone(span) {
+            return state;
+        }
         let Some(block) = self.done.get(span.block) else {
             return Bytes::copy_from_slice(self.get(span));
         };
-        if span.start == Span::WHOLE {
-            return block.clone();
-        }
         let state = span.of(block);
         // `state` lies within `block`: slice_ref shares it.
         if state.is_empty() {
@@ -157,5 +164,28 @@ mod tests {
                 assert_eq!(&states.share(*span)[..], &state[..], "state {m}, after {n}");
             }
         }
+    }
+
+    /// States kept alone do not end the block being filled: small states
+    /// between large ones fill blocks to at least three quarters, as many
+    /// blocks as their bytes need (it took a block per small state, and
+    /// left most of each empty, when a large state ended the block).
+    #[test]
+    fn large_states_leave_the_blocks_to_the_small_ones() {
+        let mut states = States::default();
+        let (small, large) = (vec![1; 2_000], vec![2; STATE_BLOCK + 464]);
+        for _ in 0..300 {
+            states.keep(&small);
+            states.keep(&large);
+        }
+        assert_eq!(states.alone.len(), 300);
+        // 600,000 bytes of small states: 10 blocks, the tenth being filled.
+        assert_eq!(states.done.len(), 9);
+        assert!(
+            states
+                .done
+                .iter()
+                .all(|block| block.len() >= STATE_BLOCK / 4 * 3)
+        );
     }
 }
