@@ -5,10 +5,13 @@ use std::collections::hash_map::Entry::{Occupied, Vacant};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, PoisonError, RwLock};
 
-use bytes::Bytes;
 use uuid::Uuid;
 
+mod chunk;
+mod index;
 mod states;
+use chunk::Chunk;
+use index::{Slot, in_range, version_count};
 use states::{Span, States};
 
 use super::recorder::{BatchVersions, check_next_version};
@@ -61,91 +64,6 @@ pub(super) struct Inner {
     pub(super) tracking: InMemoryTracking,
 }
 
-/// How many events an aggregate's replay takes out of the lock at a time.
-const EVENTS_AT_A_TIME: usize = 1_000;
-
-/// How many bytes of state a replay copies out of the lock at a time
-/// (large states, which it shares, not counted).
-const STATE_BYTES_AT_A_TIME: usize = 256 * 1024;
-
-/// A chunk of an aggregate's events taken out of the lock: their states
-/// copied side by side into one buffer, kept from chunk to chunk, so that
-/// a replay takes no reference count per event (each one an atomic
-/// operation to take and another to give back); a large state, kept
-/// alone, is shared rather than copied.
-#[derive(Debug, Default)]
-struct Chunk {
-    heads: Vec<(Uuid, u64, Topic, Held)>,
-    states: Vec<u8>,
-}
-
-/// Where a chunk holds an event's state.
-#[derive(Debug)]
-enum Held {
-    /// At this range of the chunk's buffer.
-    Copied(std::ops::Range<usize>),
-    /// Shared with the recorder.
-    Shared(Bytes),
-}
-
-impl Chunk {
-    /// Replaces what the chunk held with the aggregate's next events
-    /// (`gt < version <= lte`): up to [`EVENTS_AT_A_TIME`] of them, or as
-    /// many as reach [`STATE_BYTES_AT_A_TIME`] of state. Returns whether
-    /// it stopped at either bound (there may be more).
-    fn fill(
-        &mut self,
-        inner: &Inner,
-        originator_id: Uuid,
-        gt: Option<u64>,
-        lte: Option<u64>,
-    ) -> bool {
-        self.heads.clear();
-        self.states.clear();
-        for &position in in_range(inner.positions(&originator_id), gt, lte) {
-            let Some(e) = inner.log.get(position) else {
-                continue;
-            };
-            let state = match inner.states.alone(e.state) {
-                Some(shared) => Held::Shared(shared),
-                None => {
-                    let start = self.states.len();
-                    self.states.extend_from_slice(inner.states.get(e.state));
-                    Held::Copied(start..self.states.len())
-                }
-            };
-            let topic = e.topic.clone();
-            self.heads
-                .push((e.originator_id, e.originator_version, topic, state));
-            let full = self.heads.len() == EVENTS_AT_A_TIME;
-            if full || self.states.len() >= STATE_BYTES_AT_A_TIME {
-                return true;
-            }
-        }
-        false
-    }
-
-    /// The events the chunk holds, in order.
-    fn events(&self) -> impl Iterator<Item = StoredEventRef<'_>> {
-        self.heads.iter().map(
-            |(originator_id, originator_version, topic, state)| StoredEventRef {
-                originator_id: *originator_id,
-                originator_version: *originator_version,
-                topic: topic.as_str(),
-                state: match state {
-                    Held::Copied(range) => self.states.get(range.clone()).unwrap_or_default(),
-                    Held::Shared(state) => state,
-                },
-            },
-        )
-    }
-
-    /// The version of the chunk's last event.
-    fn last_version(&self) -> Option<u64> {
-        self.heads.last().map(|head| head.1)
-    }
-}
-
 /// A stored event in the log; its state is in [`Inner::states`].
 #[derive(Debug, Clone)]
 struct Entry {
@@ -191,88 +109,6 @@ impl Entry {
             state: states.get(self.state).to_vec(),
         }
     }
-}
-
-/// Where an aggregate's events are in the log. The recorder stores an
-/// aggregate's versions as 1, 2, 3… with no gap (it refuses any other), so
-/// positions alone are kept, in version order, and version `v` is the
-/// `v`-th. An aggregate with one event has its position here, in one word
-/// (the index stays small: fewer cache misses on a probe, less to move
-/// when it grows); one with more has the number of its list of positions
-/// in [`Inner::runs`], its top bit set.
-#[derive(Debug, Clone, Copy)]
-struct Slot(usize);
-
-impl Slot {
-    /// The top bit: set for a list in `runs`, clear for a lone position.
-    /// (A position is below it: a `Vec` holds at most `isize::MAX` bytes.)
-    const RUN: usize = 1 << (usize::BITS - 1);
-
-    fn lone(position: usize) -> Self {
-        debug_assert_eq!(position & Self::RUN, 0);
-        Self(position)
-    }
-
-    fn run(run: usize) -> Self {
-        Self(run | Self::RUN)
-    }
-
-    /// The list's number in `runs`, when this is one.
-    fn run_number(self) -> Option<usize> {
-        (self.0 & Self::RUN != 0).then_some(self.0 & !Self::RUN)
-    }
-
-    /// The slot of a new aggregate whose `count` events are at the
-    /// positions from `start`.
-    fn new(runs: &mut Vec<Vec<usize>>, start: usize, count: usize) -> Self {
-        if count == 1 {
-            return Self::lone(start);
-        }
-        let run = runs.len();
-        runs.push((start..start.saturating_add(count)).collect());
-        Self::run(run)
-    }
-
-    /// The aggregate's positions, in version order.
-    fn positions<'a>(&'a self, runs: &'a [Vec<usize>]) -> &'a [usize] {
-        match self.run_number() {
-            Some(run) => runs.get(run).map_or(&[], Vec::as_slice),
-            None => std::slice::from_ref(&self.0),
-        }
-    }
-
-    /// Adds the aggregate's next `count` events, at the positions from
-    /// `start`.
-    fn grow(&mut self, runs: &mut Vec<Vec<usize>>, start: usize, count: usize) {
-        let positions = start..start.saturating_add(count);
-        match self.run_number() {
-            Some(run) => {
-                if let Some(run) = runs.get_mut(run) {
-                    run.extend(positions);
-                }
-            }
-            None => {
-                let run = runs.len();
-                runs.push(std::iter::once(self.0).chain(positions).collect());
-                *self = Self::run(run);
-            }
-        }
-    }
-}
-
-/// How many versions an aggregate with these positions has: its highest.
-fn version_count(positions: &[usize]) -> u64 {
-    u64::try_from(positions.len()).unwrap_or(u64::MAX)
-}
-
-/// The positions with `gt < version <= lte` of those an aggregate has (its
-/// versions 1 to `positions.len()`).
-fn in_range(positions: &[usize], gt: Option<u64>, lte: Option<u64>) -> &[usize] {
-    let len = positions.len();
-    let at = |version: u64| usize::try_from(version).map_or(len, |v| v.min(len));
-    let from = gt.map_or(0, at);
-    let to = lte.map_or(len, at);
-    positions.get(from..to).unwrap_or_default()
 }
 
 impl InMemoryRecorder {
@@ -575,6 +411,7 @@ fn notification_id(position: usize) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use super::chunk::{EVENTS_AT_A_TIME, STATE_BYTES_AT_A_TIME};
     use super::states::{STATE_ALONE, STATE_BLOCK};
     use super::*;
 
