@@ -1,7 +1,7 @@
 //! Compiles every schema in `../schemas` into `OUT_DIR`: the user's path.
 //!
 //! A user's build script names its schemas:
-//! `eventsourcing_codegen::compile(&["schemas/world.yaml"])`. This one takes
+//! `eventsmith_codegen::compile(&["schemas/world.yaml"])`. This one takes
 //! every `*.yaml` in the folder, so that a schema added there is compiled
 //! (and must then be included in `src/lib.rs`).
 
@@ -16,6 +16,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     schemas.sort();
-    eventsourcing_codegen::compile(&schemas)?;
+    eventsmith_codegen::compile(&schemas)?;
     Ok(())
 }

@@ -10,12 +10,12 @@ use crate::error::{Error, Result};
 ///
 /// ```no_run
 /// // build.rs
-/// fn main() -> Result<(), eventsourcing_codegen::Error> {
-///     eventsourcing_codegen::compile(&["schemas/world.yaml"])
+/// fn main() -> Result<(), eventsmith_codegen::Error> {
+///     eventsmith_codegen::compile(&["schemas/world.yaml"])
 /// }
 /// ```
 ///
-/// Then, in the crate: `eventsourcing::include_generated!("world");`.
+/// Then, in the crate: `eventsmith::include_generated!("world");`.
 ///
 /// # Errors
 ///
@@ -28,8 +28,8 @@ pub fn compile<P: AsRef<Path>>(schemas: &[P]) -> Result<()> {
 /// to watch. Setters return `&mut Self`, so they chain.
 ///
 /// ```no_run
-/// # fn main() -> Result<(), eventsourcing_codegen::Error> {
-/// eventsourcing_codegen::Builder::new()
+/// # fn main() -> Result<(), eventsmith_codegen::Error> {
+/// eventsmith_codegen::Builder::new()
 ///     .out_dir("src/generated")
 ///     .emit_rerun_if_changed(false)
 ///     .compile(&["schemas/world.yaml"])?;

@@ -109,7 +109,7 @@ pub enum Error {
 }
 
 /// `Debug` shows the same text as `Display`, so that a build script's
-/// `fn main() -> Result<(), eventsourcing_codegen::Error>` prints the
+/// `fn main() -> Result<(), eventsmith_codegen::Error>` prints the
 /// problems readably rather than as a struct dump.
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,6 +1,6 @@
 //! A JSON Schema (draft 7) of the schema language, for editors: with the
 //! YAML language server, a first line such as
-//! `# yaml-language-server: $schema=./eventsourcing.schema.json` gives
+//! `# yaml-language-server: $schema=./eventsmith.schema.json` gives
 //! completion and checks as you type. The generator's own checks go further
 //! (types, references, state changes); this describes the shape.
 
@@ -149,8 +149,8 @@ fn schema() -> Value {
     let type_names: Vec<&str> = SCALARS.iter().chain(GENERICS).copied().collect();
     json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
-        "title": "eventsourcing-codegen domain schema",
-        "description": "Aggregates, their events and state changes, value types and applications, from which eventsourcing-codegen generates Rust.",
+        "title": "eventsmith-codegen domain schema",
+        "description": "Aggregates, their events and state changes, value types and applications, from which eventsmith-codegen generates Rust.",
         "type": "object",
         "additionalProperties": false,
         "required": ["module"],

@@ -1,22 +1,22 @@
 //! Generates typed event-sourced Rust from a YAML domain schema: aggregates
 //! with their state and commands, an event struct per event and an event
 //! enum per aggregate, the mutate functions, and application facades with
-//! typed command and query methods, all standing on the `eventsourcing`
+//! typed command and query methods, all standing on the `eventsmith`
 //! runtime.
 //!
 //! The user's path: write `schemas/world.yaml`, compile it from `build.rs`,
 //! include the generated file, and write ordinary Rust against it.
 //!
 //! ```no_run
-//! // build.rs (with eventsourcing-codegen as a build-dependency)
-//! fn main() -> Result<(), eventsourcing_codegen::Error> {
-//!     eventsourcing_codegen::compile(&["schemas/world.yaml"])
+//! // build.rs (with eventsmith-codegen as a build-dependency)
+//! fn main() -> Result<(), eventsmith_codegen::Error> {
+//!     eventsmith_codegen::compile(&["schemas/world.yaml"])
 //! }
 //! ```
 //!
 //! ```text
-//! // src/lib.rs (with eventsourcing as a dependency)
-//! eventsourcing::include_generated!("world");
+//! // src/lib.rs (with eventsmith as a dependency)
+//! eventsmith::include_generated!("world");
 //! // or: include!(concat!(env!("OUT_DIR"), "/world.rs"));
 //! ```
 //!
@@ -44,13 +44,13 @@
 //!         apply:
 //!           - push: { history: what }
 //! ";
-//! let code = eventsourcing_codegen::generate("world.yaml", schema).unwrap();
+//! let code = eventsmith_codegen::generate("world.yaml", schema).unwrap();
 //! assert!(code.starts_with("// @generated"));
 //! assert!(code.contains("pub fn make_it_so(\n        &mut self,\n        what: impl ::std::convert::Into<::std::string::String>,\n    )"));
 //! assert!(code.contains("pub struct WorldSomethingHappened {"));
 //! assert!(code.contains("\"universe:World.SomethingHappened\""));
 //!
-//! let err = eventsourcing_codegen::generate(
+//! let err = eventsmith_codegen::generate(
 //!     "world.yaml",
 //!     "module: universe\naggregates:\n  World:\n    state: { name: Strng }\n",
 //! ).unwrap_err();
@@ -69,6 +69,11 @@
 //! names, types and expressions: the templates' context) → `render` (tera
 //! templates, then `syn` and `prettyplease` to format). Names go through
 //! `ident`.
+
+/// The crate's README (its page on crates.io), its examples run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 mod build;
 mod check;

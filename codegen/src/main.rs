@@ -1,4 +1,4 @@
-//! `eventsourcing-codegen`: check schemas, generate Rust from them, or print
+//! `eventsmith-codegen`: check schemas, generate Rust from them, or print
 //! the JSON Schema of the schema language. The work is in the library.
 
 use std::io::Write;
@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use eventsourcing_codegen::{Builder, InitOptions, generate_file, init, json_schema};
+use eventsmith_codegen::{Builder, InitOptions, generate_file, init, json_schema};
 
 /// Generates typed event-sourced Rust (aggregates, events, application
 /// facades) from YAML domain schemas.
 #[derive(Parser)]
-#[command(name = "eventsourcing-codegen", version)]
+#[command(name = "eventsmith-codegen", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -45,11 +45,14 @@ enum Command {
         /// The package's name [default: the directory's name]
         #[arg(long)]
         name: Option<String>,
-        /// Depend on this version of eventsourcing and eventsourcing-codegen
-        /// from the registry [default: this checkout's crates by path, when
-        /// run from one]
-        #[arg(long, value_name = "VERSION")]
+        /// Depend on this version of eventsmith and eventsmith-codegen
+        /// from the registry [default: this tool's own, as major.minor]
+        #[arg(long, value_name = "VERSION", conflicts_with = "path")]
         version: Option<String>,
+        /// Depend on the crates of this checkout of the eventsmith
+        /// repository by path, rather than on the registry's
+        #[arg(long, value_name = "CHECKOUT")]
+        path: Option<PathBuf>,
     },
 }
 
@@ -116,7 +119,16 @@ fn main() -> ExitCode {
             }
         }
         Command::JsonSchema => out(&json_schema()),
-        Command::Init { dir, name, version } => match init(&dir, &InitOptions { name, version }) {
+        Command::Init {
+            dir,
+            name,
+            version,
+            path,
+        } => match init(&dir, &{
+            let mut options = InitOptions::default();
+            (options.name, options.version, options.path) = (name, version, path);
+            options
+        }) {
             Ok(written) => {
                 for path in written {
                     out(&format!("{}\n", path.display()));

@@ -5,7 +5,7 @@
 #[test]
 fn a_new_upstream_event_no_follower_mentions_fails_the_build_as_documented() {
     let schema = std::fs::read_to_string("../schemas/bank_accounts.yaml").unwrap();
-    eventsourcing_codegen::generate("schemas/bank_accounts.yaml", &schema).unwrap();
+    eventsmith_codegen::generate("schemas/bank_accounts.yaml", &schema).unwrap();
     let frozen = "      close:\n";
     assert!(schema.contains(frozen));
     let grown = schema.replacen(
@@ -13,7 +13,7 @@ fn a_new_upstream_event_no_follower_mentions_fails_the_build_as_documented() {
         "      freeze: { event: Frozen, doc: Stops payments for now. }\n      close:\n",
         1,
     );
-    let error = eventsourcing_codegen::generate("schemas/bank_accounts.yaml", &grown)
+    let error = eventsmith_codegen::generate("schemas/bank_accounts.yaml", &grown)
         .expect_err("a new event no follower mentions was accepted")
         .to_string();
     assert_eq!(error.lines().count(), 1, "{error}");
@@ -34,5 +34,5 @@ fn a_new_upstream_event_no_follower_mentions_fails_the_build_as_documented() {
         1,
     );
     assert_ne!(ignored, grown);
-    eventsourcing_codegen::generate("schemas/bank_accounts.yaml", &ignored).unwrap();
+    eventsmith_codegen::generate("schemas/bank_accounts.yaml", &ignored).unwrap();
 }

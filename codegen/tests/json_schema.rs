@@ -1,4 +1,4 @@
-//! The JSON Schema of the schema language (`eventsourcing-codegen
+//! The JSON Schema of the schema language (`eventsmith-codegen
 //! json-schema`), tied to the generator by a real validator (`boon`): every
 //! schema the generator accepts is valid under it, and each fixture whose
 //! shape is wrong is not.
@@ -41,14 +41,14 @@ struct Validator {
 
 impl Validator {
     fn new() -> Self {
-        let schema: Value = serde_json::from_str(&eventsourcing_codegen::json_schema()).unwrap();
+        let schema: Value = serde_json::from_str(&eventsmith_codegen::json_schema()).unwrap();
         let mut compiler = boon::Compiler::new();
         compiler
-            .add_resource("eventsourcing.schema.json", schema)
+            .add_resource("eventsmith.schema.json", schema)
             .unwrap();
         let mut schemas = boon::Schemas::new();
         let index = compiler
-            .compile("eventsourcing.schema.json", &mut schemas)
+            .compile("eventsmith.schema.json", &mut schemas)
             .unwrap();
         Self { schemas, index }
     }
@@ -80,7 +80,7 @@ fn every_schema_the_generator_accepts_is_valid_under_the_json_schema() {
     }
     assert!(paths.len() >= 5, "{paths:?}");
     for path in &paths {
-        eventsourcing_codegen::generate_file(path.as_ref())
+        eventsmith_codegen::generate_file(path.as_ref())
             .unwrap_or_else(|err| panic!("the generator refuses {path}: {err}"));
         if let Err(err) = validator.validate(path) {
             panic!("{path} is not valid under the JSON Schema:\n{err}");
@@ -102,7 +102,7 @@ fn each_fixture_of_a_wrong_shape_is_invalid_under_the_json_schema() {
     ] {
         let path = format!("tests/fixtures/invalid/{fixture}.yaml");
         assert!(
-            eventsourcing_codegen::generate_file(path.as_ref()).is_err(),
+            eventsmith_codegen::generate_file(path.as_ref()).is_err(),
             "the generator accepts {path}"
         );
         assert!(
@@ -136,7 +136,7 @@ fn the_yaml_examples_of_the_docs_are_schemas() {
                 .filter_map(|l| l.split(':').next())
                 .collect();
             if top.contains(&"module") {
-                eventsourcing_codegen::generate("example.yaml", yaml)
+                eventsmith_codegen::generate("example.yaml", yaml)
                     .unwrap_or_else(|e| panic!("{what} is refused: {e}"));
                 whole += 1;
             } else if !top.is_empty()

@@ -15,10 +15,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use eventsourcing::persistence::{AesCipher, Mapper, Transcodable, ZlibCompressor};
-use eventsourcing::{Aggregate, Decimal, Uuid};
-use eventsourcing_generated::names;
-use eventsourcing_generated::{bank_accounts, inventory, world};
+use eventsmith::persistence::{AesCipher, Mapper, Transcodable, ZlibCompressor};
+use eventsmith::{Aggregate, Decimal, Uuid};
+use eventsmith_generated::names;
+use eventsmith_generated::{bank_accounts, inventory, world};
 
 /// The same key as in `fuzz_targets/stored_event.rs`.
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";

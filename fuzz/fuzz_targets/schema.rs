@@ -1,4 +1,4 @@
-//! Feeds arbitrary text to the schema compiler, `eventsourcing_codegen::generate`:
+//! Feeds arbitrary text to the schema compiler, `eventsmith_codegen::generate`:
 //! YAML parsing, reading, validation and rendering.
 //!
 //! Input: the bytes as UTF-8 (invalid sequences replaced by U+FFFD, as a
@@ -11,12 +11,12 @@
 
 #![no_main]
 
-use eventsourcing_codegen::Error;
+use eventsmith_codegen::Error;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    match eventsourcing_codegen::generate("fuzz.yaml", &text) {
+    match eventsmith_codegen::generate("fuzz.yaml", &text) {
         Ok(code) => assert!(code.starts_with("// @generated")),
         Err(err @ Error::Template { .. }) => panic!("schema validated but did not render: {err}"),
         Err(err) => {

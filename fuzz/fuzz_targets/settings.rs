@@ -17,14 +17,14 @@
 
 use std::sync::{Arc, LazyLock};
 
-use eventsourcing::application::NotificationLog;
-use eventsourcing::persistence::{
+use eventsmith::application::NotificationLog;
+use eventsmith::persistence::{
     AggregateRecorder, ApplicationRecorder, Environment, InMemoryRecorder, InfrastructureFactory, Mapper,
     StoredEvent, is_secret,
 };
-use eventsourcing::postgres::PostgresConfig;
-use eventsourcing::sqlite::SqliteConfig;
-use eventsourcing::{Error, NotificationLogReader, Uuid};
+use eventsmith::postgres::PostgresConfig;
+use eventsmith::sqlite::SqliteConfig;
+use eventsmith::{Error, NotificationLogReader, Uuid};
 use libfuzzer_sys::fuzz_target;
 
 /// A log of 25 notifications.

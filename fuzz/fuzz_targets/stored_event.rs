@@ -24,10 +24,10 @@
 use std::fmt::Debug;
 use std::sync::LazyLock;
 
-use eventsourcing::domain::now;
-use eventsourcing::persistence::{AesCipher, Mapper, Transcodable, ZlibCompressor};
-use eventsourcing::{Decimal, Error, Id, Uuid};
-use eventsourcing_generated::{bank_accounts, inventory, names, world};
+use eventsmith::domain::now;
+use eventsmith::persistence::{AesCipher, Mapper, Transcodable, ZlibCompressor};
+use eventsmith::{Decimal, Error, Id, Uuid};
+use eventsmith_generated::{bank_accounts, inventory, names, world};
 use libfuzzer_sys::fuzz_target;
 
 /// The fixed key the AES seeds were made with: base64 of the bytes 0..32.

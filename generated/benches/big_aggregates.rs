@@ -17,8 +17,8 @@
 //!   needed on the way, and how long the replay took.
 //!
 //! ```sh
-//! cargo bench -p eventsourcing-generated --bench big_aggregates
-//! ES_BENCH_QUICK=1 cargo bench -p eventsourcing-generated --bench big_aggregates   # a smoke run
+//! cargo bench -p eventsmith-generated --bench big_aggregates
+//! ES_BENCH_QUICK=1 cargo bench -p eventsmith-generated --bench big_aggregates   # a smoke run
 //! ```
 //!
 //! Events are stored plain (no compression), so the figures are the
@@ -32,8 +32,8 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use eventsourcing::{Aggregate, Uuid};
-use eventsourcing_generated::world::{Universe, World, WorldId};
+use eventsmith::{Aggregate, Uuid};
+use eventsmith_generated::world::{Universe, World, WorldId};
 
 const PG_SCHEMA: &str = "es_bench_big";
 

@@ -5,7 +5,7 @@
 //! (the bank's `Opened`), and a snapshot of a world of 100 things.
 //!
 //! ```sh
-//! cargo bench -p eventsourcing-generated --bench compression
+//! cargo bench -p eventsmith-generated --bench compression
 //! ```
 //!
 //! Each level is measured in each of 5 rounds, the order of the levels
@@ -19,7 +19,7 @@
 mod common;
 use common::thread_cpu;
 
-use eventsourcing::persistence::{MAX_COMPRESSION_LEVEL, ZlibCompressor};
+use eventsmith::persistence::{MAX_COMPRESSION_LEVEL, ZlibCompressor};
 
 /// The states, as the runtime writes them.
 fn states() -> Vec<(String, Vec<u8>)> {

@@ -6,8 +6,8 @@
 //! get of a world of 10,000 events) from a snapshot and from its events.
 //!
 //! ```sh
-//! cargo bench -p eventsourcing-generated --bench long_lived
-//! ES_BENCH_QUICK=1 cargo bench -p eventsourcing-generated --bench long_lived   # a smoke run
+//! cargo bench -p eventsmith-generated --bench long_lived
+//! ES_BENCH_QUICK=1 cargo bench -p eventsmith-generated --bench long_lived   # a smoke run
 //! ```
 //!
 //! The world is `schemas/world_v2.yaml`'s (the tutorial's, with a reason for
@@ -32,10 +32,10 @@ use common::*;
 
 use std::time::{Duration, Instant};
 
-use eventsourcing::Decimal;
-use eventsourcing::{Aggregate, Application, Repository};
-use eventsourcing_generated::bank_accounts::Bank;
-use eventsourcing_generated::world_v2::{Universe, World};
+use eventsmith::Decimal;
+use eventsmith::{Aggregate, Application, Repository};
+use eventsmith_generated::bank_accounts::Bank;
+use eventsmith_generated::world_v2::{Universe, World};
 
 const PG: [(&str, &str); 5] = [
     ("POSTGRES_DBNAME", "eventsourcing"),
@@ -112,7 +112,7 @@ fn w2_child(env: &[(String, String)], workload: &str, config: usize, m: usize) {
     };
     if workload == "account" {
         let bank = Bank::isolated(pairs(&env)).unwrap();
-        let email = format!("{}@example.com", eventsourcing::Uuid::new_v4());
+        let email = format!("{}@example.com", eventsmith::Uuid::new_v4());
         let id = bank.open_account("Alice", email).unwrap();
         let cent = Decimal::new(1, 2);
         for i in 1..m {

@@ -4,8 +4,8 @@
 //! (`benches/python/systems.py`, the same two applications in Python).
 //!
 //! ```sh
-//! cargo bench -p eventsourcing-generated --bench systems
-//! ES_BENCH_QUICK=1 cargo bench -p eventsourcing-generated --bench systems   # a smoke run
+//! cargo bench -p eventsmith-generated --bench systems
+//! ES_BENCH_QUICK=1 cargo bench -p eventsmith-generated --bench systems   # a smoke run
 //! ```
 //!
 //! For each backend (in memory, SQLite files, PostgreSQL) and runner
@@ -27,7 +27,7 @@
 //! default) and take no snapshots. Each measurement is a process of its
 //! own, Rust and Python alternating, the order turned each round
 //! (`ES_BENCH_ROUNDS`, default 3); the medians count. Python is
-//! `EVENTSOURCING_PYTHON` (default `python3`); without the library its
+//! `EVENTSMITH_PYTHON` (default `python3`); without the library its
 //! columns are left empty. `ES_BENCH_BACKENDS=memory,sqlite,postgres`
 //! narrows a run. Nothing here asserts a time. Results:
 //! `docs/benchmarks.md`.
@@ -38,8 +38,8 @@ use common::*;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use eventsourcing::{Decimal, SingleThreadedRunner};
-use eventsourcing_generated::bank_accounts::{AccountId, Accounting, Statements};
+use eventsmith::{Decimal, SingleThreadedRunner};
+use eventsmith_generated::bank_accounts::{AccountId, Accounting, Statements};
 
 const PG_SCHEMA: &str = "es_bench_systems";
 
@@ -188,7 +188,7 @@ fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(if quick { 1 } else { 3 });
-    let python = std::env::var("EVENTSOURCING_PYTHON").unwrap_or_else(|_| "python3".into());
+    let python = std::env::var("EVENTSMITH_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/python/systems.py");
     let mut backends = vec!["memory", "sqlite"];
     if postgres_client().is_some() {

@@ -2,12 +2,12 @@
 //! thread's CPU clock: W1 (10,000 worlds created and saved, one event a
 //! save, in memory) and W4 (the tutorial's world with 10,000 events, each a
 //! short string, got back from memory and from a SQLite file).
-//! `cargo run --release -p eventsourcing-generated --example allocations`.
+//! `cargo run --release -p eventsmith-generated --example allocations`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use eventsourcing_generated::world::Universe;
+use eventsmith_generated::world::Universe;
 
 struct Counting;
 

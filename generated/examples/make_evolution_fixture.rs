@@ -1,10 +1,10 @@
 //! Writes `tests/fixtures/evolution_v1.db`: the events version 1 of the
 //! notes model stores (`schemas/evolution_v1.yaml`), which the evolution
 //! test reads with version 3. Run once, and again only to remake the
-//! fixture: `cargo run -p eventsourcing-generated --example
+//! fixture: `cargo run -p eventsmith-generated --example
 //! make_evolution_fixture`.
 
-use eventsourcing_generated::evolution_v1::Notebook;
+use eventsmith_generated::evolution_v1::Notebook;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = concat!(

@@ -9,8 +9,8 @@
 //! check the rules first and then call them.
 //!
 //! ```
-//! use eventsourcing::Decimal;
-//! use eventsourcing_generated::bank_accounts::{Bank, BankError};
+//! use eventsmith::Decimal;
+//! use eventsmith_generated::bank_accounts::{Bank, BankError};
 //!
 //! let bank = Bank::isolated([])?;
 //! let id = bank.open_account("Alice", "alice@example.com")?;
@@ -27,10 +27,10 @@
 
 use std::fmt;
 
-use eventsourcing::domain::Checked;
-use eventsourcing::{Aggregate, Decimal, PolicyError, Processing};
+use eventsmith::domain::Checked;
+use eventsmith::{Aggregate, Decimal, PolicyError, Processing};
 
-eventsourcing::include_generated!("bank_accounts");
+eventsmith::include_generated!("bank_accounts");
 
 /// Why a payment was refused, or could not be made.
 #[derive(Debug)]
@@ -58,7 +58,7 @@ pub enum BankError {
         amount: Decimal,
     },
     /// The account could not be got or saved.
-    Store(eventsourcing::Error),
+    Store(eventsmith::Error),
 }
 
 impl fmt::Display for BankError {
@@ -90,8 +90,8 @@ impl std::error::Error for BankError {
     }
 }
 
-impl From<eventsourcing::Error> for BankError {
-    fn from(err: eventsourcing::Error) -> Self {
+impl From<eventsmith::Error> for BankError {
+    fn from(err: eventsmith::Error) -> Self {
         Self::Store(err)
     }
 }
@@ -148,7 +148,7 @@ impl Account {
 /// Interest, the state change `bank_accounts.yaml` leaves to Rust: paid on a
 /// positive balance only, rounded to cents.
 impl AccountApply for Account {
-    fn apply_interest_paid(&mut self, event: AccountInterestPaid) -> eventsourcing::Result<()> {
+    fn apply_interest_paid(&mut self, event: AccountInterestPaid) -> eventsmith::Result<()> {
         if self.balance > Decimal::ZERO {
             let checked = Checked::new(
                 AccountInterestPaid::TOPIC,
@@ -284,9 +284,9 @@ impl Statements {
     ///
     /// # Errors
     ///
-    /// [`eventsourcing::Error::AggregateNotFound`] before the account's
+    /// [`eventsmith::Error::AggregateNotFound`] before the account's
     /// opening is processed; storage errors.
-    pub fn statement_of(&self, account_id: AccountId) -> eventsourcing::Result<Statement> {
+    pub fn statement_of(&self, account_id: AccountId) -> eventsmith::Result<Statement> {
         self.get_statement(Statement::create_id(account_id.uuid()))
     }
 }

@@ -2,4 +2,4 @@
 //! (`schemas/evolution_v1.yaml`). `tests/fixtures/evolution_v1.db` holds
 //! events this version stored; `evolution_v3` reads them.
 
-eventsourcing::include_generated!("evolution_v1");
+eventsmith::include_generated!("evolution_v1");

@@ -4,11 +4,11 @@
 //! and aggregate under their old topics, and filling new arguments with
 //! their defaults.
 
-eventsourcing::include_generated!("evolution_v3");
+eventsmith::include_generated!("evolution_v3");
 
 /// The upcast steps of `evolution_v3.yaml` written in Rust.
 pub mod upgrades {
-    use eventsourcing::serde_json::{Map, Value};
+    use eventsmith::serde_json::{Map, Value};
 
     /// Version 2 to 3 of a written memo: counts the words of its text.
     ///

@@ -2,7 +2,7 @@
 //! `schemas/inventory.yaml`: every field type and every kind of state change
 //! of the schema language, compiled.
 
-eventsourcing::include_generated!("inventory");
+eventsmith::include_generated!("inventory");
 
 impl Inventory {
     /// Saves an item, supplier or warehouse changed by its commands. The
@@ -11,12 +11,12 @@ impl Inventory {
     ///
     /// # Errors
     ///
-    /// [`Error::VersionConflict`](eventsourcing::Error::VersionConflict)
+    /// [`Error::VersionConflict`](eventsmith::Error::VersionConflict)
     /// when another save got there first; storage errors.
-    pub fn save<A: eventsourcing::application::Saveable>(
+    pub fn save<A: eventsmith::application::Saveable>(
         &self,
         aggregate: &mut A,
-    ) -> eventsourcing::Result<Vec<u64>> {
+    ) -> eventsmith::Result<Vec<u64>> {
         self.application().save(aggregate)
     }
 }
@@ -24,7 +24,7 @@ impl Inventory {
 /// The one state change of `inventory.yaml` written in Rust: a new price
 /// replaces the old one and joins the price history.
 impl ItemApply for Item {
-    fn apply_repriced(&mut self, event: ItemRepriced) -> eventsourcing::Result<()> {
+    fn apply_repriced(&mut self, event: ItemRepriced) -> eventsmith::Result<()> {
         self.price = event.price;
         self.price_history.push(event.price);
         Ok(())

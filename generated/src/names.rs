@@ -4,19 +4,19 @@
 //! `Iterator`, `event`, `checked`, ...). That it compiles, here, beside the
 //! prelude, is the point; `tests/names.rs` round-trips its events.
 
-eventsourcing::include_generated!("names");
+eventsmith::include_generated!("names");
 
 impl String {
     /// Saves an aggregate changed by its commands: none of these has rules.
     ///
     /// # Errors
     ///
-    /// [`Error::VersionConflict`](eventsourcing::Error::VersionConflict),
+    /// [`Error::VersionConflict`](eventsmith::Error::VersionConflict),
     /// storage errors.
-    pub fn save<A: eventsourcing::application::Saveable>(
+    pub fn save<A: eventsmith::application::Saveable>(
         &self,
         aggregate: &mut A,
-    ) -> eventsourcing::Result<std::vec::Vec<u64>> {
+    ) -> eventsmith::Result<std::vec::Vec<u64>> {
         self.application().save(aggregate)
     }
 }
@@ -28,56 +28,56 @@ impl BoxPolicy for Box {
     fn clone(
         &self,
         _: ResultOk,
-        _: &mut eventsourcing::Processing<'_>,
-    ) -> std::result::Result<(), eventsourcing::PolicyError> {
+        _: &mut eventsmith::Processing<'_>,
+    ) -> std::result::Result<(), eventsmith::PolicyError> {
         std::result::Result::Ok(())
     }
 
     fn fmt(
         &self,
         _: ResultErr,
-        _: &mut eventsourcing::Processing<'_>,
-    ) -> std::result::Result<(), eventsourcing::PolicyError> {
+        _: &mut eventsmith::Processing<'_>,
+    ) -> std::result::Result<(), eventsmith::PolicyError> {
         std::result::Result::Ok(())
     }
 
     fn eq(
         &self,
         _: ResultSome,
-        _: &mut eventsourcing::Processing<'_>,
-    ) -> std::result::Result<(), eventsourcing::PolicyError> {
+        _: &mut eventsmith::Processing<'_>,
+    ) -> std::result::Result<(), eventsmith::PolicyError> {
         std::result::Result::Ok(())
     }
 
     fn from(
         &self,
         _: ResultNone,
-        _: &mut eventsourcing::Processing<'_>,
-    ) -> std::result::Result<(), eventsourcing::PolicyError> {
+        _: &mut eventsmith::Processing<'_>,
+    ) -> std::result::Result<(), eventsmith::PolicyError> {
         std::result::Result::Ok(())
     }
 
     fn handle(
         &self,
         _: ResultDefault,
-        _: &mut eventsourcing::Processing<'_>,
-    ) -> std::result::Result<(), eventsourcing::PolicyError> {
+        _: &mut eventsmith::Processing<'_>,
+    ) -> std::result::Result<(), eventsmith::PolicyError> {
         std::result::Result::Ok(())
     }
 
     fn into(
         &self,
         _: ResultInto,
-        _: &mut eventsourcing::Processing<'_>,
-    ) -> std::result::Result<(), eventsourcing::PolicyError> {
+        _: &mut eventsmith::Processing<'_>,
+    ) -> std::result::Result<(), eventsmith::PolicyError> {
         std::result::Result::Ok(())
     }
 
     fn default(
         &self,
         _: VecBox,
-        _: &mut eventsourcing::Processing<'_>,
-    ) -> std::result::Result<(), eventsourcing::PolicyError> {
+        _: &mut eventsmith::Processing<'_>,
+    ) -> std::result::Result<(), eventsmith::PolicyError> {
         std::result::Result::Ok(())
     }
 }

@@ -2,8 +2,8 @@
 //! from `schemas/world.yaml`.
 //!
 //! ```
-//! use eventsourcing::Aggregate;
-//! use eventsourcing_generated::world::Universe;
+//! use eventsmith::Aggregate;
+//! use eventsmith_generated::world::Universe;
 //!
 //! let app = Universe::isolated([])?;
 //! let world_id = app.create_world("Earth")?;
@@ -11,10 +11,10 @@
 //! app.make_it_so(world_id, "trucks")?;
 //! assert_eq!(app.get_history(world_id)?, ["dinosaurs", "trucks"]);
 //! assert_eq!(app.get_world(world_id)?.version(), 3);
-//! # Ok::<(), eventsourcing::Error>(())
+//! # Ok::<(), eventsmith::Error>(())
 //! ```
 
-eventsourcing::include_generated!("world");
+eventsmith::include_generated!("world");
 
 impl Universe {
     /// Saves a world changed by its commands. A world has no rules of its
@@ -23,16 +23,16 @@ impl Universe {
     ///
     /// # Errors
     ///
-    /// [`Error::VersionConflict`](eventsourcing::Error::VersionConflict)
+    /// [`Error::VersionConflict`](eventsmith::Error::VersionConflict)
     /// when another save got there first; storage errors.
-    pub fn save(&self, world: &mut World) -> eventsourcing::Result<Vec<u64>> {
+    pub fn save(&self, world: &mut World) -> eventsmith::Result<Vec<u64>> {
         self.application().save(world)
     }
 
     /// The application itself: its recorder, event store and mapper. A
     /// world has no rules to guard, so other crates (the benchmarks) may
     /// reach it.
-    pub fn as_application(&self) -> &eventsourcing::Application {
+    pub fn as_application(&self) -> &eventsmith::Application {
         self.application()
     }
 }

@@ -4,8 +4,8 @@
 //! counted, each count written in the same transaction as that record.
 //!
 //! ```
-//! use eventsourcing_generated::world::Universe;
-//! use eventsourcing_generated::world_counts::WorldCounts;
+//! use eventsmith_generated::world::Universe;
+//! use eventsmith_generated::world_counts::WorldCounts;
 //! let dir = tempfile::tempdir()?;
 //! let universe = Universe::isolated([])?;
 //! let counts = WorldCounts::open(&dir.path().join("counts.sqlite"))?;
@@ -21,9 +21,9 @@ use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use eventsourcing::persistence::{Environment, TrackingRecorder};
-use eventsourcing::sqlite::{SqliteRecorder, driver};
-use eventsourcing::{PolicyError, Result};
+use eventsmith::persistence::{Environment, TrackingRecorder};
+use eventsmith::sqlite::{SqliteRecorder, driver};
+use eventsmith::{PolicyError, Result};
 
 use crate::world::{Universe, WorldEvent, WorldId};
 
@@ -48,7 +48,7 @@ impl WorldCounts {
     pub fn open(path: &Path) -> Result<Self> {
         let path = path
             .to_str()
-            .ok_or_else(|| eventsourcing::Error::InvalidSetting {
+            .ok_or_else(|| eventsmith::Error::InvalidSetting {
                 variable: "SQLITE_DBNAME".to_owned(),
                 value: path.to_string_lossy().into_owned(),
                 expected: "a UTF-8 path".to_owned(),
@@ -79,7 +79,7 @@ impl WorldCounts {
     ///
     /// # Errors
     ///
-    /// [`eventsourcing::Error::TrackingTimeout`] after `timeout`.
+    /// [`eventsmith::Error::TrackingTimeout`] after `timeout`.
     pub fn wait(&self, id: u64, timeout: Duration) -> Result<()> {
         self.view.wait(Universe::NAME, Some(id), timeout)
     }

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use eventsourcing::Aggregate;
-use eventsourcing_generated::names::{self, Error, Iterator, Result, State};
+use eventsmith::Aggregate;
+use eventsmith_generated::names::{self, Error, Iterator, Result, State};
 
 #[test]
-fn aggregates_named_like_the_prelude_round_trip() -> std::result::Result<(), eventsourcing::Error> {
+fn aggregates_named_like_the_prelude_round_trip() -> std::result::Result<(), eventsmith::Error> {
     let app = names::String::isolated([("COMPRESSOR_TOPIC", "zlib")])?;
     let mut result = Result::create("made", Error::Err);
     result.err(Some(-7));
@@ -56,7 +56,7 @@ fn aggregates_named_like_the_prelude_round_trip() -> std::result::Result<(), eve
 
 #[test]
 fn a_follower_whose_policies_are_named_like_std_methods_runs()
--> std::result::Result<(), eventsourcing::Error> {
+-> std::result::Result<(), eventsmith::Error> {
     let system = names::System::isolated([])?;
     let mut result = Result::create("made", Error::Ok);
     result.err(None);
@@ -70,7 +70,7 @@ fn a_follower_whose_policies_are_named_like_std_methods_runs()
     system.string().create_vec("boxed")?;
     // Ok, Err, Some and Box are handled; From is ignored.
     assert_eq!(
-        eventsourcing::SingleThreadedRunner::new(system.pipes()).run()?,
+        eventsmith::SingleThreadedRunner::new(system.pipes()).run()?,
         4
     );
     let mut runner = system.single_threaded()?;

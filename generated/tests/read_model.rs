@@ -5,8 +5,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use eventsourcing_generated::world::Universe;
-use eventsourcing_generated::world_counts::WorldCounts;
+use eventsmith_generated::world::Universe;
+use eventsmith_generated::world_counts::WorldCounts;
 
 #[test]
 fn the_counts_follow_the_universe_once_each_and_a_wait_reads_its_own_write() {
@@ -54,9 +54,9 @@ fn the_counts_follow_the_universe_once_each_and_a_wait_reads_its_own_write() {
 /// reads every one.
 #[test]
 fn a_replay_reads_the_timestamps_its_aggregate_keeps() {
-    use eventsourcing::Aggregate;
-    use eventsourcing_generated::inventory::Item;
-    use eventsourcing_generated::world::World;
+    use eventsmith::Aggregate;
+    use eventsmith_generated::inventory::Item;
+    use eventsmith_generated::world::World;
     const { assert!(!World::READS_EVENT_TIMES) };
     const { assert!(Item::READS_EVENT_TIMES) };
     let universe = Universe::isolated([]).unwrap();
@@ -67,17 +67,14 @@ fn a_replay_reads_the_timestamps_its_aggregate_keeps() {
     }
     let replayed = universe.get_world(earth).unwrap();
     // The stored times, read from the log's plain JSON.
-    let times: Vec<eventsourcing::Timestamp> =
-        eventsourcing::NotificationLogReader::new(universe.log())
-            .read(1)
-            .map(|n| {
-                let state: serde_json::Value = serde_json::from_slice(&n.unwrap().state).unwrap();
-                eventsourcing::domain::parse_timestamp(
-                    state["timestamp"]["_data_"].as_str().unwrap(),
-                )
+    let times: Vec<eventsmith::Timestamp> = eventsmith::NotificationLogReader::new(universe.log())
+        .read(1)
+        .map(|n| {
+            let state: serde_json::Value = serde_json::from_slice(&n.unwrap().state).unwrap();
+            eventsmith::domain::parse_timestamp(state["timestamp"]["_data_"].as_str().unwrap())
                 .unwrap()
-            })
-            .collect();
+        })
+        .collect();
     assert_eq!(times.len(), 4);
     assert_eq!(replayed.created_on(), times[0]);
     assert_eq!(replayed.modified_on(), times[3]);

@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use eventsourcing::{Decimal, Error};
-use eventsourcing_generated::bank_accounts::{AccountId, Accounting, Bank, Statements};
+use eventsmith::{Decimal, Error};
+use eventsmith_generated::bank_accounts::{AccountId, Accounting, Bank, Statements};
 
 fn money(units: i64) -> Decimal {
     Decimal::new(units, 0)

@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use eventsourcing::persistence::Mapper;
-use eventsourcing::{Aggregate, Decimal, DomainEvent, Error};
-use eventsourcing_generated::bank_accounts::{Account, Bank, BankError};
-use eventsourcing_generated::inventory::{
+use eventsmith::persistence::Mapper;
+use eventsmith::{Aggregate, Decimal, DomainEvent, Error};
+use eventsmith_generated::bank_accounts::{Account, Bank, BankError};
+use eventsmith_generated::inventory::{
     Condition, Dimensions, Inventory, Item, Location, Supplier, SupplierCreated, WarehouseCreated,
 };
-use eventsourcing_generated::world::{
+use eventsmith_generated::world::{
     Universe, World, WorldEvent, WorldId, WorldSomethingHappened, WorldStarted,
 };
 
@@ -65,7 +65,7 @@ fn the_tutorial_runs_on_the_generated_universe() -> TestResult {
     );
     assert!(matches!(
         app.get_world(WorldId::new_v4()),
-        Err(eventsourcing::Error::AggregateNotFound { .. })
+        Err(eventsmith::Error::AggregateNotFound { .. })
     ));
     Ok(())
 }
@@ -89,17 +89,17 @@ fn events_are_structs_in_an_enum_and_mutate_checks_them() -> TestResult {
     assert_eq!(rebuilt, world);
     assert!(matches!(
         events[1].clone().mutate(None),
-        Err(eventsourcing::Error::CreationMismatch { .. })
+        Err(eventsmith::Error::CreationMismatch { .. })
     ));
     assert!(matches!(
         events[0].clone().mutate(Some(world.clone())),
-        Err(eventsourcing::Error::CreationMismatch { .. })
+        Err(eventsmith::Error::CreationMismatch { .. })
     ));
     let skipped = events[1].clone().mutate(Some(world));
     assert!(
         matches!(
             skipped,
-            Err(eventsourcing::Error::OriginatorVersionMismatch { .. })
+            Err(eventsmith::Error::OriginatorVersionMismatch { .. })
         ),
         "{skipped:?}"
     );
@@ -307,7 +307,7 @@ fn every_state_change_replays_to_the_same_item() -> TestResult {
     );
     assert_eq!(item.received_on(), None);
     assert_eq!(
-        eventsourcing::domain::format_timestamp(&item.last_counted()),
+        eventsmith::domain::format_timestamp(&item.last_counted()),
         "2026-01-01T00:00:00.000001+00:00"
     );
     assert_eq!(
@@ -340,7 +340,7 @@ fn names_are_cased_for_rust_and_stored_as_written() -> TestResult {
     assert_eq!(SupplierCreated::TOPIC, "shop.inventory:Supplier.Created");
     assert_eq!(WarehouseCreated::TOPIC, "shop.inventory:Warehouse.Created");
     let stored = app.log().section("1,1")?.items.remove(0);
-    let mapper = Mapper::new(Some(eventsourcing::persistence::ZlibCompressor), None);
+    let mapper = Mapper::new(Some(eventsmith::persistence::ZlibCompressor), None);
     let json = mapper.decode_bytes(stored.originator_id, 1, &stored.state)?;
     assert!(without_timestamp(&json).ends_with(r#""originator_topic":"shop.inventory:Supplier","name":"Acme","contactEmail":"sales@acme.example"}"#));
     Ok(())
@@ -402,7 +402,7 @@ fn arithmetic_that_would_leave_its_range_is_an_error_and_triggers_nothing() -> T
 
 #[test]
 fn a_stored_event_that_would_overflow_is_an_error_naming_aggregate_and_version() -> TestResult {
-    use eventsourcing_generated::inventory::{ItemEvent, ItemReceived};
+    use eventsmith_generated::inventory::{ItemEvent, ItemReceived};
     let dir = tempfile::tempdir()?;
     let file = dir.path().join("store.sqlite");
     let env = [
@@ -418,17 +418,14 @@ fn a_stored_event_that_would_overflow_is_an_error_naming_aggregate_and_version()
     let event = ItemEvent::Received(ItemReceived {
         originator_id: item.id(),
         originator_version: 3,
-        timestamp: eventsourcing::domain::now(),
+        timestamp: eventsmith::domain::now(),
         quantity: 1,
         supplier: WorldId::new_v4().uuid(),
         site: "south".into(),
         site_quantity: 1,
     });
-    let other = eventsourcing::Application::isolated_with_defaults(
-        Inventory::NAME,
-        Inventory::DEFAULTS,
-        env,
-    )?;
+    let other =
+        eventsmith::Application::isolated_with_defaults(Inventory::NAME, Inventory::DEFAULTS, env)?;
     let stored = other.event_store().mapper().to_stored_event(&event)?;
     other.recorder().insert_events(&[stored])?;
     let err = app.get_item(item.id()).unwrap_err();

@@ -10,15 +10,15 @@
 //!   and PostgreSQL recorders.
 //!
 //! Most users do not implement the traits here by hand: the
-//! `eventsourcing-codegen` crate generates aggregates, events and application
+//! `eventsmith-codegen` crate generates aggregates, events and application
 //! facades from a YAML schema, standing on this crate. What it generates
 //! looks like this small aggregate, written by hand:
 //!
 //! ```
-//! use eventsourcing::domain::{AggregateCore, Checked, now};
-//! use eventsourcing::persistence::transcoder::{StateWriter, tagged};
-//! use eventsourcing::persistence::{Decoder, Transcodable};
-//! use eventsourcing::{Aggregate, Application, DomainEvent, Environment, Error, Id, Timestamp};
+//! use eventsmith::domain::{AggregateCore, Checked, now};
+//! use eventsmith::persistence::transcoder::{StateWriter, tagged};
+//! use eventsmith::persistence::{Decoder, Transcodable};
+//! use eventsmith::{Aggregate, Application, DomainEvent, Environment, Error, Id, Timestamp};
 //!
 //! /// A counter that only goes up.
 //! #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +39,7 @@
 //!         Counter { core, count: 0 }
 //!     }
 //!     /// Adds `by`: an error, and no event, if the count would overflow.
-//!     pub fn increment(&mut self, by: u64) -> eventsourcing::Result<()> {
+//!     pub fn increment(&mut self, by: u64) -> eventsmith::Result<()> {
 //!         let (id, version) = (self.id(), self.core.next_version());
 //!         let topic = "example:Counter.Incremented";
 //!         self.count = Checked::new(topic, id, version).increment("count", self.count, by)?;
@@ -68,7 +68,7 @@
 //!         match self { Self::Created { .. } => "example:Counter.Created", Self::Incremented { .. } => "example:Counter.Incremented" }
 //!     }
 //!     fn is_created(&self) -> bool { matches!(self, Self::Created { .. }) }
-//!     fn mutate(self, counter: Option<Counter>) -> eventsourcing::Result<Counter> {
+//!     fn mutate(self, counter: Option<Counter>) -> eventsmith::Result<Counter> {
 //!         let Some(mut counter) = counter else {
 //!             return match self {
 //!                 Self::Created { id, timestamp } => Ok(Counter { core: AggregateCore::created(id, timestamp), count: 0 }),
@@ -142,7 +142,7 @@
 //! let section = app.log().section("1,10")?;
 //! assert_eq!(section.items.len(), 3);
 //! assert_eq!(section.items[2].topic, "example:Counter.Incremented");
-//! # Ok::<(), eventsourcing::Error>(())
+//! # Ok::<(), eventsmith::Error>(())
 //! ```
 
 // Library code never panics, aborts or wraps on input: no unchecked
@@ -165,6 +165,11 @@
         clippy::as_conversions
     )
 )]
+
+/// The crate's README (its page on crates.io), its examples run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 pub mod application;
 pub mod domain;

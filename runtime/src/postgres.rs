@@ -15,8 +15,8 @@
 //! it cannot have been committed.
 //!
 //! ```no_run
-//! use eventsourcing::Environment;
-//! use eventsourcing::postgres::PostgresRecorder;
+//! use eventsmith::Environment;
+//! use eventsmith::postgres::PostgresRecorder;
 //!
 //! let env = Environment::isolated("Universe", [
 //!     ("POSTGRES_DBNAME", "eventsourcing"),
@@ -26,7 +26,7 @@
 //! ]);
 //! let recorder = PostgresRecorder::from_env(&env)?;
 //! assert_eq!(recorder.qualified_table(), "\"public\".\"universe_events\"");
-//! # Ok::<(), eventsourcing::Error>(())
+//! # Ok::<(), eventsmith::Error>(())
 //! ```
 
 use bytes::Bytes;
@@ -220,7 +220,7 @@ impl fmt::Debug for PostgresRecorder {
 /// it would.
 ///
 /// ```
-/// let sql = eventsourcing::postgres::insert_statement("public.universe_events");
+/// let sql = eventsmith::postgres::insert_statement("public.universe_events");
 /// assert!(sql.contains("INSERT INTO public.universe_events"));
 /// ```
 pub fn insert_statement(qualified_table: &str) -> String {

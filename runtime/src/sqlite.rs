@@ -10,15 +10,15 @@
 //! file, waiting up to `SQLITE_LOCK_TIMEOUT` seconds (default 5) for it.
 //!
 //! ```
-//! use eventsourcing::persistence::{AggregateRecorder, ApplicationRecorder, NotificationQuery, StoredEvent};
-//! use eventsourcing::sqlite::SqliteRecorder;
+//! use eventsmith::persistence::{AggregateRecorder, ApplicationRecorder, NotificationQuery, StoredEvent};
+//! use eventsmith::sqlite::SqliteRecorder;
 //!
 //! let recorder = SqliteRecorder::open(":memory:")?;
 //! let id = uuid::Uuid::new_v4();
 //! let event = StoredEvent { originator_id: id, originator_version: 1, topic: "t".into(), state: b"{}".to_vec() };
 //! assert_eq!(recorder.insert_events(&[event])?, vec![1]);
 //! assert_eq!(recorder.select_notifications(&NotificationQuery::new(1, 10))?[0].originator_id, id);
-//! # Ok::<(), eventsourcing::Error>(())
+//! # Ok::<(), eventsmith::Error>(())
 //! ```
 
 use bytes::Bytes;

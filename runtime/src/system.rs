@@ -10,14 +10,14 @@ use crate::{Error, Result};
 /// so memory stays flat however long the log is.
 ///
 /// ```
-/// # use eventsourcing::application::NotificationLog;
-/// # use eventsourcing::persistence::InMemoryRecorder;
-/// # use eventsourcing::NotificationLogReader;
+/// # use eventsmith::application::NotificationLog;
+/// # use eventsmith::persistence::InMemoryRecorder;
+/// # use eventsmith::NotificationLogReader;
 /// # let log = NotificationLog::new(std::sync::Arc::new(InMemoryRecorder::new()), 10);
 /// let reader = NotificationLogReader::new(&log);
 /// let all: Vec<_> = reader.read(1).collect::<Result<_, _>>()?;
 /// assert!(all.is_empty());
-/// # Ok::<(), eventsourcing::Error>(())
+/// # Ok::<(), eventsmith::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct NotificationLogReader<'a> {

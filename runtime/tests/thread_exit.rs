@@ -8,9 +8,9 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::mpsc::{Sender, channel};
 
-use eventsourcing::application::{Repository, Saveable};
-use eventsourcing::persistence::{Mapper, StoredEvent, ZlibCompressor};
-use eventsourcing::{Application, Result, Uuid};
+use eventsmith::application::{Repository, Saveable};
+use eventsmith::persistence::{Mapper, StoredEvent, ZlibCompressor};
+use eventsmith::{Application, Result, Uuid};
 
 /// One event for an aggregate of its own, pending until saved.
 struct OneEvent {

@@ -5,14 +5,14 @@ use std::any::Any;
 use std::sync::Arc;
 use std::time::Duration;
 
-use eventsourcing::Uuid;
-use eventsourcing::persistence::{ApplicationRecorder, Environment};
-use eventsourcing::postgres::PostgresRecorder;
-use eventsourcing::sqlite::SqliteRecorder;
+use eventsmith::Uuid;
+use eventsmith::persistence::{ApplicationRecorder, Environment};
+use eventsmith::postgres::PostgresRecorder;
+use eventsmith::sqlite::SqliteRecorder;
 
 /// The variable that makes a missing PostgreSQL server fail the tests
 /// instead of skipping them (`.ci/run` sets it).
-pub const REQUIRE_POSTGRES: &str = "EVENTSOURCING_REQUIRE_POSTGRES";
+pub const REQUIRE_POSTGRES: &str = "EVENTSMITH_REQUIRE_POSTGRES";
 
 /// A recorder under test, with whatever must live as long as it (a temporary
 /// directory, a PostgreSQL schema to drop).

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
-use eventsourcing::persistence::{ApplicationRecorder, EventQuery, NotificationQuery, StoredEvent};
-use eventsourcing::{Error, Uuid};
+use eventsmith::persistence::{ApplicationRecorder, EventQuery, NotificationQuery, StoredEvent};
+use eventsmith::{Error, Uuid};
 
 /// A stored event with recognisable state.
 pub fn stored(originator_id: Uuid, originator_version: u64, topic: &str) -> StoredEvent {

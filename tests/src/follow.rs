@@ -4,9 +4,9 @@
 //! cent into it for each thing that happens there. Each of the universe's
 //! events gives exactly one of the bank's.
 
-use eventsourcing::{Aggregate, Application, Decimal, PolicyError, Processing};
-use eventsourcing_generated::bank_accounts::Account;
-use eventsourcing_generated::world::{World, WorldEvent, WorldId};
+use eventsmith::{Aggregate, Application, Decimal, PolicyError, Processing};
+use eventsmith_generated::bank_accounts::Account;
+use eventsmith_generated::world::{World, WorldEvent, WorldId};
 
 /// The email of the account of `world`.
 pub fn email(world: WorldId) -> String {

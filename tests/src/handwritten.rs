@@ -4,10 +4,10 @@
 
 use std::ops::Deref;
 
-use eventsourcing::domain::{AggregateCore, OriginatorTopic, now};
-use eventsourcing::persistence::transcoder::{StateWriter, tagged};
-use eventsourcing::persistence::{Decoder, Transcodable};
-use eventsourcing::{Aggregate, Application, DomainEvent, Environment, Id, Result, Timestamp};
+use eventsmith::domain::{AggregateCore, OriginatorTopic, now};
+use eventsmith::persistence::transcoder::{StateWriter, tagged};
+use eventsmith::persistence::{Decoder, Transcodable};
+use eventsmith::{Aggregate, Application, DomainEvent, Environment, Id, Result, Timestamp};
 
 /// A world with a history of things that happened in it.
 #[derive(Debug, Clone, PartialEq)]
@@ -284,8 +284,8 @@ impl Universe {
     ///
     /// # Errors
     ///
-    /// [`Error::AggregateNotFound`](eventsourcing::Error::AggregateNotFound),
-    /// [`Error::VersionConflict`](eventsourcing::Error::VersionConflict),
+    /// [`Error::AggregateNotFound`](eventsmith::Error::AggregateNotFound),
+    /// [`Error::VersionConflict`](eventsmith::Error::VersionConflict),
     /// storage errors.
     pub fn make_it_so(&self, world_id: WorldId, what: impl Into<String>) -> Result<()> {
         let mut world = self.get_world(world_id)?;
@@ -298,7 +298,7 @@ impl Universe {
     ///
     /// # Errors
     ///
-    /// [`Error::AggregateNotFound`](eventsourcing::Error::AggregateNotFound),
+    /// [`Error::AggregateNotFound`](eventsmith::Error::AggregateNotFound),
     /// storage errors.
     pub fn get_history(&self, world_id: WorldId) -> Result<Vec<String>> {
         Ok(self.get_world(world_id)?.history)
@@ -308,7 +308,7 @@ impl Universe {
     ///
     /// # Errors
     ///
-    /// [`Error::AggregateNotFound`](eventsourcing::Error::AggregateNotFound),
+    /// [`Error::AggregateNotFound`](eventsmith::Error::AggregateNotFound),
     /// storage errors.
     pub fn get_world(&self, world_id: WorldId) -> Result<World> {
         self.app.repository().get(world_id)

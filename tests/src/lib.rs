@@ -20,17 +20,17 @@ pub fn skipped(reason: &str) {
 }
 
 /// The Python interpreter of the interoperability tests, when it has the
-/// library: `EVENTSOURCING_PYTHON` (default `python3`), which must import
+/// library: `EVENTSMITH_PYTHON` (default `python3`), which must import
 /// `eventsourcing` with its `crypto`, `cryptography` and `postgres` extras.
 /// `None` (and a skip reported) when it cannot, unless
-/// `EVENTSOURCING_REQUIRE_PYTHON` is set, which makes that a failure.
+/// `EVENTSMITH_REQUIRE_PYTHON` is set, which makes that a failure.
 ///
 /// # Panics
 ///
 /// When the interpreter cannot import the library and
-/// `EVENTSOURCING_REQUIRE_PYTHON` is set.
+/// `EVENTSMITH_REQUIRE_PYTHON` is set.
 pub fn python() -> Option<String> {
-    let python = std::env::var("EVENTSOURCING_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let python = std::env::var("EVENTSMITH_PYTHON").unwrap_or_else(|_| "python3".to_owned());
     let ok = std::process::Command::new(&python)
         .args(["-c", "import eventsourcing, Crypto, cryptography, psycopg"])
         .output()
@@ -39,11 +39,11 @@ pub fn python() -> Option<String> {
         return Some(python);
     }
     assert!(
-        std::env::var_os("EVENTSOURCING_REQUIRE_PYTHON").is_none(),
-        "{python} cannot import eventsourcing[crypto,cryptography,postgres], and EVENTSOURCING_REQUIRE_PYTHON is set"
+        std::env::var_os("EVENTSMITH_REQUIRE_PYTHON").is_none(),
+        "{python} cannot import eventsourcing[crypto,cryptography,postgres], and EVENTSMITH_REQUIRE_PYTHON is set"
     );
     skipped(&format!(
-        "{python} cannot import eventsourcing[crypto,cryptography,postgres]; set EVENTSOURCING_PYTHON"
+        "{python} cannot import eventsourcing[crypto,cryptography,postgres]; set EVENTSMITH_PYTHON"
     ));
     None
 }

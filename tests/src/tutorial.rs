@@ -9,7 +9,7 @@ macro_rules! tutorial_test_fn {
     ($domain:ident) => {
         /// The tutorial's `test()` function.
         pub fn tutorial_test(app: &$domain::Universe, expect_visible_in_db: bool) {
-            use eventsourcing::{Error, NotificationLogReader};
+            use eventsmith::{Error, NotificationLogReader};
 
             // Check app has zero event notifications.
             assert_eq!(app.log().section("1,10").unwrap().items.len(), 0);
@@ -117,7 +117,7 @@ macro_rules! tutorial_suite {
 
         #[test]
         fn event_sourced_aggregate() {
-            use eventsourcing::{Aggregate, DomainEvent};
+            use eventsmith::{Aggregate, DomainEvent};
             use $domain::World;
 
             let mut world = World::create("Earth");
@@ -140,7 +140,7 @@ macro_rules! tutorial_suite {
 
         #[test]
         fn aggregate_events_in_more_detail() {
-            use eventsourcing::{Aggregate, DomainEvent};
+            use eventsmith::{Aggregate, DomainEvent};
             use $domain::{World, WorldEvent};
 
             // A created event alone builds the aggregate.
@@ -176,7 +176,7 @@ macro_rules! tutorial_suite {
 
         #[test]
         fn aggregate_times_and_versions() {
-            use eventsourcing::{Aggregate, DomainEvent};
+            use eventsmith::{Aggregate, DomainEvent};
             use $domain::World;
 
             let mut world = World::create("Earth");
@@ -194,7 +194,7 @@ macro_rules! tutorial_suite {
 
         #[test]
         fn mutate_checks_id_version_and_creation() {
-            use eventsourcing::{Aggregate, DomainEvent, Error};
+            use eventsmith::{Aggregate, DomainEvent, Error};
             use $domain::World;
 
             let mut earth = World::create("Earth");
@@ -231,7 +231,7 @@ macro_rules! tutorial_suite {
 
         #[test]
         fn event_sourced_application() {
-            use eventsourcing::Aggregate;
+            use eventsmith::Aggregate;
             use $domain::{Universe, World};
 
             let application = Universe::isolated([]).unwrap();
@@ -270,7 +270,7 @@ macro_rules! tutorial_suite {
 
         #[test]
         fn development_environment_with_aes_and_zlib() {
-            let key = eventsourcing::persistence::AesCipher::create_key(32).unwrap();
+            let key = eventsmith::persistence::AesCipher::create_key(32).unwrap();
             let app = $domain::Universe::isolated([
                 ("CIPHER_KEY", key.as_str()),
                 ("COMPRESSOR_TOPIC", "zlib"),
@@ -289,7 +289,7 @@ macro_rules! tutorial_suite {
         #[test]
         fn sqlite_environment_with_aes_and_zlib() {
             let file = $crate::backends::SqliteFile::new();
-            let key = eventsourcing::persistence::AesCipher::create_key(32).unwrap();
+            let key = eventsmith::persistence::AesCipher::create_key(32).unwrap();
             let mut env = file.env();
             env.push(("CIPHER_KEY".into(), key));
             env.push(("COMPRESSOR_TOPIC".into(), "zlib".into()));
@@ -325,7 +325,7 @@ macro_rules! tutorial_suite {
 
         #[test]
         fn sqlite_named_memory_databases_stay_apart() {
-            let name = |n: &str| format!("file:{n}_{}?mode=memory&cache=shared", eventsourcing::Uuid::new_v4().simple());
+            let name = |n: &str| format!("file:{n}_{}?mode=memory&cache=shared", eventsmith::Uuid::new_v4().simple());
             let (db1, db2) = (name("application1"), name("application2"));
             let app1 = $domain::Universe::isolated([("INFRASTRUCTURE_FACTORY", "sqlite"), ("SQLITE_DBNAME", db1.as_str())]).unwrap();
             let app2 = $domain::Universe::isolated([("INFRASTRUCTURE_FACTORY", "sqlite"), ("SQLITE_DBNAME", db2.as_str())]).unwrap();
@@ -348,7 +348,7 @@ macro_rules! tutorial_suite {
         #[test]
         fn postgres_environment_with_aes_and_zlib() {
             let Some(pg) = $crate::backends::PgSchema::new() else { return };
-            let key = eventsourcing::persistence::AesCipher::create_key(32).unwrap();
+            let key = eventsmith::persistence::AesCipher::create_key(32).unwrap();
             let mut env = pg.env();
             env.extend([
                 ("CIPHER_KEY".to_owned(), key),

@@ -4,9 +4,9 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use eventsourcing::persistence::{AesCipher, NotificationQuery};
-use eventsourcing::{Aggregate, Application, Error, NotificationLogReader};
-use eventsourcing_tests::handwritten::{Universe, World, WorldId};
+use eventsmith::persistence::{AesCipher, NotificationQuery};
+use eventsmith::{Aggregate, Application, Error, NotificationLogReader};
+use eventsmith_tests::handwritten::{Universe, World, WorldId};
 
 #[test]
 fn application_is_send_and_sync() {
@@ -180,7 +180,7 @@ fn reader_reads_from_any_start_and_selects_by_topic() {
         }
     }
     let reader = NotificationLogReader::new(app.log());
-    let ids = |it: Box<dyn Iterator<Item = eventsourcing::Result<eventsourcing::Notification>>>| {
+    let ids = |it: Box<dyn Iterator<Item = eventsmith::Result<eventsmith::Notification>>>| {
         it.map(|n| n.unwrap().id).collect::<Vec<_>>()
     };
     assert_eq!(ids(Box::new(reader.read(1))), (1..=15).collect::<Vec<_>>());
@@ -228,10 +228,10 @@ fn a_wrong_key_is_a_typed_error_naming_the_event() {
     // Another application over the same recorder, with another key.
     let other_key = AesCipher::create_key(32).unwrap();
     let mapper =
-        eventsourcing::persistence::Mapper::new(None, Some(AesCipher::new(&other_key).unwrap()));
+        eventsmith::persistence::Mapper::new(None, Some(AesCipher::new(&other_key).unwrap()));
     let other = Application::with_infrastructure(
         app.env().clone(),
-        eventsourcing::persistence::Infrastructure {
+        eventsmith::persistence::Infrastructure {
             mapper,
             recorder: app.recorder().clone(),
             snapshots: None,
@@ -315,7 +315,7 @@ fn eight_threads_lose_nothing() {
 /// The writer process (`src/bin/writer.rs`) configured from the process
 /// environment, with `extra` variables beside the SQLite settings.
 fn run_writer(
-    file: &eventsourcing_tests::backends::SqliteFile,
+    file: &eventsmith_tests::backends::SqliteFile,
     extra: &[(&std::ffi::OsStr, &std::ffi::OsStr)],
 ) -> std::process::Output {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_writer"));
@@ -333,7 +333,7 @@ fn run_writer(
 fn a_non_utf8_variable_matters_only_when_it_is_a_setting() {
     use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;
-    let file = eventsourcing_tests::backends::SqliteFile::new();
+    let file = eventsmith_tests::backends::SqliteFile::new();
     let bad = OsStr::from_bytes(b"caf\xe9");
     // Non-UTF-8 names and values of variables the application does not read.
     let output = run_writer(
@@ -414,7 +414,7 @@ fn debug_shows_only_the_settings_read_with_secrets_redacted() {
 /// writes nothing, and the aggregate keeps its pending events.
 #[test]
 fn a_save_that_skips_a_version_is_refused_on_every_backend() {
-    use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs};
+    use eventsmith_tests::backends::{PgSchema, SqliteFile, pairs};
     let file = SqliteFile::new();
     let pg = PgSchema::new();
     let mut backends = vec![Vec::new(), file.env()];

@@ -6,10 +6,10 @@
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use eventsourcing::application::CacheSettings;
-use eventsourcing::{Aggregate, Application, Error, Result};
-use eventsourcing_generated::world::{Universe, World, WorldId};
-use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs, with};
+use eventsmith::application::CacheSettings;
+use eventsmith::{Aggregate, Application, Error, Result};
+use eventsmith_generated::world::{Universe, World, WorldId};
+use eventsmith_tests::backends::{PgSchema, SqliteFile, pairs, with};
 
 /// Settings of one backend, and whatever must live as long as they do.
 struct Backend {
@@ -71,7 +71,7 @@ fn get(app: &Application, id: WorldId) -> World {
 #[test]
 fn settings_are_read_as_python_reads_them() {
     let settings = |values: &[(&str, &str)]| {
-        CacheSettings::from_env(&eventsourcing::Environment::isolated(
+        CacheSettings::from_env(&eventsmith::Environment::isolated(
             "Universe",
             values.iter().copied(),
         ))
@@ -299,7 +299,7 @@ fn eight_threads_on_one_world(env: &[(String, String)], name: &str) {
         "{name}: each command once"
     );
     // The cache holds what the store holds.
-    let plain = eventsourcing::Repository::new(app.event_store().clone());
+    let plain = eventsmith::Repository::new(app.event_store().clone());
     assert_eq!(plain.get::<World>(id).unwrap(), world, "{name}");
 }
 
@@ -405,7 +405,7 @@ fn two_applications_eight_threads_one_world() {
                 .collect();
             let conflicts: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
             let world = get(&apps[0], id);
-            let plain = eventsourcing::Repository::new(apps[0].event_store().clone());
+            let plain = eventsmith::Repository::new(apps[0].event_store().clone());
             let stored: World = plain.get(id).unwrap();
             assert_eq!(stored.version(), 81, "{} ff={fastforward}", backend.name);
             let mut history = stored.history().to_vec();
@@ -426,7 +426,7 @@ fn two_applications_eight_threads_one_world() {
 /// An id got as another aggregate type than the one cached under it.
 #[test]
 fn another_type_under_a_cached_id_is_an_error_not_a_panic() {
-    use eventsourcing_generated::world_v2;
+    use eventsmith_generated::world_v2;
     let app = universe(&[("AGGREGATE_CACHE_MAXSIZE".into(), "10".into())]);
     let id = create(&app, "Earth");
     happen(&app, id, "dinosaurs").unwrap();

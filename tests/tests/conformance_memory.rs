@@ -2,10 +2,7 @@
 
 use std::sync::Arc;
 
-use eventsourcing::persistence::InMemoryRecorder;
-use eventsourcing_tests::backends::Fixture;
+use eventsmith::persistence::InMemoryRecorder;
+use eventsmith_tests::backends::Fixture;
 
-eventsourcing_tests::recorder_conformance!(Some(Fixture::new(
-    Arc::new(InMemoryRecorder::new()),
-    ()
-)));
+eventsmith_tests::recorder_conformance!(Some(Fixture::new(Arc::new(InMemoryRecorder::new()), ())));

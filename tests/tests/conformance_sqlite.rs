@@ -2,15 +2,13 @@
 //! named shared-cache in-memory database.
 
 mod file {
-    eventsourcing_tests::recorder_conformance!(eventsourcing_tests::backends::sqlite_file());
+    eventsmith_tests::recorder_conformance!(eventsmith_tests::backends::sqlite_file());
 }
 
 mod memory {
-    eventsourcing_tests::recorder_conformance!(eventsourcing_tests::backends::sqlite_memory());
+    eventsmith_tests::recorder_conformance!(eventsmith_tests::backends::sqlite_memory());
 }
 
 mod shared_memory {
-    eventsourcing_tests::recorder_conformance!(
-        eventsourcing_tests::backends::sqlite_shared_memory()
-    );
+    eventsmith_tests::recorder_conformance!(eventsmith_tests::backends::sqlite_shared_memory());
 }

@@ -6,10 +6,10 @@
 //! version 1 to 3 through every kind of step, and new arguments filled with
 //! their defaults.
 
-use eventsourcing::persistence::{EventQuery, Notification, StoredEvent};
-use eventsourcing::{Aggregate, Application, NotificationLogReader};
-use eventsourcing_generated::evolution_v3::{Memo, MemoId, Memos};
-use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs};
+use eventsmith::persistence::{EventQuery, Notification, StoredEvent};
+use eventsmith::{Aggregate, Application, NotificationLogReader};
+use eventsmith_generated::evolution_v3::{Memo, MemoId, Memos};
+use eventsmith_tests::backends::{PgSchema, SqliteFile, pairs};
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

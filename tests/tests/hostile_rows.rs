@@ -5,10 +5,10 @@
 //! could be read of the row's position, never a panic or a wrapped value,
 //! and a reader of the log carries on after the row it cannot read.
 
-use eventsourcing::persistence::EventQuery;
-use eventsourcing::{Error, NotificationLogReader, Uuid};
-use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs, postgres_client};
-use eventsourcing_tests::handwritten::{Universe, World, WorldId};
+use eventsmith::persistence::EventQuery;
+use eventsmith::{Error, NotificationLogReader, Uuid};
+use eventsmith_tests::backends::{PgSchema, SqliteFile, pairs, postgres_client};
+use eventsmith_tests::handwritten::{Universe, World, WorldId};
 
 /// What a read of one broken aggregate, or of the log, must say: the column,
 /// and the aggregate and version as stored when they could be read.
@@ -318,7 +318,7 @@ fn unreadable_postgres_rows_are_typed_errors_naming_the_row() {
 /// `u64::MAX + 1`); one of `u64::MAX` in an aggregate must not either.
 #[test]
 fn an_aggregate_at_the_last_version_displays_its_errors() {
-    use eventsourcing::{Aggregate, DomainEvent};
+    use eventsmith::{Aggregate, DomainEvent};
     let mut world = World::create("Earth");
     world.make_it_so("dinosaurs");
     let events = world.collect_events();
@@ -363,11 +363,11 @@ fn a_row_that_inflates_past_the_limit_is_a_typed_error() {
     let id = writer.create_world("x".repeat(1 << 20)).unwrap();
     let stored = writer.log().section("1,1").unwrap().items.remove(0);
     assert!(stored.state.len() < 5_000, "{}", stored.state.len());
-    let limited = eventsourcing::Application::with_infrastructure(
+    let limited = eventsmith::Application::with_infrastructure(
         writer.env().clone(),
-        eventsourcing::persistence::Infrastructure {
-            mapper: eventsourcing::persistence::Mapper::new(
-                Some(eventsourcing::persistence::ZlibCompressor),
+        eventsmith::persistence::Infrastructure {
+            mapper: eventsmith::persistence::Mapper::new(
+                Some(eventsmith::persistence::ZlibCompressor),
                 None,
             )
             .with_max_decompressed_size(64 << 10),

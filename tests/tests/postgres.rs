@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use eventsourcing::Error;
-use eventsourcing_tests::backends::{PgSchema, pairs, postgres_client};
-use eventsourcing_tests::handwritten::Universe;
+use eventsmith::Error;
+use eventsmith_tests::backends::{PgSchema, pairs, postgres_client};
+use eventsmith_tests::handwritten::Universe;
 
 #[test]
 fn the_table_is_the_python_librarys() {
@@ -44,7 +44,7 @@ fn the_table_is_the_python_librarys() {
             &[],
         )
         .unwrap();
-    assert_eq!(row.get::<_, eventsourcing::Uuid>(0), id.uuid());
+    assert_eq!(row.get::<_, eventsmith::Uuid>(0), id.uuid());
     assert_eq!(row.get::<_, i64>(1), 1);
     assert_eq!(row.get::<_, String>(2), "universe:World.Started");
     let index: i64 = client
@@ -254,14 +254,14 @@ fn schema_names_are_quoted_as_the_python_library_quotes_them() {
         return;
     }
     let mut client = postgres_client().unwrap();
-    let hex = eventsourcing::Uuid::new_v4().simple().to_string();
+    let hex = eventsmith::Uuid::new_v4().simple().to_string();
     for name in [
         format!("Shared{hex}Store"),
         format!("t{hex}\"; DROP TABLE x; --"),
         format!("t{hex} 'quoted' ü"),
     ] {
         let _cleanup = NamedSchema(name.clone());
-        let mut env = eventsourcing_tests::backends::postgres_connection();
+        let mut env = eventsmith_tests::backends::postgres_connection();
         env.push(("PERSISTENCE_MODULE".into(), "postgres".into()));
         env.push(("POSTGRES_SCHEMA".into(), name.clone()));
         let app = Universe::isolated(pairs(&env)).unwrap();
@@ -286,18 +286,18 @@ fn a_keyword_is_a_schema_name_like_any_other() {
         return;
     }
     // Shared by every run; each run's table is its own.
-    let app_name = format!("Keyword{}", eventsourcing::Uuid::new_v4().simple());
+    let app_name = format!("Keyword{}", eventsmith::Uuid::new_v4().simple());
     let table = format!("{}_events", app_name.to_lowercase());
-    let mut env = eventsourcing_tests::backends::postgres_connection();
+    let mut env = eventsmith_tests::backends::postgres_connection();
     env.push(("PERSISTENCE_MODULE".into(), "eventsourcing.postgres".into()));
     env.push(("POSTGRES_SCHEMA".into(), "user".into()));
-    let recorder = eventsourcing::postgres::PostgresRecorder::from_env(
-        &eventsourcing::Environment::isolated(&app_name, pairs(&env)),
+    let recorder = eventsmith::postgres::PostgresRecorder::from_env(
+        &eventsmith::Environment::isolated(&app_name, pairs(&env)),
     )
     .unwrap();
     assert_eq!(recorder.qualified_table(), format!("\"user\".\"{table}\""));
-    let id = eventsourcing::Uuid::new_v4();
-    use eventsourcing::persistence::{AggregateRecorder, ApplicationRecorder, StoredEvent};
+    let id = eventsmith::Uuid::new_v4();
+    use eventsmith::persistence::{AggregateRecorder, ApplicationRecorder, StoredEvent};
     recorder
         .insert_events(&[StoredEvent {
             originator_id: id,
@@ -316,7 +316,7 @@ fn a_keyword_is_a_schema_name_like_any_other() {
 
 #[test]
 fn postgresqls_own_schemas_are_refused() {
-    let mut env = eventsourcing_tests::backends::postgres_connection();
+    let mut env = eventsmith_tests::backends::postgres_connection();
     env.push(("PERSISTENCE_MODULE".into(), "postgres".into()));
     for schema in ["information_schema", "pg_catalog", "pg_toast", "pg_temp"] {
         let mut env = env.clone();
@@ -372,7 +372,7 @@ fn a_wrong_database_user_or_port_fails_construction_with_the_reason() {
         ("POSTGRES_USER", "no_such_user", "28000"),
         ("POSTGRES_PORT", free_port.as_str(), "refused"),
     ] {
-        let mut env = eventsourcing_tests::backends::postgres_connection();
+        let mut env = eventsmith_tests::backends::postgres_connection();
         env.retain(|(k, _)| k != variable);
         env.push((variable.into(), value.into()));
         env.push(("PERSISTENCE_MODULE".into(), "postgres".into()));
@@ -391,8 +391,7 @@ fn a_wrong_database_user_or_port_fails_construction_with_the_reason() {
 
 #[test]
 fn a_wrong_password_fails_construction_with_the_servers_reason() {
-    let Some(server) =
-        eventsourcing_tests::backends::PrivateServer::start_with_password("right-one")
+    let Some(server) = eventsmith_tests::backends::PrivateServer::start_with_password("right-one")
     else {
         return;
     };
@@ -481,7 +480,7 @@ fn a_writer_using_the_sequence_interleaves_with_ours_without_gaps_or_collisions(
     let app = Universe::isolated(pairs(&pg.env())).unwrap();
     let id = app.create_world("Earth").unwrap();
     // A failed save spends no notification id.
-    let mut stale: eventsourcing_tests::handwritten::World = app.repository().get(id).unwrap();
+    let mut stale: eventsmith_tests::handwritten::World = app.repository().get(id).unwrap();
     app.make_it_so(id, "dinosaurs").unwrap();
     stale.make_it_so("trucks");
     assert!(matches!(
@@ -500,7 +499,7 @@ fn a_writer_using_the_sequence_interleaves_with_ours_without_gaps_or_collisions(
                 "INSERT INTO {table} (originator_id, originator_version, topic, state) \
                  VALUES ($1, 1, 'other:Thing.Created', '\\x7b7d') RETURNING notification_id"
             ),
-            &[&eventsourcing::Uuid::new_v4()],
+            &[&eventsmith::Uuid::new_v4()],
         )
         .unwrap()
         .get(0);
@@ -523,10 +522,10 @@ fn a_writer_using_the_sequence_interleaves_with_ours_without_gaps_or_collisions(
 /// and never of an insert that was refused.
 #[test]
 fn an_insert_notifies_the_python_librarys_channel_when_it_commits() {
-    use eventsourcing::persistence::{AggregateRecorder, StoredEvent};
+    use eventsmith::persistence::{AggregateRecorder, StoredEvent};
     let Some(pg) = PgSchema::new() else { return };
     // An application of its own, so its channel is this test's alone.
-    let name = format!("Notify{}", eventsourcing::Uuid::new_v4().simple());
+    let name = format!("Notify{}", eventsmith::Uuid::new_v4().simple());
     let channel = format!("{}_events", name.to_lowercase());
     let recorder = pg.recorder(&name);
     assert_eq!(
@@ -537,7 +536,7 @@ fn an_insert_notifies_the_python_librarys_channel_when_it_commits() {
     listener
         .batch_execute(&format!("LISTEN \"{channel}\""))
         .unwrap();
-    let id = eventsourcing::Uuid::new_v4();
+    let id = eventsmith::Uuid::new_v4();
     let event = |version| StoredEvent {
         originator_id: id,
         originator_version: version,

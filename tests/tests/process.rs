@@ -7,15 +7,15 @@
 
 use std::sync::Arc;
 
-use eventsourcing::persistence::Tracking;
-use eventsourcing::{
+use eventsmith::persistence::Tracking;
+use eventsmith::{
     Aggregate, Application, Decimal, Error, MultiThreadedRunner, Pipe, PolicyError, Processing,
     SingleThreadedRunner,
 };
-use eventsourcing_generated::bank_accounts::{Account, AccountEvent, Bank};
-use eventsourcing_generated::world::{Universe, WorldEvent, WorldId};
-use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs};
-use eventsourcing_tests::follow::{cent, email, policy, write_worlds};
+use eventsmith_generated::bank_accounts::{Account, AccountEvent, Bank};
+use eventsmith_generated::world::{Universe, WorldEvent, WorldId};
+use eventsmith_tests::backends::{PgSchema, SqliteFile, pairs};
+use eventsmith_tests::follow::{cent, email, policy, write_worlds};
 
 /// Settings of a leader and a follower on one backend, each its own store.
 struct Backend {
@@ -253,7 +253,7 @@ fn ledger_policy(
 /// the bank (the bank application, shared).
 fn ledger_bank_view(
     ledger: &Application,
-    account: eventsourcing_generated::bank_accounts::AccountId,
+    account: eventsmith_generated::bank_accounts::AccountId,
 ) -> Result<Account, PolicyError> {
     let bank = BANKS
         .lock()
@@ -272,7 +272,7 @@ static BANKS: std::sync::Mutex<Vec<(String, Arc<Application>)>> = std::sync::Mut
 fn system(backend: &Backend) -> (Arc<Application>, Arc<Application>, Arc<Application>) {
     let universe = Arc::new(leader(backend));
     let bank = Arc::new(follower(backend));
-    let name = format!("Ledger{}", eventsourcing::Uuid::new_v4().simple());
+    let name = format!("Ledger{}", eventsmith::Uuid::new_v4().simple());
     let ledger = Arc::new(
         Application::isolated_with_defaults(&name, Bank::DEFAULTS, pairs(&backend.third)).unwrap(),
     );
@@ -393,12 +393,12 @@ fn a_failing_policy_stops_its_pipe_with_a_typed_error_and_its_position() {
 
 #[test]
 fn a_notification_that_cannot_be_read_stops_the_follower_before_it_naming_it() {
-    use eventsourcing::persistence::StoredEvent;
-    use eventsourcing_generated::world::WorldStarted;
+    use eventsmith::persistence::StoredEvent;
+    use eventsmith_generated::world::WorldStarted;
     for backend in backends() {
         let (universe, bank) = (leader(&backend), follower(&backend));
         write_worlds(&universe, &[1]);
-        let broken = eventsourcing::Uuid::new_v4();
+        let broken = eventsmith::Uuid::new_v4();
         universe
             .recorder()
             .insert_events(&[StoredEvent {
@@ -469,7 +469,7 @@ fn followers_killed_mid_processing(
         // kills land mid-stream however fast the follower is (at up to 40
         // ms, a faster follower on PostgreSQL was done first in half).
         std::thread::sleep(std::time::Duration::from_millis(
-            eventsourcing::Uuid::new_v4().as_u128() as u64 % 15,
+            eventsmith::Uuid::new_v4().as_u128() as u64 % 15,
         ));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();

@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use eventsourcing::persistence::{Environment, TrackingRecorder};
-use eventsourcing::sqlite::SqliteRecorder;
-use eventsourcing::{Aggregate, Application, Error, PolicyError};
-use eventsourcing_generated::world::{Universe, World, WorldEvent, WorldId};
-use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs};
-use eventsourcing_tests::follow::write_worlds;
+use eventsmith::persistence::{Environment, TrackingRecorder};
+use eventsmith::sqlite::SqliteRecorder;
+use eventsmith::{Aggregate, Application, Error, PolicyError};
+use eventsmith_generated::world::{Universe, World, WorldEvent, WorldId};
+use eventsmith_tests::backends::{PgSchema, SqliteFile, pairs};
+use eventsmith_tests::follow::write_worlds;
 
 const SQLITE_TABLE: &str =
     "CREATE TABLE IF NOT EXISTS world_events (world_id TEXT PRIMARY KEY, events INTEGER NOT NULL)";
@@ -122,7 +122,7 @@ fn a_postgres_read_model_is_written_with_its_position_and_read_after_a_wait() {
         Application::isolated_with_defaults("Universe", Universe::DEFAULTS, pairs(&pg.env()))
             .unwrap();
     let view = pg.recorder("WorldCounts");
-    let mut client = eventsourcing_tests::backends::postgres_client().unwrap();
+    let mut client = eventsmith_tests::backends::postgres_client().unwrap();
     let events = |client: &mut postgres::Client, world: WorldId| -> Option<i64> {
         client
             .query_opt(

@@ -2,19 +2,19 @@
 //! application and a Rust one share a SQLite file or a PostgreSQL table,
 //! plain and with AES + zlib, and each reads what the other wrote.
 //!
-//! The Python interpreter is `EVENTSOURCING_PYTHON` (default `python3`) and
+//! The Python interpreter is `EVENTSMITH_PYTHON` (default `python3`) and
 //! must have `eventsourcing[crypto,cryptography,postgres]` installed; `.ci/run` makes such
 //! a virtual environment. Without it the tests print `SKIPPED <test>: <reason>` (shown in
 //! the normal `cargo test` output) and pass,
-//! unless `EVENTSOURCING_REQUIRE_PYTHON` is set (as `.ci/run` sets it).
+//! unless `EVENTSMITH_REQUIRE_PYTHON` is set (as `.ci/run` sets it).
 
 use std::process::Command;
 
-use eventsourcing::persistence::AesCipher;
-use eventsourcing::{NotificationLogReader, Uuid};
-use eventsourcing_generated::world::{Universe, WorldId};
-use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs};
-use eventsourcing_tests::python;
+use eventsmith::persistence::AesCipher;
+use eventsmith::{NotificationLogReader, Uuid};
+use eventsmith_generated::world::{Universe, WorldId};
+use eventsmith_tests::backends::{PgSchema, SqliteFile, pairs};
+use eventsmith_tests::python;
 
 fn run_python(python: &str, env: &[(String, String)], args: &[&str]) -> String {
     let output = Command::new(python)
@@ -229,7 +229,7 @@ fn python_reads_from_a_schema_whose_name_needs_quoting() {
     let python_log = run_python(&python, &env, &["log"]);
     let drop = format!("DROP SCHEMA \"{schema}\" CASCADE");
     let history = python_history(&python, &env, id.uuid());
-    eventsourcing_tests::backends::postgres_client()
+    eventsmith_tests::backends::postgres_client()
         .unwrap()
         .batch_execute(&drop)
         .unwrap();
@@ -245,7 +245,7 @@ fn rust_creates_the_table_python_creates() {
     let Some(python) = python() else { return };
     let Some(pg) = PgSchema::new() else { return };
     let Some(other) = PgSchema::new() else { return };
-    let mut client = eventsourcing_tests::backends::postgres_client().unwrap();
+    let mut client = eventsmith_tests::backends::postgres_client().unwrap();
     // Python creates its table in a schema that exists; Rust in another.
     client
         .batch_execute(&format!("CREATE SCHEMA {}", other.schema))
@@ -301,7 +301,7 @@ fn rust_creates_the_table_python_creates() {
 /// the ids Python's `create_id` makes with `uuid5(NAMESPACE_URL, ...)`.
 #[test]
 fn deterministic_ids_are_the_ids_python_makes() {
-    use eventsourcing_generated::bank_accounts::Account;
+    use eventsmith_generated::bank_accounts::Account;
     let Some(python) = python() else { return };
     let emails = [
         "alice@example.com",
@@ -328,7 +328,7 @@ fn deterministic_ids_are_the_ids_python_makes() {
 /// Python library's `World` with `SomethingHappened.class_version = 2` and
 /// `upcast_v1_v2` (tests/python/v2), and the Rust of `schemas/world_v2.yaml`.
 fn versions_both_ways(python: &str, env: &[(String, String)]) {
-    use eventsourcing_generated::world_v2;
+    use eventsmith_generated::world_v2;
     let v1 = Universe::isolated(pairs(env)).unwrap();
     let v2 = world_v2::Universe::isolated(pairs(env)).unwrap();
     let reasons = |id: Uuid| -> Vec<String> {
@@ -412,10 +412,10 @@ fn versioned_events_both_ways_on_postgres() {
 fn described(
     id: Uuid,
     version: u64,
-    (created_on, modified_on): (eventsourcing::Timestamp, eventsourcing::Timestamp),
+    (created_on, modified_on): (eventsmith::Timestamp, eventsmith::Timestamp),
     (name, history, reasons): (&str, &[String], Option<&[String]>),
 ) -> serde_json::Value {
-    use eventsourcing::domain::format_timestamp;
+    use eventsmith::domain::format_timestamp;
     serde_json::json!({
         "id": id.simple().to_string(),
         "version": version,
@@ -427,8 +427,8 @@ fn described(
     })
 }
 
-fn describe_v1(world: &eventsourcing_generated::world::World) -> serde_json::Value {
-    use eventsourcing::Aggregate;
+fn describe_v1(world: &eventsmith_generated::world::World) -> serde_json::Value {
+    use eventsmith::Aggregate;
     described(
         world.id().uuid(),
         world.version(),
@@ -437,8 +437,8 @@ fn describe_v1(world: &eventsourcing_generated::world::World) -> serde_json::Val
     )
 }
 
-fn describe_v2(world: &eventsourcing_generated::world_v2::World) -> serde_json::Value {
-    use eventsourcing::Aggregate;
+fn describe_v2(world: &eventsmith_generated::world_v2::World) -> serde_json::Value {
+    use eventsmith::Aggregate;
     described(
         world.id().uuid(),
         world.version(),
@@ -460,8 +460,8 @@ fn untimed(state: &[u8]) -> String {
 /// takes snapshots that Rust reads, byte for byte the snapshots Rust
 /// takes, and reads Rust's; each upcasts the other's version 1.
 fn snapshots_both_ways(python: &str, env: &[(String, String)]) {
-    use eventsourcing::{Aggregate, Application, Repository};
-    use eventsourcing_generated::{world, world_v2};
+    use eventsmith::{Aggregate, Application, Repository};
+    use eventsmith_generated::{world, world_v2};
     let mut env = env.to_vec();
     env.push(("IS_SNAPSHOTTING_ENABLED".into(), "y".into()));
     let env = &env;
@@ -575,7 +575,7 @@ fn a_python_subscription_wakes_for_what_rust_inserts_into_postgres() {
     let name = format!("Follow{}", Uuid::new_v4().simple());
     let channel = format!("{}_events", name.to_lowercase());
     let app =
-        eventsourcing::Application::isolated_with_defaults(&name, Universe::DEFAULTS, pairs(&env))
+        eventsmith::Application::isolated_with_defaults(&name, Universe::DEFAULTS, pairs(&env))
             .unwrap();
     let mut child = Command::new(&python)
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/python/interop.py"))
@@ -590,7 +590,7 @@ fn a_python_subscription_wakes_for_what_rust_inserts_into_postgres() {
     let mut next_line = || lines.next().expect("a line from python").unwrap();
     assert_eq!(next_line(), "subscribed");
     // Until the subscription's connection is listening.
-    let mut client = eventsourcing_tests::backends::postgres_client().unwrap();
+    let mut client = eventsmith_tests::backends::postgres_client().unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while client
         .query_opt(
@@ -607,8 +607,8 @@ fn a_python_subscription_wakes_for_what_rust_inserts_into_postgres() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     for (n, world_name) in [(1_u64, "Earth"), (2, "Mars")] {
-        let mut world = eventsourcing_generated::world::World::create(world_name);
-        let id = eventsourcing::Aggregate::id(&world);
+        let mut world = eventsmith_generated::world::World::create(world_name);
+        let id = eventsmith::Aggregate::id(&world);
         app.save(&mut world).unwrap();
         let line = next_line();
         let notification: (u64, String, u64, String) = serde_json::from_str(&line)

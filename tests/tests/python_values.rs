@@ -1,14 +1,14 @@
 //! Values as the Python library writes them, crossing both ways: floats
 //! and decimals through its transcoder and the Rust mapper, and zlib bytes
 //! through its `zlib` module and the Rust compressor. The interpreter is
-//! found as `tests/python_interop.rs` finds it (`EVENTSOURCING_PYTHON`);
+//! found as `tests/python_interop.rs` finds it (`EVENTSMITH_PYTHON`);
 //! without the library the tests print `SKIPPED` and pass, unless
-//! `EVENTSOURCING_REQUIRE_PYTHON` is set.
+//! `EVENTSMITH_REQUIRE_PYTHON` is set.
 
 use std::process::Command;
 
-use eventsourcing::Uuid;
-use eventsourcing_tests::python;
+use eventsmith::Uuid;
+use eventsmith_tests::python;
 
 /// Runs `tests/python/floats_decimals.py` with `args`, giving it `input`.
 fn run_floats_decimals(python: &str, args: &[&str], input: &str) -> String {
@@ -57,9 +57,9 @@ fn unhex(text: &str) -> Vec<u8> {
 /// errors naming the event, never rounded.
 #[test]
 fn floats_and_decimals_cross_as_python_writes_them() {
-    use eventsourcing::persistence::{Mapper, StoredEvent, python_decimal_str, python_float_repr};
-    use eventsourcing::{Decimal, Error};
-    use eventsourcing_generated::inventory::{
+    use eventsmith::persistence::{Mapper, StoredEvent, python_decimal_str, python_float_repr};
+    use eventsmith::{Decimal, Error};
+    use eventsmith_generated::inventory::{
         Dimensions, ItemEvent, ItemRepriced as Repriced, ItemWeighed as Weighed,
     };
 
@@ -67,7 +67,7 @@ fn floats_and_decimals_cross_as_python_writes_them() {
     let mapper = Mapper::default();
     let id = Uuid::new_v4();
     let timestamp =
-        eventsourcing::domain::parse_timestamp("2026-11-27T06:51:30.251580+00:00").unwrap();
+        eventsmith::domain::parse_timestamp("2026-11-27T06:51:30.251580+00:00").unwrap();
 
     // Python writes, Rust reads the same values and writes the same bytes.
     let (mut floats, mut decimals, mut refused) = (0, 0, Vec::new());
@@ -173,13 +173,13 @@ fn floats_and_decimals_cross_as_python_writes_them() {
         "-7.9228162514264337593543950335",
     ]
     .iter()
-    .map(|s| eventsourcing::persistence::parse_python_decimal(s).unwrap())
+    .map(|s| eventsmith::persistence::parse_python_decimal(s).unwrap())
     .collect();
     let mut input = String::new();
     let mut expected = Vec::new();
     for (i, &v) in values.iter().enumerate() {
         let event = ItemEvent::Weighed(Weighed {
-            originator_id: eventsourcing::Id::from_uuid(id),
+            originator_id: eventsmith::Id::from_uuid(id),
             originator_version: 2,
             timestamp,
             weight_kg: v,
@@ -201,7 +201,7 @@ fn floats_and_decimals_cross_as_python_writes_them() {
     }
     for price in &prices {
         let event = ItemEvent::Repriced(Repriced {
-            originator_id: eventsourcing::Id::from_uuid(id),
+            originator_id: eventsmith::Id::from_uuid(id),
             originator_version: 2,
             timestamp,
             price: *price,
@@ -224,7 +224,7 @@ fn floats_and_decimals_cross_as_python_writes_them() {
 #[test]
 fn zlib_bytes_cross_between_python_and_rust() {
     let Some(python) = python() else { return };
-    use eventsourcing::persistence::ZlibCompressor;
+    use eventsmith::persistence::ZlibCompressor;
     let states: Vec<Vec<u8>> = vec![
         Vec::new(),
         br#"{"timestamp":{"_type_":"datetime_iso","_data_":"2026-11-28T05:43:12.123456+00:00"},"what":"dinosaurs"}"#.to_vec(),

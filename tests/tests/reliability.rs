@@ -10,10 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use eventsourcing::persistence::AesCipher;
-use eventsourcing::{Error, NotificationLogReader, Uuid};
-use eventsourcing_tests::backends::{PgSchema, PrivateServer, SqliteFile, pairs, postgres_client};
-use eventsourcing_tests::handwritten::{Universe, WorldId};
+use eventsmith::persistence::AesCipher;
+use eventsmith::{Error, NotificationLogReader, Uuid};
+use eventsmith_tests::backends::{PgSchema, PrivateServer, SqliteFile, pairs, postgres_client};
+use eventsmith_tests::handwritten::{Universe, WorldId};
 
 /// Every notification, checked to be numbered 1..=N with no gap and each
 /// (aggregate, version) once; returned per aggregate as its versions.
@@ -348,7 +348,7 @@ fn a_server_restart_loses_no_acknowledged_event() {
 fn an_event_of_another_aggregate_type_is_an_unknown_topic_naming_it() {
     // A bank and a universe share one store.
     let file = SqliteFile::new();
-    let bank = eventsourcing_generated::bank_accounts::Bank::isolated(pairs(&file.env())).unwrap();
+    let bank = eventsmith_generated::bank_accounts::Bank::isolated(pairs(&file.env())).unwrap();
     let account = bank.open_account("Alice", "alice@example.com").unwrap();
     let universe = Universe::isolated(pairs(&file.env())).unwrap();
     // The account, got as a World.
@@ -396,10 +396,10 @@ fn the_cipher_key_never_appears_in_debug_display_or_errors() {
 
     // A wrong key's decryption error shows neither key.
     let other = AesCipher::create_key(32).unwrap();
-    let wrong = eventsourcing::Application::with_infrastructure(
+    let wrong = eventsmith::Application::with_infrastructure(
         app.env().clone(),
-        eventsourcing::persistence::Infrastructure {
-            mapper: eventsourcing::persistence::Mapper::new(
+        eventsmith::persistence::Infrastructure {
+            mapper: eventsmith::persistence::Mapper::new(
                 None,
                 Some(AesCipher::new(&other).unwrap()),
             ),
@@ -410,7 +410,7 @@ fn the_cipher_key_never_appears_in_debug_display_or_errors() {
     );
     let err = wrong
         .repository()
-        .get::<eventsourcing_tests::handwritten::World>(id)
+        .get::<eventsmith_tests::handwritten::World>(id)
         .unwrap_err();
     let text = format!("{err} {err:?}");
     assert!(!text.contains(&key) && !text.contains(&other), "{text}");
@@ -418,17 +418,17 @@ fn the_cipher_key_never_appears_in_debug_display_or_errors() {
 
 #[test]
 fn database_passwords_never_appear_in_debug() {
-    let mut env = eventsourcing_tests::backends::postgres_connection();
+    let mut env = eventsmith_tests::backends::postgres_connection();
     env.retain(|(k, _)| k != "POSTGRES_PASSWORD");
     env.push(("POSTGRES_PASSWORD".into(), "correct-horse-battery".into()));
-    let config = eventsourcing::postgres::PostgresConfig::from_env(
-        &eventsourcing::Environment::isolated("Universe", pairs(&env)),
+    let config = eventsmith::postgres::PostgresConfig::from_env(
+        &eventsmith::Environment::isolated("Universe", pairs(&env)),
     )
     .unwrap();
     assert!(!format!("{config:?}").contains("correct-horse-battery"));
     let shown = format!(
         "{:?}",
-        eventsourcing::Environment::isolated("Universe", pairs(&env))
+        eventsmith::Environment::isolated("Universe", pairs(&env))
     );
     assert!(!shown.contains("correct-horse-battery"), "{shown}");
 }

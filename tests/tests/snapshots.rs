@@ -7,12 +7,12 @@
 
 use std::sync::Arc;
 
-use eventsourcing::persistence::{
+use eventsmith::persistence::{
     AesCipher, SNAPSHOT_TOPIC, SnapshotRecorder, StoredEvent, snapshot::SnapshotWriter,
 };
-use eventsourcing::{Aggregate, Application, Error, Id, Repository};
-use eventsourcing_generated::world_v2::{Universe, World, WorldId};
-use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs, postgres_client, with};
+use eventsmith::{Aggregate, Application, Error, Id, Repository};
+use eventsmith_generated::world_v2::{Universe, World, WorldId};
+use eventsmith_tests::backends::{PgSchema, SqliteFile, pairs, postgres_client, with};
 
 /// Settings of one backend, and whatever must live as long as they do.
 struct Backend {
@@ -438,7 +438,7 @@ fn snapshot_rows_that_cannot_be_read_name_the_row() {
 /// upcast by its `upgrades::reasons_unknown`.
 #[test]
 fn snapshots_of_version_1_are_upcast() {
-    use eventsourcing_generated::world as v1;
+    use eventsmith_generated::world as v1;
     for backend in backends() {
         if backend.name == "memory" {
             continue; // another application's memory is not this one's
@@ -473,9 +473,9 @@ fn snapshots_of_version_1_are_upcast() {
 /// for one is an error.
 #[test]
 fn aggregates_without_snapshots_replay_their_events() {
-    use eventsourcing_tests::handwritten;
+    use eventsmith_tests::handwritten;
     let env = [("IS_SNAPSHOTTING_ENABLED", "y")];
-    let app = eventsourcing::Application::isolated_with_defaults("Universe", &[], env).unwrap();
+    let app = eventsmith::Application::isolated_with_defaults("Universe", &[], env).unwrap();
     let mut world = handwritten::World::create("Earth");
     world.make_it_so("dinosaurs");
     app.save(&mut world).unwrap();

@@ -5,9 +5,9 @@ use std::collections::HashSet;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use eventsourcing::{Error, NotificationLogReader};
-use eventsourcing_tests::backends::{SqliteFile, pairs};
-use eventsourcing_tests::handwritten::{Universe, World, WorldId};
+use eventsmith::{Error, NotificationLogReader};
+use eventsmith_tests::backends::{SqliteFile, pairs};
+use eventsmith_tests::handwritten::{Universe, World, WorldId};
 
 #[test]
 fn the_table_is_the_python_librarys_and_the_file_uses_wal() {
@@ -149,7 +149,7 @@ fn several_processes_write_to_one_file_without_losing_an_event() {
             String::from_utf8_lossy(&output.stderr)
         );
         for line in String::from_utf8_lossy(&output.stdout).lines() {
-            saved.insert(line.parse::<eventsourcing::Uuid>().unwrap());
+            saved.insert(line.parse::<eventsmith::Uuid>().unwrap());
         }
     }
     assert_eq!(saved.len(), PROCESSES * WORLDS);
@@ -179,7 +179,7 @@ fn several_processes_write_to_one_file_without_losing_an_event() {
 /// log, and write: each reading thread has a connection of its own.
 #[test]
 fn reads_go_on_while_another_thread_is_in_the_middle_of_a_replay() {
-    use eventsourcing::persistence::EventQuery;
+    use eventsmith::persistence::EventQuery;
     use std::sync::mpsc;
 
     let file = SqliteFile::new();

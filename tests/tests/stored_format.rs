@@ -1,9 +1,9 @@
 //! The stored byte format: exactly the Python library's, as the generated
 //! code writes and reads it.
 
-use eventsourcing::persistence::{AesCipher, Mapper, StoredEvent, ZlibCompressor};
-use eventsourcing::{DomainEvent, Error, Uuid};
-use eventsourcing_generated::world::{
+use eventsmith::persistence::{AesCipher, Mapper, StoredEvent, ZlibCompressor};
+use eventsmith::{DomainEvent, Error, Uuid};
+use eventsmith_generated::world::{
     WorldEvent, WorldId, WorldSomethingHappened as SomethingHappened, WorldStarted as Started,
 };
 
@@ -16,8 +16,7 @@ fn started() -> WorldEvent {
         originator_id: WorldId::from_uuid(id()),
         originator_version: 1,
         originator_topic: Default::default(),
-        timestamp: eventsourcing::domain::parse_timestamp("2026-11-27T06:51:30.251580+00:00")
-            .unwrap(),
+        timestamp: eventsmith::domain::parse_timestamp("2026-11-27T06:51:30.251580+00:00").unwrap(),
         name: "Earth".into(),
     })
 }
@@ -26,7 +25,7 @@ fn happened(what: &str) -> WorldEvent {
     WorldEvent::SomethingHappened(SomethingHappened {
         originator_id: WorldId::from_uuid(id()),
         originator_version: 2,
-        timestamp: eventsourcing::domain::parse_timestamp("2026-11-27T06:51:31+00:00").unwrap(),
+        timestamp: eventsmith::domain::parse_timestamp("2026-11-27T06:51:31+00:00").unwrap(),
         what: what.into(),
     })
 }
@@ -199,7 +198,7 @@ fn corrupt_stored_events_give_their_own_errors() {
 
     // A bare NaN where a world's event holds no float (its JSON is read
     // without the rewrite of Python's non-finite floats): a typed error.
-    const { assert!(!<WorldEvent as eventsourcing::persistence::Transcodable>::MAY_HOLD_FLOATS) };
+    const { assert!(!<WorldEvent as eventsmith::persistence::Transcodable>::MAY_HOLD_FLOATS) };
     let bare_nan = StoredEvent {
         state: br#"{"timestamp":{"_type_":"datetime_iso","_data_":"2026-11-27T06:51:31+00:00"},"what":NaN}"#.to_vec(),
         ..good.clone()
@@ -243,7 +242,7 @@ fn event_topics_and_ids() {
 /// and read back; so are `-0.0` and exponent forms.
 #[test]
 fn non_finite_floats_are_written_and_read_as_pythons_json_does() {
-    use eventsourcing_generated::inventory::{Dimensions, ItemEvent, ItemWeighed as Weighed};
+    use eventsmith_generated::inventory::{Dimensions, ItemEvent, ItemWeighed as Weighed};
     let mapper = Mapper::default();
     let timestamp = started().timestamp();
     for (value, written) in [
@@ -256,7 +255,7 @@ fn non_finite_floats_are_written_and_read_as_pythons_json_does() {
         (2.5, "2.5"),
     ] {
         let event = ItemEvent::Weighed(Weighed {
-            originator_id: eventsourcing::Id::from_uuid(id()),
+            originator_id: eventsmith::Id::from_uuid(id()),
             originator_version: 2,
             timestamp,
             weight_kg: value,

@@ -10,13 +10,13 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use eventsourcing::persistence::{
+use eventsmith::persistence::{
     ApplicationRecorder, InMemoryRecorder, Stopper, StoredEvent, Subscription,
 };
-use eventsourcing::sqlite::SqliteRecorder;
-use eventsourcing::{Notification, Uuid};
-use eventsourcing_tests::backends::{PgSchema, SqliteFile, pairs, postgres_client};
-use eventsourcing_tests::python;
+use eventsmith::sqlite::SqliteRecorder;
+use eventsmith::{Notification, Uuid};
+use eventsmith_tests::backends::{PgSchema, SqliteFile, pairs, postgres_client};
+use eventsmith_tests::python;
 
 /// How long a test waits for what must come.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -457,7 +457,7 @@ fn a_postgres_subscription_reconnects_when_its_connection_is_killed() {
 #[test]
 fn applications_and_their_logs_subscribe_too() {
     let file = SqliteFile::new();
-    let app = eventsourcing::Application::from_env(eventsourcing::Environment::isolated(
+    let app = eventsmith::Application::from_env(eventsmith::Environment::isolated(
         "Followed",
         pairs(&file.env()),
     ))

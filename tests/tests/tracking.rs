@@ -10,14 +10,14 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use eventsourcing::persistence::{
+use eventsmith::persistence::{
     EventQuery, InMemoryRecorder, ProcessRecorder, StoredEvent, Tracking, TrackingRecorder,
 };
-use eventsourcing::postgres::PostgresConfig;
-use eventsourcing::sqlite::{SqliteConfig, SqliteRecorder};
-use eventsourcing::{Environment, Error, Uuid};
-use eventsourcing_tests::backends::{PgSchema, SqliteFile, postgres_client};
-use eventsourcing_tests::python;
+use eventsmith::postgres::PostgresConfig;
+use eventsmith::sqlite::{SqliteConfig, SqliteRecorder};
+use eventsmith::{Environment, Error, Uuid};
+use eventsmith_tests::backends::{PgSchema, SqliteFile, postgres_client};
+use eventsmith_tests::python;
 
 /// A process recorder of one backend, and whatever must live as long.
 struct Backend {

@@ -1,5 +1,5 @@
 //! The tutorial against the hand-written `World` and `Universe`.
 
-use eventsourcing_tests::handwritten;
+use eventsmith_tests::handwritten;
 
-eventsourcing_tests::tutorial_suite!(handwritten);
+eventsmith_tests::tutorial_suite!(handwritten);

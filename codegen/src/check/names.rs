@@ -19,29 +19,26 @@ pub(super) const SCHEMA_TYPE_NAMES: &[&str] = &[
 
 /// Names an aggregate's state fields and methods cannot take.
 pub(super) const RESERVED_AGGREGATE: &[(&str, &str)] = &[
-    (
-        "id",
-        "every aggregate has it (eventsourcing::Aggregate::id)",
-    ),
+    ("id", "every aggregate has it (eventsmith::Aggregate::id)"),
     (
         "version",
-        "every aggregate has it (eventsourcing::Aggregate::version)",
+        "every aggregate has it (eventsmith::Aggregate::version)",
     ),
     (
         "created_on",
-        "every aggregate has it (eventsourcing::Aggregate::created_on)",
+        "every aggregate has it (eventsmith::Aggregate::created_on)",
     ),
     (
         "modified_on",
-        "every aggregate has it (eventsourcing::Aggregate::modified_on)",
+        "every aggregate has it (eventsmith::Aggregate::modified_on)",
     ),
     (
         "pending_events",
-        "every aggregate has it (eventsourcing::Aggregate::pending_events)",
+        "every aggregate has it (eventsmith::Aggregate::pending_events)",
     ),
     (
         "collect_events",
-        "every aggregate has it (eventsourcing::Aggregate::collect_events)",
+        "every aggregate has it (eventsmith::Aggregate::collect_events)",
     ),
     ("originator_id", "it names the aggregate's id in its events"),
     (
@@ -50,7 +47,7 @@ pub(super) const RESERVED_AGGREGATE: &[(&str, &str)] = &[
     ),
     (
         "core",
-        "every aggregate keeps its id, version and pending events in it (eventsourcing::Aggregate::core)",
+        "every aggregate keeps its id, version and pending events in it (eventsmith::Aggregate::core)",
     ),
     ("create", "it is the method that creates the aggregate"),
     (
@@ -60,11 +57,11 @@ pub(super) const RESERVED_AGGREGATE: &[(&str, &str)] = &[
     ("created_by", "the generated aggregate uses it"),
     (
         "write_snapshot",
-        "every aggregate has it (eventsourcing::Aggregate::write_snapshot)",
+        "every aggregate has it (eventsmith::Aggregate::write_snapshot)",
     ),
     (
         "from_snapshot",
-        "every aggregate has it (eventsourcing::Aggregate::from_snapshot)",
+        "every aggregate has it (eventsmith::Aggregate::from_snapshot)",
     ),
     ("upcast_snapshot", "the generated aggregate uses it"),
 ];

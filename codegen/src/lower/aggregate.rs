@@ -361,7 +361,7 @@ impl<'a> Body<'a> {
     /// `let checked = Checked::new(..)` for this event.
     fn checked_new(&self) -> String {
         format!(
-            "let checked = ::eventsourcing::domain::Checked::new({}::TOPIC, event.originator_id, event.originator_version);",
+            "let checked = ::eventsmith::domain::Checked::new({}::TOPIC, event.originator_id, event.originator_version);",
             self.path
         )
     }

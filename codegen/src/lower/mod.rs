@@ -104,7 +104,7 @@ fn field(f: &model::Field, owner: Owner<'_>) -> view::Field {
     let rename = (f.name.cased != f.name.written).then(|| str_lit(&f.name.written));
     let mut serde = Vec::new();
     if f.ty.is_tagged() {
-        serde.push("with = \"::eventsourcing::persistence::transcoder::tagged\"".to_owned());
+        serde.push("with = \"::eventsmith::persistence::transcoder::tagged\"".to_owned());
     }
     if let Some(rename) = &rename {
         serde.push(format!("rename = {rename}"));
@@ -154,13 +154,13 @@ fn literal_expr(literal: &Literal) -> String {
         Literal::Int(n) => n.to_string(),
         Literal::Float(text) => text.clone(),
         Literal::Decimal { mantissa, scale } => {
-            format!("::eventsourcing::Decimal::from_i128_with_scale({mantissa}, {scale})")
+            format!("::eventsmith::Decimal::from_i128_with_scale({mantissa}, {scale})")
         }
         Literal::String(text) => format!("::std::borrow::ToOwned::to_owned({})", str_lit(text)),
-        Literal::Uuid(n) => format!("::eventsourcing::Uuid::from_u128({n:#034x})"),
+        Literal::Uuid(n) => format!("::eventsmith::Uuid::from_u128({n:#034x})"),
         // Checked when the schema was: never the default.
         Literal::DateTime(micros) => format!(
-            "::eventsourcing::chrono::DateTime::from_timestamp_micros({micros}).unwrap_or_default()"
+            "::eventsmith::chrono::DateTime::from_timestamp_micros({micros}).unwrap_or_default()"
         ),
         Literal::Variant { ty, variant } => {
             format!("{}::{}", ident(&ty.cased), ident(&variant.cased))

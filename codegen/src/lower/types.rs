@@ -16,9 +16,9 @@ impl Ty {
             Ty::Bool => "bool".to_owned(),
             Ty::Int(int) => int.name().to_owned(),
             Ty::F64 => "f64".to_owned(),
-            Ty::Uuid => "::eventsourcing::Uuid".to_owned(),
-            Ty::Decimal => "::eventsourcing::Decimal".to_owned(),
-            Ty::DateTime => "::eventsourcing::Timestamp".to_owned(),
+            Ty::Uuid => "::eventsmith::Uuid".to_owned(),
+            Ty::Decimal => "::eventsmith::Decimal".to_owned(),
+            Ty::DateTime => "::eventsmith::Timestamp".to_owned(),
             Ty::Option(inner) => format!("::std::option::Option<{}>", inner.rust()),
             Ty::Vec(inner) => format!("::std::vec::Vec<{}>", inner.rust()),
             Ty::Map(inner) => format!("::std::collections::BTreeMap<{STRING}, {}>", inner.rust()),
@@ -59,7 +59,7 @@ impl Ty {
     pub(crate) fn number_literal(&self, n: u64) -> String {
         match self {
             Ty::F64 => format!("{n}.0"),
-            Ty::Decimal => format!("::eventsourcing::Decimal::from_i128_with_scale({n}, 0)"),
+            Ty::Decimal => format!("::eventsmith::Decimal::from_i128_with_scale({n}, 0)"),
             _ => n.to_string(),
         }
     }
@@ -125,7 +125,7 @@ mod tests {
         assert_eq!(
             Ty::Option(Box::new(Ty::Uuid)).getter("o"),
             (
-                "::std::option::Option<::eventsourcing::Uuid>".into(),
+                "::std::option::Option<::eventsmith::Uuid>".into(),
                 "self.o".into()
             )
         );

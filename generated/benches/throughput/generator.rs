@@ -39,7 +39,7 @@ pub(crate) fn generator(sizes: &Sizes, results: &mut Vec<Measured>, dir: &Path) 
     let mut times = Vec::new();
     let mut lines = 0;
     for _ in 0..3 {
-        let (code, t) = time(|| eventsourcing_codegen::generate("bench.yaml", &yaml));
+        let (code, t) = time(|| eventsmith_codegen::generate("bench.yaml", &yaml));
         let code = code.unwrap_or_else(|err| panic!("the bench schema: {err}"));
         lines = code.lines().count();
         times.push(t.wall.as_secs_f64() * 1e3);
@@ -68,7 +68,7 @@ pub(crate) fn generator(sizes: &Sizes, results: &mut Vec<Measured>, dir: &Path) 
     let cli = exe
         .parent()
         .and_then(Path::parent)
-        .map(|d| d.join("eventsourcing-codegen"))
+        .map(|d| d.join("eventsmith-codegen"))
         .filter(|p| p.exists());
     match cli {
         Some(cli) => {
@@ -90,7 +90,7 @@ pub(crate) fn generator(sizes: &Sizes, results: &mut Vec<Measured>, dir: &Path) 
             let cli_ms = median(times);
             eprintln!("  {} generate: {cli_ms:.0} ms", cli.display());
             results.push(Measured {
-                workload: format!("{workload}, CLI `eventsourcing-codegen generate`"),
+                workload: format!("{workload}, CLI `eventsmith-codegen generate`"),
                 order: 10,
                 backend: "-",
                 mode: "-",
@@ -105,7 +105,7 @@ pub(crate) fn generator(sizes: &Sizes, results: &mut Vec<Measured>, dir: &Path) 
             });
         }
         None => eprintln!(
-            "  (no release build of the CLI beside the bench: `cargo build --release -p eventsourcing-codegen` to time it too)"
+            "  (no release build of the CLI beside the bench: `cargo build --release -p eventsmith-codegen` to time it too)"
         ),
     }
 }

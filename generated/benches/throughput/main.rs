@@ -2,8 +2,8 @@
 //! it, in one run, and the generator on a large schema.
 //!
 //! ```sh
-//! cargo bench -p eventsourcing-generated --bench throughput            # the whole matrix
-//! ES_BENCH_QUICK=1 cargo bench -p eventsourcing-generated --bench throughput   # a smoke run
+//! cargo bench -p eventsmith-generated --bench throughput            # the whole matrix
+//! ES_BENCH_QUICK=1 cargo bench -p eventsmith-generated --bench throughput   # a smoke run
 //! ```
 //!
 //! Workloads (W1–W5) × backends (in memory, SQLite file in WAL mode with the
@@ -68,10 +68,10 @@ use aes_gcm::aead::consts::U12;
 use aes_gcm::aead::{AeadInOut, Generate, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use base64::Engine;
-use eventsourcing::chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
-use eventsourcing::persistence::AesCipher;
-use eventsourcing::{Aggregate, NotificationLog, NotificationLogReader, Timestamp, Uuid};
-use eventsourcing_generated::world::{
+use eventsmith::chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use eventsmith::persistence::AesCipher;
+use eventsmith::{Aggregate, NotificationLog, NotificationLogReader, Timestamp, Uuid};
+use eventsmith_generated::world::{
     Universe, World, WorldEvent, WorldId, WorldSomethingHappened as SomethingHappened,
     WorldStarted as Started,
 };

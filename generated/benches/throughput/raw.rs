@@ -60,7 +60,7 @@ impl RawPg {
         let own = format!("{schema}.baseline_events");
         let runtime = format!("{schema}.universe_events");
         // The baseline's table, made by the recorder itself (for an application "Baseline").
-        eventsourcing::postgres::PostgresRecorder::from_env(&eventsourcing::Environment::isolated(
+        eventsmith::postgres::PostgresRecorder::from_env(&eventsmith::Environment::isolated(
             "Baseline",
             [
                 ("POSTGRES_DBNAME", PG_DB),
@@ -74,7 +74,7 @@ impl RawPg {
         .expect("create the baseline table");
         // The recorder's own insert statement.
         let insert = client
-            .prepare(&eventsourcing::postgres::insert_statement(&own))
+            .prepare(&eventsmith::postgres::insert_statement(&own))
             .unwrap();
         let select = |table: &str| {
             format!(

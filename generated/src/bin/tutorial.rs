@@ -3,8 +3,8 @@
 
 use std::process::ExitCode;
 
-use eventsourcing::NotificationLogReader;
-use eventsourcing_generated::world::Universe;
+use eventsmith::NotificationLogReader;
+use eventsmith_generated::world::Universe;
 
 fn main() -> ExitCode {
     match run() {
@@ -16,7 +16,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run() -> eventsourcing::Result<()> {
+fn run() -> eventsmith::Result<()> {
     let app = Universe::from_env()?;
     let world_id = app.create_world("Earth")?;
     for what in ["dinosaurs", "trucks", "internet"] {

@@ -1,8 +1,8 @@
 // The trait of the state changes written in Rust is the bank's crate's own:
 // another crate cannot call it to change an account without an event.
-use eventsourcing_generated::bank_accounts::{Account, AccountApply};
+use eventsmith_generated::bank_accounts::{Account, AccountApply};
 
-fn pay_yourself(account: &mut Account, event: eventsourcing_generated::bank_accounts::AccountInterestPaid) {
+fn pay_yourself(account: &mut Account, event: eventsmith_generated::bank_accounts::AccountInterestPaid) {
     let _ = AccountApply::apply_interest_paid(account, event);
 }
 

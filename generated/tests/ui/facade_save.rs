@@ -1,7 +1,7 @@
-// The facade does not dereference to `eventsourcing::Application`, and its
+// The facade does not dereference to `eventsmith::Application`, and its
 // application is the bank's crate's own: another crate cannot save an
 // account it changed around the rules.
-use eventsourcing_generated::bank_accounts::Bank;
+use eventsmith_generated::bank_accounts::Bank;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bank = Bank::isolated([])?;
@@ -9,6 +9,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut account = bank.get_account(id)?;
     bank.save(&mut account)?;
     bank.application().save(&mut account)?;
-    let _app: &eventsourcing::Application = &bank;
+    let _app: &eventsmith::Application = &bank;
     Ok(())
 }

@@ -2,8 +2,8 @@
 //! around the runtime: a policy is called with a `Processing`, which only
 //! the runtime makes, so that what it saves is stored with the event's
 //! position.
-use eventsourcing::{PolicyError, Processing};
-use eventsourcing_generated::bank_accounts::{AccountOpened, Statements, StatementsPolicy};
+use eventsmith::{PolicyError, Processing};
+use eventsmith_generated::bank_accounts::{AccountOpened, Statements, StatementsPolicy};
 
 impl StatementsPolicy for Statements {
     fn begin_statement(&self, _: AccountOpened, _: &mut Processing<'_>) -> Result<(), PolicyError> {

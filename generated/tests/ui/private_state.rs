@@ -1,7 +1,7 @@
 // State changes only through events: the fields and the core (identity,
 // version, pending events) are private.
-use eventsourcing::Decimal;
-use eventsourcing_generated::bank_accounts::Bank;
+use eventsmith::Decimal;
+use eventsmith_generated::bank_accounts::Bank;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bank = Bank::isolated([])?;

@@ -1,12 +1,12 @@
 // Each aggregate's id is its own type: an account's id is not a world's.
-use eventsourcing_generated::bank_accounts::Bank;
-use eventsourcing_generated::world::Universe;
+use eventsmith_generated::bank_accounts::Bank;
+use eventsmith_generated::world::Universe;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bank = Bank::isolated([])?;
     let universe = Universe::isolated([])?;
     let account_id = bank.open_account("Alice", "alice@example.com")?;
     universe.make_it_so(account_id, "dinosaurs")?;
-    let _: eventsourcing::Uuid = account_id;
+    let _: eventsmith::Uuid = account_id;
     Ok(())
 }

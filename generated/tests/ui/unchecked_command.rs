@@ -1,7 +1,7 @@
 // `credit` is `visibility: crate` in the schema: only the bank's own crate,
 // where `Account::deposit` checks the rules, may call it.
-use eventsourcing::Decimal;
-use eventsourcing_generated::bank_accounts::Bank;
+use eventsmith::Decimal;
+use eventsmith_generated::bank_accounts::Bank;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bank = Bank::isolated([])?;

@@ -220,14 +220,14 @@ impl Application {
     /// one's events.
     ///
     /// ```
-    /// use eventsourcing::{Application, Environment};
+    /// use eventsmith::{Application, Environment};
     /// let app = Application::from_env(Environment::isolated("Followed", std::iter::empty::<(&str, &str)>()))?;
     /// let mut subscription = app.subscribe(None, &[])?;
     /// let stopper = subscription.stopper();
     /// let follower = std::thread::spawn(move || subscription.next().is_none());
     /// stopper.stop();
     /// assert!(follower.join().unwrap());
-    /// # Ok::<(), eventsourcing::Error>(())
+    /// # Ok::<(), eventsmith::Error>(())
     /// ```
     ///
     /// # Errors

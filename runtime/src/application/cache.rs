@@ -46,15 +46,15 @@ impl CacheSettings {
     /// no cache.
     ///
     /// ```
-    /// use eventsourcing::application::CacheSettings;
-    /// use eventsourcing::Environment;
+    /// use eventsmith::application::CacheSettings;
+    /// use eventsmith::Environment;
     /// let env = Environment::isolated("Universe", [("AGGREGATE_CACHE_MAXSIZE", "100")]);
     /// let settings = CacheSettings::from_env(&env)?.unwrap();
     /// assert_eq!(settings.maxsize.map(|n| n.get()), Some(100));
     /// assert!(settings.fastforward && !settings.fastforward_skipping);
     /// let none: [(&str, &str); 0] = [];
     /// assert_eq!(CacheSettings::from_env(&Environment::isolated("Universe", none))?, None);
-    /// # Ok::<(), eventsourcing::Error>(())
+    /// # Ok::<(), eventsmith::Error>(())
     /// ```
     ///
     /// # Errors

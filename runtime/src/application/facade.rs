@@ -22,13 +22,13 @@ impl Application {
     /// facade's `isolated` does (for tests).
     ///
     /// ```
-    /// let app = eventsourcing::Application::isolated_with_defaults(
+    /// let app = eventsmith::Application::isolated_with_defaults(
     ///     "Universe",
     ///     &[("INFRASTRUCTURE_FACTORY", "sqlite")],
     ///     [("SQLITE_DBNAME", ":memory:")],
     /// )?;
     /// assert_eq!(app.name(), "Universe");
-    /// # Ok::<(), eventsourcing::Error>(())
+    /// # Ok::<(), eventsmith::Error>(())
     /// ```
     ///
     /// # Errors

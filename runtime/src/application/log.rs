@@ -48,11 +48,11 @@ impl NotificationLog {
     /// has grown, e.g. for a caller waiting for a follower to catch up.
     ///
     /// ```
-    /// # use eventsourcing::application::NotificationLog;
-    /// # use eventsourcing::persistence::InMemoryRecorder;
+    /// # use eventsmith::application::NotificationLog;
+    /// # use eventsmith::persistence::InMemoryRecorder;
     /// let log = NotificationLog::new(std::sync::Arc::new(InMemoryRecorder::new()), 10);
     /// assert_eq!(log.max_notification_id()?, None);
-    /// # Ok::<(), eventsourcing::Error>(())
+    /// # Ok::<(), eventsmith::Error>(())
     /// ```
     ///
     /// # Errors
@@ -71,13 +71,13 @@ impl NotificationLog {
     /// selects nothing.
     ///
     /// ```
-    /// # use eventsourcing::application::NotificationLog;
-    /// # use eventsourcing::persistence::InMemoryRecorder;
+    /// # use eventsmith::application::NotificationLog;
+    /// # use eventsmith::persistence::InMemoryRecorder;
     /// let log = NotificationLog::new(std::sync::Arc::new(InMemoryRecorder::new()), 10);
     /// assert!(log.section("1,-9223372036854775808")?.items.is_empty());
     /// assert!(log.section("99999999999999999999,1")?.items.is_empty());
     /// assert!(log.section("one,ten").is_err());
-    /// # Ok::<(), eventsourcing::Error>(())
+    /// # Ok::<(), eventsmith::Error>(())
     /// ```
     ///
     /// # Errors

@@ -147,14 +147,14 @@ impl Application {
     /// there are no events, so the position moves on.
     ///
     /// ```
-    /// use eventsourcing::persistence::{Tracking, TrackingRecorder};
-    /// use eventsourcing::{Application, Environment};
+    /// use eventsmith::persistence::{Tracking, TrackingRecorder};
+    /// use eventsmith::{Application, Environment};
     /// let follower = Application::from_env(Environment::isolated("Follower", std::iter::empty::<(&str, &str)>()))?;
     /// follower.save_all_tracked(&mut [], &Tracking::new("Leader", 1))?;
     /// let recorder = follower.process_recorder().expect("every built-in recorder tracks");
     /// assert_eq!(recorder.max_tracking_id("Leader")?, Some(1));
     /// assert!(follower.save_all_tracked(&mut [], &Tracking::new("Leader", 1)).is_err());
-    /// # Ok::<(), eventsourcing::Error>(())
+    /// # Ok::<(), eventsmith::Error>(())
     /// ```
     ///
     /// # Errors
@@ -191,8 +191,8 @@ impl Application {
     /// stored, and the next call starts from it again.
     ///
     /// ```
-    /// use eventsourcing::persistence::Followed;
-    /// use eventsourcing::{Application, Result};
+    /// use eventsmith::persistence::Followed;
+    /// use eventsmith::{Application, Result};
     ///
     /// /// Processes what `leader` stored since `follower` last did, saving
     /// /// nothing but the position.

@@ -78,11 +78,11 @@ impl Pipe {
 /// left to do (the Python library's `SingleThreadedRunner`).
 ///
 /// ```
-/// use eventsourcing::SingleThreadedRunner;
+/// use eventsmith::SingleThreadedRunner;
 /// let mut runner = SingleThreadedRunner::new(Vec::new());
 /// assert_eq!(runner.pipes().len(), 0);
 /// assert_eq!(runner.run()?, 0);
-/// # Ok::<(), eventsourcing::Error>(())
+/// # Ok::<(), eventsmith::Error>(())
 /// ```
 #[derive(Debug)]
 pub struct SingleThreadedRunner {

@@ -13,8 +13,8 @@ use crate::{Error, Result};
 /// Generated state changes use it; so can state changes written in Rust.
 ///
 /// ```
-/// use eventsourcing::domain::Checked;
-/// use eventsourcing::{Error, Id};
+/// use eventsmith::domain::Checked;
+/// use eventsmith::{Error, Id};
 ///
 /// struct Account;
 /// let checked = Checked::new("bank:Account.Debited", Id::<Account>::new_v4(), 7);

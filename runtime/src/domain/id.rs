@@ -16,7 +16,7 @@ use uuid::Uuid;
 /// `From<Uuid>`) and [`Id::uuid`] (or `From<Id<A>> for Uuid`).
 ///
 /// ```
-/// use eventsourcing::{Id, Uuid};
+/// use eventsmith::{Id, Uuid};
 ///
 /// struct World;
 /// let uuid = Uuid::new_v4();
@@ -50,7 +50,7 @@ impl<A: ?Sized> Id<A> {
     /// the same id from the same name.
     ///
     /// ```
-    /// use eventsourcing::{Id, Uuid};
+    /// use eventsmith::{Id, Uuid};
     /// let id = Id::<()>::from_name("/accounts/alice@example.com");
     /// assert_eq!(id.uuid().get_version_num(), 5);
     /// assert_eq!(id, Id::from_name("/accounts/alice@example.com"));

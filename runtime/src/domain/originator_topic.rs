@@ -16,21 +16,21 @@ use super::Aggregate;
 /// rather than silently read as this one.
 ///
 /// ```
-/// use eventsourcing::domain::OriginatorTopic;
-/// # use eventsourcing::domain::AggregateCore;
+/// use eventsmith::domain::OriginatorTopic;
+/// # use eventsmith::domain::AggregateCore;
 /// # #[derive(Debug, Clone, PartialEq)] struct World;
-/// # impl eventsourcing::Aggregate for World {
+/// # impl eventsmith::Aggregate for World {
 /// #     type Event = Never; const TOPIC: &'static str = "universe:World";
 /// #     fn core(&self) -> &AggregateCore<Never> { unreachable!() }
 /// #     fn collect_events(&mut self) -> Vec<Never> { Vec::new() }
 /// # }
 /// # #[derive(Debug, Clone, PartialEq)] enum Never {}
-/// # impl eventsourcing::DomainEvent for Never {
+/// # impl eventsmith::DomainEvent for Never {
 /// #     type Aggregate = World;
-/// #     fn header(&self) -> (eventsourcing::Id<World>, u64, eventsourcing::Timestamp) { match *self {} }
+/// #     fn header(&self) -> (eventsmith::Id<World>, u64, eventsmith::Timestamp) { match *self {} }
 /// #     fn topic(&self) -> &'static str { match *self {} }
 /// #     fn is_created(&self) -> bool { match *self {} }
-/// #     fn mutate(self, _: Option<World>) -> eventsourcing::Result<World> { match self {} }
+/// #     fn mutate(self, _: Option<World>) -> eventsmith::Result<World> { match self {} }
 /// # }
 /// let topic = OriginatorTopic::<World>::default();
 /// assert_eq!(serde_json::to_string(&topic).unwrap(), r#""universe:World""#);
@@ -107,7 +107,7 @@ impl<'de, A: Aggregate> Deserialize<'de> for OriginatorTopic<A> {
 /// before the state is upcast, so it holds nothing.
 ///
 /// ```
-/// use eventsourcing::domain::ClassVersion;
+/// use eventsmith::domain::ClassVersion;
 /// assert_eq!(serde_json::to_string(&ClassVersion::<3>).unwrap(), "3");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

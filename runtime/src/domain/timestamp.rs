@@ -22,7 +22,7 @@ pub const UNTIMED: Timestamp = DateTime::<Utc>::UNIX_EPOCH;
 /// trip through the stored format unchanged.
 ///
 /// ```
-/// let t = eventsourcing::domain::now();
+/// let t = eventsmith::domain::now();
 /// assert_eq!(t.timestamp_subsec_nanos() % 1_000, 0);
 /// ```
 pub fn now() -> Timestamp {
@@ -76,7 +76,7 @@ const SHORT: usize = 25;
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use eventsourcing::domain::format_timestamp;
+/// use eventsmith::domain::format_timestamp;
 /// let t = Utc.with_ymd_and_hms(2026, 11, 27, 6, 51, 30).unwrap();
 /// assert_eq!(format_timestamp(&t), "2026-11-27T06:51:30+00:00");
 /// let t = t + chrono::Duration::microseconds(251_580);
@@ -153,7 +153,7 @@ fn put_digits(slot: &mut [u8], value: u32) {
 /// so that what is read is written back unchanged.
 ///
 /// ```
-/// use eventsourcing::domain::{format_timestamp, parse_timestamp};
+/// use eventsmith::domain::{format_timestamp, parse_timestamp};
 /// let t = parse_timestamp("2026-11-27T06:51:30.251580+00:00").unwrap();
 /// assert_eq!(format_timestamp(&t), "2026-11-27T06:51:30.251580+00:00");
 /// assert!(parse_timestamp("yesterday").is_none());

@@ -26,7 +26,7 @@ const TAG_LEN: usize = 16;
 /// The key is never shown: `Debug` prints only its size.
 ///
 /// ```
-/// use eventsourcing::persistence::AesCipher;
+/// use eventsmith::persistence::AesCipher;
 /// let key = AesCipher::create_key(32).unwrap();
 /// let cipher = AesCipher::new(&key).unwrap();
 /// let sealed = cipher.encrypt(b"dinosaurs");
@@ -212,7 +212,7 @@ fn base64_value(b: u8) -> Option<u8> {
 /// The error says what is wrong without showing any of the text.
 ///
 /// ```
-/// use eventsourcing::persistence::decode_base64;
+/// use eventsmith::persistence::decode_base64;
 /// assert_eq!(decode_base64(" QU JD\n").unwrap(), b"ABC");
 /// assert_eq!(decode_base64("QUI=trailing").unwrap(), b"AB");
 /// assert!(decode_base64("QUJ").is_err());

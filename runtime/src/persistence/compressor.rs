@@ -35,7 +35,7 @@ thread_local! {
 /// (topic `eventsourcing.compressor:ZlibCompressor`, or just `zlib`).
 ///
 /// ```
-/// use eventsourcing::persistence::ZlibCompressor;
+/// use eventsmith::persistence::ZlibCompressor;
 /// let z = ZlibCompressor::default();
 /// let packed = z.compress(&[b'a'; 1000]);
 /// assert!(packed.len() < 100);
@@ -74,7 +74,7 @@ impl ZlibCompressor {
     /// a zlib stream that Python's `zlib.decompress` reads.
     ///
     /// ```
-    /// use eventsourcing::persistence::ZlibCompressor;
+    /// use eventsmith::persistence::ZlibCompressor;
     /// let data = b"the same words, the same words, the same words".repeat(20);
     /// let stored = ZlibCompressor.compress_at(&data, 0);
     /// let smallest = ZlibCompressor.compress_at(&data, 9);
@@ -127,7 +127,7 @@ impl ZlibCompressor {
     /// inflating as soon as it would go past.
     ///
     /// ```
-    /// use eventsourcing::persistence::{DecompressError, ZlibCompressor};
+    /// use eventsmith::persistence::{DecompressError, ZlibCompressor};
     /// let bomb = ZlibCompressor.compress(&vec![0; 1 << 20]);
     /// assert!(bomb.len() < 2_000);
     /// assert!(matches!(

@@ -16,8 +16,8 @@ use uuid::Uuid;
 /// `originator_version` among its fields.
 ///
 /// ```
-/// use eventsourcing::persistence::Decoder;
-/// use eventsourcing::{Id, Uuid};
+/// use eventsmith::persistence::Decoder;
+/// use eventsmith::{Id, Uuid};
 ///
 /// #[derive(serde::Deserialize)]
 /// struct Renamed { originator_id: Id<()>, originator_version: u64, name: String }
@@ -98,8 +98,8 @@ impl<'a> Decoder<'a> {
     /// next, as Python's `upcast_vN_vN+1` methods do, before `T` is read.
     ///
     /// ```
-    /// use eventsourcing::persistence::Decoder;
-    /// use eventsourcing::{Id, Uuid};
+    /// use eventsmith::persistence::Decoder;
+    /// use eventsmith::{Id, Uuid};
     /// use serde_json::{Map, Value};
     ///
     /// #[derive(serde::Deserialize)]
@@ -205,7 +205,7 @@ pub(crate) fn upcast_state(
 /// such values to old states.
 ///
 /// ```
-/// let value = eventsourcing::persistence::tagged_value("decimal_str", "12.50");
+/// let value = eventsmith::persistence::tagged_value("decimal_str", "12.50");
 /// assert_eq!((value["_type_"].as_str(), value["_data_"].as_str()), (Some("decimal_str"), Some("12.50")));
 /// ```
 pub fn tagged_value(type_name: &str, data: &str) -> Value {

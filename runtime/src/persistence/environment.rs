@@ -26,12 +26,12 @@ use crate::{Error, Result};
 /// `TOKEN`, and passwords inside URLs.
 ///
 /// ```
-/// use eventsourcing::persistence::Environment;
+/// use eventsmith::persistence::Environment;
 /// let env = Environment::isolated("Universe", [("UNIVERSE_COMPRESSOR_TOPIC", "zlib"), ("SQLITE_DBNAME", ":memory:")]);
 /// assert_eq!(env.get("COMPRESSOR_TOPIC")?.as_deref(), Some("zlib"));
 /// assert_eq!(env.lookup("SQLITE_DBNAME")?.unwrap().0, "SQLITE_DBNAME");
 /// assert_eq!(env.get("CIPHER_KEY")?, None);
-/// # Ok::<(), eventsourcing::Error>(())
+/// # Ok::<(), eventsmith::Error>(())
 /// ```
 pub struct Environment {
     name: String,
@@ -319,7 +319,7 @@ pub(crate) fn shown(variable: &str, value: &str) -> String {
 /// `<redacted>`.
 ///
 /// ```
-/// use eventsourcing::persistence::redact_urls;
+/// use eventsmith::persistence::redact_urls;
 /// assert_eq!(
 ///     redact_urls("postgres://app:hunter2@db:5432/es?sslmode=require&token=abc"),
 ///     "postgres://app:<redacted>@db:5432/es?sslmode=require&token=<redacted>"

@@ -25,12 +25,12 @@ use crate::{Error, Result};
 /// are this library's, in any case.
 ///
 /// ```
-/// use eventsourcing::persistence::{Environment, InfrastructureFactory};
+/// use eventsmith::persistence::{Environment, InfrastructureFactory};
 /// let env = Environment::isolated("Universe", [("INFRASTRUCTURE_FACTORY", "eventsourcing.sqlite:SQLiteFactory")]);
 /// assert_eq!(InfrastructureFactory::from_env(&env)?, InfrastructureFactory::Sqlite);
 /// let env = Environment::isolated("Universe", [("PERSISTENCE_MODULE", "mongo")]);
 /// assert!(InfrastructureFactory::from_env(&env).is_err());
-/// # Ok::<(), eventsourcing::Error>(())
+/// # Ok::<(), eventsmith::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InfrastructureFactory {
@@ -249,10 +249,10 @@ impl Mapper {
     /// describe.
     ///
     /// ```
-    /// use eventsourcing::persistence::{Environment, Mapper};
+    /// use eventsmith::persistence::{Environment, Mapper};
     /// let env = Environment::isolated("Universe", [("COMPRESSOR_TOPIC", "zlib")]);
     /// assert!(Mapper::from_env(&env)?.is_compressed());
-    /// # Ok::<(), eventsourcing::Error>(())
+    /// # Ok::<(), eventsmith::Error>(())
     /// ```
     ///
     /// # Errors

@@ -41,7 +41,7 @@ const JSON_CAPACITY_MAX: usize = 4 * 1024;
 /// compressor is set, then AES-GCM when a cipher is set. Reading reverses it.
 ///
 /// ```
-/// use eventsourcing::persistence::{AesCipher, Mapper, ZlibCompressor};
+/// use eventsmith::persistence::{AesCipher, Mapper, ZlibCompressor};
 /// let cipher = AesCipher::new(&AesCipher::create_key(16).unwrap()).unwrap();
 /// let mapper = Mapper::new(Some(ZlibCompressor), Some(cipher));
 /// let id = uuid::Uuid::new_v4();

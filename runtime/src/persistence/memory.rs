@@ -27,7 +27,7 @@ use crate::Result;
 /// mapper made them, so compression and encryption apply here too.
 ///
 /// ```
-/// use eventsourcing::persistence::{AggregateRecorder, ApplicationRecorder, EventQuery, InMemoryRecorder, StoredEvent};
+/// use eventsmith::persistence::{AggregateRecorder, ApplicationRecorder, EventQuery, InMemoryRecorder, StoredEvent};
 /// let recorder = InMemoryRecorder::new();
 /// let id = uuid::Uuid::new_v4();
 /// let event = StoredEvent { originator_id: id, originator_version: 1, topic: "t".into(), state: b"{}".to_vec() };

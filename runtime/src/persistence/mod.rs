@@ -72,11 +72,11 @@ pub use transcoder::{Followed, StateValue, Transcodable};
 /// does from Python.
 ///
 /// ```
-/// use eventsourcing::persistence::quote_identifier;
+/// use eventsmith::persistence::quote_identifier;
 /// assert_eq!(quote_identifier("table", "universe_events")?, "\"universe_events\"");
 /// assert_eq!(quote_identifier("schema", "Shared\"Store")?, "\"Shared\"\"Store\"");
 /// assert!(quote_identifier("schema", "").is_err());
-/// # Ok::<(), eventsourcing::Error>(())
+/// # Ok::<(), eventsmith::Error>(())
 /// ```
 ///
 /// # Errors

@@ -10,7 +10,7 @@ use crate::Result;
 /// Which of an aggregate's stored events to select.
 ///
 /// ```
-/// use eventsourcing::persistence::EventQuery;
+/// use eventsmith::persistence::EventQuery;
 /// let q = EventQuery::new().gt(2).lte(5).desc().limit(2);
 /// assert_eq!((q.gt, q.lte, q.desc, q.limit), (Some(2), Some(5), true, Some(2)));
 /// ```
@@ -56,7 +56,7 @@ impl EventQuery {
 /// Which notifications to select from an application's log.
 ///
 /// ```
-/// use eventsourcing::persistence::NotificationQuery;
+/// use eventsmith::persistence::NotificationQuery;
 /// let q = NotificationQuery::new(5, 10).stop(12).topics(["universe:World.Started"]).exclusive();
 /// assert_eq!((q.start, q.limit, q.stop, q.inclusive_of_start), (5, 10, Some(12), false));
 /// ```

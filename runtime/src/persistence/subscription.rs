@@ -115,7 +115,7 @@ struct StopState {
 /// PostgreSQL), and so does every later one.
 ///
 /// ```
-/// use eventsourcing::persistence::{ApplicationRecorder, InMemoryRecorder};
+/// use eventsmith::persistence::{ApplicationRecorder, InMemoryRecorder};
 /// let recorder = InMemoryRecorder::new();
 /// let mut subscription = recorder.subscribe(None, &[])?;
 /// let stopper = subscription.stopper();
@@ -123,7 +123,7 @@ struct StopState {
 /// std::thread::sleep(std::time::Duration::from_millis(50));
 /// stopper.stop();
 /// assert!(waiter.join().unwrap());
-/// # Ok::<(), eventsourcing::Error>(())
+/// # Ok::<(), eventsmith::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Stopper(Arc<StopState>);
@@ -184,7 +184,7 @@ pub(crate) trait Source: Send {
 /// connections' and processes' ones; PostgreSQL with `LISTEN`.
 ///
 /// ```
-/// use eventsourcing::persistence::{AggregateRecorder, ApplicationRecorder, InMemoryRecorder, StoredEvent};
+/// use eventsmith::persistence::{AggregateRecorder, ApplicationRecorder, InMemoryRecorder, StoredEvent};
 /// let recorder = std::sync::Arc::new(InMemoryRecorder::new());
 /// let event = |v| StoredEvent { originator_id: uuid::Uuid::nil(), originator_version: v, topic: "t".into(), state: b"{}".to_vec() };
 /// recorder.insert_events(&[event(1)])?;
@@ -195,7 +195,7 @@ pub(crate) trait Source: Send {
 /// writer.join().unwrap()?;
 /// subscription.stop();
 /// assert!(subscription.next().is_none());
-/// # Ok::<(), eventsourcing::Error>(())
+/// # Ok::<(), eventsmith::Error>(())
 /// ```
 pub struct Subscription {
     source: Box<dyn Source>,
@@ -244,13 +244,13 @@ impl Subscription {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use eventsourcing::persistence::{AggregateRecorder, InMemoryRecorder, StoredEvent, Subscription};
+    /// use eventsmith::persistence::{AggregateRecorder, InMemoryRecorder, StoredEvent, Subscription};
     /// let recorder = Arc::new(InMemoryRecorder::new());
     /// let mut subscription = Subscription::polling(recorder.clone(), Some(0), &["t"]);
     /// let event = StoredEvent { originator_id: uuid::Uuid::nil(), originator_version: 1, topic: "t".into(), state: b"{}".to_vec() };
     /// recorder.insert_events(&[event])?;
     /// assert_eq!(subscription.next().unwrap()?.id, 1);
-    /// # Ok::<(), eventsourcing::Error>(())
+    /// # Ok::<(), eventsmith::Error>(())
     /// ```
     pub fn polling(
         recorder: Arc<dyn ApplicationRecorder>,

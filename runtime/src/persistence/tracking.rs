@@ -34,7 +34,7 @@ pub const MIGRATION_APPLICATION_NAME: &str = "__migration__";
 /// the application's name and the notification's id (Python's `Tracking`).
 ///
 /// ```
-/// use eventsourcing::persistence::Tracking;
+/// use eventsmith::persistence::Tracking;
 /// let tracking = Tracking::new("Universe", 3);
 /// assert_eq!((tracking.application_name.as_str(), tracking.notification_id), ("Universe", 3));
 /// ```
@@ -60,7 +60,7 @@ impl Tracking {
 ///
 /// ```
 /// use std::time::Duration;
-/// use eventsourcing::persistence::{InMemoryRecorder, Tracking, TrackingRecorder};
+/// use eventsmith::persistence::{InMemoryRecorder, Tracking, TrackingRecorder};
 /// let recorder = InMemoryRecorder::new();
 /// assert_eq!(recorder.max_tracking_id("Upstream")?, None);
 /// recorder.insert_tracking(&Tracking::new("Upstream", 2))?;
@@ -69,7 +69,7 @@ impl Tracking {
 /// assert!(recorder.insert_tracking(&Tracking::new("Upstream", 2)).is_err());
 /// recorder.wait("Upstream", Some(2), Duration::from_millis(10))?;
 /// assert!(recorder.wait("Upstream", Some(3), Duration::from_millis(10)).is_err());
-/// # Ok::<(), eventsourcing::Error>(())
+/// # Ok::<(), eventsmith::Error>(())
 /// ```
 pub trait TrackingRecorder: fmt::Debug + Send + Sync {
     /// Records a tracking record, in a transaction of its own.
@@ -150,7 +150,7 @@ pub trait TrackingRecorder: fmt::Debug + Send + Sync {
 /// events (Python's `ProcessRecorder`).
 ///
 /// ```
-/// use eventsourcing::persistence::{ApplicationRecorder, InMemoryRecorder, ProcessRecorder, StoredEvent, Tracking, TrackingRecorder};
+/// use eventsmith::persistence::{ApplicationRecorder, InMemoryRecorder, ProcessRecorder, StoredEvent, Tracking, TrackingRecorder};
 /// let recorder = InMemoryRecorder::new();
 /// let event = StoredEvent { originator_id: uuid::Uuid::new_v4(), originator_version: 1, topic: "t".into(), state: b"{}".to_vec() };
 /// recorder.insert_events_tracked(&[event.clone()], Some(&Tracking::new("Upstream", 5)))?;
@@ -158,7 +158,7 @@ pub trait TrackingRecorder: fmt::Debug + Send + Sync {
 /// let other = StoredEvent { originator_id: uuid::Uuid::new_v4(), ..event };
 /// assert!(recorder.insert_events_tracked(&[other], Some(&Tracking::new("Upstream", 5))).is_err());
 /// assert_eq!(recorder.max_notification_id()?, Some(1));
-/// # Ok::<(), eventsourcing::Error>(())
+/// # Ok::<(), eventsmith::Error>(())
 /// ```
 pub trait ProcessRecorder: ApplicationRecorder + TrackingRecorder {
     /// Stores a batch of events and, when given, a tracking record, in one
@@ -181,7 +181,7 @@ pub trait ProcessRecorder: ApplicationRecorder + TrackingRecorder {
 /// refused rather than ignored.
 ///
 /// ```
-/// use eventsourcing::persistence::{Environment, check_single_row_tracking};
+/// use eventsmith::persistence::{Environment, check_single_row_tracking};
 /// assert!(check_single_row_tracking(&Environment::isolated("App", [("SINGLE_ROW_TRACKING", "y")])).is_ok());
 /// let err = check_single_row_tracking(&Environment::isolated("App", [("SINGLE_ROW_TRACKING", "n")])).unwrap_err();
 /// assert!(err.to_string().contains("SINGLE_ROW_TRACKING"));

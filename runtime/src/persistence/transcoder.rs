@@ -12,7 +12,7 @@
 //! `#[serde(with = ...)]` do either on a struct field.
 //!
 //! ```
-//! use eventsourcing::persistence::transcoder::{Decoded, Tagged};
+//! use eventsmith::persistence::transcoder::{Decoded, Tagged};
 //! use uuid::Uuid;
 //!
 //! let id = Uuid::parse_str("3f2a6c4e-0a4b-4b8e-9d51-7f6f2f0c2a11").unwrap();
@@ -141,7 +141,7 @@ impl<'de, T: StateValue> Deserialize<'de> for Decoded<T> {
     }
 }
 
-/// For `#[serde(with = "eventsourcing::persistence::transcoder::tagged")]` on
+/// For `#[serde(with = "eventsmith::persistence::transcoder::tagged")]` on
 /// a field whose type is a [`StateValue`].
 pub mod tagged {
     use super::StateValue;
@@ -504,12 +504,12 @@ impl<T: StateValue> StateValue for BTreeMap<String, T> {
 ///
 /// ```
 /// #[derive(serde::Serialize)]
-/// struct Weighed { #[serde(with = "eventsourcing::persistence::transcoder::tagged")] kg: f64 }
+/// struct Weighed { #[serde(with = "eventsmith::persistence::transcoder::tagged")] kg: f64 }
 /// let mut out = Vec::new();
-/// eventsourcing::persistence::transcoder::write_state(&mut out, &Weighed { kg: 1e16 }).unwrap();
+/// eventsmith::persistence::transcoder::write_state(&mut out, &Weighed { kg: 1e16 }).unwrap();
 /// assert_eq!(out, br#"{"kg":1e+16}"#);
 /// let mut out = Vec::new();
-/// eventsourcing::persistence::transcoder::write_state(&mut out, &Weighed { kg: f64::NAN }).unwrap();
+/// eventsmith::persistence::transcoder::write_state(&mut out, &Weighed { kg: f64::NAN }).unwrap();
 /// assert_eq!(out, br#"{"kg":NaN}"#);
 /// ```
 ///
@@ -533,8 +533,8 @@ pub(crate) fn write_value<T: StateValue>(out: &mut Vec<u8>, value: &T) -> serde_
 /// Generated `encode_state` implementations use it.
 ///
 /// ```
-/// use eventsourcing::persistence::transcoder::StateWriter;
-/// let t = eventsourcing::domain::parse_timestamp("2026-11-27T06:51:30.251580+00:00").unwrap();
+/// use eventsmith::persistence::transcoder::StateWriter;
+/// let t = eventsmith::domain::parse_timestamp("2026-11-27T06:51:30.251580+00:00").unwrap();
 /// let mut out = Vec::new();
 /// let mut w = StateWriter::new(&mut out, &t).unwrap();
 /// w.field("originator_topic", &"universe:World".to_string()).unwrap();

@@ -1,5 +1,5 @@
 //! A follower process for the crash tests: the bank of
-//! `eventsourcing_tests::follow` following the universe, both on the
+//! `eventsmith_tests::follow` following the universe, both on the
 //! storage the environment selects (`UNIVERSE_*` and `BANK_*` variables
 //! for what differs), processing whatever is new, again and again, until
 //! killed. Prints the id of each notification as its policy runs (before
@@ -7,10 +7,10 @@
 
 use std::io::Write;
 
-use eventsourcing::Application;
-use eventsourcing::persistence::Environment;
-use eventsourcing_generated::bank_accounts::Bank;
-use eventsourcing_generated::world::{Universe, WorldEvent};
+use eventsmith::Application;
+use eventsmith::persistence::Environment;
+use eventsmith_generated::bank_accounts::Bank;
+use eventsmith_generated::world::{Universe, WorldEvent};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let universe = Application::from_env(Environment::new(
@@ -18,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Universe::DEFAULTS.iter().copied(),
     ))?;
     let bank = Application::from_env(Environment::new("Bank", Bank::DEFAULTS.iter().copied()))?;
-    let mut policy = eventsourcing_tests::follow::policy(&bank);
+    let mut policy = eventsmith_tests::follow::policy(&bank);
     loop {
         let processed = bank.process::<WorldEvent, _>(&universe, |event, processing| {
             let mut out = std::io::stdout().lock();

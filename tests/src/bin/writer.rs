@@ -6,8 +6,8 @@
 
 use std::io::Write;
 
-use eventsourcing::Aggregate;
-use eventsourcing_tests::handwritten::{Universe, World};
+use eventsmith::Aggregate;
+use eventsmith_tests::handwritten::{Universe, World};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
