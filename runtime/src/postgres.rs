@@ -41,13 +41,13 @@ use postgres::types::ToSql;
 use postgres::{Client, NoTls, Statement};
 use uuid::Uuid;
 
+use crate::persistence::recorder::{BatchVersions, check_next_version};
+use crate::persistence::subscription::Source;
 use crate::persistence::{
     AggregateRecorder, ApplicationRecorder, Environment, EventQuery, Notification,
-    NotificationQuery, PG_WAIT_SLICE, Source, StoredEvent, StoredEventRef, Subscription, Tracking,
+    NotificationQuery, PG_WAIT_SLICE, StoredEvent, StoredEventRef, Subscription, Tracking,
 };
-use crate::persistence::{
-    BatchVersions, RowOriginator, RowPosition, check_next_version, collect_lent,
-};
+use crate::sql::{RowOriginator, RowPosition, collect_lent};
 use crate::{Error, Result};
 
 /// The PostgreSQL driver the recorder uses (`postgres`), for projections
@@ -522,7 +522,7 @@ impl PostgresRecorder {
             return Ok(Vec::new());
         }
         let tracked = tracking
-            .map(|t| Ok::<_, Error>((t, crate::persistence::tracking_id_to_store(t)?)))
+            .map(|t| Ok::<_, Error>((t, crate::sql::tracking_id_to_store(t)?)))
             .transpose()?;
         // Within the batch, each aggregate's versions follow one another; the
         // statement checks that the first follows what is stored.

@@ -34,14 +34,14 @@ use rusqlite::{
 };
 use uuid::Uuid;
 
+use crate::persistence::recorder::{BatchVersions, check_next_version};
+use crate::persistence::subscription::{Bell, Source, backoff};
 use crate::persistence::{
-    AggregateRecorder, ApplicationRecorder, Bell, Environment, EventQuery, Notification,
-    NotificationQuery, Source, StoredEvent, StoredEventRef, Subscription, backoff,
-    check_single_row_tracking, quote_identifier,
+    AggregateRecorder, ApplicationRecorder, Environment, EventQuery, Notification,
+    NotificationQuery, StoredEvent, StoredEventRef, Subscription, check_single_row_tracking,
+    quote_identifier,
 };
-use crate::persistence::{
-    BatchVersions, RowOriginator, RowPosition, check_next_version, collect_lent,
-};
+use crate::sql::{RowOriginator, RowPosition, collect_lent};
 use crate::{Error, Result};
 
 mod snapshots;

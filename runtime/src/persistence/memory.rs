@@ -15,10 +15,11 @@ use index::{Slot, in_range, version_count};
 use states::{Span, States};
 
 use super::recorder::{BatchVersions, check_next_version};
+use super::subscription::{Bell, BellSource};
 use super::tracking::{InMemoryTracking, check_tracking};
 use super::{
-    AggregateRecorder, ApplicationRecorder, Bell, BellSource, EventQuery, Notification,
-    NotificationQuery, ProcessRecorder, StoredEvent, StoredEventRef, Subscription, Tracking,
+    AggregateRecorder, ApplicationRecorder, EventQuery, Notification, NotificationQuery,
+    ProcessRecorder, StoredEvent, StoredEventRef, Subscription, Tracking,
 };
 use crate::Result;
 

@@ -23,11 +23,11 @@ mod factory;
 mod mapper;
 mod memory;
 mod pyjson;
-mod recorder;
+pub(crate) mod recorder;
 pub mod snapshot;
-mod stored;
-mod subscription;
-mod tracking;
+pub(crate) mod stored;
+pub(crate) mod subscription;
+pub(crate) mod tracking;
 pub mod transcoder;
 
 pub use cipher::{AesCipher, DecryptError, decode_base64};
@@ -45,23 +45,14 @@ pub use memory::InMemoryRecorder;
 pub(crate) use pyjson::rewrite_non_finite;
 pub use pyjson::{parse_python_decimal, python_decimal_str, python_float_repr};
 pub use recorder::{AggregateRecorder, ApplicationRecorder, EventQuery, NotificationQuery};
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub(crate) use recorder::{BatchVersions, check_next_version, collect_lent};
 pub use snapshot::{SNAPSHOT_TOPIC, SnapshotReader, SnapshotRecorder, SnapshotWriter, Upcast};
 pub use stored::{Notification, StoredEvent, StoredEventRef};
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub(crate) use stored::{RowOriginator, RowPosition};
-pub(crate) use subscription::{Bell, BellSource, Source, backoff};
 pub use subscription::{
     PG_WAIT_SLICE, POLL_MAX, POLL_MIN, SUBSCRIPTION_SECTION_SIZE, Stopper, Subscription,
 };
 pub use tracking::{
     MIGRATION_APPLICATION_NAME, ProcessRecorder, Tracking, TrackingRecorder,
     check_single_row_tracking,
-};
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub(crate) use tracking::{
-    conflict as tracking_conflict, stored_tracking_id, tracking_id_to_store,
 };
 pub use transcoder::{Followed, StateValue, Transcodable};
 

@@ -170,21 +170,6 @@ pub trait AggregateRecorder: fmt::Debug + Send + Sync {
     }
 }
 
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-/// The stored events that `lend` lends, copied: how a recorder whose
-/// [`AggregateRecorder::for_each_event`] lends rows implements
-/// [`AggregateRecorder::select_events`].
-pub(crate) fn collect_lent(
-    lend: impl FnOnce(&mut dyn FnMut(StoredEventRef<'_>) -> Result<()>) -> Result<()>,
-) -> Result<Vec<StoredEvent>> {
-    let mut events = Vec::new();
-    lend(&mut |e| {
-        events.push(e.to_stored_event());
-        Ok(())
-    })?;
-    Ok(events)
-}
-
 /// Each aggregate's last version so far in a batch being stored, to check
 /// that its versions follow one another (see [`check_next_version`]): in a
 /// list while the batch has few aggregates (searched from its end, where

@@ -226,35 +226,6 @@ pub(crate) fn conflict(tracking: &Tracking) -> Error {
     }
 }
 
-/// A tracked notification id as stored (`i64`), checked.
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub(crate) fn stored_tracking_id(
-    application_name: &str,
-    value: Option<i64>,
-) -> Result<Option<u64>> {
-    value
-        .map(|id| {
-            u64::try_from(id).map_err(|_| Error::InvalidTracking {
-                application_name: application_name.to_owned(),
-                problem: format!("the stored notification_id is {id}, below 0"),
-            })
-        })
-        .transpose()
-}
-
-/// A tracked notification id as the databases store it (`i64`).
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub(crate) fn tracking_id_to_store(tracking: &Tracking) -> Result<i64> {
-    i64::try_from(tracking.notification_id).map_err(|_| Error::InvalidTracking {
-        application_name: tracking.application_name.clone(),
-        problem: format!(
-            "notification id {} is above {}, the most the database stores; nothing was stored",
-            tracking.notification_id,
-            i64::MAX
-        ),
-    })
-}
-
 impl TrackingRecorder for InMemoryRecorder {
     fn insert_tracking(&self, tracking: &Tracking) -> Result<()> {
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);

@@ -5,10 +5,11 @@
 use std::sync::atomic::Ordering;
 
 use super::{Failure, PgConnection, PostgresRecorder, TABLE_PARAMETERS, create};
+use crate::persistence::tracking::conflict as tracking_conflict;
 use crate::persistence::{
     MIGRATION_APPLICATION_NAME, ProcessRecorder, StoredEvent, Tracking, TrackingRecorder,
-    stored_tracking_id, tracking_conflict, tracking_id_to_store,
 };
+use crate::sql::{stored_tracking_id, tracking_id_to_store};
 use crate::{Error, Result};
 
 impl PostgresRecorder {

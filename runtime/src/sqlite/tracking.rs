@@ -7,10 +7,11 @@ use std::sync::atomic::Ordering;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, named_params};
 
 use super::SqliteRecorder;
+use crate::persistence::tracking::conflict as tracking_conflict;
 use crate::persistence::{
     MIGRATION_APPLICATION_NAME, ProcessRecorder, StoredEvent, Tracking, TrackingRecorder,
-    stored_tracking_id, tracking_conflict, tracking_id_to_store,
 };
+use crate::sql::{stored_tracking_id, tracking_id_to_store};
 use crate::{Error, Result};
 
 /// The table tracking is kept in, as the Python library names it.
