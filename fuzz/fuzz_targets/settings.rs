@@ -24,7 +24,7 @@ use eventsmith::persistence::{
 };
 use eventsmith::postgres::PostgresConfig;
 use eventsmith::sqlite::SqliteConfig;
-use eventsmith::{Error, NotificationLogReader, Uuid};
+use eventsmith::{Error, ErrorKind, NotificationLogReader, Uuid};
 use libfuzzer_sys::fuzz_target;
 
 /// A log of 25 notifications.
@@ -92,17 +92,17 @@ fn check(env: &Environment, result: Result<(), Error>) {
     let Err(err) = result else { return };
     let message = err.to_string();
     match &err {
-        Error::InvalidSetting { variable, value, .. } => {
+        ErrorKind::InvalidSetting { variable, value, .. } => {
             assert!(!variable.is_empty(), "{message}");
             assert!(
                 !is_secret(variable) || value == "<redacted>",
                 "a secret shown: {message}"
             );
         }
-        Error::MissingSetting { variable, .. } | Error::InvalidCipherKey { variable, .. } => {
+        ErrorKind::MissingSetting { variable, .. } | ErrorKind::InvalidCipherKey { variable, .. } => {
             assert!(!variable.is_empty(), "{message}");
         }
-        Error::InvalidIdentifier { .. } => {}
+        ErrorKind::InvalidIdentifier { .. } => {}
         other => panic!("not a settings error: {other:?} ({env:?})"),
     }
 }

@@ -284,7 +284,7 @@ impl Statements {
     ///
     /// # Errors
     ///
-    /// [`eventsmith::Error::AggregateNotFound`] before the account's
+    /// [`ErrorKind::AggregateNotFound`](eventsmith::ErrorKind::AggregateNotFound) before the account's
     /// opening is processed; storage errors.
     pub fn statement_of(&self, account_id: AccountId) -> eventsmith::Result<Statement> {
         self.get_statement(Statement::create_id(account_id.uuid()))

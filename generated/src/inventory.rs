@@ -11,7 +11,7 @@ impl Inventory {
     ///
     /// # Errors
     ///
-    /// [`Error::VersionConflict`](eventsmith::Error::VersionConflict)
+    /// [`ErrorKind::VersionConflict`](eventsmith::ErrorKind::VersionConflict)
     /// when another save got there first; storage errors.
     pub fn save<A: eventsmith::application::Saveable>(
         &self,

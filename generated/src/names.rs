@@ -11,7 +11,7 @@ impl String {
     ///
     /// # Errors
     ///
-    /// [`Error::VersionConflict`](eventsmith::Error::VersionConflict),
+    /// [`ErrorKind::VersionConflict`](eventsmith::ErrorKind::VersionConflict),
     /// storage errors.
     pub fn save<A: eventsmith::application::Saveable>(
         &self,

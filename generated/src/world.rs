@@ -23,7 +23,7 @@ impl Universe {
     ///
     /// # Errors
     ///
-    /// [`Error::VersionConflict`](eventsmith::Error::VersionConflict)
+    /// [`ErrorKind::VersionConflict`](eventsmith::ErrorKind::VersionConflict)
     /// when another save got there first; storage errors.
     pub fn save(&self, world: &mut World) -> eventsmith::Result<Vec<u64>> {
         self.application().save(world)

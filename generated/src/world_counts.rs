@@ -17,6 +17,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use eventsmith::ErrorKind;
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -46,13 +47,11 @@ impl WorldCounts {
     ///
     /// SQLite errors; a path that is not UTF-8.
     pub fn open(path: &Path) -> Result<Self> {
-        let path = path
-            .to_str()
-            .ok_or_else(|| eventsmith::Error::InvalidSetting {
-                variable: "SQLITE_DBNAME".to_owned(),
-                value: path.to_string_lossy().into_owned(),
-                expected: "a UTF-8 path".to_owned(),
-            })?;
+        let path = path.to_str().ok_or_else(|| ErrorKind::InvalidSetting {
+            variable: "SQLITE_DBNAME".to_owned(),
+            value: path.to_string_lossy().into_owned(),
+            expected: "a UTF-8 path".to_owned(),
+        })?;
         let env = Environment::isolated("WorldCounts", [("SQLITE_DBNAME", path)]);
         let view = SqliteRecorder::from_env(&env)?;
         let reader = driver::Connection::open(path)?;
@@ -79,7 +78,7 @@ impl WorldCounts {
     ///
     /// # Errors
     ///
-    /// [`eventsmith::Error::TrackingTimeout`] after `timeout`.
+    /// [`ErrorKind::TrackingTimeout`] after `timeout`.
     pub fn wait(&self, id: u64, timeout: Duration) -> Result<()> {
         self.view.wait(Universe::NAME, Some(id), timeout)
     }

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use eventsmith::{Decimal, Error};
+use eventsmith::{Decimal, ErrorKind};
 use eventsmith_generated::bank_accounts::{AccountId, Accounting, Bank, Statements};
 
 fn money(units: i64) -> Decimal {
@@ -77,12 +77,12 @@ fn a_failing_policy_stops_the_follower_before_the_event_and_keeps_failing_there(
     bank.deposit(account, Decimal::MAX).unwrap();
     bank.withdraw(account, Decimal::MAX).unwrap();
     let error = system.statements().process_bank(bank).unwrap_err();
-    let Error::Policy {
+    let ErrorKind::Policy {
         follower,
         leader,
         notification_id,
         source,
-    } = &error
+    } = error.kind()
     else {
         panic!("not a policy error: {error}");
     };
@@ -97,8 +97,8 @@ fn a_failing_policy_stops_the_follower_before_the_event_and_keeps_failing_there(
     let again = system.single_threaded().unwrap_err();
     assert!(
         matches!(
-            again,
-            Error::Policy {
+            *again.kind(),
+            ErrorKind::Policy {
                 notification_id: 4,
                 ..
             }
@@ -187,7 +187,10 @@ fn a_follower_refuses_a_leader_whose_log_is_in_its_own_file() {
         .open_account("Eve", "eve@example.com")
         .unwrap();
     let error = system.single_threaded().unwrap_err();
-    assert!(matches!(error, Error::SharedLog { .. }), "{error}");
+    assert!(
+        matches!(*error.kind(), ErrorKind::SharedLog { .. }),
+        "{error}"
+    );
     assert!(
         error.to_string().contains("STATEMENTS_SQLITE_DBNAME"),
         "{error}"
@@ -212,7 +215,10 @@ fn a_wait_for_an_ignored_event_at_the_end_of_the_log_returns() {
     assert_eq!(last, 4);
     let timeout = Duration::from_millis(50);
     let error = statements.wait_for_bank(last, timeout).unwrap_err();
-    assert!(matches!(error, Error::TrackingTimeout { .. }), "{error}");
+    assert!(
+        matches!(*error.kind(), ErrorKind::TrackingTimeout { .. }),
+        "{error}"
+    );
     assert_eq!(statements.process_bank(bank).unwrap(), 2);
     // The position is past the ignored ones, so a reader waiting for the
     // bank's last save is not kept waiting; nothing is processed again.

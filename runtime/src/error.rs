@@ -1,17 +1,103 @@
-//! The one error type of the runtime.
+//! The one error type of the runtime: [`Error`], a pointer to its
+//! [`ErrorKind`].
+
+use std::fmt;
 
 use uuid::Uuid;
 
-/// Everything that can go wrong in the runtime, one variant per thing a caller
-/// may want to handle differently.
+/// Everything that can go wrong in the runtime: a box around an
+/// [`ErrorKind`], so that a `Result` costs a pointer, whatever the error.
 ///
-/// The variant a caller most often matches on is [`Error::VersionConflict`]:
-/// the optimistic-concurrency failure that the Python library calls
-/// `IntegrityError`. It means another writer got there first; reload the
-/// aggregate and try the command again.
+/// [`Error::kind`] tells which error it is. The kind a caller most often
+/// matches on is [`ErrorKind::VersionConflict`]: the optimistic-concurrency
+/// failure that the Python library calls `IntegrityError`. It means another
+/// writer got there first; reload the aggregate and try the command again.
+///
+/// ```
+/// use eventsmith::{Error, ErrorKind};
+///
+/// fn retry_on_conflict(error: &Error) -> bool {
+///     matches!(error.kind(), ErrorKind::VersionConflict { .. })
+/// }
+/// # let error = Error::from(ErrorKind::SnapshottingDisabled);
+/// # assert!(!retry_on_conflict(&error));
+/// # assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+/// ```
+pub struct Error(Box<ErrorKind>);
+
+impl Error {
+    /// Which error this is, with what it names.
+    #[must_use]
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0
+    }
+
+    /// Which error this is, taken out of its box.
+    #[must_use]
+    pub fn into_kind(self) -> ErrorKind {
+        *self.0
+    }
+}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Self {
+        Self(Box::new(kind))
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self.kind() {
+            ErrorKind::Sqlite(driver) | ErrorKind::Postgres(driver) | ErrorKind::Pool(driver) => {
+                Some(&*driver.source)
+            }
+            kind => std::error::Error::source(kind),
+        }
+    }
+}
+
+/// An error of a database driver: its message, and the driver's own error
+/// as the [`source`](std::error::Error::source) of the [`Error`] that holds
+/// it (a `rusqlite::Error` or a `postgres::Error`, which
+/// [`sqlite::driver`](crate::sqlite::driver) and
+/// [`postgres::driver`](crate::postgres::driver) name).
+pub struct DriverError {
+    /// What the driver's error says, as a person needs it.
+    pub(crate) message: String,
+    /// The driver's error (made by the backends, in `sql.rs`).
+    pub(crate) source: Box<dyn std::error::Error + Send + Sync + 'static>,
+}
+
+impl fmt::Debug for DriverError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.source, f)
+    }
+}
+
+impl fmt::Display for DriverError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Which error an [`Error`] is: one variant per thing a caller may want to
+/// handle differently, each naming what it is about (the aggregate and
+/// version, the notification, the setting).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum ErrorKind {
     /// An event of aggregate `originator_id` at `originator_version` is
     /// already stored: the aggregate was changed by someone else since it was
     /// read (the tutorial's `IntegrityError`). Nothing of the save was written.
@@ -177,7 +263,7 @@ pub enum Error {
         notification_ids: Vec<u64>,
         /// Why the snapshot was not stored.
         #[source]
-        source: Box<Error>,
+        source: Error,
     },
 
     /// A stored event's state could not be decoded as the event's fields.
@@ -376,7 +462,7 @@ pub enum Error {
         notification_id: u64,
         /// Why, naming the aggregate and version.
         #[source]
-        source: Box<Error>,
+        source: Error,
     },
 
     /// The thread of a pipe of a [`MultiThreadedRunner`](crate::MultiThreadedRunner)
@@ -451,12 +537,10 @@ pub enum Error {
     },
 
     /// An error from SQLite.
-    #[cfg(feature = "sqlite")]
     #[error("SQLite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(DriverError),
 
     /// Waiting for the table lock took longer than `POSTGRES_LOCK_TIMEOUT`.
-    #[cfg(feature = "postgres")]
     #[error(
         "PostgreSQL: timed out waiting for the lock on table {table} (POSTGRES_LOCK_TIMEOUT); nothing was saved"
     )]
@@ -468,13 +552,11 @@ pub enum Error {
     /// An error from PostgreSQL or the connection to it. Its message says
     /// what the server said, with the SQLSTATE code (`ERROR 42P01: relation
     /// ... does not exist`), or why the connection failed.
-    #[cfg(feature = "postgres")]
-    #[error("PostgreSQL: {}", crate::postgres::describe(.0))]
-    Postgres(#[from] postgres::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(DriverError),
 
     /// `POSTGRES_MAX_WAITING` callers were already waiting for a connection
     /// from the pool, so this one did not wait.
-    #[cfg(feature = "postgres")]
     #[error(
         "PostgreSQL connection pool: {max_waiting} callers are already waiting for a connection \
          (POSTGRES_MAX_WAITING); nothing was done"
@@ -485,9 +567,8 @@ pub enum Error {
     },
 
     /// No PostgreSQL connection could be had from the pool.
-    #[cfg(feature = "postgres")]
     #[error("PostgreSQL connection pool: {0}")]
-    Pool(#[from] r2d2::Error),
+    Pool(DriverError),
 }
 
 /// Where a stored row is, from what could be read of it.
@@ -523,3 +604,46 @@ fn next_version(version: u64) -> String {
 
 /// The runtime's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_is_one_pointer_and_shows_its_kind() {
+        assert_eq!(size_of::<Error>(), size_of::<usize>());
+        assert_eq!(size_of::<Result<()>>(), size_of::<usize>());
+        let error = Error::from(ErrorKind::VersionConflict {
+            originator_id: Uuid::nil(),
+            originator_version: 3,
+        });
+        assert!(
+            error
+                .to_string()
+                .starts_with("version conflict: aggregate 00000000")
+        );
+        assert!(format!("{error:?}").starts_with("VersionConflict {"));
+        assert!(matches!(
+            error.into_kind(),
+            ErrorKind::VersionConflict {
+                originator_version: 3,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_drivers_error_is_the_source() {
+        let io = std::io::Error::other("socket closed");
+        let error = Error::from(ErrorKind::Pool(DriverError {
+            message: "no connection: socket closed".to_owned(),
+            source: Box::new(io),
+        }));
+        assert_eq!(
+            error.to_string(),
+            "PostgreSQL connection pool: no connection: socket closed"
+        );
+        let source = std::error::Error::source(&error).unwrap();
+        assert!(source.downcast_ref::<std::io::Error>().is_some());
+    }
+}

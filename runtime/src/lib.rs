@@ -18,7 +18,7 @@
 //! use eventsmith::domain::{AggregateCore, Checked, now};
 //! use eventsmith::persistence::transcoder::{StateWriter, tagged};
 //! use eventsmith::persistence::{Decoder, Transcodable};
-//! use eventsmith::{Aggregate, Application, DomainEvent, Environment, Error, Id, Timestamp};
+//! use eventsmith::{Aggregate, Application, DomainEvent, Environment, ErrorKind, Id, Timestamp};
 //!
 //! /// A counter that only goes up.
 //! #[derive(Debug, Clone, PartialEq)]
@@ -125,7 +125,7 @@
 //! let mut counter = Counter::create();
 //! counter.increment(2)?;
 //! counter.increment(3)?;
-//! assert!(matches!(counter.increment(u64::MAX), Err(Error::Overflow { field: "count", .. })));
+//! assert!(matches!(counter.increment(u64::MAX).map_err(|e| e.into_kind()), Err(ErrorKind::Overflow { field: "count", .. })));
 //! app.save(&mut counter)?;
 //!
 //! let copy: Counter = app.repository().get(counter.id())?;
@@ -136,7 +136,7 @@
 //! // Optimistic concurrency: a stale copy cannot be saved.
 //! let mut stale = earlier;
 //! stale.increment(10)?;
-//! assert!(matches!(app.save(&mut stale), Err(Error::VersionConflict { .. })));
+//! assert!(matches!(app.save(&mut stale).map_err(|e| e.into_kind()), Err(ErrorKind::VersionConflict { .. })));
 //!
 //! // The notification log holds every event, in order.
 //! let section = app.log().section("1,10")?;
@@ -189,7 +189,7 @@ pub use application::{
     Section, SingleThreadedRunner,
 };
 pub use domain::{Aggregate, DomainEvent, Id, Timestamp};
-pub use error::{Error, Result};
+pub use error::{DriverError, Error, ErrorKind, Result};
 pub use persistence::{Environment, Notification, StoredEvent};
 pub use system::NotificationLogReader;
 

@@ -48,7 +48,7 @@ use crate::persistence::{
     NotificationQuery, PG_WAIT_SLICE, StoredEvent, StoredEventRef, Subscription, Tracking,
 };
 use crate::sql::{RowOriginator, RowPosition, collect_lent};
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// The PostgreSQL driver the recorder uses (`postgres`), for projections
 /// that write tables of their own through the client
@@ -62,8 +62,10 @@ mod subscription;
 mod tracking;
 
 pub use config::{MAX_POOL_CONNECTIONS, PostgresConfig, QuotedNames};
-pub use errors::describe;
-use errors::{ConnectError, Failure, conflicting_key, is_disconnect, is_stale_plan, may_pass};
+use errors::{
+    ConnectError, Failure, as_postgres, conflicting_key, is_disconnect, is_stale_plan, may_pass,
+    pool_error, sqlstate,
+};
 
 /// Runs `CREATE ... IF NOT EXISTS` statements, taking a table, index or
 /// schema that another process created at the same moment as created.
@@ -148,7 +150,7 @@ impl Manager {
                 Err(e) if may_pass(&e) && left > Duration::from_millis(100) => {
                     std::thread::sleep(Duration::from_millis(100));
                 }
-                Err(e) => return Err(Error::Postgres(e)),
+                Err(e) => return Err(Error::from(e)),
             }
         }
     }
@@ -268,7 +270,7 @@ impl PostgresRecorder {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidIdentifier`]; [`Error::Postgres`] with the server's
+    /// [`ErrorKind::InvalidIdentifier`]; [`ErrorKind::Postgres`] with the server's
     /// message and SQLSTATE, or the reason the connection failed.
     pub fn with_config(config: PostgresConfig) -> Result<Self> {
         let names = config.quoted_names()?;
@@ -353,16 +355,16 @@ impl PostgresRecorder {
     fn checkout(&self) -> Result<r2d2::PooledConnection<Manager>> {
         let max_waiting = self.config.max_waiting;
         if max_waiting == 0 {
-            return Ok(self.pool.get()?);
+            return self.pool.get().map_err(pool_error);
         }
         if let Some(conn) = self.pool.try_get() {
             return Ok(conn);
         }
         let waiting = self.waiting.fetch_add(1, Ordering::SeqCst);
         let result = if waiting >= max_waiting {
-            Err(Error::TooManyWaiting { max_waiting })
+            Err(ErrorKind::TooManyWaiting { max_waiting }.into())
         } else {
-            self.pool.get().map_err(Error::from)
+            self.pool.get().map_err(pool_error)
         };
         self.waiting.fetch_sub(1, Ordering::SeqCst);
         result
@@ -407,7 +409,7 @@ impl PostgresRecorder {
                         }
                         Failure::Postgres { error, may_retry }
                             if may_retry && is_disconnect(&error) && attempt < attempts => {}
-                        Failure::Postgres { error, .. } => return Err(Error::Postgres(error)),
+                        Failure::Postgres { error, .. } => return Err(Error::from(error)),
                         Failure::Other(error) => return Err(error),
                     }
                 }
@@ -565,23 +567,29 @@ impl PostgresRecorder {
                     .iter()
                     .find(|e| e.originator_id == originator_id)
                     .map_or(0, |e| e.originator_version);
-                let at = |column| Error::InvalidStoredRow {
-                    notification_id: None,
-                    originator_id: Some(originator_id.to_string()),
-                    originator_version: stored,
-                    column,
-                    problem: "is below 0".to_owned(),
+                let at = |column| {
+                    ErrorKind::InvalidStoredRow {
+                        notification_id: None,
+                        originator_id: Some(originator_id.to_string()),
+                        originator_version: stored,
+                        column,
+                        problem: "is below 0".to_owned(),
+                    }
+                    .into()
                 };
                 let stored = u64::try_from(stored.unwrap_or(0))
                     .map_err(|_| Failure::Other(at("originator_version")))?;
                 return Err(Failure::Other(
                     check_next_version(originator_id, version, stored)
                         .err()
-                        .unwrap_or(Error::VersionGap {
-                            originator_id,
-                            originator_version: version,
-                            expected: stored.saturating_add(1),
-                        }),
+                        .unwrap_or(
+                            ErrorKind::VersionGap {
+                                originator_id,
+                                originator_version: version,
+                                expected: stored.saturating_add(1),
+                            }
+                            .into(),
+                        ),
                 ));
             }
             conn.commit()?;
@@ -589,26 +597,29 @@ impl PostgresRecorder {
         });
         let base = match result {
             Ok(base) => base,
-            Err(Error::Postgres(e)) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
-                let (originator_id, originator_version) =
-                    conflicting_key(&e).unwrap_or_else(|| {
+            Err(e) if sqlstate(&e) == Some(&SqlState::UNIQUE_VIOLATION) => {
+                let (originator_id, originator_version) = as_postgres(&e)
+                    .and_then(conflicting_key)
+                    .unwrap_or_else(|| {
                         events.first().map_or((Uuid::nil(), 0), |e| {
                             (e.originator_id, e.originator_version)
                         })
                     });
-                return Err(Error::VersionConflict {
+                return Err(ErrorKind::VersionConflict {
                     originator_id,
                     originator_version,
-                });
+                }
+                .into());
             }
-            Err(Error::Postgres(e)) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
-                return Err(Error::LockTimeout {
+            Err(e) if sqlstate(&e) == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
+                return Err(ErrorKind::LockTimeout {
                     table: self.names.qualified_table.clone(),
-                });
+                }
+                .into());
             }
             Err(e) => return Err(e),
         };
-        let base = u64::try_from(base).map_err(|_| Error::InvalidStoredRow {
+        let base = u64::try_from(base).map_err(|_| ErrorKind::InvalidStoredRow {
             notification_id: Some(base),
             originator_id: None,
             originator_version: None,
@@ -617,13 +628,16 @@ impl PostgresRecorder {
         })?;
         (1..=u64::try_from(events.len()).unwrap_or(u64::MAX))
             .map(|i| {
-                base.checked_add(i).ok_or(Error::InvalidStoredRow {
-                    notification_id: i64::try_from(base).ok(),
-                    originator_id: None,
-                    originator_version: None,
-                    column: "notification_id",
-                    problem: "leaves no room for more notifications".to_owned(),
-                })
+                base.checked_add(i).ok_or(
+                    ErrorKind::InvalidStoredRow {
+                        notification_id: i64::try_from(base).ok(),
+                        originator_id: None,
+                        originator_version: None,
+                        column: "notification_id",
+                        problem: "leaves no room for more notifications".to_owned(),
+                    }
+                    .into(),
+                )
             })
             .collect()
     }

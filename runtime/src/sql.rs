@@ -4,7 +4,7 @@
 use uuid::Uuid;
 
 use crate::persistence::{StoredEvent, StoredEventRef, Tracking};
-use crate::{Error, Result};
+use crate::{ErrorKind, Result};
 
 /// Where a stored row is, as far as it could be read, so that an error about
 /// one of its columns can name it. Nothing is formatted or copied until
@@ -26,9 +26,9 @@ pub(crate) enum RowOriginator<'r> {
 }
 
 impl RowPosition<'_> {
-    /// [`Error::InvalidStoredRow`](crate::Error::InvalidStoredRow) for `column`.
+    /// [`ErrorKind::InvalidStoredRow`] for `column`.
     pub(crate) fn error(&self, column: &'static str, problem: String) -> crate::Error {
-        crate::Error::InvalidStoredRow {
+        ErrorKind::InvalidStoredRow {
             notification_id: self.notification_id,
             originator_id: self.originator_id.map(|id| match id {
                 RowOriginator::Id(id) => id.to_string(),
@@ -38,6 +38,7 @@ impl RowPosition<'_> {
             column,
             problem,
         }
+        .into()
     }
 
     /// A stored version or notification id in `column`: 0 to `i64::MAX`.
@@ -67,9 +68,12 @@ pub(crate) fn stored_tracking_id(
 ) -> Result<Option<u64>> {
     value
         .map(|id| {
-            u64::try_from(id).map_err(|_| Error::InvalidTracking {
-                application_name: application_name.to_owned(),
-                problem: format!("the stored notification_id is {id}, below 0"),
+            u64::try_from(id).map_err(|_| {
+                ErrorKind::InvalidTracking {
+                    application_name: application_name.to_owned(),
+                    problem: format!("the stored notification_id is {id}, below 0"),
+                }
+                .into()
             })
         })
         .transpose()
@@ -77,12 +81,28 @@ pub(crate) fn stored_tracking_id(
 
 /// A tracked notification id as the databases store it (`i64`).
 pub(crate) fn tracking_id_to_store(tracking: &Tracking) -> Result<i64> {
-    i64::try_from(tracking.notification_id).map_err(|_| Error::InvalidTracking {
-        application_name: tracking.application_name.clone(),
-        problem: format!(
-            "notification id {} is above {}, the most the database stores; nothing was stored",
-            tracking.notification_id,
-            i64::MAX
-        ),
+    i64::try_from(tracking.notification_id).map_err(|_| {
+        ErrorKind::InvalidTracking {
+            application_name: tracking.application_name.clone(),
+            problem: format!(
+                "notification id {} is above {}, the most the database stores; nothing was stored",
+                tracking.notification_id,
+                i64::MAX
+            ),
+        }
+        .into()
     })
+}
+
+impl crate::DriverError {
+    /// The driver's `error`, described by `message`.
+    pub(crate) fn new(
+        message: String,
+        error: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            message,
+            source: Box::new(error),
+        }
+    }
 }

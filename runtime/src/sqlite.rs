@@ -42,12 +42,20 @@ use crate::persistence::{
     quote_identifier,
 };
 use crate::sql::{RowOriginator, RowPosition, collect_lent};
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 mod snapshots;
 mod tracking;
 pub use snapshots::SNAPSHOT_TABLE;
 pub use tracking::TRACKING_TABLE;
+
+/// An SQLite error, the driver's error kept as its source: so `?` works on
+/// the driver's calls, in the recorder and in a projection's writes.
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Self {
+        ErrorKind::Sqlite(crate::DriverError::new(error.to_string(), error)).into()
+    }
+}
 
 /// The SQLite driver the recorder uses (`rusqlite`), for projections that
 /// write tables of their own through the connection
@@ -91,7 +99,7 @@ impl SqliteConfig {
     ///
     /// # Errors
     ///
-    /// [`Error::MissingSetting`] or [`Error::InvalidSetting`] naming the variable.
+    /// [`ErrorKind::MissingSetting`] or [`ErrorKind::InvalidSetting`] naming the variable.
     pub fn from_env(env: &Environment) -> Result<Self> {
         check_single_row_tracking(env)?;
         let dbname = env.require(
@@ -204,7 +212,7 @@ impl SqliteRecorder {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidIdentifier`] for a bad table name; SQLite errors.
+    /// [`ErrorKind::InvalidIdentifier`] for a bad table name; SQLite errors.
     pub fn with_config(config: SqliteConfig) -> Result<Self> {
         let table = quote_identifier("table", &config.table)?;
         let writer = Self::connect(&config)?;
@@ -414,10 +422,11 @@ impl SqliteRecorder {
                             .non_negative("notification_id", tx.last_insert_rowid())?,
                     ),
                     Err(err) if err.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
-                        return Err(Error::VersionConflict {
+                        return Err(ErrorKind::VersionConflict {
                             originator_id: e.originator_id,
                             originator_version: e.originator_version,
-                        });
+                        }
+                        .into());
                     }
                     Err(err) => return Err(err.into()),
                 }
@@ -697,12 +706,15 @@ mod tests {
             [("SQLITE_LOCK_TIMEOUT", "soon")],
         ))
         .unwrap_err();
-        assert!(matches!(err, Error::MissingSetting { .. }), "{err}");
+        assert!(
+            matches!(err.kind(), ErrorKind::MissingSetting { .. }),
+            "{err}"
+        );
         let mut config = SqliteConfig::new(":memory:");
         config.table = String::new();
         assert!(matches!(
-            SqliteRecorder::with_config(config),
-            Err(Error::InvalidIdentifier { .. })
+            SqliteRecorder::with_config(config).map_err(|e| e.into_kind()),
+            Err(ErrorKind::InvalidIdentifier { .. })
         ));
     }
 

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use crate::application::NotificationLog;
 use crate::persistence::{Notification, NotificationQuery};
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// Reads every notification of a log from a start id, a section at a time,
 /// so memory stays flat however long the log is.
@@ -44,7 +44,7 @@ impl<'a> NotificationLogReader<'a> {
     /// time, until a section is not full.
     ///
     /// A row that cannot be read is yielded as its error
-    /// ([`Error::InvalidStoredRow`] naming its notification id), in its
+    /// ([`ErrorKind::InvalidStoredRow`] naming its notification id), in its
     /// place: the notifications before it come first, and reading carries on
     /// after it. Any other error ends the reading.
     pub fn read(&self, start: u64) -> impl Iterator<Item = Result<Notification>> + 'a {
@@ -164,8 +164,8 @@ impl Pages {
 /// The notification id of the row an error is about, if it is an
 /// unreadable row of the log.
 fn broken_row(error: &Error) -> Option<u128> {
-    match error {
-        Error::InvalidStoredRow {
+    match error.kind() {
+        ErrorKind::InvalidStoredRow {
             notification_id: Some(id),
             ..
         } => u128::try_from(*id).ok(),

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
 use eventsmith::persistence::{ApplicationRecorder, EventQuery, NotificationQuery, StoredEvent};
-use eventsmith::{Error, Uuid};
+use eventsmith::{ErrorKind, Uuid};
 
 /// A stored event with recognisable state.
 pub fn stored(originator_id: Uuid, originator_version: u64, topic: &str) -> StoredEvent {
@@ -41,7 +41,7 @@ pub fn a_batch_that_skips_a_version_stores_nothing(recorder: Arc<dyn Application
     let gap = |batch: &[StoredEvent], version: u64, expected: u64, who: Uuid| {
         let err = recorder.insert_events(batch).unwrap_err();
         assert!(
-            matches!(err, Error::VersionGap { originator_id, originator_version, expected: e }
+            matches!(*err.kind(), ErrorKind::VersionGap { originator_id, originator_version, expected: e }
                 if originator_id == who && originator_version == version && e == expected),
             "{batch:?}: {err:?}"
         );
@@ -74,7 +74,7 @@ pub fn a_batch_that_skips_a_version_stores_nothing(recorder: Arc<dyn Application
     ] {
         let err = recorder.insert_events(&batch).unwrap_err();
         assert!(
-            matches!(err, Error::VersionConflict { .. }),
+            matches!(*err.kind(), ErrorKind::VersionConflict { .. }),
             "{batch:?}: {err:?}"
         );
     }
@@ -140,7 +140,7 @@ pub fn duplicate_is_conflict(recorder: Arc<dyn ApplicationRecorder>) {
     recorder.insert_events(&[stored(id, 1, "t")]).unwrap();
     let err = recorder.insert_events(&[stored(id, 1, "t")]).unwrap_err();
     assert!(
-        matches!(err, Error::VersionConflict { originator_id, originator_version: 1 } if originator_id == id),
+        matches!(*err.kind(), ErrorKind::VersionConflict { originator_id, originator_version: 1 } if originator_id == id),
         "{err:?}"
     );
     assert_eq!(
@@ -163,7 +163,10 @@ pub fn batch_with_conflict_stores_nothing(recorder: Arc<dyn ApplicationRecorder>
             stored(id, 1, "t"),
         ])
         .unwrap_err();
-    assert!(matches!(err, Error::VersionConflict { .. }), "{err:?}");
+    assert!(
+        matches!(*err.kind(), ErrorKind::VersionConflict { .. }),
+        "{err:?}"
+    );
     assert!(
         recorder
             .select_events(other, EventQuery::new())
@@ -177,7 +180,10 @@ pub fn batch_with_conflict_stores_nothing(recorder: Arc<dyn ApplicationRecorder>
     let err = recorder
         .insert_events(&[stored(other, 1, "t"), stored(other, 1, "t")])
         .unwrap_err();
-    assert!(matches!(err, Error::VersionConflict { .. }), "{err:?}");
+    assert!(
+        matches!(*err.kind(), ErrorKind::VersionConflict { .. }),
+        "{err:?}"
+    );
     assert!(
         recorder
             .select_events(other, EventQuery::new())

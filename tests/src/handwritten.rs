@@ -284,8 +284,8 @@ impl Universe {
     ///
     /// # Errors
     ///
-    /// [`Error::AggregateNotFound`](eventsmith::Error::AggregateNotFound),
-    /// [`Error::VersionConflict`](eventsmith::Error::VersionConflict),
+    /// [`ErrorKind::AggregateNotFound`](eventsmith::ErrorKind::AggregateNotFound),
+    /// [`ErrorKind::VersionConflict`](eventsmith::ErrorKind::VersionConflict),
     /// storage errors.
     pub fn make_it_so(&self, world_id: WorldId, what: impl Into<String>) -> Result<()> {
         let mut world = self.get_world(world_id)?;
@@ -298,7 +298,7 @@ impl Universe {
     ///
     /// # Errors
     ///
-    /// [`Error::AggregateNotFound`](eventsmith::Error::AggregateNotFound),
+    /// [`ErrorKind::AggregateNotFound`](eventsmith::ErrorKind::AggregateNotFound),
     /// storage errors.
     pub fn get_history(&self, world_id: WorldId) -> Result<Vec<String>> {
         Ok(self.get_world(world_id)?.history)
@@ -308,7 +308,7 @@ impl Universe {
     ///
     /// # Errors
     ///
-    /// [`Error::AggregateNotFound`](eventsmith::Error::AggregateNotFound),
+    /// [`ErrorKind::AggregateNotFound`](eventsmith::ErrorKind::AggregateNotFound),
     /// storage errors.
     pub fn get_world(&self, world_id: WorldId) -> Result<World> {
         self.app.repository().get(world_id)

@@ -9,7 +9,7 @@ macro_rules! tutorial_test_fn {
     ($domain:ident) => {
         /// The tutorial's `test()` function.
         pub fn tutorial_test(app: &$domain::Universe, expect_visible_in_db: bool) {
-            use eventsmith::{Error, NotificationLogReader};
+            use eventsmith::{Error, ErrorKind, NotificationLogReader};
 
             // Check app has zero event notifications.
             assert_eq!(app.log().section("1,10").unwrap().items.len(), 0);
@@ -66,8 +66,8 @@ macro_rules! tutorial_test_fn {
 
             // Optimistic concurrency control (no branches).
             old.make_it_so("future");
-            match app.save(&mut old) {
-                Err(Error::VersionConflict {
+            match app.save(&mut old).map_err(Error::into_kind) {
+                Err(ErrorKind::VersionConflict {
                     originator_id,
                     originator_version,
                 }) => {
@@ -194,7 +194,7 @@ macro_rules! tutorial_suite {
 
         #[test]
         fn mutate_checks_id_version_and_creation() {
-            use eventsmith::{Aggregate, DomainEvent, Error};
+            use eventsmith::{Aggregate, DomainEvent, ErrorKind};
             use $domain::World;
 
             let mut earth = World::create("Earth");
@@ -206,21 +206,21 @@ macro_rules! tutorial_suite {
 
             // A non-created event needs an aggregate.
             let err = earth_events[1].clone().mutate(None).unwrap_err();
-            assert!(matches!(err, Error::CreationMismatch { is_created: false, .. }), "{err}");
+            assert!(matches!(*err.kind(), ErrorKind::CreationMismatch { is_created: false, .. }), "{err}");
             // A created event needs none.
             let err = mars_events[0].clone().mutate(Some(earth.clone())).unwrap_err();
-            assert!(matches!(err, Error::CreationMismatch { is_created: true, .. }), "{err}");
+            assert!(matches!(*err.kind(), ErrorKind::CreationMismatch { is_created: true, .. }), "{err}");
             // An event of another aggregate.
             let err = earth_events[1].clone().mutate(Some(mars.clone())).unwrap_err();
             assert!(
-                matches!(err, Error::OriginatorIdMismatch { aggregate_id, .. } if aggregate_id == mars.id().uuid()),
+                matches!(*err.kind(), ErrorKind::OriginatorIdMismatch { aggregate_id, .. } if aggregate_id == mars.id().uuid()),
                 "{err}"
             );
             // An event out of order: version 3 on an aggregate at version 1.
             let v1 = earth_events[0].clone().mutate(None).unwrap();
             let err = earth_events[2].clone().mutate(Some(v1.clone())).unwrap_err();
             assert!(
-                matches!(err, Error::OriginatorVersionMismatch { aggregate_version: 1, originator_version: 3, .. }),
+                matches!(*err.kind(), ErrorKind::OriginatorVersionMismatch { aggregate_version: 1, originator_version: 3, .. }),
                 "{err}"
             );
             assert!(err.to_string().contains("expected 2"), "{err}");

@@ -7,7 +7,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 
 use eventsmith::application::CacheSettings;
-use eventsmith::{Aggregate, Application, Error, Result};
+use eventsmith::{Aggregate, Application, ErrorKind, Result};
 use eventsmith_generated::world::{Universe, World, WorldId};
 use eventsmith_tests::backends::{PgSchema, SqliteFile, pairs, with};
 
@@ -155,8 +155,10 @@ fn gets_are_cached_least_recently_used_first_out() {
         }
         // A world that is not there is not kept.
         assert!(matches!(
-            app.repository().get::<World>(WorldId::new_v4()),
-            Err(Error::AggregateNotFound { .. })
+            app.repository()
+                .get::<World>(WorldId::new_v4())
+                .map_err(|e| e.into_kind()),
+            Err(ErrorKind::AggregateNotFound { .. })
         ));
         assert_eq!(app.repository().cached(), 2);
         if backend.shared {
@@ -195,8 +197,8 @@ fn fast_forwarding_sees_other_writers_and_the_store_refuses_stale_saves() {
         assert_eq!(get(&stale, id).version(), 2, "{}", backend.name);
         // ...so its next save is refused by the store, and the copy dropped.
         assert!(matches!(
-            happen(&stale, id, "internet"),
-            Err(Error::VersionConflict {
+            happen(&stale, id, "internet").map_err(|e| e.into_kind()),
+            Err(ErrorKind::VersionConflict {
                 originator_version: 3,
                 ..
             })
@@ -228,15 +230,15 @@ fn a_failed_command_leaves_the_cache_as_the_store_has_it() {
         let err = app
             .update(id, |world: &mut World| -> Result<()> {
                 world.make_it_so("half done");
-                Err(Error::SnapshottingDisabled)
+                Err(ErrorKind::SnapshottingDisabled.into())
             })
             .unwrap_err();
-        assert!(matches!(err, Error::SnapshottingDisabled));
+        assert!(matches!(*err.kind(), ErrorKind::SnapshottingDisabled));
         assert_eq!(get(&app, id).history(), ["dinosaurs"], "{}", backend.name);
         // Refused before anything happened: the copy is kept as it is.
         assert!(
             app.update(id, |_: &mut World| -> Result<()> {
-                Err(Error::SnapshottingDisabled)
+                Err(ErrorKind::SnapshottingDisabled.into())
             })
             .is_err()
         );
@@ -393,7 +395,14 @@ fn two_applications_eight_threads_one_world() {
                             let saved = loop {
                                 match happen(&app, id, &what) {
                                     Ok(version) => break version,
-                                    Err(Error::VersionConflict { .. }) => conflicts += 1,
+                                    Err(e)
+                                        if matches!(
+                                            e.kind(),
+                                            ErrorKind::VersionConflict { .. }
+                                        ) =>
+                                    {
+                                        conflicts += 1
+                                    }
                                     Err(e) => panic!("{e}"),
                                 }
                             };

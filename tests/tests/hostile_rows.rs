@@ -6,7 +6,7 @@
 //! and a reader of the log carries on after the row it cannot read.
 
 use eventsmith::persistence::EventQuery;
-use eventsmith::{Error, NotificationLogReader, Uuid};
+use eventsmith::{Error, ErrorKind, NotificationLogReader, Uuid};
 use eventsmith_tests::backends::{PgSchema, SqliteFile, pairs, postgres_client};
 use eventsmith_tests::handwritten::{Universe, World, WorldId};
 
@@ -20,8 +20,8 @@ struct Expected {
 
 fn check_row_error(err: &Error, id: Option<&str>, expected: &Expected) {
     let text = err.to_string();
-    match err {
-        Error::InvalidStoredRow {
+    match err.kind() {
+        ErrorKind::InvalidStoredRow {
             originator_id,
             originator_version,
             column,
@@ -51,9 +51,9 @@ fn read_log(app: &Universe, section_size: usize) -> (Vec<u64>, Vec<i64>) {
         .with_section_size(section_size)
         .read(1)
     {
-        match item {
+        match item.map_err(Error::into_kind) {
             Ok(n) => good.push(n.id),
-            Err(Error::InvalidStoredRow {
+            Err(ErrorKind::InvalidStoredRow {
                 notification_id: Some(n),
                 ..
             }) => broken.push(n),
@@ -191,8 +191,8 @@ fn unreadable_sqlite_rows_are_typed_errors_naming_the_row() {
     let err = app.log().section("2,2").unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::InvalidStoredRow {
+            *err.kind(),
+            ErrorKind::InvalidStoredRow {
                 notification_id: Some(2),
                 ..
             }
@@ -203,8 +203,8 @@ fn unreadable_sqlite_rows_are_typed_errors_naming_the_row() {
     let err = app.log().section("11,11").unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::InvalidStoredRow {
+            *err.kind(),
+            ErrorKind::InvalidStoredRow {
                 notification_id: Some(11),
                 column: "originator_id",
                 ..
@@ -297,8 +297,8 @@ fn unreadable_postgres_rows_are_typed_errors_naming_the_row() {
     let err = app.log().section("1,1").unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::InvalidStoredRow {
+            *err.kind(),
+            ErrorKind::InvalidStoredRow {
                 notification_id: Some(1),
                 column: "originator_id",
                 ..
@@ -309,7 +309,7 @@ fn unreadable_postgres_rows_are_typed_errors_naming_the_row() {
     // Getting an aggregate by its UUID from it is an error saying so.
     let err = app.get_world(good_world).unwrap_err();
     assert!(
-        matches!(err, Error::Postgres(_)) && err.to_string().contains("type `text`"),
+        matches!(*err.kind(), ErrorKind::Postgres(_)) && err.to_string().contains("type `text`"),
         "{err}"
     );
 }
@@ -322,7 +322,7 @@ fn an_aggregate_at_the_last_version_displays_its_errors() {
     let mut world = World::create("Earth");
     world.make_it_so("dinosaurs");
     let events = world.collect_events();
-    let err = Error::OriginatorVersionMismatch {
+    let err = ErrorKind::OriginatorVersionMismatch {
         topic: events[1].topic().to_owned(),
         aggregate_id: world.id().uuid(),
         aggregate_version: u64::MAX,
@@ -378,7 +378,7 @@ fn a_row_that_inflates_past_the_limit_is_a_typed_error() {
     );
     let err = limited.repository().get::<World>(id).unwrap_err();
     assert!(
-        matches!(err, Error::DecompressedTooLarge { originator_id, originator_version: 1, limit: 65_536 } if originator_id == id.uuid()),
+        matches!(*err.kind(), ErrorKind::DecompressedTooLarge { originator_id, originator_version: 1, limit: 65_536 } if originator_id == id.uuid()),
         "{err}"
     );
     assert!(err.to_string().contains("MAX_DECOMPRESSED_SIZE"), "{err}");
@@ -391,8 +391,8 @@ fn a_row_that_inflates_past_the_limit_is_a_typed_error() {
     assert_eq!(app.event_store().mapper().max_decompressed_size(), 65_536);
     let id = app.create_world("x".repeat(100_000)).unwrap();
     assert!(matches!(
-        app.get_world(id),
-        Err(Error::DecompressedTooLarge { limit: 65_536, .. })
+        app.get_world(id).map_err(|e| e.into_kind()),
+        Err(ErrorKind::DecompressedTooLarge { limit: 65_536, .. })
     ));
     assert_eq!(writer.get_world(id).ok(), None, "another store");
     assert_eq!(

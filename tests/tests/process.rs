@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use eventsmith::persistence::Tracking;
 use eventsmith::{
-    Aggregate, Application, Decimal, Error, MultiThreadedRunner, Pipe, PolicyError, Processing,
+    Aggregate, Application, Decimal, ErrorKind, MultiThreadedRunner, Pipe, PolicyError, Processing,
     SingleThreadedRunner,
 };
 use eventsmith_generated::bank_accounts::{Account, AccountEvent, Bank};
@@ -137,7 +137,7 @@ fn a_failing_policy_stores_nothing_of_its_notification_and_is_retried_from_it() 
         };
         let err = bank.process(&universe, failing(false)).unwrap_err();
         assert!(
-            matches!(&err, Error::Policy { notification_id: 3, leader, .. } if leader == "Universe"),
+            matches!(err.kind(), ErrorKind::Policy { notification_id: 3, leader, .. } if leader == "Universe"),
             "{err}"
         );
         assert!(err.to_string().contains("the policy failed"), "{err}");
@@ -179,8 +179,12 @@ fn two_followers_racing_over_one_store_process_each_notification_once() {
                             Ok(_) => {}
                             // The other follower stored this position (or
                             // the account) first: read on from there.
-                            Err(Error::TrackingConflict { .. } | Error::VersionConflict { .. }) => {
-                            }
+                            Err(e)
+                                if matches!(
+                                    e.kind(),
+                                    ErrorKind::TrackingConflict { .. }
+                                        | ErrorKind::VersionConflict { .. }
+                                ) => {}
                             Err(e) => panic!("{e}"),
                         }
                     }
@@ -209,13 +213,19 @@ fn a_recorded_position_is_not_recorded_again() {
         let tracking = Tracking::new("Universe", 3);
         bank.save_all_tracked(&mut [], &tracking).unwrap();
         let err = bank.save_all_tracked(&mut [], &tracking).unwrap_err();
-        assert!(matches!(err, Error::TrackingConflict { .. }), "{err}");
+        assert!(
+            matches!(*err.kind(), ErrorKind::TrackingConflict { .. }),
+            "{err}"
+        );
         // A save with events at that position stores none of them.
         let mut account = Account::create("Alice", "alice@example.com");
         let err = bank
             .save_all_tracked(&mut [&mut account], &Tracking::new("Universe", 2))
             .unwrap_err();
-        assert!(matches!(err, Error::TrackingConflict { .. }), "{err}");
+        assert!(
+            matches!(*err.kind(), ErrorKind::TrackingConflict { .. }),
+            "{err}"
+        );
         assert_eq!(bank.recorder().max_notification_id().unwrap(), None);
         assert_eq!(account.pending_events().len(), 1);
     }
@@ -379,8 +389,8 @@ fn a_failing_policy_stops_its_pipe_with_a_typed_error_and_its_position() {
         let err = runner.stop().unwrap_err();
         assert!(
             matches!(
-                err,
-                Error::Policy {
+                *err.kind(),
+                ErrorKind::Policy {
                     notification_id: 3,
                     ..
                 }
@@ -410,7 +420,7 @@ fn a_notification_that_cannot_be_read_stops_the_follower_before_it_naming_it() {
             .unwrap();
         let err = bank.process(&universe, policy(&bank)).unwrap_err();
         assert!(
-            matches!(&err, Error::UnreadableNotification { notification_id: 3, leader, .. } if leader == "Universe"),
+            matches!(err.kind(), ErrorKind::UnreadableNotification { notification_id: 3, leader, .. } if leader == "Universe"),
             "{}: {err}",
             backend.name
         );

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use eventsmith::persistence::{Environment, TrackingRecorder};
 use eventsmith::sqlite::SqliteRecorder;
-use eventsmith::{Aggregate, Application, Error, PolicyError};
+use eventsmith::{Aggregate, Application, ErrorKind, PolicyError};
 use eventsmith_generated::world::{Universe, World, WorldEvent, WorldId};
 use eventsmith_tests::backends::{PgSchema, SqliteFile, pairs};
 use eventsmith_tests::follow::write_worlds;
@@ -89,8 +89,8 @@ fn a_sqlite_read_model_is_written_with_its_position_or_not_at_all() {
         .unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::Policy {
+            *err.kind(),
+            ErrorKind::Policy {
                 notification_id: 3,
                 ..
             }

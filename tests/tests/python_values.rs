@@ -58,7 +58,7 @@ fn unhex(text: &str) -> Vec<u8> {
 #[test]
 fn floats_and_decimals_cross_as_python_writes_them() {
     use eventsmith::persistence::{Mapper, StoredEvent, python_decimal_str, python_float_repr};
-    use eventsmith::{Decimal, Error};
+    use eventsmith::{Decimal, ErrorKind};
     use eventsmith_generated::inventory::{
         Dimensions, ItemEvent, ItemRepriced as Repriced, ItemWeighed as Weighed,
     };
@@ -114,7 +114,7 @@ fn floats_and_decimals_cross_as_python_writes_them() {
             Err(err) => {
                 assert_eq!(kind, "decimal", "{shown}: {err}");
                 assert!(
-                    matches!(err, Error::Decode { originator_id, originator_version: 2, .. } if originator_id == id),
+                    matches!(*err.kind(), ErrorKind::Decode { originator_id, originator_version: 2, .. } if originator_id == id),
                     "{shown}: {err}"
                 );
                 assert!(err.to_string().contains(&id.to_string()), "{err}");

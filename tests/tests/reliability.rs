@@ -11,7 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use eventsmith::persistence::AesCipher;
-use eventsmith::{Error, NotificationLogReader, Uuid};
+use eventsmith::{ErrorKind, NotificationLogReader, Uuid};
 use eventsmith_tests::backends::{PgSchema, PrivateServer, SqliteFile, pairs, postgres_client};
 use eventsmith_tests::handwritten::{Universe, WorldId};
 
@@ -75,7 +75,9 @@ fn concurrent_read_modify_write(env: &[(String, String)]) {
                                 succeeded.push((id, what));
                                 break;
                             }
-                            Err(Error::VersionConflict { .. }) => conflicts += 1,
+                            Err(e) if matches!(e.kind(), ErrorKind::VersionConflict { .. }) => {
+                                conflicts += 1
+                            }
                             Err(other) => {
                                 panic!("a command saw an error other than a conflict: {other}")
                             }
@@ -235,7 +237,10 @@ fn run_commands_through_faults(
                             }
                             Err(e) => {
                                 assert!(
-                                    matches!(e, Error::Postgres(_) | Error::Pool(_)),
+                                    matches!(
+                                        *e.kind(),
+                                        ErrorKind::Postgres(_) | ErrorKind::Pool(_)
+                                    ),
                                     "unexpected: {e}"
                                 );
                                 errors += 1;
@@ -247,10 +252,10 @@ fn run_commands_through_faults(
                     match app.make_it_so(id, what.clone()) {
                         Ok(()) => acknowledged.push((id, what)),
                         // A save whose COMMIT was cut off may have landed: the next one then conflicts.
-                        Err(Error::VersionConflict { .. }) => {}
+                        Err(e) if matches!(e.kind(), ErrorKind::VersionConflict { .. }) => {}
                         Err(e) => {
                             assert!(
-                                matches!(e, Error::Postgres(_) | Error::Pool(_)),
+                                matches!(*e.kind(), ErrorKind::Postgres(_) | ErrorKind::Pool(_)),
                                 "unexpected: {e}"
                             );
                             errors += 1;
@@ -357,7 +362,7 @@ fn an_event_of_another_aggregate_type_is_an_unknown_topic_naming_it() {
         .get(WorldId::from_uuid(account.uuid()))
         .unwrap_err();
     assert!(
-        matches!(err, Error::UnknownTopic { originator_id, originator_version: 1, .. } if originator_id == account.uuid()),
+        matches!(*err.kind(), ErrorKind::UnknownTopic { originator_id, originator_version: 1, .. } if originator_id == account.uuid()),
         "{err}"
     );
     assert!(

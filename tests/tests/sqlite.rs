@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use eventsmith::{Error, NotificationLogReader};
+use eventsmith::{ErrorKind, NotificationLogReader};
 use eventsmith_tests::backends::{SqliteFile, pairs};
 use eventsmith_tests::handwritten::{Universe, World, WorldId};
 
@@ -80,7 +80,7 @@ fn a_held_write_lock_makes_a_save_wait_then_fail_after_the_lock_timeout() {
         .unwrap();
     let started = Instant::now();
     let err = app.create_world("Earth").unwrap_err();
-    assert!(matches!(err, Error::Sqlite(_)), "{err}");
+    assert!(matches!(*err.kind(), ErrorKind::Sqlite(_)), "{err}");
     assert!(
         started.elapsed() >= Duration::from_millis(150),
         "waited for the lock"
@@ -103,8 +103,8 @@ fn a_conflicting_save_writes_nothing() {
     let err = app.save(&mut stale).unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::VersionConflict {
+            *err.kind(),
+            ErrorKind::VersionConflict {
                 originator_version: 2,
                 ..
             }

@@ -2,7 +2,7 @@
 //! code writes and reads it.
 
 use eventsmith::persistence::{AesCipher, Mapper, StoredEvent, ZlibCompressor};
-use eventsmith::{DomainEvent, Error, Uuid};
+use eventsmith::{DomainEvent, ErrorKind, Uuid};
 use eventsmith_generated::world::{
     WorldEvent, WorldId, WorldSomethingHappened as SomethingHappened, WorldStarted as Started,
 };
@@ -132,8 +132,8 @@ fn corrupt_stored_events_give_their_own_errors() {
     let err = wrong_key.to_domain_event::<WorldEvent>(&good).unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::Decrypt {
+            *err.kind(),
+            ErrorKind::Decrypt {
                 originator_version: 2,
                 ..
             }
@@ -145,7 +145,7 @@ fn corrupt_stored_events_give_their_own_errors() {
     let last = tampered.state.len() - 1;
     tampered.state[last] ^= 0x55;
     let err = mapper.to_domain_event::<WorldEvent>(&tampered).unwrap_err();
-    assert!(matches!(err, Error::Decrypt { .. }), "{err}");
+    assert!(matches!(*err.kind(), ErrorKind::Decrypt { .. }), "{err}");
 
     let truncated = StoredEvent {
         state: good.state[..20].to_vec(),
@@ -155,7 +155,7 @@ fn corrupt_stored_events_give_their_own_errors() {
         .to_domain_event::<WorldEvent>(&truncated)
         .unwrap_err();
     assert!(
-        matches!(err, Error::CiphertextTruncated { len: 20, .. }),
+        matches!(*err.kind(), ErrorKind::CiphertextTruncated { len: 20, .. }),
         "{err}"
     );
 
@@ -166,7 +166,7 @@ fn corrupt_stored_events_give_their_own_errors() {
     let err = Mapper::new(Some(ZlibCompressor), None)
         .to_domain_event::<WorldEvent>(&not_zlib)
         .unwrap_err();
-    assert!(matches!(err, Error::Decompress { .. }), "{err}");
+    assert!(matches!(*err.kind(), ErrorKind::Decompress { .. }), "{err}");
 
     let bad_json = StoredEvent {
         state: b"{\"timestamp\":".to_vec(),
@@ -177,8 +177,8 @@ fn corrupt_stored_events_give_their_own_errors() {
         .unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::Decode {
+            *err.kind(),
+            ErrorKind::Decode {
                 originator_version: 2,
                 ..
             }
@@ -193,7 +193,7 @@ fn corrupt_stored_events_give_their_own_errors() {
     let err = Mapper::default()
         .to_domain_event::<WorldEvent>(&wrong_type)
         .unwrap_err();
-    assert!(matches!(err, Error::Decode { .. }), "{err}");
+    assert!(matches!(*err.kind(), ErrorKind::Decode { .. }), "{err}");
     assert!(err.to_string().contains(&id().to_string()), "{err}");
 
     // A bare NaN where a world's event holds no float (its JSON is read
@@ -208,8 +208,8 @@ fn corrupt_stored_events_give_their_own_errors() {
         .unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::Decode {
+            *err.kind(),
+            ErrorKind::Decode {
                 originator_version: 2,
                 ..
             }
@@ -224,7 +224,10 @@ fn corrupt_stored_events_give_their_own_errors() {
     let err = Mapper::default()
         .to_domain_event::<WorldEvent>(&unknown)
         .unwrap_err();
-    assert!(matches!(err, Error::UnknownTopic { .. }), "{err}");
+    assert!(
+        matches!(*err.kind(), ErrorKind::UnknownTopic { .. }),
+        "{err}"
+    );
     assert!(
         err.to_string().contains("universe:World.Started"),
         "lists the expected topics: {err}"
@@ -289,8 +292,8 @@ fn non_finite_floats_are_written_and_read_as_pythons_json_does() {
     let err = mapper.to_domain_event::<ItemEvent>(&null).unwrap_err();
     assert!(
         matches!(
-            err,
-            Error::Decode {
+            *err.kind(),
+            ErrorKind::Decode {
                 originator_version: 2,
                 ..
             }

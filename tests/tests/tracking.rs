@@ -15,7 +15,7 @@ use eventsmith::persistence::{
 };
 use eventsmith::postgres::PostgresConfig;
 use eventsmith::sqlite::{SqliteConfig, SqliteRecorder};
-use eventsmith::{Environment, Error, Uuid};
+use eventsmith::{Environment, Error, ErrorKind, Uuid};
 use eventsmith_tests::backends::{PgSchema, SqliteFile, postgres_client};
 use eventsmith_tests::python;
 
@@ -58,7 +58,7 @@ fn event(id: Uuid, version: u64) -> StoredEvent {
 }
 
 fn is_tracking_conflict(err: &Error, app: &str, id: u64) -> bool {
-    matches!(err, Error::TrackingConflict { application_name, notification_id }
+    matches!(err.kind(), ErrorKind::TrackingConflict { application_name, notification_id }
         if application_name == app && *notification_id == id)
 }
 
@@ -143,7 +143,7 @@ fn single_row_tracking_refuses_an_id_at_or_below_the_recorded_one() {
                 .insert_tracking(&Tracking::new("Upstream", u64::MAX))
                 .unwrap_err();
             assert!(
-                matches!(err, Error::InvalidTracking { .. }),
+                matches!(*err.kind(), ErrorKind::InvalidTracking { .. }),
                 "{}: {err}",
                 b.name
             );
@@ -168,7 +168,7 @@ fn wait_times_out_with_a_typed_error_and_returns_once_another_thread_records() {
             .unwrap_err();
         let waited = start.elapsed();
         assert!(
-            matches!(&err, Error::TrackingTimeout { application_name, notification_id: Some(1), timeout }
+            matches!(err.kind(), ErrorKind::TrackingTimeout { application_name, notification_id: Some(1), timeout }
                 if application_name == "Upstream" && *timeout == Duration::from_millis(250)),
             "{}: {err}",
             b.name
@@ -261,7 +261,7 @@ fn events_and_tracking_are_stored_together_or_not_at_all() {
             )
             .unwrap_err();
         assert!(
-            matches!(err, Error::VersionConflict { .. }),
+            matches!(*err.kind(), ErrorKind::VersionConflict { .. }),
             "{}: {err}",
             b.name
         );
@@ -279,7 +279,11 @@ fn events_and_tracking_are_stored_together_or_not_at_all() {
         let err = r
             .insert_events_tracked(&[event(c, 2)], Some(&Tracking::new("Upstream", 2)))
             .unwrap_err();
-        assert!(matches!(err, Error::VersionGap { .. }), "{}: {err}", b.name);
+        assert!(
+            matches!(*err.kind(), ErrorKind::VersionGap { .. }),
+            "{}: {err}",
+            b.name
+        );
         assert_eq!(
             r.max_tracking_id("Upstream").unwrap(),
             Some(1),
@@ -331,7 +335,7 @@ fn concurrent_writers_record_each_position_once() {
                         match r.insert_events_tracked(&[event(Uuid::new_v4(), 1)], Some(&tracking))
                         {
                             Ok(_) => recorded.push(id),
-                            Err(Error::TrackingConflict { .. }) => {}
+                            Err(e) if matches!(e.kind(), ErrorKind::TrackingConflict { .. }) => {}
                             Err(e) => panic!("{e}"),
                         }
                     }
@@ -415,7 +419,10 @@ fn the_sqlite_table_is_pythons_with_its_migration_row() {
     )
     .unwrap();
     let err = recorder.max_tracking_id("Upstream").unwrap_err();
-    assert!(matches!(err, Error::InvalidTracking { .. }), "{err}");
+    assert!(
+        matches!(*err.kind(), ErrorKind::InvalidTracking { .. }),
+        "{err}"
+    );
     assert!(
         err.to_string().contains("Upstream") && err.to_string().contains("-4"),
         "{err}"
@@ -434,7 +441,10 @@ fn a_legacy_multi_row_table_is_refused_not_used() {
     .unwrap();
     let recorder = SqliteRecorder::open(&file.path).unwrap();
     let err = recorder.max_tracking_id("Upstream").unwrap_err();
-    assert!(matches!(err, Error::InvalidTracking { .. }), "{err}");
+    assert!(
+        matches!(*err.kind(), ErrorKind::InvalidTracking { .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("legacy multi-row"), "{err}");
 }
 
@@ -520,7 +530,10 @@ fn the_postgres_table_is_pythons_with_its_migration_row() {
         )
         .unwrap();
     let err = recorder.max_tracking_id("Upstream").unwrap_err();
-    assert!(matches!(err, Error::InvalidTracking { .. }), "{err}");
+    assert!(
+        matches!(*err.kind(), ErrorKind::InvalidTracking { .. }),
+        "{err}"
+    );
     assert!(
         err.to_string().contains("Upstream") && err.to_string().contains("-4"),
         "{err}"
@@ -563,14 +576,20 @@ fn tables_are_named_as_pythons_factory_names_them_and_multi_row_tracking_is_refu
     ] {
         let err =
             PostgresConfig::from_env(&pg_env("Downstream", &[(variable, value)])).unwrap_err();
-        assert!(matches!(err, Error::InvalidSetting { .. }), "{err}");
+        assert!(
+            matches!(*err.kind(), ErrorKind::InvalidSetting { .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains(variable), "{err}");
         let err = SqliteConfig::from_env(&Environment::isolated(
             "Downstream",
             [("SQLITE_DBNAME", ":memory:"), (variable, value)],
         ))
         .unwrap_err();
-        assert!(matches!(err, Error::InvalidSetting { .. }), "{err}");
+        assert!(
+            matches!(*err.kind(), ErrorKind::InvalidSetting { .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("SINGLE_ROW_TRACKING"), "{err}");
     }
 }

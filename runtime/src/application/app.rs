@@ -8,7 +8,7 @@ use crate::persistence::{
     ApplicationRecorder, Environment, EventStore, Infrastructure, Mapper, ProcessRecorder,
     SNAPSHOT_TOPIC, SnapshotRecorder, StoredEvent, Subscription, Transcodable,
 };
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 thread_local! {
     /// The list a save encodes its events into, kept empty between saves on
@@ -62,7 +62,7 @@ pub trait Saveable {
     ///
     /// # Errors
     ///
-    /// [`Error::SnapshotNotTaken`], naming the snapshot, with the error of
+    /// [`ErrorKind::SnapshotNotTaken`], naming the snapshot, with the error of
     /// [`Application::take_snapshot`] as its source (a snapshot taken
     /// already, by another process, is no error).
     fn take_snapshots(&self, app: &Application, saved: &[StoredEvent]) -> Result<()>;
@@ -105,15 +105,17 @@ where
                 app.take_snapshot(id, Some(version))
             };
             match taken {
+                Ok(()) => {}
                 // Taken already, by another process: the same state.
-                Ok(()) | Err(Error::VersionConflict { .. }) => {}
+                Err(e) if matches!(e.kind(), ErrorKind::VersionConflict { .. }) => {}
                 Err(e) => {
-                    return Err(Error::SnapshotNotTaken {
+                    return Err(ErrorKind::SnapshotNotTaken {
                         originator_id: id.uuid(),
                         originator_version: version,
                         notification_ids: Vec::new(),
-                        source: Box::new(e),
-                    });
+                        source: e,
+                    }
+                    .into());
                 }
             }
         }
@@ -255,9 +257,9 @@ impl Application {
     ///
     /// # Errors
     ///
-    /// [`Error::VersionConflict`] when another save got there first
+    /// [`ErrorKind::VersionConflict`] when another save got there first
     /// (nothing is stored); encoding and backend errors.
-    /// [`Error::SnapshotNotTaken`] when the events were stored and a
+    /// [`ErrorKind::SnapshotNotTaken`] when the events were stored and a
     /// snapshot was not: the save must not be repeated.
     pub fn save<A: Saveable + ?Sized>(&self, aggregate: &mut A) -> Result<Vec<u64>> {
         self.store(aggregate, true)
@@ -382,7 +384,8 @@ impl Application {
         let triggered = u64::try_from(aggregate.pending_events().len()).unwrap_or(u64::MAX);
         let result = self.store(&mut *aggregate, false);
         let stored = match &result {
-            Ok(_) | Err(Error::SnapshotNotTaken { .. }) => Some(triggered),
+            Ok(_) => Some(triggered),
+            Err(e) if matches!(e.kind(), ErrorKind::SnapshotNotTaken { .. }) => Some(triggered),
             Err(_) => None,
         };
         // Kept only as the store has it: every event it triggered saved,
@@ -409,9 +412,9 @@ impl Application {
     ///
     /// # Errors
     ///
-    /// [`Error::SnapshottingDisabled`] when the application keeps no
-    /// snapshots; [`Error::VersionConflict`] when the aggregate has a
-    /// snapshot at that version already; [`Error::SnapshotUnsupported`]
+    /// [`ErrorKind::SnapshottingDisabled`] when the application keeps no
+    /// snapshots; [`ErrorKind::VersionConflict`] when the aggregate has a
+    /// snapshot at that version already; [`ErrorKind::SnapshotUnsupported`]
     /// for an aggregate type without snapshots; as
     /// [`Repository::get_at`].
     pub fn take_snapshot<A>(&self, id: Id<A>, version: Option<u64>) -> Result<()>
@@ -420,7 +423,7 @@ impl Application {
         A::Event: Transcodable,
     {
         let Some(snapshots) = &self.snapshots else {
-            return Err(Error::SnapshottingDisabled);
+            return Err(ErrorKind::SnapshottingDisabled.into());
         };
         let aggregate = self.repository.get_at(id, version)?;
         self.put_snapshot(snapshots, &aggregate)
@@ -446,18 +449,22 @@ impl Application {
 /// The error of a save whose events were stored and whose snapshot was
 /// not, with the notification ids of the events.
 fn snapshot_not_taken(error: Error, ids: Vec<u64>) -> Error {
-    match error {
-        Error::SnapshotNotTaken {
+    if !matches!(error.kind(), ErrorKind::SnapshotNotTaken { .. }) {
+        return error;
+    }
+    match error.into_kind() {
+        ErrorKind::SnapshotNotTaken {
             originator_id,
             originator_version,
             source,
             ..
-        } => Error::SnapshotNotTaken {
+        } => ErrorKind::SnapshotNotTaken {
             originator_id,
             originator_version,
             notification_ids: ids,
             source,
-        },
-        other => other,
+        }
+        .into(),
+        other => other.into(),
     }
 }

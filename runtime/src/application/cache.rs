@@ -59,7 +59,7 @@ impl CacheSettings {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidSetting`](crate::Error::InvalidSetting) naming the
+    /// [`ErrorKind::InvalidSetting`](crate::ErrorKind::InvalidSetting) naming the
     /// variable: a size that is not a whole number from -2^63 to 2^63 - 1,
     /// a flag that is not yes or no.
     pub fn from_env(env: &Environment) -> Result<Option<Self>> {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::persistence::{
     ApplicationRecorder, Notification, NotificationQuery, Subscription, parse_python_int,
 };
-use crate::{Error, Result};
+use crate::{ErrorKind, Result};
 
 /// The default number of notifications in a section.
 pub const DEFAULT_SECTION_SIZE: usize = 10;
@@ -82,12 +82,12 @@ impl NotificationLog {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidSectionId`] when `section_id` is not two integers
+    /// [`ErrorKind::InvalidSectionId`] when `section_id` is not two integers
     /// separated by a comma; backend errors, and
-    /// [`Error::InvalidStoredRow`] naming the notification id of a row that
+    /// [`ErrorKind::InvalidStoredRow`] naming the notification id of a row that
     /// cannot be read.
     pub fn section(&self, section_id: &str) -> Result<Section> {
-        let invalid = || Error::InvalidSectionId {
+        let invalid = || ErrorKind::InvalidSectionId {
             section_id: section_id.to_owned(),
         };
         let mut parts = section_id.split(',');

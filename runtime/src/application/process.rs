@@ -15,7 +15,7 @@ use super::{Application, Saveable};
 use crate::persistence::{
     Followed, Notification, ProcessRecorder, StoredEvent, Tracking, TrackingRecorder,
 };
-use crate::{Error, NotificationLogReader, Result};
+use crate::{ErrorKind, NotificationLogReader, Result};
 
 /// What a policy may fail with: any error (a rule of the follower's, or
 /// the runtime's).
@@ -86,7 +86,8 @@ pub(crate) fn for_each_unprocessed<E: Followed>(
     }
     if let Some(id) = passed_over {
         match tracker.insert_tracking(&Tracking::new(leader.name(), id)) {
-            Ok(()) | Err(Error::TrackingConflict { .. }) => {}
+            Ok(()) => {}
+            Err(e) if matches!(e.kind(), ErrorKind::TrackingConflict { .. }) => {}
             Err(e) => return Err(e),
         }
     }
@@ -107,8 +108,8 @@ impl Application {
     ///
     /// # Errors
     ///
-    /// [`Error::TrackingTimeout`] when `timeout` passes first;
-    /// [`Error::InvalidTracking`] without a process recorder; storage
+    /// [`ErrorKind::TrackingTimeout`] when `timeout` passes first;
+    /// [`ErrorKind::InvalidTracking`] without a process recorder; storage
     /// errors.
     ///
     /// [`TrackingRecorder::wait`]: crate::persistence::TrackingRecorder::wait
@@ -123,21 +124,22 @@ impl Application {
     }
 
     fn require_process_recorder(&self) -> Result<&Arc<dyn ProcessRecorder>> {
-        self.process.as_ref().ok_or_else(|| Error::InvalidTracking {
+        self.process.as_ref().ok_or_else(|| ErrorKind::InvalidTracking {
             application_name: self.name().to_owned(),
             problem: "its recorder does not record tracking (an infrastructure made without a process recorder)".to_owned(),
-        })
+        }.into())
     }
 
     /// Refuses a leader whose log is kept where this application's is.
     pub(crate) fn check_not_sharing_log(&self, leader: &Application) -> Result<()> {
         match (self.recorder().location(), leader.recorder().location()) {
-            (Some(own), Some(theirs)) if own == theirs => Err(Error::SharedLog {
+            (Some(own), Some(theirs)) if own == theirs => Err(ErrorKind::SharedLog {
                 follower: self.name().to_owned(),
                 leader: leader.name().to_owned(),
                 follower_upper: self.name().to_uppercase(),
                 location: own.to_owned(),
-            }),
+            }
+            .into()),
             _ => Ok(()),
         }
     }
@@ -159,7 +161,7 @@ impl Application {
     ///
     /// # Errors
     ///
-    /// [`Error::TrackingConflict`] when the position is at or past
+    /// [`ErrorKind::TrackingConflict`] when the position is at or past
     /// `tracking` already (nothing is stored); as [`save_all`](Self::save_all).
     pub fn save_all_tracked(
         &self,
@@ -187,7 +189,7 @@ impl Application {
     ///
     /// The policy may fail with any error (the follower's own rules', or
     /// the runtime's, through `?`): processing stops with
-    /// [`Error::Policy`], naming the notification; nothing of it is
+    /// [`ErrorKind::Policy`], naming the notification; nothing of it is
     /// stored, and the next call starts from it again.
     ///
     /// ```
@@ -203,9 +205,9 @@ impl Application {
     ///
     /// # Errors
     ///
-    /// [`Error::Policy`]; [`Error::SharedLog`] when `leader` keeps its
-    /// log where this application does; [`Error::UnreadableNotification`] for a
-    /// notification that cannot be decoded; [`Error::TrackingConflict`] when another process recorded the
+    /// [`ErrorKind::Policy`]; [`ErrorKind::SharedLog`] when `leader` keeps its
+    /// log where this application does; [`ErrorKind::UnreadableNotification`] for a
+    /// notification that cannot be decoded; [`ErrorKind::TrackingConflict`] when another process recorded the
     /// position first; backend errors.
     pub fn process<E, P>(&self, leader: &Application, mut policy: P) -> Result<u64>
     where
@@ -221,7 +223,7 @@ impl Application {
                 tracking,
                 aggregates: Vec::new(),
             };
-            policy(event, &mut processing).map_err(|source| Error::Policy {
+            policy(event, &mut processing).map_err(|source| ErrorKind::Policy {
                 follower: self.name().to_owned(),
                 leader: leader_name.to_owned(),
                 notification_id,
@@ -251,9 +253,12 @@ pub(crate) fn decode<E: Followed>(leader: &Application, notification: &Notificat
             &notification.topic,
             &notification.state,
         )
-        .map_err(|source| Error::UnreadableNotification {
-            leader: leader.name().to_owned(),
-            notification_id: notification.id,
-            source: Box::new(source),
+        .map_err(|source| {
+            ErrorKind::UnreadableNotification {
+                leader: leader.name().to_owned(),
+                notification_id: notification.id,
+                source,
+            }
+            .into()
         })
 }

@@ -15,16 +15,17 @@ use super::{Application, PolicyError};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 use crate::persistence::Followed;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 fn failed(view: &str, leader: &str, notification_id: u64, source: PolicyError) -> Error {
-    Error::Policy {
+    ErrorKind::Policy {
         follower: view.to_owned(),
         leader: leader.to_owned(),
         notification_id,
         source,
     }
+    .into()
 }
 
 #[cfg(feature = "sqlite")]
@@ -36,8 +37,8 @@ impl crate::sqlite::SqliteRecorder {
     ///
     /// # Errors
     ///
-    /// [`Error::Policy`] when `project` fails (nothing of that
-    /// notification is stored); [`Error::UnreadableNotification`];
+    /// [`ErrorKind::Policy`] when `project` fails (nothing of that
+    /// notification is stored); [`ErrorKind::UnreadableNotification`];
     /// SQLite errors.
     pub fn project<E, P>(&self, leader: &Application, mut project: P) -> Result<u64>
     where
@@ -70,8 +71,8 @@ impl crate::postgres::PostgresRecorder {
     ///
     /// # Errors
     ///
-    /// [`Error::Policy`] when `project` fails (nothing of that
-    /// notification is stored); [`Error::UnreadableNotification`];
+    /// [`ErrorKind::Policy`] when `project` fails (nothing of that
+    /// notification is stored); [`ErrorKind::UnreadableNotification`];
     /// PostgreSQL errors.
     pub fn project<E, P>(&self, leader: &Application, mut project: P) -> Result<u64>
     where

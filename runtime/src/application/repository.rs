@@ -7,7 +7,7 @@ use crate::domain::{Aggregate, DomainEvent, Id};
 use crate::persistence::{
     EventQuery, EventStore, SNAPSHOT_TOPIC, SnapshotRecorder, Transcodable, rewrite_non_finite,
 };
-use crate::{Error, Result};
+use crate::{ErrorKind, Result};
 
 /// Gets aggregates by replaying their stored events, from their latest
 /// snapshot when the application keeps snapshots, and keeps them in its
@@ -61,7 +61,7 @@ impl Repository {
     ///
     /// # Errors
     ///
-    /// [`Error::AggregateNotFound`] when no event is stored for `id`; decoding
+    /// [`ErrorKind::AggregateNotFound`] when no event is stored for `id`; decoding
     /// and mutation errors naming the event; backend errors.
     pub fn get<A>(&self, id: Id<A>) -> Result<A>
     where
@@ -97,10 +97,13 @@ impl Repository {
         }
         let _busy = entry.lock();
         self.refresh::<A>(cache, &entry, id, settings.fastforward)?;
-        entry.copy::<A>().ok_or(Error::AggregateNotFound {
-            aggregate_id: id.uuid(),
-            version: None,
-        })
+        entry.copy::<A>().ok_or(
+            ErrorKind::AggregateNotFound {
+                aggregate_id: id.uuid(),
+                version: None,
+            }
+            .into(),
+        )
     }
 
     /// Brings the cached aggregate up to date, with the entry locked:
@@ -176,7 +179,7 @@ impl Repository {
     ///
     /// # Errors
     ///
-    /// As [`get`](Self::get); [`Error::AggregateNotFound`] also when the
+    /// As [`get`](Self::get); [`ErrorKind::AggregateNotFound`] also when the
     /// aggregate has no event at or below `version`; a snapshot that
     /// cannot be read, naming it.
     pub fn get_at<A>(&self, id: Id<A>, version: Option<u64>) -> Result<A>
@@ -213,10 +216,13 @@ impl Repository {
         } else {
             self.events.for_each_untimed(id.uuid(), query, apply)?;
         }
-        aggregate.ok_or(Error::AggregateNotFound {
-            aggregate_id: id.uuid(),
-            version,
-        })
+        aggregate.ok_or(
+            ErrorKind::AggregateNotFound {
+                aggregate_id: id.uuid(),
+                version,
+            }
+            .into(),
+        )
     }
 
     /// The aggregate from its latest snapshot at or below `version`, if it
@@ -230,12 +236,13 @@ impl Repository {
         };
         let (at, topic) = (snapshot.originator_version, &*snapshot.topic);
         if topic != SNAPSHOT_TOPIC {
-            return Err(Error::UnknownTopic {
+            return Err(ErrorKind::UnknownTopic {
                 topic: topic.to_owned(),
                 originator_id: id.uuid(),
                 originator_version: at,
                 expected: SNAPSHOT_TOPIC.to_owned(),
-            });
+            }
+            .into());
         }
         let json = self
             .events
@@ -243,7 +250,7 @@ impl Repository {
             .decode_bytes(id.uuid(), at, &snapshot.state)?;
         match A::from_snapshot(id, at, &rewrite_non_finite(&json)) {
             Ok(aggregate) => Ok(Some(aggregate)),
-            Err(Error::SnapshotUnsupported { .. }) => Ok(None),
+            Err(e) if matches!(e.kind(), ErrorKind::SnapshotUnsupported { .. }) => Ok(None),
             Err(e) => Err(e),
         }
     }

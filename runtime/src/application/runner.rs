@@ -9,7 +9,7 @@
 //! each pipe a thread, woken by a subscription to its leader's log, until
 //! stopped. Either way a pipe processes through
 //! [`Application::process`], so each of the leader's events is processed
-//! once, and a failing policy stops its pipe with [`Error::Policy`] and its
+//! once, and a failing policy stops its pipe with [`ErrorKind::Policy`] and its
 //! position intact.
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -17,7 +17,7 @@ use std::thread::JoinHandle;
 
 use super::{Application, PolicyError, Processing};
 use crate::persistence::{Followed, Stopper};
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 type Step = Box<dyn FnMut() -> Result<u64> + Send>;
 
@@ -125,7 +125,7 @@ impl SingleThreadedRunner {
     ///
     /// # Errors
     ///
-    /// The first pipe's error ([`Error::Policy`], storage errors): that
+    /// The first pipe's error ([`ErrorKind::Policy`], storage errors): that
     /// pipe's follower keeps its position before the failed notification;
     /// the others keep theirs. Running again starts from there.
     pub fn run(&mut self) -> Result<u64> {
@@ -261,10 +261,13 @@ impl MultiThreadedRunner {
                     first.get_or_insert(e);
                 }
                 Err(_) => {
-                    first.get_or_insert(Error::PipePanicked {
-                        follower: running.follower,
-                        leader: running.leader,
-                    });
+                    first.get_or_insert(
+                        ErrorKind::PipePanicked {
+                            follower: running.follower,
+                            leader: running.leader,
+                        }
+                        .into(),
+                    );
                 }
             }
         }

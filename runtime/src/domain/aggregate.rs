@@ -5,7 +5,7 @@ use std::fmt;
 use std::num::NonZeroU64;
 
 use super::{DomainEvent, Id, Timestamp};
-use crate::{Error, Result};
+use crate::{ErrorKind, Result};
 
 /// An event-sourced aggregate: state that changes only by its own events.
 ///
@@ -81,11 +81,11 @@ pub trait Aggregate: Clone + fmt::Debug + PartialEq + Send + Sync + 'static {
     ///
     /// # Errors
     ///
-    /// [`Error::SnapshotUnsupported`] from the provided implementation, for
-    /// an aggregate that does not say how; [`Error::Encode`].
+    /// [`ErrorKind::SnapshotUnsupported`] from the provided implementation, for
+    /// an aggregate that does not say how; [`ErrorKind::Encode`].
     fn write_snapshot(&self, out: &mut Vec<u8>) -> Result<()> {
         let _ = out;
-        Err(Error::SnapshotUnsupported { topic: Self::TOPIC })
+        Err(ErrorKind::SnapshotUnsupported { topic: Self::TOPIC }.into())
     }
 
     /// The aggregate `id` at `version`, read from the JSON state of a
@@ -95,11 +95,11 @@ pub trait Aggregate: Clone + fmt::Debug + PartialEq + Send + Sync + 'static {
     ///
     /// # Errors
     ///
-    /// [`Error::SnapshotUnsupported`] from the provided implementation;
-    /// [`Error::Decode`] naming the snapshot.
+    /// [`ErrorKind::SnapshotUnsupported`] from the provided implementation;
+    /// [`ErrorKind::Decode`] naming the snapshot.
     fn from_snapshot(id: Id<Self>, version: u64, state: &[u8]) -> Result<Self> {
         let _ = (id, version, state);
-        Err(Error::SnapshotUnsupported { topic: Self::TOPIC })
+        Err(ErrorKind::SnapshotUnsupported { topic: Self::TOPIC }.into())
     }
 }
 
@@ -153,9 +153,9 @@ impl<E: DomainEvent> AggregateCore<E> {
     ///
     /// # Errors
     ///
-    /// [`Error::CreationMismatch`] for a "created" event,
-    /// [`Error::OriginatorIdMismatch`] when the ids differ,
-    /// [`Error::OriginatorVersionMismatch`] when the event's version is not
+    /// [`ErrorKind::CreationMismatch`] for a "created" event,
+    /// [`ErrorKind::OriginatorIdMismatch`] when the ids differ,
+    /// [`ErrorKind::OriginatorVersionMismatch`] when the event's version is not
     /// the current version plus one. The core is left as it was.
     pub fn advance(&mut self, event: &E) -> Result<()> {
         if event.is_created() {
@@ -163,20 +163,22 @@ impl<E: DomainEvent> AggregateCore<E> {
         }
         let originator_version = event.originator_version();
         if event.originator_id() != self.id {
-            return Err(Error::OriginatorIdMismatch {
+            return Err(ErrorKind::OriginatorIdMismatch {
                 topic: event.topic().to_owned(),
                 aggregate_id: self.id.uuid(),
                 event_originator_id: event.originator_id().uuid(),
                 originator_version,
-            });
+            }
+            .into());
         }
         if Some(originator_version) != self.version.checked_add(1) {
-            return Err(Error::OriginatorVersionMismatch {
+            return Err(ErrorKind::OriginatorVersionMismatch {
                 topic: event.topic().to_owned(),
                 aggregate_id: self.id.uuid(),
                 aggregate_version: self.version,
                 originator_version,
-            });
+            }
+            .into());
         }
         self.version = originator_version;
         self.modified_on = event.timestamp();

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::Id;
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// Checked arithmetic on the state of one event's aggregate: the event's
 /// topic, aggregate id and version, for the error when a change overflows.
@@ -14,13 +14,13 @@ use crate::{Error, Result};
 ///
 /// ```
 /// use eventsmith::domain::Checked;
-/// use eventsmith::{Error, Id};
+/// use eventsmith::{ErrorKind, Id};
 ///
 /// struct Account;
 /// let checked = Checked::new("bank:Account.Debited", Id::<Account>::new_v4(), 7);
 /// assert_eq!(checked.decrement("balance", 5u32, 3).unwrap(), 2);
 /// let err = checked.decrement("balance", 2u32, 3).unwrap_err();
-/// assert!(matches!(err, Error::Overflow { field: "balance", version: 7, .. }));
+/// assert!(matches!(err.kind(), ErrorKind::Overflow { field: "balance", version: 7, .. }));
 /// assert!(checked.increment("total", f64::MAX, f64::MAX).is_err());
 /// ```
 #[derive(Debug, Clone, Copy)]
@@ -45,7 +45,7 @@ impl Checked {
     ///
     /// # Errors
     ///
-    /// [`Error::Overflow`] naming `field` when the sum is out of range.
+    /// [`ErrorKind::Overflow`] naming `field` when the sum is out of range.
     pub fn increment<T: Number>(&self, field: &'static str, value: T, by: T) -> Result<T> {
         value
             .checked_increment(by)
@@ -56,7 +56,7 @@ impl Checked {
     ///
     /// # Errors
     ///
-    /// [`Error::Overflow`] naming `field` when the difference is out of
+    /// [`ErrorKind::Overflow`] naming `field` when the difference is out of
     /// range (for an unsigned type, below zero).
     pub fn decrement<T: Number>(&self, field: &'static str, value: T, by: T) -> Result<T> {
         value
@@ -67,13 +67,14 @@ impl Checked {
     /// The error for `change` of `field` going out of range, for state
     /// changes written in Rust.
     pub fn overflow(&self, field: &'static str, change: &'static str) -> Error {
-        Error::Overflow {
+        ErrorKind::Overflow {
             topic: self.topic.to_owned(),
             aggregate_id: self.aggregate_id,
             version: self.version,
             field,
             change,
         }
+        .into()
     }
 }
 

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::{Aggregate, Id, Timestamp};
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// An event of one aggregate type: a decision that was made, with what is
 /// needed to apply it again.
@@ -46,21 +46,22 @@ pub trait DomainEvent: Clone + fmt::Debug + PartialEq + Send + Sync + 'static {
     ///
     /// # Errors
     ///
-    /// [`Error::CreationMismatch`] when a created event is given an
-    /// aggregate or another event none; [`Error::OriginatorIdMismatch`] and
-    /// [`Error::OriginatorVersionMismatch`] when the event is not the next
+    /// [`ErrorKind::CreationMismatch`] when a created event is given an
+    /// aggregate or another event none; [`ErrorKind::OriginatorIdMismatch`] and
+    /// [`ErrorKind::OriginatorVersionMismatch`] when the event is not the next
     /// one of the given aggregate; an error of the aggregate's own state
-    /// changes (such as [`Error::Overflow`]).
+    /// changes (such as [`ErrorKind::Overflow`]).
     fn mutate(self, aggregate: Option<Self::Aggregate>) -> Result<Self::Aggregate>;
 
     /// The error for this event applied where it cannot be: a created
     /// event to an aggregate, or another event to none.
     fn creation_mismatch(&self) -> Error {
-        Error::CreationMismatch {
+        ErrorKind::CreationMismatch {
             topic: self.topic().to_owned(),
             originator_id: self.originator_id().uuid(),
             originator_version: self.originator_version(),
             is_created: self.is_created(),
         }
+        .into()
     }
 }

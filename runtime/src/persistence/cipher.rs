@@ -9,7 +9,7 @@ use aes_gcm::{Aes128Gcm, Aes256Gcm, AesGcm, Nonce, Tag};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 type Aes192Gcm = AesGcm<Aes192, U12>;
 
@@ -47,7 +47,7 @@ enum Inner {
 }
 
 /// Why [`AesCipher::decrypt`] failed. The mapper turns it into
-/// [`Error::CiphertextTruncated`] or [`Error::Decrypt`], naming the event.
+/// [`ErrorKind::CiphertextTruncated`] or [`ErrorKind::Decrypt`], naming the event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DecryptError {
     /// Fewer bytes than a nonce and a tag.
@@ -64,7 +64,7 @@ impl AesCipher {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidCipherKey`] for any other size.
+    /// [`ErrorKind::InvalidCipherKey`] for any other size.
     pub fn create_key(num_bytes: usize) -> Result<String> {
         check_key_len("num_bytes", num_bytes)?;
         let mut key = Vec::with_capacity(num_bytes);
@@ -81,7 +81,7 @@ impl AesCipher {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidCipherKey`] when the text is not base64 or does not
+    /// [`ErrorKind::InvalidCipherKey`] when the text is not base64 or does not
     /// decode to 16, 24 or 32 bytes. Nothing of the key is part of the
     /// message.
     pub fn new(key_base64: &str) -> Result<Self> {
@@ -94,7 +94,7 @@ impl AesCipher {
     ///
     /// As [`new`](Self::new).
     pub fn from_setting(variable: &str, key_base64: &str) -> Result<Self> {
-        let key = decode_base64(key_base64).map_err(|reason| Error::InvalidCipherKey {
+        let key = decode_base64(key_base64).map_err(|reason| ErrorKind::InvalidCipherKey {
             variable: variable.to_owned(),
             reason: format!("not base64 ({reason})"),
         })?;
@@ -182,12 +182,13 @@ fn check_key_len(variable: &str, len: usize) -> Result<()> {
     if matches!(len, 16 | 24 | 32) {
         Ok(())
     } else {
-        Err(Error::InvalidCipherKey {
+        Err(ErrorKind::InvalidCipherKey {
             variable: variable.to_owned(),
             reason: format!(
                 "{len} bytes; expected 16, 24 or 32 (make one with AesCipher::create_key(32))"
             ),
-        })
+        }
+        .into())
     }
 }
 
@@ -271,10 +272,11 @@ pub fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
 }
 
 fn len_error(variable: &str, len: usize) -> Error {
-    Error::InvalidCipherKey {
+    ErrorKind::InvalidCipherKey {
         variable: variable.to_owned(),
         reason: format!("cannot make an AES key of {len} bytes"),
     }
+    .into()
 }
 
 #[cfg(test)]
@@ -314,7 +316,7 @@ mod tests {
     #[test]
     fn malformed_keys_are_refused_without_showing_them() {
         let err = AesCipher::new("nöt base64!").unwrap_err();
-        assert!(matches!(err, Error::InvalidCipherKey { .. }));
+        assert!(matches!(err.kind(), ErrorKind::InvalidCipherKey { .. }));
         assert!(!err.to_string().contains("nöt"), "{err}");
         assert!(!err.to_string().contains("base64!"), "{err}");
         let short = STANDARD.encode([7u8; 10]);

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// The settings an application reads at construction.
 ///
@@ -110,11 +110,12 @@ impl Environment {
         if let Some(value) = self.process.then(|| std::env::var_os(variable)).flatten() {
             return match value.into_string() {
                 Ok(value) => Ok(Some(value)),
-                Err(value) => Err(Error::InvalidSetting {
+                Err(value) => Err(ErrorKind::InvalidSetting {
                     variable: variable.to_owned(),
                     value: shown(variable, &value.to_string_lossy()),
                     expected: "UTF-8 text".to_owned(),
-                }),
+                }
+                .into()),
             };
         }
         Ok(self.defaults.get(variable).cloned())
@@ -126,7 +127,7 @@ impl Environment {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidSetting`] when the variable's value in the process
+    /// [`ErrorKind::InvalidSetting`] when the variable's value in the process
     /// environment is not UTF-8.
     pub fn lookup(&self, key: &str) -> Result<Option<(String, String)>> {
         for variable in self.variables(key) {
@@ -157,12 +158,15 @@ impl Environment {
     ///
     /// # Errors
     ///
-    /// [`Error::MissingSetting`] naming the variables looked up and `reason`;
+    /// [`ErrorKind::MissingSetting`] naming the variables looked up and `reason`;
     /// as [`lookup`](Self::lookup).
     pub fn require(&self, key: &str, reason: &str) -> Result<String> {
-        self.get(key)?.ok_or_else(|| Error::MissingSetting {
-            variable: self.variables(key).join(" or "),
-            reason: reason.to_owned(),
+        self.get(key)?.ok_or_else(|| {
+            ErrorKind::MissingSetting {
+                variable: self.variables(key).join(" or "),
+                reason: reason.to_owned(),
+            }
+            .into()
         })
     }
 
@@ -172,7 +176,7 @@ impl Environment {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidSetting`] for anything else.
+    /// [`ErrorKind::InvalidSetting`] for anything else.
     pub fn flag(&self, key: &str) -> Result<Option<bool>> {
         let Some((variable, value)) = self.lookup(key)? else {
             return Ok(None);
@@ -190,7 +194,7 @@ impl Environment {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidSetting`] naming the variable and the range when the
+    /// [`ErrorKind::InvalidSetting`] naming the variable and the range when the
     /// value is not a whole number or is out of the range.
     pub fn integer<T>(&self, key: &str, min: T, max: T) -> Result<Option<T>>
     where
@@ -213,7 +217,7 @@ impl Environment {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidSetting`] naming the variable and the range when the
+    /// [`ErrorKind::InvalidSetting`] naming the variable and the range when the
     /// value is not a number or is out of the range (NaN and infinities
     /// included).
     pub fn seconds(&self, key: &str, min: f64, max: f64) -> Result<Option<Duration>> {
@@ -285,14 +289,15 @@ where
         .collect()
 }
 
-/// An [`Error::InvalidSetting`] for `variable`, its value shown only when it
+/// An [`ErrorKind::InvalidSetting`] for `variable`, its value shown only when it
 /// is not a secret.
 pub(crate) fn invalid(variable: &str, value: &str, expected: &str) -> Error {
-    Error::InvalidSetting {
+    ErrorKind::InvalidSetting {
         variable: variable.to_owned(),
         value: shown(variable, value),
         expected: expected.to_owned(),
     }
+    .into()
 }
 
 /// Whether a variable's name says that its value is a secret: it holds

@@ -8,7 +8,7 @@ use super::{
     Environment, InMemoryRecorder, MAX_COMPRESSION_LEVEL, Mapper, ProcessRecorder,
     SnapshotRecorder, ZlibCompressor,
 };
-use crate::{Error, Result};
+use crate::{ErrorKind, Result};
 
 /// Which recorder an application uses, from `PERSISTENCE_MODULE` (or the
 /// legacy `INFRASTRUCTURE_FACTORY`, then `FACTORY_TOPIC`, read in that order
@@ -59,14 +59,17 @@ impl InfrastructureFactory {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidSetting`] for a value not in the table above.
+    /// [`ErrorKind::InvalidSetting`] for a value not in the table above.
     pub fn from_env(env: &Environment) -> Result<Self> {
         for key in FACTORY_VARIABLES {
             if let Some((variable, value)) = env.lookup(key)? {
-                return Self::from_topic(&value).ok_or_else(|| Error::InvalidSetting {
-                    variable,
-                    value,
-                    expected: FACTORY_EXPECTED.to_owned(),
+                return Self::from_topic(&value).ok_or_else(|| {
+                    ErrorKind::InvalidSetting {
+                        variable,
+                        value,
+                        expected: FACTORY_EXPECTED.to_owned(),
+                    }
+                    .into()
                 });
             }
         }
@@ -154,11 +157,12 @@ impl InfrastructureFactory {
                 Ok(both(recorder, snapshots))
             }
             #[allow(unreachable_patterns)]
-            other => Err(Error::InvalidSetting {
+            other => Err(ErrorKind::InvalidSetting {
                 variable: "PERSISTENCE_MODULE".to_owned(),
                 value: format!("{other:?}"),
                 expected: "a backend whose cargo feature (sqlite, postgres) is enabled".to_owned(),
-            }),
+            }
+            .into()),
         }
     }
 }
@@ -257,9 +261,9 @@ impl Mapper {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidSetting`] naming the variable and what is accepted;
-    /// [`Error::MissingSetting`] for a cipher topic without a key;
-    /// [`Error::InvalidCipherKey`], which never shows the key.
+    /// [`ErrorKind::InvalidSetting`] naming the variable and what is accepted;
+    /// [`ErrorKind::MissingSetting`] for a cipher topic without a key;
+    /// [`ErrorKind::InvalidCipherKey`], which never shows the key.
     pub fn from_env(env: &Environment) -> Result<Self> {
         mapper_from_env(env)
     }
@@ -281,11 +285,11 @@ fn mapper_from_env(env: &Environment) -> Result<Mapper> {
             return Err(invalid(&variable, &value, &CIPHER_TOPICS[..2].join(" or ")));
         }
         (Some(_), None) => {
-            return Err(Error::MissingSetting {
+            return Err(ErrorKind::MissingSetting {
                 variable: env.variables("CIPHER_KEY").join(" or "),
                 reason: "CIPHER_TOPIC selects AES, which needs a key (make one with AesCipher::create_key(32))"
                     .to_owned(),
-            });
+            }.into());
         }
         (_, Some((variable, key))) => Some(AesCipher::from_setting(&variable, &key)?),
     };
@@ -339,7 +343,7 @@ mod tests {
         );
         let err = mapper(&[("CIPHER_TOPIC", "eventsourcing.cipher:AESCipher")]).unwrap_err();
         assert!(
-            matches!(err, Error::MissingSetting { ref variable, .. } if variable == "UNIVERSE_CIPHER_KEY or CIPHER_KEY"),
+            matches!(err.kind(), ErrorKind::MissingSetting { variable, .. } if variable == "UNIVERSE_CIPHER_KEY or CIPHER_KEY"),
             "{err}"
         );
         let err = mapper(&[("CIPHER_TOPIC", "rot13"), ("CIPHER_KEY", "x")]).unwrap_err();
@@ -349,7 +353,7 @@ mod tests {
         );
         let err = mapper(&[("UNIVERSE_CIPHER_KEY", "dG9vIHNob3J0")]).unwrap_err();
         assert!(
-            matches!(err, Error::InvalidCipherKey { ref variable, .. } if variable == "UNIVERSE_CIPHER_KEY"),
+            matches!(err.kind(), ErrorKind::InvalidCipherKey { variable, .. } if variable == "UNIVERSE_CIPHER_KEY"),
             "{err}"
         );
         let err = InfrastructureFactory::from_env(&Environment::isolated(

@@ -9,7 +9,7 @@ use super::{
     AesCipher, DEFAULT_COMPRESSION_LEVEL, DEFAULT_MAX_DECOMPRESSED_SIZE, Decoder, DecompressError,
     Followed, MAX_COMPRESSION_LEVEL, StoredEvent, Transcodable, ZlibCompressor,
 };
-use crate::{Error, Result};
+use crate::{ErrorKind, Result};
 
 thread_local! {
     /// How long this thread's recent events' JSON came to: the longest,
@@ -92,7 +92,7 @@ impl Mapper {
 
     /// The same mapper inflating stored state to at most `bytes` bytes
     /// (`MAX_DECOMPRESSED_SIZE`); past it, decoding fails with
-    /// [`Error::DecompressedTooLarge`].
+    /// [`ErrorKind::DecompressedTooLarge`].
     pub fn with_max_decompressed_size(mut self, bytes: usize) -> Self {
         self.max_decompressed_size = bytes;
         self
@@ -117,13 +117,13 @@ impl Mapper {
     ///
     /// # Errors
     ///
-    /// [`Error::Encode`] when the event's state cannot be written as JSON.
+    /// [`ErrorKind::Encode`] when the event's state cannot be written as JSON.
     pub fn to_stored_event<E: Transcodable>(&self, event: &E) -> Result<StoredEvent> {
         let recent = JSON_SIZE.get();
         let mut json = Vec::with_capacity(json_capacity(recent));
         event
             .encode_state(&mut json)
-            .map_err(|source| Error::Encode {
+            .map_err(|source| ErrorKind::Encode {
                 topic: event.topic().to_owned(),
                 originator_id: event.originator_id().uuid(),
                 originator_version: event.originator_version(),
@@ -142,8 +142,8 @@ impl Mapper {
     ///
     /// # Errors
     ///
-    /// [`Error::Decrypt`], [`Error::CiphertextTruncated`],
-    /// [`Error::Decompress`], [`Error::UnknownTopic`] or [`Error::Decode`],
+    /// [`ErrorKind::Decrypt`], [`ErrorKind::CiphertextTruncated`],
+    /// [`ErrorKind::Decompress`], [`ErrorKind::UnknownTopic`] or [`ErrorKind::Decode`],
     /// each naming the aggregate id and version.
     pub fn to_domain_event<E: Transcodable>(&self, stored: &StoredEvent) -> Result<E> {
         self.decode_event(
@@ -185,12 +185,13 @@ impl Mapper {
     ) -> Result<E> {
         let topics = E::FOLLOWED_TOPICS;
         if !topics.contains(&topic) {
-            return Err(Error::UnknownTopic {
+            return Err(ErrorKind::UnknownTopic {
                 topic: topic.to_owned(),
                 originator_id,
                 originator_version,
                 expected: topics.join(", "),
-            });
+            }
+            .into());
         }
         let json = self.decode_bytes(originator_id, originator_version, state)?;
         // Python writes NaN and infinities as bare tokens, which serde_json
@@ -204,17 +205,20 @@ impl Mapper {
         };
         let decoded =
             E::decode_followed(topic, Decoder::new(json, originator_id, originator_version))
-                .map_err(|source| Error::Decode {
+                .map_err(|source| ErrorKind::Decode {
                     topic: topic.to_owned(),
                     originator_id,
                     originator_version,
                     source,
                 })?;
-        decoded.ok_or_else(|| Error::UnknownTopic {
-            topic: topic.to_owned(),
-            originator_id,
-            originator_version,
-            expected: topics.join(", "),
+        decoded.ok_or_else(|| {
+            ErrorKind::UnknownTopic {
+                topic: topic.to_owned(),
+                originator_id,
+                originator_version,
+                expected: topics.join(", "),
+            }
+            .into()
         })
     }
 
@@ -235,8 +239,8 @@ impl Mapper {
     ///
     /// # Errors
     ///
-    /// [`Error::Decrypt`], [`Error::CiphertextTruncated`],
-    /// [`Error::Decompress`] or [`Error::DecompressedTooLarge`], naming the
+    /// [`ErrorKind::Decrypt`], [`ErrorKind::CiphertextTruncated`],
+    /// [`ErrorKind::Decompress`] or [`ErrorKind::DecompressedTooLarge`], naming the
     /// aggregate id and version given.
     pub fn decode_bytes<'s>(
         &self,
@@ -246,12 +250,12 @@ impl Mapper {
     ) -> Result<Cow<'s, [u8]>> {
         let opened = match &self.cipher {
             Some(c) => Cow::Owned(c.decrypt(state).map_err(|e| match e {
-                DecryptError::Truncated(len) => Error::CiphertextTruncated {
+                DecryptError::Truncated(len) => ErrorKind::CiphertextTruncated {
                     originator_id,
                     originator_version,
                     len,
                 },
-                DecryptError::Authentication => Error::Decrypt {
+                DecryptError::Authentication => ErrorKind::Decrypt {
                     originator_id,
                     originator_version,
                 },
@@ -263,16 +267,18 @@ impl Mapper {
                 .decompress_limited(&opened, self.max_decompressed_size)
                 .map(Cow::Owned)
                 .map_err(|e| match e {
-                    DecompressError::Invalid(source) => Error::Decompress {
+                    DecompressError::Invalid(source) => ErrorKind::Decompress {
                         originator_id,
                         originator_version,
                         source,
-                    },
-                    DecompressError::TooLarge { limit } => Error::DecompressedTooLarge {
+                    }
+                    .into(),
+                    DecompressError::TooLarge { limit } => ErrorKind::DecompressedTooLarge {
                         originator_id,
                         originator_version,
                         limit,
-                    },
+                    }
+                    .into(),
                 }),
             None => Ok(opened),
         }

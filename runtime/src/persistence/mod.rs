@@ -14,6 +14,8 @@
 //! version and a topic. The in-memory recorder is always here; the SQLite
 //! and PostgreSQL recorders are behind the `sqlite` and `postgres` features.
 
+use crate::ErrorKind;
+
 mod cipher;
 mod compressor;
 mod decoder;
@@ -72,7 +74,7 @@ pub use transcoder::{Followed, StateValue, Transcodable};
 ///
 /// # Errors
 ///
-/// [`Error::InvalidIdentifier`](crate::Error::InvalidIdentifier) naming what
+/// [`ErrorKind::InvalidIdentifier`] naming what
 /// the name was for, when it is empty, holds a NUL character (which no SQL
 /// identifier can), or is longer than 63 bytes (PostgreSQL would cut it
 /// short, and so use another name than the one given).
@@ -90,11 +92,12 @@ pub fn quote_identifier(what: &'static str, name: &str) -> crate::Result<String>
         None
     };
     match problem {
-        Some(reason) => Err(crate::Error::InvalidIdentifier {
+        Some(reason) => Err(ErrorKind::InvalidIdentifier {
             what,
             name: name.to_owned(),
             reason,
-        }),
+        }
+        .into()),
         None => Ok(format!("\"{}\"", name.replace('"', "\"\""))),
     }
 }

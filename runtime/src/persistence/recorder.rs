@@ -5,6 +5,7 @@ use std::fmt;
 use uuid::Uuid;
 
 use super::{Notification, StoredEvent, StoredEventRef, Subscription};
+use crate::ErrorKind;
 use crate::Result;
 
 /// Which of an aggregate's stored events to select.
@@ -130,10 +131,10 @@ pub trait AggregateRecorder: fmt::Debug + Send + Sync {
     ///
     /// # Errors
     ///
-    /// [`Error::VersionConflict`](crate::Error::VersionConflict) when an
+    /// [`ErrorKind::VersionConflict`] when an
     /// event's version is not above every version of its aggregate stored or
     /// before it in the batch (it is already stored, or repeated, or stale);
-    /// [`Error::VersionGap`](crate::Error::VersionGap) when it is above the
+    /// [`ErrorKind::VersionGap`] when it is above the
     /// next version. Either way nothing of the batch is stored. Backend
     /// errors otherwise.
     fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>>;
@@ -226,8 +227,8 @@ impl BatchVersions {
 ///
 /// # Errors
 ///
-/// [`Error::VersionConflict`](crate::Error::VersionConflict) for a version
-/// at or below `previous` (above 0), [`Error::VersionGap`](crate::Error::VersionGap)
+/// [`ErrorKind::VersionConflict`] for a version
+/// at or below `previous` (above 0), [`ErrorKind::VersionGap`]
 /// for any other.
 pub(crate) fn check_next_version(
     originator_id: Uuid,
@@ -237,16 +238,18 @@ pub(crate) fn check_next_version(
     match previous.checked_add(1) {
         Some(expected) if originator_version == expected => Ok(()),
         _ if originator_version != 0 && originator_version <= previous => {
-            Err(crate::Error::VersionConflict {
+            Err(ErrorKind::VersionConflict {
                 originator_id,
                 originator_version,
-            })
+            }
+            .into())
         }
-        expected => Err(crate::Error::VersionGap {
+        expected => Err(ErrorKind::VersionGap {
             originator_id,
             originator_version,
             expected: expected.unwrap_or(u64::MAX),
-        }),
+        }
+        .into()),
     }
 }
 

@@ -24,7 +24,7 @@ use super::decoder::upcast_state;
 use super::transcoder::{StateValue, write_value};
 use super::{InMemoryRecorder, StoredEvent};
 use crate::domain::{Aggregate, AggregateCore, Id, Timestamp, now};
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// The topic of every snapshot: the Python library's `Snapshot` class,
 /// which its `Aggregate.Snapshot` is.
@@ -43,7 +43,7 @@ pub trait SnapshotRecorder: fmt::Debug + Send + Sync {
     ///
     /// # Errors
     ///
-    /// [`Error::VersionConflict`] when the aggregate has a snapshot at that
+    /// [`ErrorKind::VersionConflict`] when the aggregate has a snapshot at that
     /// version already (nothing is stored); backend errors.
     fn insert_snapshot(&self, snapshot: &StoredEvent) -> Result<()>;
 
@@ -73,10 +73,11 @@ impl SnapshotRecorder for InMemoryRecorder {
             .unwrap_or_else(PoisonError::into_inner);
         let versions = all.entry(snapshot.originator_id).or_default();
         if versions.contains_key(&snapshot.originator_version) {
-            return Err(Error::VersionConflict {
+            return Err(ErrorKind::VersionConflict {
                 originator_id: snapshot.originator_id,
                 originator_version: snapshot.originator_version,
-            });
+            }
+            .into());
         }
         versions.insert(
             snapshot.originator_version,
@@ -144,7 +145,7 @@ impl<'a, A: Aggregate> SnapshotWriter<'a, A> {
     ///
     /// # Errors
     ///
-    /// [`Error::Encode`] naming the snapshot.
+    /// [`ErrorKind::Encode`] naming the snapshot.
     pub fn field<T: StateValue>(&mut self, key: &str, value: &T) -> Result<&mut Self> {
         self.out.push(b',');
         write_string(self.out, key);
@@ -168,12 +169,13 @@ impl<'a, A: Aggregate> SnapshotWriter<'a, A> {
     }
 
     fn error(&self, source: serde_json::Error) -> Error {
-        Error::Encode {
+        ErrorKind::Encode {
             topic: SNAPSHOT_TOPIC.to_owned(),
             originator_id: self.aggregate.id().uuid(),
             originator_version: self.aggregate.version(),
             source,
         }
+        .into()
     }
 }
 
@@ -216,7 +218,7 @@ impl<A: Aggregate> SnapshotReader<A> {
     ///
     /// # Errors
     ///
-    /// [`Error::Decode`] naming the snapshot when the state is not a
+    /// [`ErrorKind::Decode`] naming the snapshot when the state is not a
     /// snapshot's, is a snapshot of another aggregate, was stored at a
     /// class version above `class_version`, or cannot be upcast.
     pub fn open(
@@ -226,11 +228,14 @@ impl<A: Aggregate> SnapshotReader<A> {
         class_version: u32,
         upcast: Option<Upcast>,
     ) -> Result<Self> {
-        let error = |source| Error::Decode {
-            topic: SNAPSHOT_TOPIC.to_owned(),
-            originator_id: id.uuid(),
-            originator_version: version,
-            source,
+        let error = |source| {
+            ErrorKind::Decode {
+                topic: SNAPSHOT_TOPIC.to_owned(),
+                originator_id: id.uuid(),
+                originator_version: version,
+                source,
+            }
+            .into()
         };
         let Stored { topic, mut state } = serde_json::from_slice(state).map_err(error)?;
         if topic != A::TOPIC && !A::ALIASES.contains(&topic.as_str()) {
@@ -263,7 +268,7 @@ impl<A: Aggregate> SnapshotReader<A> {
     ///
     /// # Errors
     ///
-    /// [`Error::Decode`] naming the snapshot and the attribute, when the
+    /// [`ErrorKind::Decode`] naming the snapshot and the attribute, when the
     /// state lacks it or it does not hold a `T`.
     pub fn field<T: StateValue>(&mut self, key: &str) -> Result<T> {
         let value = self.attributes.remove(key).ok_or_else(|| {
@@ -277,11 +282,14 @@ impl<A: Aggregate> SnapshotReader<A> {
                 T::deserialize_state(value)
                     .map_err(|e| de::Error::custom(format_args!("attribute {key:?}: {e}")))
             })
-            .map_err(|source| Error::Decode {
-                topic: SNAPSHOT_TOPIC.to_owned(),
-                originator_id: self.id.uuid(),
-                originator_version: self.version,
-                source,
+            .map_err(|source| {
+                ErrorKind::Decode {
+                    topic: SNAPSHOT_TOPIC.to_owned(),
+                    originator_id: self.id.uuid(),
+                    originator_version: self.version,
+                    source,
+                }
+                .into()
             })
     }
 }

@@ -6,7 +6,7 @@
 //! is single-row, as the Python library's default (`SINGLE_ROW_TRACKING`
 //! true): one row per application name, holding the highest id recorded; a
 //! tracking record at or below it is refused
-//! ([`Error::TrackingConflict`], Python's `IntegrityError`). The tables:
+//! ([`ErrorKind::TrackingConflict`], Python's `IntegrityError`). The tables:
 //!
 //! | backend | table | columns | primary key |
 //! |---|---|---|---|
@@ -23,7 +23,7 @@ use std::sync::PoisonError;
 use std::time::{Duration, Instant};
 
 use super::{ApplicationRecorder, Environment, InMemoryRecorder, StoredEvent};
-use crate::{Error, Result};
+use crate::{Error, ErrorKind, Result};
 
 /// The application name of the tracking record the Python library puts in
 /// a tracking table it creates (with notification id 1), to mark the table
@@ -76,7 +76,7 @@ pub trait TrackingRecorder: fmt::Debug + Send + Sync {
     ///
     /// # Errors
     ///
-    /// [`Error::TrackingConflict`] when the application's recorded id is at
+    /// [`ErrorKind::TrackingConflict`] when the application's recorded id is at
     /// or above the given one (nothing is recorded); backend errors.
     fn insert_tracking(&self, tracking: &Tracking) -> Result<()>;
 
@@ -85,7 +85,7 @@ pub trait TrackingRecorder: fmt::Debug + Send + Sync {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidTracking`] for a stored id below 0; backend errors.
+    /// [`ErrorKind::InvalidTracking`] for a stored id below 0; backend errors.
     fn max_tracking_id(&self, application_name: &str) -> Result<Option<u64>>;
 
     /// Whether `notification_id` is `None`, or a tracking record of
@@ -115,7 +115,7 @@ pub trait TrackingRecorder: fmt::Debug + Send + Sync {
     ///
     /// # Errors
     ///
-    /// [`Error::TrackingTimeout`] naming the application and the id when
+    /// [`ErrorKind::TrackingTimeout`] naming the application and the id when
     /// `timeout` passes first; the errors of
     /// [`max_tracking_id`](Self::max_tracking_id).
     fn wait(
@@ -134,11 +134,12 @@ pub trait TrackingRecorder: fmt::Debug + Send + Sync {
             std::thread::sleep(interval);
             let elapsed = start.elapsed();
             if elapsed > timeout {
-                return Err(Error::TrackingTimeout {
+                return Err(ErrorKind::TrackingTimeout {
                     application_name: application_name.to_owned(),
                     notification_id,
                     timeout,
-                });
+                }
+                .into());
             }
             let remaining = timeout.saturating_sub(elapsed);
             interval = interval.saturating_mul(2).min(remaining).min(longest);
@@ -166,8 +167,8 @@ pub trait ProcessRecorder: ApplicationRecorder + TrackingRecorder {
     ///
     /// # Errors
     ///
-    /// [`Error::VersionConflict`] or [`Error::VersionGap`] for the events,
-    /// [`Error::TrackingConflict`] for the tracking record: either way
+    /// [`ErrorKind::VersionConflict`] or [`ErrorKind::VersionGap`] for the events,
+    /// [`ErrorKind::TrackingConflict`] for the tracking record: either way
     /// nothing is stored. Backend errors.
     fn insert_events_tracked(
         &self,
@@ -189,11 +190,11 @@ pub trait ProcessRecorder: ApplicationRecorder + TrackingRecorder {
 ///
 /// # Errors
 ///
-/// [`Error::InvalidSetting`] naming the variable, for a value that is not
+/// [`ErrorKind::InvalidSetting`] naming the variable, for a value that is not
 /// a truth value, or is false.
 pub fn check_single_row_tracking(env: &Environment) -> Result<()> {
     match env.flag("SINGLE_ROW_TRACKING")? {
-        Some(false) => Err(Error::InvalidSetting {
+        Some(false) => Err(ErrorKind::InvalidSetting {
             variable: env.variables("SINGLE_ROW_TRACKING").join(" or "),
             value: env
                 .get("SINGLE_ROW_TRACKING")?
@@ -201,7 +202,8 @@ pub fn check_single_row_tracking(env: &Environment) -> Result<()> {
             expected: "true (the default): only single-row tracking, one row per application \
                        name, is implemented; the Python library's legacy multi-row tracking is not"
                 .to_owned(),
-        }),
+        }
+        .into()),
         _ => Ok(()),
     }
 }
@@ -218,12 +220,13 @@ pub(crate) fn check_tracking(recorded: &InMemoryTracking, tracking: &Tracking) -
     }
 }
 
-/// [`Error::TrackingConflict`] for `tracking`.
+/// [`ErrorKind::TrackingConflict`] for `tracking`.
 pub(crate) fn conflict(tracking: &Tracking) -> Error {
-    Error::TrackingConflict {
+    ErrorKind::TrackingConflict {
         application_name: tracking.application_name.clone(),
         notification_id: tracking.notification_id,
     }
+    .into()
 }
 
 impl TrackingRecorder for InMemoryRecorder {

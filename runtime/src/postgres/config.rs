@@ -6,7 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::persistence::{Environment, check_single_row_tracking, quote_identifier, redact_urls};
-use crate::{Error, Result};
+use crate::{ErrorKind, Result};
 
 /// How to reach PostgreSQL and where to keep events.
 ///
@@ -122,12 +122,12 @@ impl PostgresConfig {
     ///
     /// # Errors
     ///
-    /// [`Error::MissingSetting`] for `POSTGRES_DBNAME`, `POSTGRES_HOST` or
-    /// `POSTGRES_USER`; [`Error::InvalidSetting`] naming the variable and
+    /// [`ErrorKind::MissingSetting`] for `POSTGRES_DBNAME`, `POSTGRES_HOST` or
+    /// `POSTGRES_USER`; [`ErrorKind::InvalidSetting`] naming the variable and
     /// the accepted range for values that do not parse or are out of range,
     /// and for `SINGLE_ROW_TRACKING` false (only single-row tracking is
     /// implemented, see [`check_single_row_tracking`]);
-    /// [`Error::InvalidIdentifier`] for a schema or table name that cannot
+    /// [`ErrorKind::InvalidIdentifier`] for a schema or table name that cannot
     /// be used.
     pub fn from_env(env: &Environment) -> Result<Self> {
         let need = |key: &str| env.require(key, "the PostgreSQL recorder needs it to connect");
@@ -188,14 +188,15 @@ impl PostgresConfig {
         let total = pool_size.saturating_add(max_overflow);
         if !(1..=MAX_POOL_CONNECTIONS).contains(&total) {
             let variables = env.variables("POSTGRES_POOL_SIZE").join(" or ");
-            return Err(Error::InvalidSetting {
+            return Err(ErrorKind::InvalidSetting {
                 variable: variables,
                 value: pool_size.to_string(),
                 expected: format!(
                     "a pool of 1 to {MAX_POOL_CONNECTIONS} connections: POSTGRES_POOL_SIZE + \
                      POSTGRES_MAX_OVERFLOW is {total}"
                 ),
-            });
+            }
+            .into());
         }
         config.validate()?;
         Ok(config)
@@ -214,16 +215,17 @@ impl PostgresConfig {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidIdentifier`] for a name [`quote_identifier`] refuses,
+    /// [`ErrorKind::InvalidIdentifier`] for a name [`quote_identifier`] refuses,
     /// and for PostgreSQL's own schemas (`information_schema`, `pg_*`).
     pub fn quoted_names(&self) -> Result<QuotedNames> {
         if self.schema == "information_schema" || self.schema.starts_with("pg_") {
-            return Err(Error::InvalidIdentifier {
+            return Err(ErrorKind::InvalidIdentifier {
                 what: "schema",
                 name: self.schema.clone(),
                 reason: "it is one of PostgreSQL's own schemas (information_schema, pg_*)"
                     .to_owned(),
-            });
+            }
+            .into());
         }
         let schema = quote_identifier("schema", &self.schema)?;
         let table = quote_identifier("table", &self.table)?;
@@ -447,7 +449,7 @@ mod tests {
                 let err = PostgresConfig::from_env(&env(&[(*key, *value)])).unwrap_err();
                 let text = err.to_string();
                 assert!(
-                    matches!(err, Error::InvalidSetting { ref variable, .. } if variable == key),
+                    matches!(err.kind(), ErrorKind::InvalidSetting { variable, .. } if variable == key),
                     "{text}"
                 );
                 assert!(text.starts_with(&format!("{key}={value:?}")), "{text}");
@@ -476,7 +478,7 @@ mod tests {
         let err = PostgresConfig::from_env(&Environment::isolated("U", [("POSTGRES_HOST", "h")]))
             .unwrap_err();
         assert!(
-            matches!(err, Error::MissingSetting { ref variable, .. } if variable == "U_POSTGRES_DBNAME or POSTGRES_DBNAME"),
+            matches!(err.kind(), ErrorKind::MissingSetting { variable, .. } if variable == "U_POSTGRES_DBNAME or POSTGRES_DBNAME"),
             "{err}"
         );
         let err = PostgresConfig::from_env(&env(&[("POSTGRES_PORT", "http")])).unwrap_err();

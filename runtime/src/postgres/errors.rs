@@ -7,13 +7,13 @@ use std::fmt;
 use postgres::error::SqlState;
 use uuid::Uuid;
 
-use crate::Error;
+use crate::{DriverError, Error, ErrorKind};
 
 /// What PostgreSQL said, as a person needs it: the severity, the SQLSTATE
 /// code and the server's message (with its detail and hint) for an error
 /// from the server; otherwise the client's description and its causes
 /// (`connection refused`, a timeout).
-pub fn describe(error: &postgres::Error) -> String {
+pub(crate) fn describe(error: &postgres::Error) -> String {
     if let Some(db) = error.as_db_error() {
         let mut text = format!("{} {}: {}", db.severity(), db.code().code(), db.message());
         if let Some(detail) = db.detail() {
@@ -91,11 +91,50 @@ impl From<postgres::Error> for Failure {
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        match error {
-            Error::Postgres(error) => Self::from(error),
-            other => Self::Other(other),
+        if !matches!(error.kind(), ErrorKind::Postgres(_)) {
+            return Self::Other(error);
+        }
+        match error.into_kind() {
+            ErrorKind::Postgres(driver) => match driver.source.downcast::<postgres::Error>() {
+                Ok(error) => Self::from(*error),
+                Err(source) => Self::Other(
+                    ErrorKind::Postgres(DriverError {
+                        message: driver.message,
+                        source,
+                    })
+                    .into(),
+                ),
+            },
+            other => Self::Other(other.into()),
         }
     }
+}
+
+/// A PostgreSQL error, described by its SQLSTATE and message, the driver's error
+/// kept as its source: so `?` works on the driver's calls, in the recorder
+/// and in a projection's writes.
+impl From<postgres::Error> for Error {
+    fn from(error: postgres::Error) -> Self {
+        ErrorKind::Postgres(DriverError::new(describe(&error), error)).into()
+    }
+}
+
+/// The pool's error: no connection could be had.
+pub(super) fn pool_error(error: r2d2::Error) -> Error {
+    ErrorKind::Pool(DriverError::new(error.to_string(), error)).into()
+}
+
+/// The driver's error inside a PostgreSQL error.
+pub(super) fn as_postgres(error: &Error) -> Option<&postgres::Error> {
+    match error.kind() {
+        ErrorKind::Postgres(driver) => driver.source.downcast_ref(),
+        _ => None,
+    }
+}
+
+/// The SQLSTATE code of a PostgreSQL error, if it is one from the server.
+pub(super) fn sqlstate(error: &Error) -> Option<&SqlState> {
+    as_postgres(error)?.code()
 }
 
 /// Whether the connection, not the statement, failed: worth another try.

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{PostgresRecorder, TABLE_PARAMETERS, create, lend_event};
 use crate::persistence::{SnapshotRecorder, StoredEvent};
-use crate::{Error, Result};
+use crate::{ErrorKind, Result};
 
 impl PostgresRecorder {
     /// Creates the snapshot table (`<application>_snapshots`, see
@@ -35,9 +35,12 @@ impl PostgresRecorder {
 
 impl SnapshotRecorder for PostgresRecorder {
     fn insert_snapshot(&self, snapshot: &StoredEvent) -> Result<()> {
-        let conflict = || Error::VersionConflict {
-            originator_id: snapshot.originator_id,
-            originator_version: snapshot.originator_version,
+        let conflict = || {
+            ErrorKind::VersionConflict {
+                originator_id: snapshot.originator_id,
+                originator_version: snapshot.originator_version,
+            }
+            .into()
         };
         // A version no stored event can have is refused, never cut short.
         let version = i64::try_from(snapshot.originator_version).map_err(|_| conflict())?;
@@ -59,7 +62,7 @@ impl SnapshotRecorder for PostgresRecorder {
             Ok(())
         });
         match result {
-            Err(Error::Postgres(e)) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+            Err(e) if super::errors::sqlstate(&e) == Some(&SqlState::UNIQUE_VIOLATION) => {
                 Err(conflict())
             }
             other => other,

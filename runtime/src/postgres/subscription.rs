@@ -21,7 +21,7 @@ impl PostgresRecorder {
     ///
     /// # Errors
     ///
-    /// [`Error::Postgres`] when the subscription's connection cannot be
+    /// [`ErrorKind::Postgres`] when the subscription's connection cannot be
     /// made within `POSTGRES_CONNECT_TIMEOUT`, or `LISTEN` fails.
     #[doc(hidden)]
     pub fn subscribe_after_listen(
@@ -117,11 +117,11 @@ impl Source for PgSource {
                 // Connect and listen again, then select from the same id.
                 self.conn = None;
                 self.try_select(query).map_err(|failure| match failure {
-                    Failure::Postgres { error, .. } => Error::Postgres(error),
+                    Failure::Postgres { error, .. } => Error::from(error),
                     Failure::Other(error) => error,
                 })
             }
-            Err(Failure::Postgres { error, .. }) => Err(Error::Postgres(error)),
+            Err(Failure::Postgres { error, .. }) => Err(Error::from(error)),
             Err(Failure::Other(error)) => Err(error),
         }
     }
@@ -139,7 +139,7 @@ impl Source for PgSource {
                 Ok(None) if closed => self.conn = None,
                 Ok(None) => {}
                 Err(error) if closed || is_disconnect(&error) => self.conn = None,
-                Err(error) => return Err(Error::Postgres(error)),
+                Err(error) => return Err(Error::from(error)),
             }
         }
         Ok(())

@@ -10,7 +10,7 @@ use crate::persistence::{
     MIGRATION_APPLICATION_NAME, ProcessRecorder, StoredEvent, Tracking, TrackingRecorder,
 };
 use crate::sql::{stored_tracking_id, tracking_id_to_store};
-use crate::{Error, Result};
+use crate::{ErrorKind, Result};
 
 impl PostgresRecorder {
     /// The schema-qualified tracking table name, quoted for SQL.
@@ -70,7 +70,7 @@ impl PostgresRecorder {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidTracking`] for an existing table that holds rows but
+    /// [`ErrorKind::InvalidTracking`] for an existing table that holds rows but
     /// no `__migration__` row (a legacy multi-row table, which the Python
     /// library migrates and the runtime does not); PostgreSQL errors.
     pub fn create_tracking_table(&self) -> Result<()> {
@@ -95,14 +95,17 @@ impl PostgresRecorder {
                 .client
                 .query_opt(&format!("SELECT 1 FROM {table} LIMIT 1"), &[])?;
             if any.is_some() {
-                return Err(Failure::Other(Error::InvalidTracking {
-                    application_name: MIGRATION_APPLICATION_NAME.to_owned(),
-                    problem: format!(
-                        "the table {table} has no {MIGRATION_APPLICATION_NAME} row: it is a \
+                return Err(Failure::Other(
+                    ErrorKind::InvalidTracking {
+                        application_name: MIGRATION_APPLICATION_NAME.to_owned(),
+                        problem: format!(
+                            "the table {table} has no {MIGRATION_APPLICATION_NAME} row: it is a \
                          legacy multi-row tracking table, which the Python library migrates \
                          (open it once with it) and the runtime does not"
-                    ),
-                }));
+                        ),
+                    }
+                    .into(),
+                ));
             }
             conn.client.execute(
                 &format!("INSERT INTO {table} VALUES ($1, 1)"),
@@ -122,7 +125,7 @@ impl PostgresRecorder {
     ///
     /// # Errors
     ///
-    /// `write`'s error, or [`Error::TrackingConflict`] when the position is
+    /// `write`'s error, or [`ErrorKind::TrackingConflict`] when the position is
     /// at or past `tracking` already: either way nothing is stored.
     /// PostgreSQL errors.
     pub fn record_view<T>(

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{SqliteRecorder, lend_event, to_i64};
 use crate::persistence::{SnapshotRecorder, StoredEvent};
-use crate::{Error, Result};
+use crate::{ErrorKind, Result};
 
 /// The table snapshots are kept in, as the Python library names it.
 pub const SNAPSHOT_TABLE: &str = "stored_snapshots";
@@ -29,9 +29,12 @@ impl SqliteRecorder {
 
 impl SnapshotRecorder for SqliteRecorder {
     fn insert_snapshot(&self, snapshot: &StoredEvent) -> Result<()> {
-        let conflict = || Error::VersionConflict {
-            originator_id: snapshot.originator_id,
-            originator_version: snapshot.originator_version,
+        let conflict = || {
+            ErrorKind::VersionConflict {
+                originator_id: snapshot.originator_id,
+                originator_version: snapshot.originator_version,
+            }
+            .into()
         };
         // A version no stored event can have is refused, never cut short.
         let version = i64::try_from(snapshot.originator_version).map_err(|_| conflict())?;

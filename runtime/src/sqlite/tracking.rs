@@ -12,7 +12,7 @@ use crate::persistence::{
     MIGRATION_APPLICATION_NAME, ProcessRecorder, StoredEvent, Tracking, TrackingRecorder,
 };
 use crate::sql::{stored_tracking_id, tracking_id_to_store};
-use crate::{Error, Result};
+use crate::{ErrorKind, Result};
 
 /// The table tracking is kept in, as the Python library names it.
 pub const TRACKING_TABLE: &str = "tracking";
@@ -61,7 +61,7 @@ impl SqliteRecorder {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidTracking`] for an existing table without the
+    /// [`ErrorKind::InvalidTracking`] for an existing table without the
     /// `__migration__` row (a legacy multi-row table, which the Python
     /// library migrates and the runtime does not); SQLite errors.
     pub fn create_tracking_table(&self) -> Result<()> {
@@ -77,14 +77,15 @@ impl SqliteRecorder {
             .is_some();
         if existed {
             if select_max(&tx, MIGRATION_APPLICATION_NAME)?.is_none() {
-                return Err(Error::InvalidTracking {
+                return Err(ErrorKind::InvalidTracking {
                     application_name: MIGRATION_APPLICATION_NAME.to_owned(),
                     problem: format!(
                         "the table {TRACKING_TABLE} has no {MIGRATION_APPLICATION_NAME} row: it is \
                          a legacy multi-row tracking table, which the Python library migrates \
                          (open it once with it) and the runtime does not"
                     ),
-                });
+                }
+                .into());
             }
         } else {
             tx.execute_batch(CREATE)?;
@@ -101,7 +102,7 @@ impl SqliteRecorder {
     ///
     /// # Errors
     ///
-    /// `write`'s error, or [`Error::TrackingConflict`] when the position is
+    /// `write`'s error, or [`ErrorKind::TrackingConflict`] when the position is
     /// at or past `tracking` already: either way nothing is stored. SQLite
     /// errors.
     pub fn record_view<T>(
