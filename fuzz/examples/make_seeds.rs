@@ -15,7 +15,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use eventsmith::persistence::{AesCipher, Mapper, Transcodable, ZlibCompressor};
+use eventsmith::__private::Transcodable;
+use eventsmith::persistence::{AesCipher, Mapper, ZlibCompressor};
 use eventsmith::{Aggregate, Decimal, Uuid};
 use eventsmith_generated::names;
 use eventsmith_generated::{bank_accounts, inventory, world};

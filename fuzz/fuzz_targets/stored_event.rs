@@ -25,7 +25,8 @@ use std::fmt::Debug;
 use std::sync::LazyLock;
 
 use eventsmith::domain::now;
-use eventsmith::persistence::{AesCipher, Mapper, Transcodable, ZlibCompressor};
+use eventsmith::__private::Transcodable;
+use eventsmith::persistence::{AesCipher, Mapper, ZlibCompressor};
 use eventsmith::{Decimal, Error, Id, Uuid};
 use eventsmith_generated::{bank_accounts, inventory, names, world};
 use libfuzzer_sys::fuzz_target;

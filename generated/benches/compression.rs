@@ -19,7 +19,8 @@
 mod common;
 use common::thread_cpu;
 
-use eventsmith::persistence::{MAX_COMPRESSION_LEVEL, ZlibCompressor};
+use eventsmith::__private::MAX_COMPRESSION_LEVEL;
+use eventsmith::persistence::ZlibCompressor;
 
 /// The states, as the runtime writes them.
 fn states() -> Vec<(String, Vec<u8>)> {

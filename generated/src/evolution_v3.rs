@@ -8,7 +8,7 @@ eventsmith::include_generated!("evolution_v3");
 
 /// The upcast steps of `evolution_v3.yaml` written in Rust.
 pub mod upgrades {
-    use eventsmith::serde_json::{Map, Value};
+    use eventsmith::__private::serde_json::{Map, Value};
 
     /// Version 2 to 3 of a written memo: counts the words of its text.
     ///

@@ -6,7 +6,7 @@ eventsmith::include_generated!("world_v2");
 
 /// The upcast steps of `world_v2.yaml` written in Rust.
 pub mod upgrades {
-    use eventsmith::serde_json::{Map, Value};
+    use eventsmith::__private::serde_json::{Map, Value};
 
     /// Version 1 to 2 of a world's snapshot: one reason, "unknown", for
     /// each thing that happened, as the Python library's `upcast_v1_v2`

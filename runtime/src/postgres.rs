@@ -45,7 +45,7 @@ use crate::persistence::recorder::{BatchVersions, check_next_version};
 use crate::persistence::subscription::Source;
 use crate::persistence::{
     AggregateRecorder, ApplicationRecorder, Environment, EventQuery, Notification,
-    NotificationQuery, PG_WAIT_SLICE, StoredEvent, StoredEventRef, Subscription, Tracking,
+    NotificationQuery, StoredEvent, StoredEventRef, Subscription, Tracking,
 };
 use crate::sql::{RowOriginator, RowPosition, collect_lent};
 use crate::{Error, ErrorKind, Result};
@@ -61,7 +61,8 @@ mod snapshots;
 mod subscription;
 mod tracking;
 
-pub use config::{MAX_POOL_CONNECTIONS, PostgresConfig, QuotedNames};
+pub use config::PostgresConfig;
+pub(crate) use config::QuotedNames;
 use errors::{
     ConnectError, Failure, as_postgres, conflicting_key, is_disconnect, is_stale_plan, may_pass,
     pool_error, sqlstate,
@@ -225,6 +226,7 @@ impl fmt::Debug for PostgresRecorder {
 /// let sql = eventsmith::postgres::insert_statement("public.universe_events");
 /// assert!(sql.contains("INSERT INTO public.universe_events"));
 /// ```
+#[doc(hidden)]
 pub fn insert_statement(qualified_table: &str) -> String {
     let literal = qualified_table.replace('\'', "''");
     format!(
@@ -255,7 +257,7 @@ impl PostgresRecorder {
     /// # Errors
     ///
     /// Missing or invalid settings; connection errors (see
-    /// [`with_config`](Self::with_config)).
+    /// `with_config`).
     pub fn from_env(env: &Environment) -> Result<Self> {
         Self::with_config(PostgresConfig::from_env(env)?)
     }
@@ -272,7 +274,7 @@ impl PostgresRecorder {
     ///
     /// [`ErrorKind::InvalidIdentifier`]; [`ErrorKind::Postgres`] with the server's
     /// message and SQLSTATE, or the reason the connection failed.
-    pub fn with_config(config: PostgresConfig) -> Result<Self> {
+    pub(crate) fn with_config(config: PostgresConfig) -> Result<Self> {
         let names = config.quoted_names()?;
         let manager = Manager {
             config: config.client_config(),
@@ -317,11 +319,13 @@ impl PostgresRecorder {
     }
 
     /// The schema-qualified table name, quoted for SQL.
+    #[doc(hidden)]
     pub fn qualified_table(&self) -> &str {
         &self.names.qualified_table
     }
 
     /// The settings the recorder was made with.
+    #[doc(hidden)]
     pub fn config(&self) -> &PostgresConfig {
         &self.config
     }

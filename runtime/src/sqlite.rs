@@ -38,16 +38,15 @@ use crate::persistence::recorder::{BatchVersions, check_next_version};
 use crate::persistence::subscription::{Bell, Source, backoff};
 use crate::persistence::{
     AggregateRecorder, ApplicationRecorder, Environment, EventQuery, Notification,
-    NotificationQuery, StoredEvent, StoredEventRef, Subscription, check_single_row_tracking,
-    quote_identifier,
+    NotificationQuery, StoredEvent, StoredEventRef, Subscription,
 };
-use crate::sql::{RowOriginator, RowPosition, collect_lent};
+use crate::sql::{
+    RowOriginator, RowPosition, check_single_row_tracking, collect_lent, quote_identifier,
+};
 use crate::{Error, ErrorKind, Result};
 
 mod snapshots;
 mod tracking;
-pub use snapshots::SNAPSHOT_TABLE;
-pub use tracking::TRACKING_TABLE;
 
 /// An SQLite error, the driver's error kept as its source: so `?` works on
 /// the driver's calls, in the recorder and in a projection's writes.
@@ -63,7 +62,7 @@ impl From<rusqlite::Error> for Error {
 pub use rusqlite as driver;
 
 /// The default time to wait for the write lock.
-pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The longest `SQLITE_LOCK_TIMEOUT`: SQLite takes its busy timeout as a
 /// 32-bit number of milliseconds.
@@ -83,7 +82,7 @@ pub struct SqliteConfig {
 
 impl SqliteConfig {
     /// Settings for `dbname` with the defaults.
-    pub fn new(dbname: impl Into<String>) -> Self {
+    pub(crate) fn new(dbname: impl Into<String>) -> Self {
         Self {
             dbname: dbname.into(),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
@@ -95,7 +94,7 @@ impl SqliteConfig {
     /// from 0 to 2,147,483: SQLite's busy timeout is a 32-bit number of
     /// milliseconds). As in the Python library, 0 means the default, 5 s.
     /// `SINGLE_ROW_TRACKING`, when set, must be true: only single-row
-    /// tracking is implemented (see [`check_single_row_tracking`]).
+    /// tracking is implemented (see `check_single_row_tracking`).
     ///
     /// # Errors
     ///
@@ -154,7 +153,7 @@ impl SqliteConfig {
 /// One connection writes. File databases also get connections that only
 /// read, one for each thread reading at a time (write-ahead logging lets
 /// them all read at once, and while another writes); up to
-/// [`IDLE_READERS`] are kept open between reads. In-memory databases have
+/// `IDLE_READERS` are kept open between reads. In-memory databases have
 /// the one connection.
 pub struct SqliteRecorder {
     config: SqliteConfig,
@@ -172,7 +171,7 @@ pub struct SqliteRecorder {
 }
 
 /// The most reader connections a file database keeps open while idle.
-pub const IDLE_READERS: usize = 8;
+pub(crate) const IDLE_READERS: usize = 8;
 
 struct Statements {
     table: String,
@@ -213,7 +212,7 @@ impl SqliteRecorder {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidIdentifier`] for a bad table name; SQLite errors.
-    pub fn with_config(config: SqliteConfig) -> Result<Self> {
+    pub(crate) fn with_config(config: SqliteConfig) -> Result<Self> {
         let table = quote_identifier("table", &config.table)?;
         let writer = Self::connect(&config)?;
         if !config.is_memory() {
@@ -255,11 +254,6 @@ impl SqliteRecorder {
             tracking_ready: AtomicBool::new(false),
             config,
         })
-    }
-
-    /// The settings the recorder was opened with.
-    pub fn config(&self) -> &SqliteConfig {
-        &self.config
     }
 
     fn connect(config: &SqliteConfig) -> Result<Connection> {

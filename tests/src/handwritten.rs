@@ -4,9 +4,10 @@
 
 use std::ops::Deref;
 
-use eventsmith::domain::{AggregateCore, OriginatorTopic, now};
-use eventsmith::persistence::transcoder::{StateWriter, tagged};
-use eventsmith::persistence::{Decoder, Transcodable};
+use eventsmith::__private::{AggregateCore, OriginatorTopic};
+use eventsmith::__private::{Decoder, Transcodable};
+use eventsmith::__private::{StateWriter, tagged};
+use eventsmith::domain::now;
 use eventsmith::{Aggregate, Application, DomainEvent, Environment, Id, Result, Timestamp};
 
 /// A world with a history of things that happened in it.

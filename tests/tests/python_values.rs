@@ -57,7 +57,8 @@ fn unhex(text: &str) -> Vec<u8> {
 /// errors naming the event, never rounded.
 #[test]
 fn floats_and_decimals_cross_as_python_writes_them() {
-    use eventsmith::persistence::{Mapper, StoredEvent, python_decimal_str, python_float_repr};
+    use eventsmith::__private::{python_decimal_str, python_float_repr};
+    use eventsmith::persistence::{Mapper, StoredEvent};
     use eventsmith::{Decimal, ErrorKind};
     use eventsmith_generated::inventory::{
         Dimensions, ItemEvent, ItemRepriced as Repriced, ItemWeighed as Weighed,
@@ -173,7 +174,7 @@ fn floats_and_decimals_cross_as_python_writes_them() {
         "-7.9228162514264337593543950335",
     ]
     .iter()
-    .map(|s| eventsmith::persistence::parse_python_decimal(s).unwrap())
+    .map(|s| eventsmith::__private::parse_python_decimal(s).unwrap())
     .collect();
     let mut input = String::new();
     let mut expected = Vec::new();

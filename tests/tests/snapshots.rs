@@ -7,9 +7,8 @@
 
 use std::sync::Arc;
 
-use eventsmith::persistence::{
-    AesCipher, SNAPSHOT_TOPIC, SnapshotRecorder, StoredEvent, snapshot::SnapshotWriter,
-};
+use eventsmith::__private::SnapshotWriter;
+use eventsmith::persistence::{AesCipher, SNAPSHOT_TOPIC, SnapshotRecorder, StoredEvent};
 use eventsmith::{Aggregate, Application, Error, ErrorKind, Id, Repository};
 use eventsmith_generated::world_v2::{Universe, World, WorldId};
 use eventsmith_tests::backends::{PgSchema, SqliteFile, pairs, postgres_client, with};

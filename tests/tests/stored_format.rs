@@ -198,7 +198,7 @@ fn corrupt_stored_events_give_their_own_errors() {
 
     // A bare NaN where a world's event holds no float (its JSON is read
     // without the rewrite of Python's non-finite floats): a typed error.
-    const { assert!(!<WorldEvent as eventsmith::persistence::Transcodable>::MAY_HOLD_FLOATS) };
+    const { assert!(!<WorldEvent as eventsmith::__private::Transcodable>::MAY_HOLD_FLOATS) };
     let bare_nan = StoredEvent {
         state: br#"{"timestamp":{"_type_":"datetime_iso","_data_":"2026-11-27T06:51:31+00:00"},"what":NaN}"#.to_vec(),
         ..good.clone()

@@ -104,7 +104,7 @@ fn field(f: &model::Field, owner: Owner<'_>) -> view::Field {
     let rename = (f.name.cased != f.name.written).then(|| str_lit(&f.name.written));
     let mut serde = Vec::new();
     if f.ty.is_tagged() {
-        serde.push("with = \"::eventsmith::persistence::transcoder::tagged\"".to_owned());
+        serde.push("with = \"::eventsmith::__private::tagged\"".to_owned());
     }
     if let Some(rename) = &rename {
         serde.push(format!("rename = {rename}"));

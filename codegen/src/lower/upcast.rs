@@ -8,7 +8,7 @@ use crate::ident::str_lit;
 use crate::model::{Literal, StoredValue, UpcastStep};
 
 /// `serde_json::Value` in generated code.
-const VALUE: &str = "::eventsmith::serde_json::Value";
+const VALUE: &str = "::eventsmith::__private::serde_json::Value";
 
 /// The arms of an `upcast` function (an event's, or an aggregate's for
 /// its snapshots), one per older version.
@@ -52,7 +52,7 @@ fn stored(value: &StoredValue) -> String {
 fn typed(literal: &Literal) -> String {
     let tag = |name: &str, data: &str| {
         format!(
-            "::eventsmith::persistence::tagged_value({}, {})",
+            "::eventsmith::__private::tagged_value({}, {})",
             str_lit(name),
             str_lit(data)
         )

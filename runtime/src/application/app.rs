@@ -127,7 +127,7 @@ where
 /// the notification log of everything stored.
 ///
 /// Storage is chosen by the environment (see
-/// [`InfrastructureFactory`](crate::persistence::InfrastructureFactory)): in
+/// `InfrastructureFactory`): in
 /// memory by default, SQLite or PostgreSQL, optionally compressed and
 /// encrypted. `Application` is `Send + Sync`; share it between threads with
 /// an `Arc` or by reference.
@@ -149,6 +149,7 @@ impl Application {
     ///
     /// An unknown value, a missing required variable or a malformed key,
     /// naming the variable; connection errors.
+    #[doc(hidden)]
     pub fn new(name: &str) -> Result<Self> {
         Self::from_env(Environment::new(
             name,
@@ -172,6 +173,7 @@ impl Application {
     }
 
     /// An application over infrastructure made elsewhere.
+    #[doc(hidden)]
     pub fn with_infrastructure(env: Environment, infrastructure: Infrastructure) -> Self {
         let Infrastructure {
             mapper,
@@ -200,6 +202,7 @@ impl Application {
     }
 
     /// The settings the application was made with.
+    #[doc(hidden)]
     pub fn env(&self) -> &Environment {
         &self.env
     }
@@ -240,6 +243,7 @@ impl Application {
     }
 
     /// The event store.
+    #[doc(hidden)]
     pub fn event_store(&self) -> &EventStore {
         &self.events
     }
@@ -401,6 +405,7 @@ impl Application {
     /// (`IS_SNAPSHOTTING_ENABLED`, or a schema whose aggregates take them).
     /// Like the recorder, not for generated facades to hand out: a
     /// snapshot stored here is what later gets start from.
+    #[doc(hidden)]
     pub fn snapshots(&self) -> Option<&Arc<dyn SnapshotRecorder>> {
         self.snapshots.as_ref()
     }

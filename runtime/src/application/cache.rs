@@ -28,7 +28,7 @@ use uuid::Uuid;
 use crate::Result;
 use crate::persistence::Environment;
 
-/// How an application caches aggregates (see the [module](self) docs).
+/// How an application caches aggregates (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheSettings {
     /// The most aggregates kept; `None` for no limit.

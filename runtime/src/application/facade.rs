@@ -13,6 +13,7 @@ impl Application {
     /// # Errors
     ///
     /// As [`Application::new`].
+    #[doc(hidden)]
     pub fn with_defaults(name: &str, defaults: &[(&str, &str)]) -> Result<Self> {
         Self::from_env(Environment::new(name, defaults.iter().copied()))
     }

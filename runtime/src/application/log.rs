@@ -8,7 +8,7 @@ use crate::persistence::{
 use crate::{ErrorKind, Result};
 
 /// The default number of notifications in a section.
-pub const DEFAULT_SECTION_SIZE: usize = 10;
+pub(crate) const DEFAULT_SECTION_SIZE: usize = 10;
 
 /// A section of the notification log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +31,7 @@ pub struct NotificationLog {
 
 impl NotificationLog {
     /// A log over `recorder` with sections of at most `section_size` items.
+    #[doc(hidden)]
     pub fn new(recorder: Arc<dyn ApplicationRecorder>, section_size: usize) -> Self {
         Self {
             recorder,
@@ -39,7 +40,7 @@ impl NotificationLog {
     }
 
     /// The most notifications a section holds.
-    pub fn section_size(&self) -> usize {
+    pub(crate) fn section_size(&self) -> usize {
         self.section_size
     }
 

@@ -1,7 +1,7 @@
 //! Applications: saving aggregates, getting them back, and the notification log.
 
 mod app;
-pub mod cache;
+mod cache;
 mod facade;
 mod log;
 mod process;
@@ -11,7 +11,8 @@ mod runner;
 
 pub use app::{Application, Saveable};
 pub use cache::CacheSettings;
-pub use log::{DEFAULT_SECTION_SIZE, NotificationLog, Section};
+pub(crate) use log::DEFAULT_SECTION_SIZE;
+pub use log::{NotificationLog, Section};
 pub use process::{PolicyError, Processing};
 pub use repository::Repository;
 pub use runner::{MultiThreadedRunner, Pipe, SingleThreadedRunner};

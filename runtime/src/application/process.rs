@@ -97,6 +97,7 @@ pub(crate) fn for_each_unprocessed<E: Followed>(
 impl Application {
     /// The recorder that stores events with tracking records, when this
     /// application's infrastructure has one (every built-in backend does).
+    #[doc(hidden)]
     pub fn process_recorder(&self) -> Option<&Arc<dyn ProcessRecorder>> {
         self.process.as_ref()
     }
@@ -113,6 +114,7 @@ impl Application {
     /// errors.
     ///
     /// [`TrackingRecorder::wait`]: crate::persistence::TrackingRecorder::wait
+    #[doc(hidden)]
     pub fn wait_for(
         &self,
         leader: &str,
@@ -193,7 +195,7 @@ impl Application {
     /// stored, and the next call starts from it again.
     ///
     /// ```
-    /// use eventsmith::persistence::Followed;
+    /// use eventsmith::__private::Followed;
     /// use eventsmith::{Application, Result};
     ///
     /// /// Processes what `leader` stored since `follower` last did, saving

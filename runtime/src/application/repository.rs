@@ -11,7 +11,7 @@ use crate::{ErrorKind, Result};
 
 /// Gets aggregates by replaying their stored events, from their latest
 /// snapshot when the application keeps snapshots, and keeps them in its
-/// [cache](super::cache) when the application has one.
+/// cache when the application has one.
 #[derive(Debug, Clone)]
 pub struct Repository {
     events: EventStore,
@@ -21,6 +21,7 @@ pub struct Repository {
 
 impl Repository {
     /// A repository over an event store.
+    #[doc(hidden)]
     pub fn new(events: EventStore) -> Self {
         Self {
             events,
@@ -30,17 +31,19 @@ impl Repository {
     }
 
     /// The same repository, keeping the aggregates it gets in a cache.
-    pub fn with_cache(mut self, settings: CacheSettings) -> Self {
+    pub(crate) fn with_cache(mut self, settings: CacheSettings) -> Self {
         self.cache = Some(Arc::new(AggregateCache::new(settings)));
         self
     }
 
     /// How the repository caches aggregates, if it does.
+    #[doc(hidden)]
     pub fn cache_settings(&self) -> Option<CacheSettings> {
         self.cache.as_ref().map(|c| c.settings())
     }
 
     /// How many aggregates the cache holds (0 without one).
+    #[doc(hidden)]
     pub fn cached(&self) -> usize {
         self.cache.as_ref().map_or(0, |c| c.len())
     }
@@ -51,7 +54,7 @@ impl Repository {
 
     /// The same repository, starting from the latest snapshot in
     /// `snapshots` at or below the version asked for.
-    pub fn with_snapshots(mut self, snapshots: Arc<dyn SnapshotRecorder>) -> Self {
+    pub(crate) fn with_snapshots(mut self, snapshots: Arc<dyn SnapshotRecorder>) -> Self {
         self.snapshots = Some(snapshots);
         self
     }
@@ -260,6 +263,7 @@ impl Repository {
     /// # Errors
     ///
     /// Backend errors.
+    #[doc(hidden)]
     pub fn contains<A: ?Sized>(&self, id: Id<A>) -> Result<bool> {
         Ok(!self
             .events

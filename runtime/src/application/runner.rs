@@ -53,23 +53,13 @@ impl Pipe {
         }
     }
 
-    /// The application that follows.
-    pub fn follower(&self) -> &Arc<Application> {
-        &self.follower
-    }
-
-    /// The application followed.
-    pub fn leader(&self) -> &Arc<Application> {
-        &self.leader
-    }
-
     /// Processes what the leader has stored since the follower last did;
     /// how many notifications.
     ///
     /// # Errors
     ///
     /// As [`Application::process`].
-    pub fn step(&mut self) -> Result<u64> {
+    pub(crate) fn step(&mut self) -> Result<u64> {
         (self.step)()
     }
 }
@@ -80,7 +70,6 @@ impl Pipe {
 /// ```
 /// use eventsmith::SingleThreadedRunner;
 /// let mut runner = SingleThreadedRunner::new(Vec::new());
-/// assert_eq!(runner.pipes().len(), 0);
 /// assert_eq!(runner.run()?, 0);
 /// # Ok::<(), eventsmith::Error>(())
 /// ```
@@ -102,6 +91,7 @@ impl SingleThreadedRunner {
     /// # Errors
     ///
     /// As [`run`](Self::run).
+    #[doc(hidden)]
     pub fn start(pipes: Vec<Pipe>) -> Result<Self> {
         let mut runner = Self::new(pipes);
         runner.run()?;
@@ -112,11 +102,6 @@ impl SingleThreadedRunner {
     /// of [`run`](Self::run), so there is nothing to wait for.
     pub fn stop(self) -> Vec<Pipe> {
         self.pipes
-    }
-
-    /// The pipes.
-    pub fn pipes(&self) -> &[Pipe] {
-        &self.pipes
     }
 
     /// Runs every pipe, again and again, until a whole round processes

@@ -39,7 +39,7 @@ pub trait Aggregate: Clone + fmt::Debug + PartialEq + Send + Sync + 'static {
     /// not (generated code says so), a replay reads the timestamps of the
     /// first and last events only, the two the aggregate keeps
     /// (`created_on`, `modified_on`); the others are given
-    /// [`UNTIMED`](crate::domain::UNTIMED). The default, `true`,
+    /// `UNTIMED`. The default, `true`,
     /// reads every one.
     const READS_EVENT_TIMES: bool = true;
 
@@ -76,7 +76,7 @@ pub trait Aggregate: Clone + fmt::Debug + PartialEq + Send + Sync + 'static {
 
     /// Writes the state of a snapshot of the aggregate as it is now, as
     /// the Python library's `Snapshot.take` writes it (see
-    /// [`SnapshotWriter`](crate::persistence::SnapshotWriter),
+    /// `SnapshotWriter`,
     /// which generated aggregates call).
     ///
     /// # Errors
@@ -90,7 +90,7 @@ pub trait Aggregate: Clone + fmt::Debug + PartialEq + Send + Sync + 'static {
 
     /// The aggregate `id` at `version`, read from the JSON state of a
     /// snapshot (see
-    /// [`SnapshotReader`](crate::persistence::SnapshotReader),
+    /// `SnapshotReader`,
     /// which generated aggregates call).
     ///
     /// # Errors

@@ -56,11 +56,13 @@ impl<A: ?Sized> Id<A> {
     /// assert_eq!(id, Id::from_name("/accounts/alice@example.com"));
     /// assert_ne!(id, Id::from_name("/accounts/bob@example.com"));
     /// ```
+    #[doc(hidden)]
     pub fn from_name(name: &str) -> Self {
         Self::from_uuid(Uuid::new_v5(&Uuid::NAMESPACE_URL, name.as_bytes()))
     }
 
     /// The nil id (all zeros): a placeholder, never an aggregate's id.
+    #[doc(hidden)]
     pub const fn nil() -> Self {
         Self::from_uuid(Uuid::nil())
     }

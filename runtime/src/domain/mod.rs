@@ -10,16 +10,17 @@
 // (a version would have to reach u64::MAX first); left to the code
 // generator's rewrite of this file.
 #[allow(clippy::arithmetic_side_effects)]
-mod aggregate;
+pub(crate) mod aggregate;
 mod checked;
 mod event;
 mod id;
-mod originator_topic;
+pub(crate) mod originator_topic;
 pub(crate) mod timestamp;
 
-pub use aggregate::{Aggregate, AggregateCore};
+pub use aggregate::Aggregate;
+pub(crate) use aggregate::AggregateCore;
 pub use checked::{Checked, Number};
 pub use event::DomainEvent;
 pub use id::Id;
-pub use originator_topic::{ClassVersion, OriginatorTopic};
-pub use timestamp::{Timestamp, UNTIMED, format_timestamp, now, parse_timestamp};
+pub(crate) use timestamp::UNTIMED;
+pub use timestamp::{Timestamp, format_timestamp, now, parse_timestamp};

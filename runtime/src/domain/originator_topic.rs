@@ -16,8 +16,8 @@ use super::Aggregate;
 /// rather than silently read as this one.
 ///
 /// ```
-/// use eventsmith::domain::OriginatorTopic;
-/// # use eventsmith::domain::AggregateCore;
+/// use eventsmith::__private::OriginatorTopic;
+/// # use eventsmith::__private::AggregateCore;
 /// # #[derive(Debug, Clone, PartialEq)] struct World;
 /// # impl eventsmith::Aggregate for World {
 /// #     type Event = Never; const TOPIC: &'static str = "universe:World";
@@ -107,7 +107,7 @@ impl<'de, A: Aggregate> Deserialize<'de> for OriginatorTopic<A> {
 /// before the state is upcast, so it holds nothing.
 ///
 /// ```
-/// use eventsmith::domain::ClassVersion;
+/// use eventsmith::__private::ClassVersion;
 /// assert_eq!(serde_json::to_string(&ClassVersion::<3>).unwrap(), "3");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

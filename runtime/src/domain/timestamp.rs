@@ -16,7 +16,7 @@ pub type Timestamp = DateTime<Utc>;
 /// no timestamp: see
 /// [`Aggregate::READS_EVENT_TIMES`](crate::Aggregate::READS_EVENT_TIMES)):
 /// the Unix epoch, which no event of this library is written at.
-pub const UNTIMED: Timestamp = DateTime::<Utc>::UNIX_EPOCH;
+pub(crate) const UNTIMED: Timestamp = DateTime::<Utc>::UNIX_EPOCH;
 
 /// The current time, truncated to microseconds so that it survives a round
 /// trip through the stored format unchanged.

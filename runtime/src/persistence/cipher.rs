@@ -24,16 +24,6 @@ const TAG_LEN: usize = 16;
 /// base64 text of 16, 24 or 32 random bytes (AES-128, -192, -256).
 ///
 /// The key is never shown: `Debug` prints only its size.
-///
-/// ```
-/// use eventsmith::persistence::AesCipher;
-/// let key = AesCipher::create_key(32).unwrap();
-/// let cipher = AesCipher::new(&key).unwrap();
-/// let sealed = cipher.encrypt(b"dinosaurs");
-/// assert_eq!(sealed.len(), 12 + 16 + 9);
-/// assert_eq!(cipher.decrypt(&sealed).unwrap(), b"dinosaurs");
-/// assert_eq!(format!("{cipher:?}"), "AesCipher { key_bits: 256 }");
-/// ```
 #[derive(Clone)]
 pub struct AesCipher {
     inner: Inner,
@@ -84,6 +74,7 @@ impl AesCipher {
     /// [`ErrorKind::InvalidCipherKey`] when the text is not base64 or does not
     /// decode to 16, 24 or 32 bytes. Nothing of the key is part of the
     /// message.
+    #[doc(hidden)]
     pub fn new(key_base64: &str) -> Result<Self> {
         Self::from_setting("CIPHER_KEY", key_base64)
     }
@@ -93,7 +84,7 @@ impl AesCipher {
     /// # Errors
     ///
     /// As [`new`](Self::new).
-    pub fn from_setting(variable: &str, key_base64: &str) -> Result<Self> {
+    pub(crate) fn from_setting(variable: &str, key_base64: &str) -> Result<Self> {
         let key = decode_base64(key_base64).map_err(|reason| ErrorKind::InvalidCipherKey {
             variable: variable.to_owned(),
             reason: format!("not base64 ({reason})"),
@@ -114,7 +105,7 @@ impl AesCipher {
     }
 
     /// The key size in bits.
-    pub fn key_bits(&self) -> u32 {
+    pub(crate) fn key_bits(&self) -> u32 {
         match self.inner {
             Inner::Aes128(_) => 128,
             Inner::Aes192(_) => 192,
@@ -123,7 +114,7 @@ impl AesCipher {
     }
 
     /// Encrypts `plaintext` under a fresh random nonce: nonce ‖ tag ‖ ciphertext.
-    pub fn encrypt(&self, plaintext: &[u8]) -> Vec<u8> {
+    pub(crate) fn encrypt(&self, plaintext: &[u8]) -> Vec<u8> {
         let nonce = Nonce::<U12>::generate();
         let mut body = plaintext.to_vec();
         // Encryption fails only for messages of more than 64 GiB.
@@ -147,6 +138,7 @@ impl AesCipher {
     ///
     /// [`DecryptError::Truncated`] when there are fewer than 28 bytes,
     /// [`DecryptError::Authentication`] when the tag does not verify.
+    #[doc(hidden)]
     pub fn decrypt(&self, sealed: &[u8]) -> Result<Vec<u8>, DecryptError> {
         let truncated = || DecryptError::Truncated(sealed.len());
         let (nonce, rest) = sealed.split_at_checked(NONCE_LEN).ok_or_else(truncated)?;
@@ -212,18 +204,11 @@ fn base64_value(b: u8) -> Option<u8> {
 ///
 /// The error says what is wrong without showing any of the text.
 ///
-/// ```
-/// use eventsmith::persistence::decode_base64;
-/// assert_eq!(decode_base64(" QU JD\n").unwrap(), b"ABC");
-/// assert_eq!(decode_base64("QUI=trailing").unwrap(), b"AB");
-/// assert!(decode_base64("QUJ").is_err());
-/// ```
-///
 /// # Errors
 ///
 /// `incorrect padding` when the last group is incomplete; a message counting
 /// the data characters when one is left over.
-pub fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity((text.len() / 4).saturating_mul(3).saturating_add(3));
     let mut quad_pos = 0u8;
     let mut left = 0u8;
@@ -374,5 +359,24 @@ mod tests {
             other.decrypt(&cipher.encrypt(b"same key")).unwrap(),
             b"same key"
         );
+    }
+
+    #[test]
+    fn decode_base64_reads_what_python_reads() {
+        use super::decode_base64;
+        assert_eq!(decode_base64(" QU JD\n").unwrap(), b"ABC");
+        assert_eq!(decode_base64("QUI=trailing").unwrap(), b"AB");
+        assert!(decode_base64("QUJ").is_err());
+    }
+
+    #[test]
+    fn a_sealed_state_is_nonce_tag_ciphertext() {
+        use crate::persistence::AesCipher;
+        let key = AesCipher::create_key(32).unwrap();
+        let cipher = AesCipher::new(&key).unwrap();
+        let sealed = cipher.encrypt(b"dinosaurs");
+        assert_eq!(sealed.len(), 12 + 16 + 9);
+        assert_eq!(cipher.decrypt(&sealed).unwrap(), b"dinosaurs");
+        assert_eq!(format!("{cipher:?}"), "AesCipher { key_bits: 256 }");
     }
 }

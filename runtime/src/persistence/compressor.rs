@@ -18,7 +18,7 @@ use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
 /// zlib's default compression level, as `flate2::Compression::default()`
 /// and Python's `zlib.compress`: the level unless `COMPRESSOR_LEVEL` says
 /// otherwise.
-pub const DEFAULT_COMPRESSION_LEVEL: u8 = 6;
+pub(crate) const DEFAULT_COMPRESSION_LEVEL: u8 = 6;
 
 /// The highest compression level (zlib's 9: smallest, slowest).
 pub const MAX_COMPRESSION_LEVEL: u8 = 9;
@@ -46,11 +46,11 @@ pub struct ZlibCompressor;
 
 /// The default most bytes a stored event may inflate to: 256 MiB, far more
 /// than any event's state, far less than a decompression bomb asks for.
-pub const DEFAULT_MAX_DECOMPRESSED_SIZE: usize = 256 << 20;
+pub(crate) const DEFAULT_MAX_DECOMPRESSED_SIZE: usize = 256 << 20;
 
 /// Why [`ZlibCompressor::decompress_limited`] failed.
 #[derive(Debug, thiserror::Error)]
-pub enum DecompressError {
+pub(crate) enum DecompressError {
     /// The data is not a valid zlib stream (of kind `UnexpectedEof` when it
     /// is cut short).
     #[error("{0}")]
@@ -65,6 +65,7 @@ pub enum DecompressError {
 
 impl ZlibCompressor {
     /// Compresses `data` at zlib's default level (6).
+    #[doc(hidden)]
     pub fn compress(&self, data: &[u8]) -> Vec<u8> {
         self.compress_at(data, DEFAULT_COMPRESSION_LEVEL)
     }
@@ -82,6 +83,7 @@ impl ZlibCompressor {
     /// assert_eq!(ZlibCompressor.decompress(&stored).unwrap(), data);
     /// assert_eq!(ZlibCompressor.decompress(&smallest).unwrap(), data);
     /// ```
+    #[doc(hidden)]
     pub fn compress_at(&self, data: &[u8], level: u8) -> Vec<u8> {
         let level = level.min(MAX_COMPRESSION_LEVEL);
         let fresh = || compress_with(&mut new_compressor(level), &mut Vec::new(), data);
@@ -115,6 +117,7 @@ impl ZlibCompressor {
     /// An I/O error for data that is not a valid zlib stream (of kind
     /// `UnexpectedEof` when it is cut short) or that inflates past the limit
     /// (of kind `InvalidData`).
+    #[doc(hidden)]
     pub fn decompress(&self, data: &[u8]) -> io::Result<Vec<u8>> {
         self.decompress_limited(data, DEFAULT_MAX_DECOMPRESSED_SIZE)
             .map_err(|e| match e {
@@ -126,22 +129,11 @@ impl ZlibCompressor {
     /// Decompresses zlib data that inflates to at most `limit` bytes; stops
     /// inflating as soon as it would go past.
     ///
-    /// ```
-    /// use eventsmith::persistence::{DecompressError, ZlibCompressor};
-    /// let bomb = ZlibCompressor.compress(&vec![0; 1 << 20]);
-    /// assert!(bomb.len() < 2_000);
-    /// assert!(matches!(
-    ///     ZlibCompressor.decompress_limited(&bomb, 1000),
-    ///     Err(DecompressError::TooLarge { limit: 1000 })
-    /// ));
-    /// assert_eq!(ZlibCompressor.decompress_limited(&bomb, 1 << 20).unwrap().len(), 1 << 20);
-    /// ```
-    ///
     /// # Errors
     ///
     /// [`DecompressError::Invalid`] for data that is not a valid zlib stream,
     /// [`DecompressError::TooLarge`] past the limit.
-    pub fn decompress_limited(
+    pub(crate) fn decompress_limited(
         &self,
         data: &[u8],
         limit: usize,
@@ -419,5 +411,23 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
         // The decompressor kept by the thread is fine after a failure.
         assert_eq!(z.decompress(&packed).unwrap(), data);
+    }
+
+    #[test]
+    fn decompression_stops_at_the_limit() {
+        use crate::persistence::{DecompressError, ZlibCompressor};
+        let bomb = ZlibCompressor.compress(&vec![0; 1 << 20]);
+        assert!(bomb.len() < 2_000);
+        assert!(matches!(
+            ZlibCompressor.decompress_limited(&bomb, 1000),
+            Err(DecompressError::TooLarge { limit: 1000 })
+        ));
+        assert_eq!(
+            ZlibCompressor
+                .decompress_limited(&bomb, 1 << 20)
+                .unwrap()
+                .len(),
+            1 << 20
+        );
     }
 }

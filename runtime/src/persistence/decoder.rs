@@ -16,7 +16,7 @@ use uuid::Uuid;
 /// `originator_version` among its fields.
 ///
 /// ```
-/// use eventsmith::persistence::Decoder;
+/// use eventsmith::__private::Decoder;
 /// use eventsmith::{Id, Uuid};
 ///
 /// #[derive(serde::Deserialize)]
@@ -98,7 +98,7 @@ impl<'a> Decoder<'a> {
     /// next, as Python's `upcast_vN_vN+1` methods do, before `T` is read.
     ///
     /// ```
-    /// use eventsmith::persistence::Decoder;
+    /// use eventsmith::__private::Decoder;
     /// use eventsmith::{Id, Uuid};
     /// use serde_json::{Map, Value};
     ///
@@ -205,7 +205,7 @@ pub(crate) fn upcast_state(
 /// such values to old states.
 ///
 /// ```
-/// let value = eventsmith::persistence::tagged_value("decimal_str", "12.50");
+/// let value = eventsmith::__private::tagged_value("decimal_str", "12.50");
 /// assert_eq!((value["_type_"].as_str(), value["_data_"].as_str()), (Some("decimal_str"), Some("12.50")));
 /// ```
 pub fn tagged_value(type_name: &str, data: &str) -> Value {

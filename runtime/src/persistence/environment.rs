@@ -24,15 +24,6 @@ use crate::{Error, ErrorKind, Result};
 /// `Debug` shows only the settings that were read, with secrets redacted:
 /// values of variables whose names hold `KEY`, `PASSWORD`, `SECRET` or
 /// `TOKEN`, and passwords inside URLs.
-///
-/// ```
-/// use eventsmith::persistence::Environment;
-/// let env = Environment::isolated("Universe", [("UNIVERSE_COMPRESSOR_TOPIC", "zlib"), ("SQLITE_DBNAME", ":memory:")]);
-/// assert_eq!(env.get("COMPRESSOR_TOPIC")?.as_deref(), Some("zlib"));
-/// assert_eq!(env.lookup("SQLITE_DBNAME")?.unwrap().0, "SQLITE_DBNAME");
-/// assert_eq!(env.get("CIPHER_KEY")?, None);
-/// # Ok::<(), eventsmith::Error>(())
-/// ```
 pub struct Environment {
     name: String,
     /// Values that come before the process environment.
@@ -88,12 +79,12 @@ impl Environment {
     }
 
     /// The application's name, as given.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.name
     }
 
     /// The variables `key` is looked up as: `<NAME>_<KEY>`, then `<KEY>`.
-    pub fn variables(&self, key: &str) -> Vec<String> {
+    pub(crate) fn variables(&self, key: &str) -> Vec<String> {
         let mut variables = Vec::with_capacity(2);
         if !self.name.is_empty() {
             variables.push(format!("{}_{key}", self.name.to_uppercase()));
@@ -129,7 +120,7 @@ impl Environment {
     ///
     /// [`ErrorKind::InvalidSetting`] when the variable's value in the process
     /// environment is not UTF-8.
-    pub fn lookup(&self, key: &str) -> Result<Option<(String, String)>> {
+    pub(crate) fn lookup(&self, key: &str) -> Result<Option<(String, String)>> {
         for variable in self.variables(key) {
             if let Some(value) = self.variable(&variable)? {
                 if value.is_empty() {
@@ -145,11 +136,11 @@ impl Environment {
         Ok(None)
     }
 
-    /// The value of `key` (see [`lookup`](Self::lookup)).
+    /// The value of `key` (see `lookup`).
     ///
     /// # Errors
     ///
-    /// As [`lookup`](Self::lookup).
+    /// As `lookup`.
     pub fn get(&self, key: &str) -> Result<Option<String>> {
         Ok(self.lookup(key)?.map(|(_, value)| value))
     }
@@ -160,6 +151,7 @@ impl Environment {
     ///
     /// [`ErrorKind::MissingSetting`] naming the variables looked up and `reason`;
     /// as [`lookup`](Self::lookup).
+    #[doc(hidden)]
     pub fn require(&self, key: &str, reason: &str) -> Result<String> {
         self.get(key)?.ok_or_else(|| {
             ErrorKind::MissingSetting {
@@ -177,7 +169,7 @@ impl Environment {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidSetting`] for anything else.
-    pub fn flag(&self, key: &str) -> Result<Option<bool>> {
+    pub(crate) fn flag(&self, key: &str) -> Result<Option<bool>> {
         let Some((variable, value)) = self.lookup(key)? else {
             return Ok(None);
         };
@@ -196,7 +188,7 @@ impl Environment {
     ///
     /// [`ErrorKind::InvalidSetting`] naming the variable and the range when the
     /// value is not a whole number or is out of the range.
-    pub fn integer<T>(&self, key: &str, min: T, max: T) -> Result<Option<T>>
+    pub(crate) fn integer<T>(&self, key: &str, min: T, max: T) -> Result<Option<T>>
     where
         T: TryFrom<i128> + Into<i128> + Copy + fmt::Display,
     {
@@ -220,6 +212,7 @@ impl Environment {
     /// [`ErrorKind::InvalidSetting`] naming the variable and the range when the
     /// value is not a number or is out of the range (NaN and infinities
     /// included).
+    #[doc(hidden)]
     pub fn seconds(&self, key: &str, min: f64, max: f64) -> Result<Option<Duration>> {
         let Some((variable, value)) = self.lookup(key)? else {
             return Ok(None);
@@ -233,6 +226,7 @@ impl Environment {
     }
 
     /// The settings read so far (variable and value), secrets redacted.
+    #[doc(hidden)]
     pub fn settings_read(&self) -> Vec<(String, String)> {
         self.read
             .lock()
@@ -322,16 +316,7 @@ pub(crate) fn shown(variable: &str, value: &str) -> String {
 /// Replaces the password of each `scheme://user:password@host` in `text`
 /// (and the values of query parameters named like secrets) with
 /// `<redacted>`.
-///
-/// ```
-/// use eventsmith::persistence::redact_urls;
-/// assert_eq!(
-///     redact_urls("postgres://app:hunter2@db:5432/es?sslmode=require&token=abc"),
-///     "postgres://app:<redacted>@db:5432/es?sslmode=require&token=<redacted>"
-/// );
-/// assert_eq!(redact_urls("/var/lib/app.sqlite"), "/var/lib/app.sqlite");
-/// ```
-pub fn redact_urls(text: &str) -> String {
+pub(crate) fn redact_urls(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find("://") {
@@ -636,5 +621,31 @@ mod tests {
         ] {
             assert_eq!(redact_urls(text), expected, "{text}");
         }
+    }
+
+    #[test]
+    fn urls_lose_their_passwords() {
+        use super::redact_urls;
+        assert_eq!(
+            redact_urls("postgres://app:hunter2@db:5432/es?sslmode=require&token=abc"),
+            "postgres://app:<redacted>@db:5432/es?sslmode=require&token=<redacted>"
+        );
+        assert_eq!(redact_urls("/var/lib/app.sqlite"), "/var/lib/app.sqlite");
+    }
+
+    #[test]
+    fn a_setting_is_looked_up_prefixed_then_plain() -> crate::Result<()> {
+        use crate::persistence::Environment;
+        let env = Environment::isolated(
+            "Universe",
+            [
+                ("UNIVERSE_COMPRESSOR_TOPIC", "zlib"),
+                ("SQLITE_DBNAME", ":memory:"),
+            ],
+        );
+        assert_eq!(env.get("COMPRESSOR_TOPIC")?.as_deref(), Some("zlib"));
+        assert_eq!(env.lookup("SQLITE_DBNAME")?.unwrap().0, "SQLITE_DBNAME");
+        assert_eq!(env.get("CIPHER_KEY")?, None);
+        Ok(())
     }
 }

@@ -25,7 +25,8 @@ use crate::{ErrorKind, Result};
 /// are this library's, in any case.
 ///
 /// ```
-/// use eventsmith::persistence::{Environment, InfrastructureFactory};
+/// use eventsmith::__private::InfrastructureFactory;
+/// use eventsmith::persistence::Environment;
 /// let env = Environment::isolated("Universe", [("INFRASTRUCTURE_FACTORY", "eventsourcing.sqlite:SQLiteFactory")]);
 /// assert_eq!(InfrastructureFactory::from_env(&env)?, InfrastructureFactory::Sqlite);
 /// let env = Environment::isolated("Universe", [("PERSISTENCE_MODULE", "mongo")]);
@@ -202,7 +203,7 @@ impl Infrastructure {
     ///
     /// An unknown value, a missing required variable or a malformed key,
     /// naming the variable; connection errors.
-    pub fn from_env(env: &Environment) -> Result<Self> {
+    pub(crate) fn from_env(env: &Environment) -> Result<Self> {
         // The Python library can also key aggregates by text; this one by UUIDs only.
         if let Some((variable, value)) = env
             .lookup("ORIGINATOR_ID_TYPE")?
@@ -252,18 +253,12 @@ impl Mapper {
     /// 1 to `isize::MAX`; default [`DEFAULT_MAX_DECOMPRESSED_SIZE`], 256 MiB)
     /// describe.
     ///
-    /// ```
-    /// use eventsmith::persistence::{Environment, Mapper};
-    /// let env = Environment::isolated("Universe", [("COMPRESSOR_TOPIC", "zlib")]);
-    /// assert!(Mapper::from_env(&env)?.is_compressed());
-    /// # Ok::<(), eventsmith::Error>(())
-    /// ```
-    ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidSetting`] naming the variable and what is accepted;
     /// [`ErrorKind::MissingSetting`] for a cipher topic without a key;
     /// [`ErrorKind::InvalidCipherKey`], which never shows the key.
+    #[doc(hidden)]
     pub fn from_env(env: &Environment) -> Result<Self> {
         mapper_from_env(env)
     }
@@ -517,5 +512,13 @@ mod tests {
                 .contains("eventsourcing.cryptography:AESCipher"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_compressor_topic_makes_a_compressing_mapper() -> crate::Result<()> {
+        use crate::persistence::{Environment, Mapper};
+        let env = Environment::isolated("Universe", [("COMPRESSOR_TOPIC", "zlib")]);
+        assert!(Mapper::from_env(&env)?.is_compressed());
+        Ok(())
     }
 }

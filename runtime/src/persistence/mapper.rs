@@ -37,18 +37,8 @@ const JSON_CAPACITY_MAX: usize = 4 * 1024;
 
 /// Turns domain events into [`StoredEvent`]s and back.
 ///
-/// Writing: JSON (see [`transcoder`](super::transcoder)), then zlib when a
+/// Writing: JSON (see `transcoder`), then zlib when a
 /// compressor is set, then AES-GCM when a cipher is set. Reading reverses it.
-///
-/// ```
-/// use eventsmith::persistence::{AesCipher, Mapper, ZlibCompressor};
-/// let cipher = AesCipher::new(&AesCipher::create_key(16).unwrap()).unwrap();
-/// let mapper = Mapper::new(Some(ZlibCompressor), Some(cipher));
-/// let id = uuid::Uuid::new_v4();
-/// let sealed = mapper.encode_bytes(b"{\"what\":\"dinosaurs\"}".to_vec());
-/// assert!(!sealed.windows(9).any(|w| w == b"dinosaurs"));
-/// assert_eq!(&*mapper.decode_bytes(id, 2, &sealed).unwrap(), b"{\"what\":\"dinosaurs\"}");
-/// ```
 #[derive(Debug, Clone)]
 pub struct Mapper {
     compressor: Option<ZlibCompressor>,
@@ -65,7 +55,7 @@ impl Default for Mapper {
 
 impl Mapper {
     /// A mapper with the given compressor and cipher (either may be absent),
-    /// inflating stored state to at most [`DEFAULT_MAX_DECOMPRESSED_SIZE`]
+    /// inflating stored state to at most `DEFAULT_MAX_DECOMPRESSED_SIZE`
     /// bytes.
     pub fn new(compressor: Option<ZlibCompressor>, cipher: Option<AesCipher>) -> Self {
         Self {
@@ -80,36 +70,41 @@ impl Mapper {
     /// (stored, no compression) to 9 (smallest, slowest); a level above 9
     /// is 9. Reading does not depend on it: zlib streams of every level read
     /// alike, here and in Python.
-    pub fn with_compression_level(mut self, level: u8) -> Self {
+    pub(crate) fn with_compression_level(mut self, level: u8) -> Self {
         self.compression_level = level.min(MAX_COMPRESSION_LEVEL);
         self
-    }
-
-    /// The level stored state is compressed at (when it is compressed).
-    pub fn compression_level(&self) -> u8 {
-        self.compression_level
     }
 
     /// The same mapper inflating stored state to at most `bytes` bytes
     /// (`MAX_DECOMPRESSED_SIZE`); past it, decoding fails with
     /// [`ErrorKind::DecompressedTooLarge`].
+    #[doc(hidden)]
     pub fn with_max_decompressed_size(mut self, bytes: usize) -> Self {
         self.max_decompressed_size = bytes;
         self
     }
 
     /// The most bytes stored state may inflate to.
+    #[doc(hidden)]
     pub fn max_decompressed_size(&self) -> usize {
         self.max_decompressed_size
     }
 
+    /// The zlib level compressed state is written at.
+    #[cfg(test)]
+    pub(crate) fn compression_level(&self) -> u8 {
+        self.compression_level
+    }
+
     /// Whether stored state is encrypted.
-    pub fn is_encrypted(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_encrypted(&self) -> bool {
         self.cipher.is_some()
     }
 
     /// Whether stored state is compressed.
-    pub fn is_compressed(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_compressed(&self) -> bool {
         self.compressor.is_some()
     }
 
@@ -159,6 +154,7 @@ impl Mapper {
     /// # Errors
     ///
     /// As [`to_domain_event`](Self::to_domain_event).
+    #[doc(hidden)]
     pub fn decode_event<E: Transcodable>(
         &self,
         originator_id: Uuid,
@@ -176,7 +172,7 @@ impl Mapper {
     /// # Errors
     ///
     /// As [`to_domain_event`](Self::to_domain_event).
-    pub fn decode_followed<E: Followed>(
+    pub(crate) fn decode_followed<E: Followed>(
         &self,
         originator_id: Uuid,
         originator_version: u64,
@@ -223,7 +219,7 @@ impl Mapper {
     }
 
     /// Compresses and encrypts JSON state as configured.
-    pub fn encode_bytes(&self, json: Vec<u8>) -> Vec<u8> {
+    pub(crate) fn encode_bytes(&self, json: Vec<u8>) -> Vec<u8> {
         let packed = match &self.compressor {
             Some(z) => z.compress_at(&json, self.compression_level),
             None => json,
@@ -242,6 +238,7 @@ impl Mapper {
     /// [`ErrorKind::Decrypt`], [`ErrorKind::CiphertextTruncated`],
     /// [`ErrorKind::Decompress`] or [`ErrorKind::DecompressedTooLarge`], naming the
     /// aggregate id and version given.
+    #[doc(hidden)]
     pub fn decode_bytes<'s>(
         &self,
         originator_id: Uuid,
@@ -307,5 +304,19 @@ mod tests {
         ] {
             assert_eq!(json_capacity(recent), capacity, "{recent}");
         }
+    }
+
+    #[test]
+    fn a_mapper_compresses_then_encrypts() {
+        use crate::persistence::{AesCipher, Mapper, ZlibCompressor};
+        let cipher = AesCipher::new(&AesCipher::create_key(16).unwrap()).unwrap();
+        let mapper = Mapper::new(Some(ZlibCompressor), Some(cipher));
+        let id = uuid::Uuid::new_v4();
+        let sealed = mapper.encode_bytes(b"{\"what\":\"dinosaurs\"}".to_vec());
+        assert!(!sealed.windows(9).any(|w| w == b"dinosaurs"));
+        assert_eq!(
+            &*mapper.decode_bytes(id, 2, &sealed).unwrap(),
+            b"{\"what\":\"dinosaurs\"}"
+        );
     }
 }

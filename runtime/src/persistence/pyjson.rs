@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 /// `1e-05`; `NaN`, `Infinity` and `-Infinity` as Python's `json` writes them.
 ///
 /// ```
-/// use eventsmith::persistence::python_float_repr;
+/// use eventsmith::__private::python_float_repr;
 /// assert_eq!(python_float_repr(1e16), "1e+16");
 /// assert_eq!(python_float_repr(1e15), "1000000000000000.0");
 /// assert_eq!(python_float_repr(0.0001), "0.0001");
@@ -236,7 +236,7 @@ pub(crate) fn tagged_float(data: &str) -> Option<f64> {
 ///
 /// ```
 /// use eventsmith::Decimal;
-/// use eventsmith::persistence::python_decimal_str;
+/// use eventsmith::__private::python_decimal_str;
 /// let d = |s: &str| s.parse::<Decimal>().unwrap();
 /// assert_eq!(python_decimal_str(&d("12.50")), "12.50");
 /// assert_eq!(python_decimal_str(&d("0.0000001")), "1E-7");
@@ -282,7 +282,7 @@ pub fn python_decimal_str(value: &Decimal) -> String {
 /// that [`python_decimal_str`] writes back what Python's `str` would.
 ///
 /// ```
-/// use eventsmith::persistence::{parse_python_decimal, python_decimal_str};
+/// use eventsmith::__private::{parse_python_decimal, python_decimal_str};
 /// for text in ["-0", "1.000", "1E-7", "-0E-7", "79228162514264337593543950335"] {
 ///     assert_eq!(python_decimal_str(&parse_python_decimal(text).unwrap()), text);
 /// }

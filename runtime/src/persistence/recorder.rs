@@ -106,7 +106,7 @@ impl NotificationQuery {
         self
     }
     /// Whether a notification with this id and topic is selected, limit aside.
-    pub fn matches(&self, id: u64, topic: &str) -> bool {
+    pub(crate) fn matches(&self, id: u64, topic: &str) -> bool {
         let after_start = if self.inclusive_of_start {
             id >= self.start
         } else {
@@ -290,11 +290,11 @@ pub trait ApplicationRecorder: AggregateRecorder {
     /// The in-memory recorder wakes it with a condition variable on each
     /// insert. SQLite does so for its own inserts, and sees other
     /// connections' and processes' commits by polling `PRAGMA data_version`
-    /// with backoff (within [`POLL_MAX`](super::POLL_MAX), 250 ms).
+    /// with backoff (within `POLL_MAX`, 250 ms).
     /// PostgreSQL opens a connection of the subscription's own (outside
     /// the pool) and runs `LISTEN` on the table's channel here, before it
     /// catches up, so that no commit falls between the two; it waits on
-    /// it [`PG_WAIT_SLICE`](super::PG_WAIT_SLICE) (100 ms) at a time to
+    /// it `PG_WAIT_SLICE` (100 ms) at a time to
     /// notice a stop, and when the connection is lost it connects,
     /// listens and catches up again from the last id yielded.
     ///

@@ -32,7 +32,7 @@ pub const SNAPSHOT_TOPIC: &str = "eventsourcing.domain:Snapshot";
 
 /// A function that brings a stored state from class version `from` to the
 /// next (Python's `upcast_vN_vN+1`), or says why it cannot.
-pub type Upcast = fn(from: u32, state: &mut Map<String, Value>) -> Result<(), String>;
+pub(crate) type Upcast = fn(from: u32, state: &mut Map<String, Value>) -> Result<(), String>;
 
 /// Keeps snapshots, by aggregate id and version.
 ///

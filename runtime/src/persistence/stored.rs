@@ -24,7 +24,7 @@ pub struct StoredEvent {
 
 impl StoredEvent {
     /// The stored event, borrowed.
-    pub fn as_borrowed(&self) -> StoredEventRef<'_> {
+    pub(crate) fn as_borrowed(&self) -> StoredEventRef<'_> {
         StoredEventRef {
             originator_id: self.originator_id,
             originator_version: self.originator_version,
@@ -46,18 +46,6 @@ pub struct StoredEventRef<'a> {
     pub topic: &'a str,
     /// The event's state, as the mapper encoded it.
     pub state: &'a [u8],
-}
-
-impl StoredEventRef<'_> {
-    /// The stored event, copied.
-    pub fn to_stored_event(&self) -> StoredEvent {
-        StoredEvent {
-            originator_id: self.originator_id,
-            originator_version: self.originator_version,
-            topic: self.topic.to_owned().into(),
-            state: self.state.to_vec(),
-        }
-    }
 }
 
 /// A stored event in an application's log, with its position there.

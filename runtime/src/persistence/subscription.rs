@@ -12,15 +12,15 @@ use crate::Result;
 
 /// How many notifications a subscription selects at a time (as the Python
 /// library's `ListenNotifySubscription`).
-pub const SUBSCRIPTION_SECTION_SIZE: usize = 500;
+pub(crate) const SUBSCRIPTION_SECTION_SIZE: usize = 500;
 
 /// The first pause of a subscription that polls, after a look that found
 /// nothing new.
-pub const POLL_MIN: Duration = Duration::from_millis(10);
+pub(crate) const POLL_MIN: Duration = Duration::from_millis(10);
 
 /// The longest pause of a subscription that polls: the longest a write it
 /// cannot be told of (another process's) waits to be seen.
-pub const POLL_MAX: Duration = Duration::from_millis(250);
+pub(crate) const POLL_MAX: Duration = Duration::from_millis(250);
 
 /// The pause after `quiet` looks in a row that found nothing: [`POLL_MIN`],
 /// doubled each time, up to [`POLL_MAX`].
@@ -111,7 +111,7 @@ struct StopState {
 
 /// Stops a [`Subscription`] from any thread: cheap to clone, `Send` and
 /// `Sync`. A `next()` blocked waiting returns `None` promptly (at once on
-/// the in-memory and SQLite recorders; within [`PG_WAIT_SLICE`] on
+/// the in-memory and SQLite recorders; within `PG_WAIT_SLICE` on
 /// PostgreSQL), and so does every later one.
 ///
 /// ```
@@ -150,10 +150,6 @@ impl Stopper {
     }
 }
 
-/// How long a PostgreSQL subscription waits on its connection at a time
-/// before it looks whether it was stopped.
-pub const PG_WAIT_SLICE: Duration = Duration::from_millis(100);
-
 /// Where a subscription reads notifications, and how it waits for new ones.
 pub(crate) trait Source: Send {
     /// Marks the moment from which a commit must end the next
@@ -180,7 +176,7 @@ pub(crate) trait Source: Send {
 /// Recorders make subscriptions with
 /// [`ApplicationRecorder::subscribe`]: the in-memory recorder wakes them
 /// with a condition variable; SQLite with one for its own inserts, and by
-/// polling `PRAGMA data_version` (at most every [`POLL_MAX`]) for other
+/// polling `PRAGMA data_version` (at most every `POLL_MAX`) for other
 /// connections' and processes' ones; PostgreSQL with `LISTEN`.
 ///
 /// ```
@@ -238,8 +234,8 @@ impl Subscription {
     }
 
     /// A subscription to any recorder that polls it: it selects again
-    /// after [`POLL_MIN`], doubling the pause while nothing comes, up to
-    /// [`POLL_MAX`]. For recorders that cannot be told of new commits;
+    /// after `POLL_MIN`, doubling the pause while nothing comes, up to
+    /// `POLL_MAX`. For recorders that cannot be told of new commits;
     /// those of this crate do better (see [`ApplicationRecorder::subscribe`]).
     ///
     /// ```
@@ -274,12 +270,6 @@ impl Subscription {
     /// Stops the subscription: `next()` returns `None` from now on.
     pub fn stop(&self) {
         self.stopper.stop();
-    }
-
-    /// The id of the last notification yielded (or the `gt` subscribed
-    /// with, 0 for none).
-    pub fn last_id(&self) -> u64 {
-        self.query.start
     }
 }
 

@@ -22,13 +22,8 @@ use std::fmt;
 use std::sync::PoisonError;
 use std::time::{Duration, Instant};
 
-use super::{ApplicationRecorder, Environment, InMemoryRecorder, StoredEvent};
+use super::{ApplicationRecorder, InMemoryRecorder, StoredEvent};
 use crate::{Error, ErrorKind, Result};
-
-/// The application name of the tracking record the Python library puts in
-/// a tracking table it creates (with notification id 1), to mark the table
-/// as single-row.
-pub const MIGRATION_APPLICATION_NAME: &str = "__migration__";
 
 /// The position of a notification in an application's notification log:
 /// the application's name and the notification's id (Python's `Tracking`).
@@ -175,37 +170,6 @@ pub trait ProcessRecorder: ApplicationRecorder + TrackingRecorder {
         events: &[StoredEvent],
         tracking: Option<&Tracking>,
     ) -> Result<Vec<u64>>;
-}
-
-/// Checks `SINGLE_ROW_TRACKING` as the Python library reads it (true when
-/// unset): only single-row tracking is implemented, so a false value is
-/// refused rather than ignored.
-///
-/// ```
-/// use eventsmith::persistence::{Environment, check_single_row_tracking};
-/// assert!(check_single_row_tracking(&Environment::isolated("App", [("SINGLE_ROW_TRACKING", "y")])).is_ok());
-/// let err = check_single_row_tracking(&Environment::isolated("App", [("SINGLE_ROW_TRACKING", "n")])).unwrap_err();
-/// assert!(err.to_string().contains("SINGLE_ROW_TRACKING"));
-/// ```
-///
-/// # Errors
-///
-/// [`ErrorKind::InvalidSetting`] naming the variable, for a value that is not
-/// a truth value, or is false.
-pub fn check_single_row_tracking(env: &Environment) -> Result<()> {
-    match env.flag("SINGLE_ROW_TRACKING")? {
-        Some(false) => Err(ErrorKind::InvalidSetting {
-            variable: env.variables("SINGLE_ROW_TRACKING").join(" or "),
-            value: env
-                .get("SINGLE_ROW_TRACKING")?
-                .unwrap_or_else(|| "n".to_owned()),
-            expected: "true (the default): only single-row tracking, one row per application \
-                       name, is implemented; the Python library's legacy multi-row tracking is not"
-                .to_owned(),
-        }
-        .into()),
-        _ => Ok(()),
-    }
 }
 
 /// Each application's highest tracked notification id, in memory.

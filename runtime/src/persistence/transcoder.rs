@@ -10,17 +10,6 @@
 //! [`StateValue`] is how each field type is written and read; [`Tagged`]
 //! writes one, [`Decoded`] reads one, and the [`tagged`] module lets serde's
 //! `#[serde(with = ...)]` do either on a struct field.
-//!
-//! ```
-//! use eventsmith::persistence::transcoder::{Decoded, Tagged};
-//! use uuid::Uuid;
-//!
-//! let id = Uuid::parse_str("3f2a6c4e-0a4b-4b8e-9d51-7f6f2f0c2a11").unwrap();
-//! let json = serde_json::to_string(&Tagged(&vec![id])).unwrap();
-//! assert_eq!(json, r#"[{"_type_":"uuid_hex","_data_":"3f2a6c4e0a4b4b8e9d517f6f2f0c2a11"}]"#);
-//! let back: Decoded<Vec<Uuid>> = serde_json::from_str(&json).unwrap();
-//! assert_eq!(back.0, vec![id]);
-//! ```
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -123,7 +112,7 @@ pub trait StateValue: Sized {
 
 /// Writes a [`StateValue`] with serde: `serde_json::to_writer(out, &Tagged(&value))`.
 #[derive(Debug, Clone, Copy)]
-pub struct Tagged<'a, T>(pub &'a T);
+pub(crate) struct Tagged<'a, T>(pub &'a T);
 
 impl<T: StateValue> Serialize for Tagged<'_, T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -133,7 +122,7 @@ impl<T: StateValue> Serialize for Tagged<'_, T> {
 
 /// Reads a [`StateValue`] with serde.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Decoded<T>(pub T);
+pub(crate) struct Decoded<T>(pub T);
 
 impl<'de, T: StateValue> Deserialize<'de> for Decoded<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -141,7 +130,7 @@ impl<'de, T: StateValue> Deserialize<'de> for Decoded<T> {
     }
 }
 
-/// For `#[serde(with = "eventsmith::persistence::transcoder::tagged")]` on
+/// For `#[serde(with = "eventsmith::__private::tagged")]` on
 /// a field whose type is a [`StateValue`].
 pub mod tagged {
     use super::StateValue;
@@ -176,7 +165,7 @@ pub mod tagged {
 /// and last events' times decodes the events between (see
 /// [`Aggregate::READS_EVENT_TIMES`](crate::Aggregate::READS_EVENT_TIMES)):
 /// then the value is passed over unparsed, and read as
-/// [`UNTIMED`](crate::domain::UNTIMED). Generated event structs use it
+/// `UNTIMED`. Generated event structs use it
 /// for their timestamp.
 pub mod event_time {
     use serde::{Deserialize, Deserializer, Serializer};
@@ -230,15 +219,16 @@ pub(crate) fn decoding_untimed<R>(f: impl FnOnce() -> R) -> R {
 
 /// Implements [`StateValue`] for a type through its own `Serialize` and
 /// `Deserialize` (a schema's value types use this, with `tagged` fields).
+#[doc(hidden)]
 #[macro_export]
 macro_rules! impl_state_value_via_serde {
     ($($ty:ty),+ $(,)?) => {$(
-        impl $crate::persistence::StateValue for $ty {
-            fn serialize_state<S: $crate::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
-                $crate::serde::Serialize::serialize(self, serializer)
+        impl $crate::__private::StateValue for $ty {
+            fn serialize_state<S: $crate::__private::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                $crate::__private::serde::Serialize::serialize(self, serializer)
             }
-            fn deserialize_state<'de, D: $crate::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                <Self as $crate::serde::Deserialize<'de>>::deserialize(deserializer)
+            fn deserialize_state<'de, D: $crate::__private::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                <Self as $crate::__private::serde::Deserialize<'de>>::deserialize(deserializer)
             }
         }
     )+};
@@ -504,12 +494,12 @@ impl<T: StateValue> StateValue for BTreeMap<String, T> {
 ///
 /// ```
 /// #[derive(serde::Serialize)]
-/// struct Weighed { #[serde(with = "eventsmith::persistence::transcoder::tagged")] kg: f64 }
+/// struct Weighed { #[serde(with = "eventsmith::__private::tagged")] kg: f64 }
 /// let mut out = Vec::new();
-/// eventsmith::persistence::transcoder::write_state(&mut out, &Weighed { kg: 1e16 }).unwrap();
+/// eventsmith::__private::write_state(&mut out, &Weighed { kg: 1e16 }).unwrap();
 /// assert_eq!(out, br#"{"kg":1e+16}"#);
 /// let mut out = Vec::new();
-/// eventsmith::persistence::transcoder::write_state(&mut out, &Weighed { kg: f64::NAN }).unwrap();
+/// eventsmith::__private::write_state(&mut out, &Weighed { kg: f64::NAN }).unwrap();
 /// assert_eq!(out, br#"{"kg":NaN}"#);
 /// ```
 ///
@@ -533,7 +523,7 @@ pub(crate) fn write_value<T: StateValue>(out: &mut Vec<u8>, value: &T) -> serde_
 /// Generated `encode_state` implementations use it.
 ///
 /// ```
-/// use eventsmith::persistence::transcoder::StateWriter;
+/// use eventsmith::__private::StateWriter;
 /// let t = eventsmith::domain::parse_timestamp("2026-11-27T06:51:30.251580+00:00").unwrap();
 /// let mut out = Vec::new();
 /// let mut w = StateWriter::new(&mut out, &t).unwrap();
@@ -670,5 +660,20 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("invalid uuid_hex"), "{err}");
         assert!(serde_json::from_str::<Decoded<Uuid>>(r#""0123""#).is_err());
+    }
+
+    #[test]
+    fn tagged_values_are_as_python_tags_them() {
+        use super::{Decoded, Tagged};
+        use uuid::Uuid;
+
+        let id = Uuid::parse_str("3f2a6c4e-0a4b-4b8e-9d51-7f6f2f0c2a11").unwrap();
+        let json = serde_json::to_string(&Tagged(&vec![id])).unwrap();
+        assert_eq!(
+            json,
+            r#"[{"_type_":"uuid_hex","_data_":"3f2a6c4e0a4b4b8e9d517f6f2f0c2a11"}]"#
+        );
+        let back: Decoded<Vec<Uuid>> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.0, vec![id]);
     }
 }

@@ -5,7 +5,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::persistence::{Environment, check_single_row_tracking, quote_identifier, redact_urls};
+use crate::persistence::Environment;
+use crate::persistence::environment::redact_urls;
+use crate::sql::{check_single_row_tracking, quote_identifier};
 use crate::{ErrorKind, Result};
 
 /// How to reach PostgreSQL and where to keep events.
@@ -88,7 +90,7 @@ impl fmt::Debug for PostgresConfig {
 /// The most connections a pool may hold (`POSTGRES_POOL_SIZE` plus
 /// `POSTGRES_MAX_OVERFLOW`): the pool sets room aside for all of them up
 /// front, and a server rarely allows more than a few hundred.
-pub const MAX_POOL_CONNECTIONS: u32 = 10_000;
+pub(crate) const MAX_POOL_CONNECTIONS: u32 = 10_000;
 
 /// The longest timeout PostgreSQL takes (its timeouts are 32-bit numbers of
 /// milliseconds), which is also the longest connect timeout accepted.
@@ -126,7 +128,7 @@ impl PostgresConfig {
     /// `POSTGRES_USER`; [`ErrorKind::InvalidSetting`] naming the variable and
     /// the accepted range for values that do not parse or are out of range,
     /// and for `SINGLE_ROW_TRACKING` false (only single-row tracking is
-    /// implemented, see [`check_single_row_tracking`]);
+    /// implemented, see `check_single_row_tracking`);
     /// [`ErrorKind::InvalidIdentifier`] for a schema or table name that cannot
     /// be used.
     pub fn from_env(env: &Environment) -> Result<Self> {
@@ -204,7 +206,7 @@ impl PostgresConfig {
 
     /// The most connections the pool holds: `pool_size + max_overflow`,
     /// from 1 to [`MAX_POOL_CONNECTIONS`].
-    pub fn max_connections(&self) -> u32 {
+    pub(crate) fn max_connections(&self) -> u32 {
         self.pool_size
             .saturating_add(self.max_overflow)
             .clamp(1, MAX_POOL_CONNECTIONS)
@@ -217,6 +219,7 @@ impl PostgresConfig {
     ///
     /// [`ErrorKind::InvalidIdentifier`] for a name [`quote_identifier`] refuses,
     /// and for PostgreSQL's own schemas (`information_schema`, `pg_*`).
+    #[doc(hidden)]
     pub fn quoted_names(&self) -> Result<QuotedNames> {
         if self.schema == "information_schema" || self.schema.starts_with("pg_") {
             return Err(ErrorKind::InvalidIdentifier {
@@ -253,7 +256,7 @@ impl PostgresConfig {
 
     /// The `application_name` the recorder's connections show in
     /// `pg_stat_activity`: `es:<schema>.<table>`, cut to the server's 63 bytes.
-    pub fn application_name(&self) -> String {
+    pub(crate) fn application_name(&self) -> String {
         truncate(&format!("es:{}.{}", self.schema, self.table), 63).to_owned()
     }
 

@@ -17,7 +17,7 @@ impl PostgresRecorder {
     /// # Errors
     ///
     /// PostgreSQL errors.
-    pub fn create_snapshot_table(&self) -> Result<()> {
+    pub(crate) fn create_snapshot_table(&self) -> Result<()> {
         let table = &self.names.qualified_snapshot_table;
         let statement = format!(
             "CREATE TABLE IF NOT EXISTS {table} (originator_id uuid NOT NULL, \
@@ -25,11 +25,6 @@ impl PostgresRecorder {
              PRIMARY KEY (originator_id, originator_version)) {TABLE_PARAMETERS}"
         );
         self.run(|conn| Ok(create(conn, std::slice::from_ref(&statement))?))
-    }
-
-    /// The schema-qualified snapshot table name, quoted for SQL.
-    pub fn qualified_snapshot_table(&self) -> &str {
-        &self.names.qualified_snapshot_table
     }
 }
 
@@ -86,7 +81,7 @@ impl SnapshotRecorder for PostgresRecorder {
             let rows = conn.client.query(&select, &[&originator_id, &lte])?;
             Ok(rows
                 .first()
-                .map(|row| lend_event(originator_id, row).map(|e| e.to_stored_event()))
+                .map(|row| lend_event(originator_id, row).map(crate::sql::owned))
                 .transpose()?)
         })
     }

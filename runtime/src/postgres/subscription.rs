@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// How long a PostgreSQL subscription waits on its connection at a time
+/// before it looks whether it was stopped.
+pub(crate) const PG_WAIT_SLICE: Duration = Duration::from_millis(100);
+
 impl PostgresRecorder {
     /// Subscribes as [`ApplicationRecorder::subscribe`] does, running
     /// `after_listen` once, when the subscription's connection first

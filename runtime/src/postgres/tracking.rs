@@ -6,14 +6,13 @@ use std::sync::atomic::Ordering;
 
 use super::{Failure, PgConnection, PostgresRecorder, TABLE_PARAMETERS, create};
 use crate::persistence::tracking::conflict as tracking_conflict;
-use crate::persistence::{
-    MIGRATION_APPLICATION_NAME, ProcessRecorder, StoredEvent, Tracking, TrackingRecorder,
-};
-use crate::sql::{stored_tracking_id, tracking_id_to_store};
+use crate::persistence::{ProcessRecorder, StoredEvent, Tracking, TrackingRecorder};
+use crate::sql::{MIGRATION_APPLICATION_NAME, stored_tracking_id, tracking_id_to_store};
 use crate::{ErrorKind, Result};
 
 impl PostgresRecorder {
     /// The schema-qualified tracking table name, quoted for SQL.
+    #[doc(hidden)]
     pub fn qualified_tracking_table(&self) -> &str {
         &self.names.qualified_tracking_table
     }
@@ -73,7 +72,7 @@ impl PostgresRecorder {
     /// [`ErrorKind::InvalidTracking`] for an existing table that holds rows but
     /// no `__migration__` row (a legacy multi-row table, which the Python
     /// library migrates and the runtime does not); PostgreSQL errors.
-    pub fn create_tracking_table(&self) -> Result<()> {
+    pub(crate) fn create_tracking_table(&self) -> Result<()> {
         let table = self.names.qualified_tracking_table.clone();
         let statement = format!(
             "CREATE TABLE IF NOT EXISTS {table} (application_name text, notification_id bigint, \
@@ -128,7 +127,7 @@ impl PostgresRecorder {
     /// `write`'s error, or [`ErrorKind::TrackingConflict`] when the position is
     /// at or past `tracking` already: either way nothing is stored.
     /// PostgreSQL errors.
-    pub fn record_view<T>(
+    pub(crate) fn record_view<T>(
         &self,
         tracking: &Tracking,
         mut write: impl FnMut(&mut postgres::Client) -> Result<T>,

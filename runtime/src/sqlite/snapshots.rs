@@ -9,7 +9,7 @@ use crate::persistence::{SnapshotRecorder, StoredEvent};
 use crate::{ErrorKind, Result};
 
 /// The table snapshots are kept in, as the Python library names it.
-pub const SNAPSHOT_TABLE: &str = "stored_snapshots";
+pub(crate) const SNAPSHOT_TABLE: &str = "stored_snapshots";
 
 impl SqliteRecorder {
     /// Creates the snapshot table, [`SNAPSHOT_TABLE`], when missing, as the
@@ -18,7 +18,7 @@ impl SqliteRecorder {
     /// # Errors
     ///
     /// SQLite errors.
-    pub fn create_snapshot_table(&self) -> Result<()> {
+    pub(crate) fn create_snapshot_table(&self) -> Result<()> {
         self.writer().execute_batch(&format!(
             "CREATE TABLE IF NOT EXISTS {SNAPSHOT_TABLE} (originator_id TEXT, originator_version INTEGER, \
              topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version)) WITHOUT ROWID"
@@ -69,7 +69,7 @@ impl SnapshotRecorder for SqliteRecorder {
             ))?;
             let mut rows = select.query(params![id, to_i64(lte.unwrap_or(u64::MAX))])?;
             match rows.next()? {
-                Some(row) => Ok(Some(lend_event(originator_id, row)?.to_stored_event())),
+                Some(row) => Ok(Some(crate::sql::owned(lend_event(originator_id, row)?))),
                 None => Ok(None),
             }
         })

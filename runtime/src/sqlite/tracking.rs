@@ -8,14 +8,12 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, named_params}
 
 use super::SqliteRecorder;
 use crate::persistence::tracking::conflict as tracking_conflict;
-use crate::persistence::{
-    MIGRATION_APPLICATION_NAME, ProcessRecorder, StoredEvent, Tracking, TrackingRecorder,
-};
-use crate::sql::{stored_tracking_id, tracking_id_to_store};
+use crate::persistence::{ProcessRecorder, StoredEvent, Tracking, TrackingRecorder};
+use crate::sql::{MIGRATION_APPLICATION_NAME, stored_tracking_id, tracking_id_to_store};
 use crate::{ErrorKind, Result};
 
 /// The table tracking is kept in, as the Python library names it.
-pub const TRACKING_TABLE: &str = "tracking";
+pub(crate) const TRACKING_TABLE: &str = "tracking";
 
 /// The Python library's `SQLiteTrackingRecorder` statements (single-row).
 const CREATE: &str = "CREATE TABLE IF NOT EXISTS tracking (application_name TEXT, \
@@ -64,7 +62,7 @@ impl SqliteRecorder {
     /// [`ErrorKind::InvalidTracking`] for an existing table without the
     /// `__migration__` row (a legacy multi-row table, which the Python
     /// library migrates and the runtime does not); SQLite errors.
-    pub fn create_tracking_table(&self) -> Result<()> {
+    pub(crate) fn create_tracking_table(&self) -> Result<()> {
         let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let existed = tx
@@ -105,7 +103,7 @@ impl SqliteRecorder {
     /// `write`'s error, or [`ErrorKind::TrackingConflict`] when the position is
     /// at or past `tracking` already: either way nothing is stored. SQLite
     /// errors.
-    pub fn record_view<T>(
+    pub(crate) fn record_view<T>(
         &self,
         tracking: &Tracking,
         write: impl FnOnce(&Connection) -> Result<T>,

@@ -1,0 +1,21 @@
+//! What generated code stands on and people do not call: not part of the
+//! documented API, and free to change in any release. The generator
+//! (`eventsmith-codegen`) writes every path into this module in full
+//! (`::eventsmith::__private::...`), so that no name of the user's crate
+//! can shadow it.
+
+pub use chrono;
+pub use serde;
+pub use serde_json;
+
+pub use crate::domain::aggregate::AggregateCore;
+pub use crate::domain::originator_topic::{ClassVersion, OriginatorTopic};
+pub use crate::persistence::compressor::MAX_COMPRESSION_LEVEL;
+pub use crate::persistence::decoder::{Decoder, tagged_value};
+pub use crate::persistence::environment::is_secret;
+pub use crate::persistence::factory::InfrastructureFactory;
+pub use crate::persistence::pyjson::{parse_python_decimal, python_decimal_str, python_float_repr};
+pub use crate::persistence::snapshot::{SnapshotReader, SnapshotWriter};
+pub use crate::persistence::transcoder::{
+    Followed, StateValue, StateWriter, Transcodable, event_time, tagged, write_state,
+};
