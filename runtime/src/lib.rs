@@ -37,6 +37,24 @@
 pub mod application;
 pub mod domain;
 mod error;
+pub(crate) mod infrastructure;
+
+/// Traits of the public API that only this crate implements: each is a
+/// supertrait that no other crate can name, so none can implement it, and
+/// the traits it seals may gain methods in any release.
+mod sealed {
+    /// Implemented by this crate's recorders only.
+    #[allow(unreachable_pub, reason = "public, in a private module: the seal")]
+    pub trait Recorder {}
+
+    /// Implemented by the numbers [`Checked`](crate::domain::Checked) works on only.
+    #[allow(unreachable_pub, reason = "public, in a private module: the seal")]
+    pub trait Number {}
+
+    /// Implemented by aggregates only.
+    #[allow(unreachable_pub, reason = "public, in a private module: the seal")]
+    pub trait Saveable {}
+}
 pub mod persistence;
 pub mod system;
 

@@ -494,6 +494,8 @@ fn after(version: i64) -> Option<i64> {
     version.checked_add(1)
 }
 
+impl crate::sealed::Recorder for PostgresRecorder {}
+
 impl AggregateRecorder for PostgresRecorder {
     fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {
         self.insert_with(events, None)

@@ -10,10 +10,10 @@ pub use serde_json;
 
 pub use crate::domain::aggregate::AggregateCore;
 pub use crate::domain::originator_topic::{ClassVersion, OriginatorTopic};
+pub use crate::infrastructure::{Infrastructure, InfrastructureFactory};
 pub use crate::persistence::compressor::MAX_COMPRESSION_LEVEL;
 pub use crate::persistence::decoder::{Decoder, tagged_value};
 pub use crate::persistence::environment::is_secret;
-pub use crate::persistence::factory::InfrastructureFactory;
 pub use crate::persistence::pyjson::{parse_python_decimal, python_decimal_str, python_float_repr};
 pub use crate::persistence::snapshot::{SnapshotReader, SnapshotWriter};
 pub use crate::persistence::transcoder::{

@@ -69,6 +69,7 @@ pub(crate) const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_LOCK_TIMEOUT_SECONDS: f64 = 2_147_483.0;
 
 /// How to open a SQLite database.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub struct SqliteConfig {
     /// A file path, `:memory:`, or a `file:` URI (e.g.
@@ -429,6 +430,8 @@ impl SqliteRecorder {
         Ok(ids)
     }
 }
+
+impl crate::sealed::Recorder for SqliteRecorder {}
 
 impl AggregateRecorder for SqliteRecorder {
     fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {

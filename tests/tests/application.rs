@@ -231,7 +231,7 @@ fn a_wrong_key_is_a_typed_error_naming_the_event() {
         eventsmith::persistence::Mapper::new(None, Some(AesCipher::new(&other_key).unwrap()));
     let other = Application::with_infrastructure(
         app.env().clone(),
-        eventsmith::persistence::Infrastructure {
+        eventsmith::__private::Infrastructure {
             mapper,
             recorder: app.recorder().clone(),
             snapshots: None,

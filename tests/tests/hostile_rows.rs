@@ -365,7 +365,7 @@ fn a_row_that_inflates_past_the_limit_is_a_typed_error() {
     assert!(stored.state.len() < 5_000, "{}", stored.state.len());
     let limited = eventsmith::Application::with_infrastructure(
         writer.env().clone(),
-        eventsmith::persistence::Infrastructure {
+        eventsmith::__private::Infrastructure {
             mapper: eventsmith::persistence::Mapper::new(
                 Some(eventsmith::persistence::ZlibCompressor),
                 None,

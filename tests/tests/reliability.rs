@@ -403,7 +403,7 @@ fn the_cipher_key_never_appears_in_debug_display_or_errors() {
     let other = AesCipher::create_key(32).unwrap();
     let wrong = eventsmith::Application::with_infrastructure(
         app.env().clone(),
-        eventsmith::persistence::Infrastructure {
+        eventsmith::__private::Infrastructure {
             mapper: eventsmith::persistence::Mapper::new(
                 None,
                 Some(AesCipher::new(&other).unwrap()),

@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use super::{CacheSettings, DEFAULT_SECTION_SIZE, NotificationLog, Repository};
 use crate::domain::{Aggregate, Id};
+use crate::infrastructure::Infrastructure;
 use crate::persistence::{
-    ApplicationRecorder, Environment, EventStore, Infrastructure, Mapper, ProcessRecorder,
-    SNAPSHOT_TOPIC, SnapshotRecorder, StoredEvent, Subscription, Transcodable,
+    ApplicationRecorder, Environment, EventStore, Mapper, ProcessRecorder, SNAPSHOT_TOPIC,
+    SnapshotRecorder, StoredEvent, Subscription, Transcodable,
 };
 use crate::{Error, ErrorKind, Result};
 
@@ -41,7 +42,7 @@ fn with_encoded_list<R>(f: impl FnOnce(&mut Vec<StoredEvent>) -> R) -> R {
 /// [`Aggregate`] whose events are [`Transcodable`]. Object safe, so that
 /// aggregates of different types can be saved together with
 /// [`Application::save_all`].
-pub trait Saveable {
+pub trait Saveable: crate::sealed::Saveable {
     /// Encodes the pending events, without removing them.
     ///
     /// # Errors
@@ -66,6 +67,13 @@ pub trait Saveable {
     /// [`Application::take_snapshot`] as its source (a snapshot taken
     /// already, by another process, is no error).
     fn take_snapshots(&self, app: &Application, saved: &[StoredEvent]) -> Result<()>;
+}
+
+impl<A> crate::sealed::Saveable for A
+where
+    A: Aggregate,
+    A::Event: Transcodable,
+{
 }
 
 impl<A> Saveable for A

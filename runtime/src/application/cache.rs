@@ -29,6 +29,7 @@ use crate::Result;
 use crate::persistence::Environment;
 
 /// How an application caches aggregates (see the module docs).
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheSettings {
     /// The most aggregates kept; `None` for no limit.

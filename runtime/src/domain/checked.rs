@@ -80,7 +80,7 @@ impl Checked {
 
 /// A number that state changes add to and subtract from, checked: integers
 /// within their range, decimals within theirs, floats finite.
-pub trait Number: Copy {
+pub trait Number: Copy + crate::sealed::Number {
     /// `self + by`, or `None` when out of range.
     fn checked_increment(self, by: Self) -> Option<Self>;
 
@@ -90,6 +90,7 @@ pub trait Number: Copy {
 
 macro_rules! integers {
     ($($int:ty),*) => {$(
+        impl crate::sealed::Number for $int {}
         impl Number for $int {
             fn checked_increment(self, by: Self) -> Option<Self> {
                 self.checked_add(by)
@@ -103,6 +104,7 @@ macro_rules! integers {
 
 integers!(i8, i16, i32, i64, u8, u16, u32, u64);
 
+impl crate::sealed::Number for Decimal {}
 impl Number for Decimal {
     fn checked_increment(self, by: Self) -> Option<Self> {
         self.checked_add(by)
@@ -112,6 +114,7 @@ impl Number for Decimal {
     }
 }
 
+impl crate::sealed::Number for f64 {}
 impl Number for f64 {
     fn checked_increment(self, by: Self) -> Option<Self> {
         Some(self + by).filter(|sum| sum.is_finite())

@@ -252,6 +252,8 @@ impl Inner {
     }
 }
 
+impl crate::sealed::Recorder for InMemoryRecorder {}
+
 impl AggregateRecorder for InMemoryRecorder {
     fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {
         let ids = {

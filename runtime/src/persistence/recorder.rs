@@ -15,6 +15,7 @@ use crate::Result;
 /// let q = EventQuery::new().gt(2).lte(5).desc().limit(2);
 /// assert_eq!((q.gt, q.lte, q.desc, q.limit), (Some(2), Some(5), true, Some(2)));
 /// ```
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EventQuery {
     /// Only versions greater than this.
@@ -61,6 +62,7 @@ impl EventQuery {
 /// let q = NotificationQuery::new(5, 10).stop(12).topics(["universe:World.Started"]).exclusive();
 /// assert_eq!((q.start, q.limit, q.stop, q.inclusive_of_start), (5, 10, Some(12), false));
 /// ```
+#[non_exhaustive]
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NotificationQuery {
     /// The first notification id (see `inclusive_of_start`).
@@ -125,7 +127,7 @@ impl NotificationQuery {
 /// aggregate's versions contiguous: for each aggregate, the first of its
 /// events in a batch follows its highest stored version (or is 1), and each
 /// next one follows the one before it.
-pub trait AggregateRecorder: fmt::Debug + Send + Sync {
+pub trait AggregateRecorder: fmt::Debug + Send + Sync + crate::sealed::Recorder {
     /// Stores a batch of events atomically and returns their notification
     /// ids, in the order given (empty for recorders that keep no log).
     ///

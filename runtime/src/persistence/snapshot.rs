@@ -38,7 +38,7 @@ pub(crate) type Upcast = fn(from: u32, state: &mut Map<String, Value>) -> Result
 ///
 /// Unlike events, an aggregate's snapshots need not follow one another: any
 /// version may have one, and at most one.
-pub trait SnapshotRecorder: fmt::Debug + Send + Sync {
+pub trait SnapshotRecorder: fmt::Debug + Send + Sync + crate::sealed::Recorder {
     /// Stores a snapshot.
     ///
     /// # Errors

@@ -33,6 +33,7 @@ use crate::{Error, ErrorKind, Result};
 /// let tracking = Tracking::new("Universe", 3);
 /// assert_eq!((tracking.application_name.as_str(), tracking.notification_id), ("Universe", 3));
 /// ```
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Tracking {
     /// The name of the application whose log was read.
@@ -66,7 +67,7 @@ impl Tracking {
 /// assert!(recorder.wait("Upstream", Some(3), Duration::from_millis(10)).is_err());
 /// # Ok::<(), eventsmith::Error>(())
 /// ```
-pub trait TrackingRecorder: fmt::Debug + Send + Sync {
+pub trait TrackingRecorder: fmt::Debug + Send + Sync + crate::sealed::Recorder {
     /// Records a tracking record, in a transaction of its own.
     ///
     /// # Errors

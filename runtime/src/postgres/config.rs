@@ -14,6 +14,7 @@ use crate::{ErrorKind, Result};
 ///
 /// [`from_env`](Self::from_env) reads the Python library's variables, with
 /// its defaults.
+#[non_exhaustive]
 #[derive(Clone)]
 pub struct PostgresConfig {
     /// Database name (`POSTGRES_DBNAME`).

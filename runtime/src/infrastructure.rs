@@ -2,11 +2,9 @@
 
 use std::sync::Arc;
 
-use super::environment::invalid;
-use super::{
-    AesCipher, ApplicationRecorder, DEFAULT_COMPRESSION_LEVEL, DEFAULT_MAX_DECOMPRESSED_SIZE,
-    Environment, InMemoryRecorder, MAX_COMPRESSION_LEVEL, Mapper, ProcessRecorder,
-    SnapshotRecorder, ZlibCompressor,
+use crate::persistence::environment::invalid;
+use crate::persistence::{
+    ApplicationRecorder, Environment, InMemoryRecorder, Mapper, ProcessRecorder, SnapshotRecorder,
 };
 use crate::{ErrorKind, Result};
 
@@ -231,158 +229,9 @@ impl Infrastructure {
     }
 }
 
-/// The compressor topics accepted: the Python library's class, and the
-/// module it also resolves (`zlib`, whose functions it calls).
-const COMPRESSOR_TOPICS: [&str; 2] = ["eventsourcing.compressor:ZlibCompressor", "zlib"];
-
-/// The cipher topics accepted: the Python library's two AES-GCM ciphers
-/// (pycryptodome's and the `cryptography` package's write the same bytes),
-/// and short names of this library's.
-const CIPHER_TOPICS: [&str; 5] = [
-    "eventsourcing.cipher:AESCipher",
-    "eventsourcing.cryptography:AESCipher",
-    "AESCipher",
-    "aes",
-    "AES",
-];
-
-impl Mapper {
-    /// The mapper `CIPHER_TOPIC`, `CIPHER_KEY`, `COMPRESSOR_TOPIC`,
-    /// `COMPRESSOR_LEVEL` (0 to 9; default 6, zlib's and Python's; it has no
-    /// effect without a compressor) and `MAX_DECOMPRESSED_SIZE` (bytes, from
-    /// 1 to `isize::MAX`; default [`DEFAULT_MAX_DECOMPRESSED_SIZE`], 256 MiB)
-    /// describe.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidSetting`] naming the variable and what is accepted;
-    /// [`ErrorKind::MissingSetting`] for a cipher topic without a key;
-    /// [`ErrorKind::InvalidCipherKey`], which never shows the key.
-    #[doc(hidden)]
-    pub fn from_env(env: &Environment) -> Result<Self> {
-        mapper_from_env(env)
-    }
-}
-
-fn mapper_from_env(env: &Environment) -> Result<Mapper> {
-    let compressor = match env.lookup("COMPRESSOR_TOPIC")? {
-        None => None,
-        Some((_, value)) if COMPRESSOR_TOPICS.contains(&value.trim()) => Some(ZlibCompressor),
-        Some((variable, value)) => {
-            return Err(invalid(&variable, &value, &COMPRESSOR_TOPICS.join(" or ")));
-        }
-    };
-    let topic = env.lookup("CIPHER_TOPIC")?;
-    let key = env.lookup("CIPHER_KEY")?;
-    let cipher = match (topic, key) {
-        (None, None) => None,
-        (Some((variable, value)), _) if !CIPHER_TOPICS.contains(&value.trim()) => {
-            return Err(invalid(&variable, &value, &CIPHER_TOPICS[..2].join(" or ")));
-        }
-        (Some(_), None) => {
-            return Err(ErrorKind::MissingSetting {
-                variable: env.variables("CIPHER_KEY").join(" or "),
-                reason: "CIPHER_TOPIC selects AES, which needs a key (make one with AesCipher::create_key(32))"
-                    .to_owned(),
-            }.into());
-        }
-        (_, Some((variable, key))) => Some(AesCipher::from_setting(&variable, &key)?),
-    };
-    let most = u64::try_from(isize::MAX).unwrap_or(u64::MAX);
-    let max = env
-        .integer("MAX_DECOMPRESSED_SIZE", 1, most)?
-        .map_or(DEFAULT_MAX_DECOMPRESSED_SIZE, |n| {
-            usize::try_from(n).unwrap_or(usize::MAX)
-        });
-    // zlib's levels; Python's library always writes at 6, and reads any.
-    let level = env
-        .integer("COMPRESSOR_LEVEL", 0, MAX_COMPRESSION_LEVEL)?
-        .unwrap_or(DEFAULT_COMPRESSION_LEVEL);
-    Ok(Mapper::new(compressor, cipher)
-        .with_max_decompressed_size(max)
-        .with_compression_level(level))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn mapper(values: &[(&str, &str)]) -> Result<Mapper> {
-        mapper_from_env(&Environment::isolated("Universe", values.iter().copied()))
-    }
-
-    #[test]
-    fn compressor_and_cipher_topics_are_read() {
-        let key = AesCipher::create_key(24).unwrap();
-        let m = mapper(&[
-            (
-                "COMPRESSOR_TOPIC",
-                "eventsourcing.compressor:ZlibCompressor",
-            ),
-            ("CIPHER_KEY", &key),
-        ])
-        .unwrap();
-        assert!(m.is_compressed() && m.is_encrypted());
-        let m = mapper(&[("UNIVERSE_COMPRESSOR_TOPIC", "zlib")]).unwrap();
-        assert!(m.is_compressed() && !m.is_encrypted());
-        assert!(!mapper(&[]).unwrap().is_compressed());
-    }
-
-    #[test]
-    fn bad_settings_name_their_variable() {
-        let err = mapper(&[("UNIVERSE_COMPRESSOR_TOPIC", "lz4")]).unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("UNIVERSE_COMPRESSOR_TOPIC=\"lz4\""),
-            "{err}"
-        );
-        let err = mapper(&[("CIPHER_TOPIC", "eventsourcing.cipher:AESCipher")]).unwrap_err();
-        assert!(
-            matches!(err.kind(), ErrorKind::MissingSetting { variable, .. } if variable == "UNIVERSE_CIPHER_KEY or CIPHER_KEY"),
-            "{err}"
-        );
-        let err = mapper(&[("CIPHER_TOPIC", "rot13"), ("CIPHER_KEY", "x")]).unwrap_err();
-        assert!(
-            err.to_string().starts_with("CIPHER_TOPIC=\"rot13\""),
-            "{err}"
-        );
-        let err = mapper(&[("UNIVERSE_CIPHER_KEY", "dG9vIHNob3J0")]).unwrap_err();
-        assert!(
-            matches!(err.kind(), ErrorKind::InvalidCipherKey { variable, .. } if variable == "UNIVERSE_CIPHER_KEY"),
-            "{err}"
-        );
-        let err = InfrastructureFactory::from_env(&Environment::isolated(
-            "U",
-            [("INFRASTRUCTURE_FACTORY", "mysql")],
-        ))
-        .unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("INFRASTRUCTURE_FACTORY=\"mysql\""),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn the_compression_level_is_read_in_its_range() {
-        assert_eq!(mapper(&[]).unwrap().compression_level(), 6);
-        for (value, level) in [("0", 0), ("1", 1), (" 9 ", 9), ("+7", 7), ("0_3", 3)] {
-            let m = mapper(&[
-                ("COMPRESSOR_TOPIC", "zlib"),
-                ("UNIVERSE_COMPRESSOR_LEVEL", value),
-            ])
-            .unwrap();
-            assert_eq!(m.compression_level(), level, "{value:?}");
-        }
-        for value in ["10", "-1", "6.0", "high", "256", "99999999999999999999999"] {
-            let err = mapper(&[("COMPRESSOR_LEVEL", value)]).unwrap_err();
-            let text = err.to_string();
-            assert!(
-                text.starts_with("COMPRESSOR_LEVEL=") && text.contains("from 0 to 9"),
-                "{value:?}: {text}"
-            );
-        }
-    }
 
     fn factory(values: &[(&str, &str)]) -> Result<InfrastructureFactory> {
         InfrastructureFactory::from_env(&Environment::isolated("U", values.iter().copied()))
@@ -490,35 +339,11 @@ mod tests {
                 "{topic}"
             );
         }
-        let key = AesCipher::create_key(16).unwrap();
-        for topic in CIPHER_TOPICS {
-            let m = mapper(&[("CIPHER_TOPIC", topic), ("CIPHER_KEY", &key)]).unwrap();
-            assert!(m.is_encrypted(), "{topic}");
-        }
-        for topic in COMPRESSOR_TOPICS {
-            assert!(
-                mapper(&[("COMPRESSOR_TOPIC", topic)])
-                    .unwrap()
-                    .is_compressed()
-            );
-        }
-        let err = mapper(&[
-            ("CIPHER_TOPIC", "eventsourcing.cipher:DESCipher"),
-            ("CIPHER_KEY", &key),
-        ])
-        .unwrap_err();
+        let err = factory(&[("INFRASTRUCTURE_FACTORY", "mysql")]).unwrap_err();
         assert!(
             err.to_string()
-                .contains("eventsourcing.cryptography:AESCipher"),
+                .starts_with("INFRASTRUCTURE_FACTORY=\"mysql\""),
             "{err}"
         );
-    }
-
-    #[test]
-    fn a_compressor_topic_makes_a_compressing_mapper() -> crate::Result<()> {
-        use crate::persistence::{Environment, Mapper};
-        let env = Environment::isolated("Universe", [("COMPRESSOR_TOPIC", "zlib")]);
-        assert!(Mapper::from_env(&env)?.is_compressed());
-        Ok(())
     }
 }

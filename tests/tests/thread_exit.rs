@@ -8,54 +8,26 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::mpsc::{Sender, channel};
 
-use eventsmith::application::{Repository, Saveable};
-use eventsmith::persistence::{Mapper, StoredEvent, ZlibCompressor};
-use eventsmith::{Application, Result, Uuid};
-
-/// One event for an aggregate of its own, pending until saved.
-struct OneEvent {
-    id: Uuid,
-    pending: bool,
-}
-
-impl Saveable for OneEvent {
-    fn encode_pending(&self, _: &Mapper, out: &mut Vec<StoredEvent>) -> Result<()> {
-        if self.pending {
-            out.push(StoredEvent {
-                originator_id: self.id,
-                originator_version: 1,
-                topic: "thread_exit:Event".into(),
-                state: b"{}".to_vec(),
-            });
-        }
-        Ok(())
-    }
-    fn clear_pending(&mut self) {
-        self.pending = false;
-    }
-    fn cache_saved(&self, _: &Repository) {}
-    fn take_snapshots(&self, _: &Application, _: &[StoredEvent]) -> Result<()> {
-        Ok(())
-    }
-}
+use eventsmith::persistence::ZlibCompressor;
+use eventsmith::{Application, Result};
+use eventsmith_generated::world::World;
 
 /// What the destructor did: the save's notification ids, and whether
 /// compressed data came back as it went in.
 type Report = (Result<Vec<u64>>, bool);
 
-/// Saves an event for the aggregate it names, and compresses and
-/// decompresses, when dropped. (Its id is drawn beforehand: the random
-/// number generator behind `Uuid::new_v4` is a thread-local too, the
-/// `rand` crate's, and it panics when it is gone.)
-struct FlushOnDrop(Arc<Application>, Uuid, Sender<Report>);
+/// Saves a world created beforehand, and compresses and decompresses,
+/// when dropped. (The world is created beforehand: the random number
+/// generator behind its id is a thread-local too, the `rand` crate's, and
+/// it panics when it is gone.)
+struct FlushOnDrop(Arc<Application>, Option<World>, Sender<Report>);
 
 impl Drop for FlushOnDrop {
     fn drop(&mut self) {
-        let mut event = OneEvent {
-            id: self.1,
-            pending: true,
+        let saved = match self.1.as_mut() {
+            Some(world) => self.0.save(world),
+            None => Ok(Vec::new()),
         };
-        let saved = self.0.save(&mut event);
         let data = b"flushed at thread exit, flushed at thread exit".repeat(10);
         let packed = ZlibCompressor.compress(&data);
         let round_trip = ZlibCompressor
@@ -74,18 +46,17 @@ fn a_save_from_a_thread_locals_destructor_after_the_runtimes_is_stored() {
     let app = Arc::new(Application::new("ThreadExit").unwrap());
     let (report, reports) = channel();
     let in_thread = Arc::clone(&app);
-    let (late, early) = (Uuid::new_v4(), Uuid::new_v4());
     std::thread::spawn(move || {
         // Registered first, so destroyed last: after the thread-locals
         // that the save and the compressor below bring into use.
         FLUSH.with(|flush| {
-            *flush.borrow_mut() = Some(FlushOnDrop(Arc::clone(&in_thread), late, report))
+            *flush.borrow_mut() = Some(FlushOnDrop(
+                Arc::clone(&in_thread),
+                Some(World::create("late")),
+                report,
+            ))
         });
-        let mut event = OneEvent {
-            id: early,
-            pending: true,
-        };
-        in_thread.save(&mut event).unwrap();
+        in_thread.save(&mut World::create("early")).unwrap();
         let packed = ZlibCompressor.compress(b"warm");
         assert_eq!(ZlibCompressor.decompress(&packed).unwrap(), b"warm");
     })
