@@ -17,14 +17,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use eventsmith::ErrorKind;
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use eventsmith::persistence::{Environment, TrackingRecorder};
 use eventsmith::sqlite::{SqliteRecorder, driver};
-use eventsmith::{PolicyError, Result};
+use eventsmith::system::project;
+use eventsmith::{ErrorKind, PolicyError, Result};
 
 use crate::world::{Universe, WorldEvent, WorldId};
 
@@ -67,10 +67,9 @@ impl WorldCounts {
     ///
     /// # Errors
     ///
-    /// As [`SqliteRecorder::project`].
+    /// As [`project`].
     pub fn follow(&self, universe: &Universe) -> Result<u64> {
-        self.view
-            .project::<WorldEvent, _>(universe.application(), count)
+        project::<WorldEvent, _, _>(&self.view, universe.application(), count)
     }
 
     /// Waits until the counts include notification `id` of the universe
@@ -124,7 +123,7 @@ impl WorldCounts {
 
 /// The projection: a row for each world started, one more thing for each
 /// thing that happened.
-fn count(event: WorldEvent, conn: &driver::Connection) -> std::result::Result<(), PolicyError> {
+fn count(event: WorldEvent, conn: &mut driver::Connection) -> std::result::Result<(), PolicyError> {
     conn.execute_batch(TABLE)?;
     match event {
         WorldEvent::Started(started) => conn.execute(

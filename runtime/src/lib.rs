@@ -69,14 +69,13 @@ mod sql;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
-pub use application::{
-    Application, MultiThreadedRunner, NotificationLog, Pipe, PolicyError, Processing, Repository,
-    Section, SingleThreadedRunner,
-};
+pub use application::{Application, NotificationLog, Repository, Section};
 pub use domain::{Aggregate, DomainEvent, Id, Timestamp};
 pub use error::{DriverError, Error, ErrorKind, Result};
 pub use persistence::{Environment, Notification, StoredEvent};
-pub use system::NotificationLogReader;
+pub use system::{
+    MultiThreadedRunner, NotificationLogReader, Pipe, PolicyError, Processing, SingleThreadedRunner,
+};
 
 /// The bytes of a [`Notification`]'s state.
 pub use bytes::Bytes;

@@ -52,7 +52,7 @@ use crate::{Error, ErrorKind, Result};
 
 /// The PostgreSQL driver the recorder uses (`postgres`), for projections
 /// that write tables of their own through the client
-/// [`PostgresRecorder::project`] gives them.
+/// [`system::project`](crate::system::project) gives them.
 pub use ::postgres as driver;
 
 mod config;

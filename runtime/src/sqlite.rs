@@ -58,7 +58,7 @@ impl From<rusqlite::Error> for Error {
 
 /// The SQLite driver the recorder uses (`rusqlite`), for projections that
 /// write tables of their own through the connection
-/// [`SqliteRecorder::project`] gives them.
+/// [`system::project`](crate::system::project) gives them.
 pub use rusqlite as driver;
 
 /// The default time to wait for the write lock.

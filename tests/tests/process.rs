@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use eventsmith::persistence::Tracking;
+use eventsmith::system::process;
 use eventsmith::{
     Aggregate, Application, Decimal, ErrorKind, MultiThreadedRunner, Pipe, PolicyError, Processing,
     SingleThreadedRunner,
@@ -89,7 +90,7 @@ fn a_follower_processes_each_notification_once_and_carries_on_from_its_position(
         let worlds = write_worlds(&universe, &[2, 0, 3]);
         // 3 created, 5 happened: 8 notifications.
         assert_eq!(
-            bank.process(&universe, policy(&bank)).unwrap(),
+            process(&bank, &universe, policy(&bank)).unwrap(),
             8,
             "{}",
             backend.name
@@ -100,11 +101,11 @@ fn a_follower_processes_each_notification_once_and_carries_on_from_its_position(
         }
         // Nothing new: nothing processed, nothing changed.
         let stored = bank.recorder().max_notification_id().unwrap();
-        assert_eq!(bank.process(&universe, policy(&bank)).unwrap(), 0);
+        assert_eq!(process(&bank, &universe, policy(&bank)).unwrap(), 0);
         assert_eq!(bank.recorder().max_notification_id().unwrap(), stored);
         // More: only the new ones.
         let more = write_worlds(&universe, &[1]);
-        assert_eq!(bank.process(&universe, policy(&bank)).unwrap(), 2);
+        assert_eq!(process(&bank, &universe, policy(&bank)).unwrap(), 2);
         assert_eq!(position(&bank), Some(10));
         assert_eq!(balance(&bank, more[0]), cent());
         assert_eq!(balance(&bank, worlds[2]), cent() * Decimal::from(3));
@@ -112,7 +113,7 @@ fn a_follower_processes_each_notification_once_and_carries_on_from_its_position(
         // stopped (in memory, a second application has a store of its own).
         if backend.name != "memory" {
             let second = follower(&backend);
-            assert_eq!(second.process(&universe, policy(&second)).unwrap(), 0);
+            assert_eq!(process(&second, &universe, policy(&second)).unwrap(), 0);
         }
     }
 }
@@ -135,7 +136,7 @@ fn a_failing_policy_stores_nothing_of_its_notification_and_is_retried_from_it() 
                 Ok(())
             }
         };
-        let err = bank.process(&universe, failing(false)).unwrap_err();
+        let err = process(&bank, &universe, failing(false)).unwrap_err();
         assert!(
             matches!(err.kind(), ErrorKind::Policy { notification_id: 3, leader, .. } if leader == "Universe"),
             "{err}"
@@ -144,13 +145,13 @@ fn a_failing_policy_stores_nothing_of_its_notification_and_is_retried_from_it() 
         assert_eq!(position(&bank), Some(2), "{}", backend.name);
         assert_eq!(balance(&bank, worlds[0]), cent());
         let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            bank.process(&universe, failing(true))
+            process(&bank, &universe, failing(true))
         }));
         assert!(panicked.is_err());
         assert_eq!(position(&bank), Some(2), "{}", backend.name);
         assert_eq!(balance(&bank, worlds[0]), cent());
         // Fixed, it carries on from the third: each cent paid once.
-        assert_eq!(bank.process(&universe, policy(&bank)).unwrap(), 3);
+        assert_eq!(process(&bank, &universe, policy(&bank)).unwrap(), 3);
         assert_eq!(position(&bank), Some(5));
         assert_eq!(balance(&bank, worlds[0]), cent() * Decimal::from(4));
     }
@@ -174,7 +175,7 @@ fn two_followers_racing_over_one_store_process_each_notification_once() {
                 let universe = &universe;
                 scope.spawn(move || {
                     loop {
-                        match bank.process(universe, policy(bank)) {
+                        match process(bank, universe, policy(bank)) {
                             Ok(0) => break,
                             Ok(_) => {}
                             // The other follower stored this position (or
@@ -418,7 +419,7 @@ fn a_notification_that_cannot_be_read_stops_the_follower_before_it_naming_it() {
                 state: b"not what Universe writes".to_vec(),
             }])
             .unwrap();
-        let err = bank.process(&universe, policy(&bank)).unwrap_err();
+        let err = process(&bank, &universe, policy(&bank)).unwrap_err();
         assert!(
             matches!(err.kind(), ErrorKind::UnreadableNotification { notification_id: 3, leader, .. } if leader == "Universe"),
             "{}: {err}",
@@ -510,7 +511,7 @@ fn followers_killed_mid_processing(
         "only {mid_stream} of {KILLS} kills landed mid-stream"
     );
     // What is left, processed here; then everything once.
-    bank.process(&universe, policy(&bank)).unwrap();
+    process(&bank, &universe, policy(&bank)).unwrap();
     let leader_max = universe.recorder().max_notification_id().unwrap();
     assert_eq!(leader_max, Some(2 * worlds.len() as u64));
     assert_eq!(position(&bank), leader_max);

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use eventsmith::persistence::{Environment, TrackingRecorder};
 use eventsmith::sqlite::SqliteRecorder;
+use eventsmith::system::project;
 use eventsmith::{Aggregate, Application, ErrorKind, PolicyError};
 use eventsmith_generated::world::{Universe, World, WorldEvent, WorldId};
 use eventsmith_tests::backends::{PgSchema, SqliteFile, pairs};
@@ -14,7 +15,7 @@ use eventsmith_tests::follow::write_worlds;
 const SQLITE_TABLE: &str =
     "CREATE TABLE IF NOT EXISTS world_events (world_id TEXT PRIMARY KEY, events INTEGER NOT NULL)";
 
-fn sqlite_count(event: WorldEvent, conn: &rusqlite::Connection) -> Result<(), PolicyError> {
+fn sqlite_count(event: WorldEvent, conn: &mut rusqlite::Connection) -> Result<(), PolicyError> {
     conn.execute_batch(SQLITE_TABLE)?;
     match event {
         WorldEvent::Started(e) => conn.execute(
@@ -76,17 +77,15 @@ fn a_sqlite_read_model_is_written_with_its_position_or_not_at_all() {
     let worlds = write_worlds(&universe, &[2, 4]);
     // Fails at the third notification, after writing its change: nothing
     // of it stays.
-    let err = view
-        .project::<WorldEvent, _>(&universe, |event, conn| {
-            let third =
-                matches!(&event, WorldEvent::SomethingHappened(e) if e.originator_version == 3);
-            sqlite_count(event, conn)?;
-            if third {
-                return Err("the projection failed after writing".into());
-            }
-            Ok(())
-        })
-        .unwrap_err();
+    let err = project::<WorldEvent, _, _>(&view, &universe, |event, conn| {
+        let third = matches!(&event, WorldEvent::SomethingHappened(e) if e.originator_version == 3);
+        sqlite_count(event, conn)?;
+        if third {
+            return Err("the projection failed after writing".into());
+        }
+        Ok(())
+    })
+    .unwrap_err();
     assert!(
         matches!(
             *err.kind(),
@@ -101,13 +100,11 @@ fn a_sqlite_read_model_is_written_with_its_position_or_not_at_all() {
     assert_eq!(sqlite_events(&path, worlds[0]), Some(2));
     // Then on, once each.
     assert_eq!(
-        view.project::<WorldEvent, _>(&universe, sqlite_count)
-            .unwrap(),
+        project::<WorldEvent, _, _>(&view, &universe, sqlite_count).unwrap(),
         6
     );
     assert_eq!(
-        view.project::<WorldEvent, _>(&universe, sqlite_count)
-            .unwrap(),
+        project::<WorldEvent, _, _>(&view, &universe, sqlite_count).unwrap(),
         0
     );
     assert_eq!(sqlite_events(&path, worlds[0]), Some(3));
@@ -141,7 +138,7 @@ fn a_postgres_read_model_is_written_with_its_position_and_read_after_a_wait() {
         // The projection runs beside the writer.
         let runner = scope.spawn(|| {
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                view.project::<WorldEvent, _>(&universe, |event, client| {
+                project::<WorldEvent, _, _>(&view, &universe, |event, client| {
                     client.batch_execute(&format!("SET LOCAL search_path TO \"{}\"", pg.schema))?;
                     pg_count(event, client)
                 })

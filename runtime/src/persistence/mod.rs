@@ -46,5 +46,5 @@ pub use recorder::{AggregateRecorder, ApplicationRecorder, EventQuery, Notificat
 pub use snapshot::{SNAPSHOT_TOPIC, SnapshotRecorder};
 pub use stored::{Notification, StoredEvent, StoredEventRef};
 pub use subscription::{Stopper, Subscription};
-pub use tracking::{ProcessRecorder, Tracking, TrackingRecorder};
+pub use tracking::{ProcessRecorder, Tracking, TrackingRecorder, ViewRecorder};
 pub(crate) use transcoder::{Followed, Transcodable};

@@ -173,6 +173,39 @@ pub trait ProcessRecorder: ApplicationRecorder + TrackingRecorder {
     ) -> Result<Vec<u64>>;
 }
 
+/// A recorder a read model (a view) is kept in, in tables of its own: what
+/// a projection writes goes through the connection
+/// [`record_view`](Self::record_view) gives it, in one transaction with the
+/// tracking record of the notification it came from. The SQLite and
+/// PostgreSQL recorders are view recorders;
+/// [`system::project`](crate::system::project) keeps a view following a
+/// leader.
+pub trait ViewRecorder: TrackingRecorder {
+    /// The connection a view's writes go through: `rusqlite::Connection`
+    /// on SQLite, `postgres::Client` on PostgreSQL (their drivers are
+    /// `sqlite::driver` and `postgres::driver`).
+    type Connection: ?Sized;
+
+    /// What the view is, for errors ("a SQLite view").
+    #[doc(hidden)]
+    const DESCRIPTION: &'static str;
+
+    /// Stores what `write` writes and `tracking` in one transaction: both
+    /// or neither. On PostgreSQL `write` is called again when the
+    /// connection fails before anything is stored.
+    ///
+    /// # Errors
+    ///
+    /// What `write` fails with (nothing is stored);
+    /// [`ErrorKind::TrackingConflict`] when `tracking` is at or below the
+    /// position recorded; the database's errors.
+    fn record_view(
+        &self,
+        tracking: &Tracking,
+        write: &mut dyn FnMut(&mut Self::Connection) -> Result<()>,
+    ) -> Result<()>;
+}
+
 /// Each application's highest tracked notification id, in memory.
 pub(crate) type InMemoryTracking = HashMap<String, u64>;
 

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use super::{Failure, PgConnection, PostgresRecorder, TABLE_PARAMETERS, create};
 use crate::persistence::tracking::conflict as tracking_conflict;
-use crate::persistence::{ProcessRecorder, StoredEvent, Tracking, TrackingRecorder};
+use crate::persistence::{ProcessRecorder, StoredEvent, Tracking, TrackingRecorder, ViewRecorder};
 use crate::sql::{MIGRATION_APPLICATION_NAME, stored_tracking_id, tracking_id_to_store};
 use crate::{ErrorKind, Result};
 
@@ -117,38 +117,34 @@ impl PostgresRecorder {
         Ok(())
     }
 
-    /// Runs `write` in a transaction that the tracking record `tracking` is
-    /// stored in too: what a projection writes into tables of its own and
-    /// its position, stored together or not at all. `write` may run again
-    /// when the connection fails before anything is stored.
-    ///
-    /// # Errors
-    ///
-    /// `write`'s error, or [`ErrorKind::TrackingConflict`] when the position is
-    /// at or past `tracking` already: either way nothing is stored.
-    /// PostgreSQL errors.
-    pub(crate) fn record_view<T>(
-        &self,
-        tracking: &Tracking,
-        mut write: impl FnMut(&mut postgres::Client) -> Result<T>,
-    ) -> Result<T> {
-        self.ensure_tracking_table()?;
-        let id = tracking_id_to_store(tracking)?;
-        self.run(|conn| {
-            conn.client.batch_execute("BEGIN")?;
-            let out = write(&mut conn.client).map_err(Failure::Other)?;
-            self.upsert_tracking(conn, tracking, id)?;
-            conn.commit()?;
-            Ok(out)
-        })
-    }
-
     /// Creates the tracking table unless it is known to exist.
     fn ensure_tracking_table(&self) -> Result<()> {
         if self.tracking_ready.load(Ordering::Acquire) {
             return Ok(());
         }
         self.create_tracking_table()
+    }
+}
+
+impl ViewRecorder for PostgresRecorder {
+    type Connection = postgres::Client;
+
+    const DESCRIPTION: &'static str = "a PostgreSQL view";
+
+    fn record_view(
+        &self,
+        tracking: &Tracking,
+        write: &mut dyn FnMut(&mut postgres::Client) -> Result<()>,
+    ) -> Result<()> {
+        self.ensure_tracking_table()?;
+        let id = tracking_id_to_store(tracking)?;
+        self.run(|conn| {
+            conn.client.batch_execute("BEGIN")?;
+            write(&mut conn.client).map_err(Failure::Other)?;
+            self.upsert_tracking(conn, tracking, id)?;
+            conn.commit()?;
+            Ok(())
+        })
     }
 }
 

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, named_params}
 
 use super::SqliteRecorder;
 use crate::persistence::tracking::conflict as tracking_conflict;
-use crate::persistence::{ProcessRecorder, StoredEvent, Tracking, TrackingRecorder};
+use crate::persistence::{ProcessRecorder, StoredEvent, Tracking, TrackingRecorder, ViewRecorder};
 use crate::sql::{MIGRATION_APPLICATION_NAME, stored_tracking_id, tracking_id_to_store};
 use crate::{ErrorKind, Result};
 
@@ -94,35 +94,47 @@ impl SqliteRecorder {
         Ok(())
     }
 
-    /// Runs `write` in a transaction that the tracking record `tracking` is
-    /// stored in too: what a projection writes into tables of its own and
-    /// its position, stored together or not at all.
-    ///
-    /// # Errors
-    ///
-    /// `write`'s error, or [`ErrorKind::TrackingConflict`] when the position is
-    /// at or past `tracking` already: either way nothing is stored. SQLite
-    /// errors.
-    pub(crate) fn record_view<T>(
-        &self,
-        tracking: &Tracking,
-        write: impl FnOnce(&Connection) -> Result<T>,
-    ) -> Result<T> {
-        self.ensure_tracking_table()?;
-        let mut conn = self.writer();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = write(&tx)?;
-        upsert(&tx, tracking)?;
-        tx.commit()?;
-        Ok(out)
-    }
-
     /// Creates the tracking table unless it is known to exist.
     fn ensure_tracking_table(&self) -> Result<()> {
         if self.tracking_ready.load(Ordering::Acquire) {
             return Ok(());
         }
         self.create_tracking_table()
+    }
+}
+
+/// A connection in a transaction that is rolled back when this is dropped
+/// before it is committed: on an error, and when a view's write panics (the
+/// writer's lock is taken back from a panic, so the transaction must not
+/// outlive it).
+struct RolledBackUnlessCommitted<'c>(&'c mut Connection);
+
+impl Drop for RolledBackUnlessCommitted<'_> {
+    fn drop(&mut self) {
+        if !self.0.is_autocommit() {
+            let _ = self.0.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+impl ViewRecorder for SqliteRecorder {
+    type Connection = Connection;
+
+    const DESCRIPTION: &'static str = "a SQLite view";
+
+    fn record_view(
+        &self,
+        tracking: &Tracking,
+        write: &mut dyn FnMut(&mut Connection) -> Result<()>,
+    ) -> Result<()> {
+        self.ensure_tracking_table()?;
+        let mut conn = self.writer();
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let open = RolledBackUnlessCommitted(&mut conn);
+        write(open.0)?;
+        upsert(open.0, tracking)?;
+        open.0.execute_batch("COMMIT")?;
+        Ok(())
     }
 }
 

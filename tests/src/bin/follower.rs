@@ -9,6 +9,7 @@ use std::io::Write;
 
 use eventsmith::Application;
 use eventsmith::persistence::Environment;
+use eventsmith::system::process;
 use eventsmith_generated::bank_accounts::Bank;
 use eventsmith_generated::world::{Universe, WorldEvent};
 
@@ -20,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bank = Application::from_env(Environment::new("Bank", Bank::DEFAULTS.iter().copied()))?;
     let mut policy = eventsmith_tests::follow::policy(&bank);
     loop {
-        let processed = bank.process::<WorldEvent, _>(&universe, |event, processing| {
+        let processed = process::<WorldEvent, _>(&bank, &universe, |event, processing| {
             let mut out = std::io::stdout().lock();
             writeln!(out, "{}", processing.tracking().notification_id)?;
             out.flush()?;

@@ -8,14 +8,15 @@
 //! left to do: deterministic, for tests. A [`MultiThreadedRunner`] gives
 //! each pipe a thread, woken by a subscription to its leader's log, until
 //! stopped. Either way a pipe processes through
-//! [`Application::process`], so each of the leader's events is processed
+//! [`process`](super::process), so each of the leader's events is processed
 //! once, and a failing policy stops its pipe with [`ErrorKind::Policy`] and its
 //! position intact.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
-use super::{Application, PolicyError, Processing};
+use super::{PolicyError, Processing, process};
+use crate::application::Application;
 use crate::persistence::{Followed, Stopper};
 use crate::{Error, ErrorKind, Result};
 
@@ -39,7 +40,7 @@ impl std::fmt::Debug for Pipe {
 
 impl Pipe {
     /// `follower` processing `leader`'s events of type `E` with `policy`
-    /// (see [`Application::process`]).
+    /// (see [`process`](super::process)).
     pub fn new<E, P>(follower: Arc<Application>, leader: Arc<Application>, mut policy: P) -> Self
     where
         E: Followed + 'static,
@@ -49,7 +50,7 @@ impl Pipe {
         Self {
             follower,
             leader,
-            step: Box::new(move || f.process::<E, _>(&l, &mut policy)),
+            step: Box::new(move || process::<E, _>(&f, &l, &mut policy)),
         }
     }
 

@@ -1,0 +1,180 @@
+//! Processing another application's events, exactly once: the Python
+//! library's process application, as the runtime's part of it.
+//!
+//! A follower pulls the notifications of a leader it has not processed
+//! (those above its tracking record of the leader), decodes each as the
+//! leader's event, and hands it to a policy. What the policy saves is
+//! stored with the tracking record of that notification, in one
+//! transaction ([`ProcessRecorder::insert_events_tracked`]): the new
+//! events and the position are stored together or not at all, so however
+//! processing stops, each notification's outcome is stored once.
+
+use crate::application::{Application, Saveable};
+use crate::persistence::{Followed, Notification, Tracking, TrackingRecorder};
+use crate::system::NotificationLogReader;
+use crate::{ErrorKind, Result};
+
+/// What a policy may fail with: any error (a rule of the follower's, or
+/// the runtime's).
+pub type PolicyError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What a policy does with one of the leader's events: the follower's
+/// aggregates it changed, saved with the event's tracking record once the
+/// policy returns.
+pub struct Processing<'p> {
+    tracking: Tracking,
+    aggregates: Vec<Box<dyn Saveable + 'p>>,
+}
+
+impl std::fmt::Debug for Processing<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Processing")
+            .field("tracking", &self.tracking)
+            .field("aggregates", &self.aggregates.len())
+            .finish()
+    }
+}
+
+impl<'p> Processing<'p> {
+    /// The position of the event being processed: the leader's name and
+    /// the notification's id.
+    pub fn tracking(&self) -> &Tracking {
+        &self.tracking
+    }
+
+    /// Saves `aggregate`'s pending events with this event's tracking
+    /// record, once the policy returns `Ok` (the Python library's
+    /// `processing_event.collect_events`).
+    pub fn save<A: Saveable + 'p>(&mut self, aggregate: A) {
+        self.aggregates.push(Box::new(aggregate));
+    }
+}
+
+/// Gives `f` each notification of `leader` above `tracker`'s position
+/// whose topic is one of `E`'s, decoded, with its tracking record, in
+/// order: what a follower or a projection processes next. When the last
+/// notifications read are passed over (their topics not `E`'s), the
+/// position is recorded past them, so that a wait for them returns;
+/// another process having recorded a later one already is no error (it is
+/// ahead, which is all the record says). Returns how many `f` was given.
+pub(crate) fn for_each_unprocessed<E: Followed>(
+    tracker: &(impl TrackingRecorder + ?Sized),
+    leader: &Application,
+    mut f: impl FnMut(E, Tracking) -> Result<()>,
+) -> Result<u64> {
+    let Some(start) = tracker
+        .max_tracking_id(leader.name())?
+        .map_or(Some(1), |id| id.checked_add(1))
+    else {
+        return Ok(0);
+    };
+    let mut processed: u64 = 0;
+    let mut passed_over: Option<u64> = None;
+    for notification in NotificationLogReader::new(leader.log()).read(start) {
+        let notification = notification?;
+        if !E::FOLLOWED_TOPICS.contains(&&*notification.topic) {
+            passed_over = Some(notification.id);
+            continue;
+        }
+        let event = decode::<E>(leader, &notification)?;
+        f(event, Tracking::new(leader.name(), notification.id))?;
+        processed = processed.saturating_add(1);
+        passed_over = None;
+    }
+    if let Some(id) = passed_over {
+        match tracker.insert_tracking(&Tracking::new(leader.name(), id)) {
+            Ok(()) => {}
+            Err(e) if matches!(e.kind(), ErrorKind::TrackingConflict { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(processed)
+}
+
+/// Processes the notifications of `leader` that `follower` has not
+/// processed yet, in order (the Python library's `pull_and_process`):
+/// each is decoded as an `E` (with the leader's mapper) and given to
+/// `policy`, and what the policy saves is stored with the
+/// notification's tracking record. Notifications whose topic is not
+/// one of `E`'s are passed over; when the last ones read are, the
+/// position is recorded past them (so that a `wait` for them returns).
+/// `E` is an aggregate's event type, or the enum generated for a
+/// follower's `follow:` of a leader. Returns how many were processed.
+///
+/// The policy may fail with any error (the follower's own rules', or
+/// the runtime's, through `?`): processing stops with
+/// [`ErrorKind::Policy`], naming the notification; nothing of it is
+/// stored, and the next call starts from it again.
+///
+/// ```
+/// use eventsmith::__private::Followed;
+/// use eventsmith::system::process;
+/// use eventsmith::{Application, Result};
+///
+/// /// Processes what `leader` stored since `follower` last did, saving
+/// /// nothing but the position.
+/// fn catch_up<E: Followed>(follower: &Application, leader: &Application) -> Result<u64> {
+///     process::<E, _>(follower, leader, |_event, _processing| Ok(()))
+/// }
+/// ```
+///
+/// # Errors
+///
+/// [`ErrorKind::Policy`]; [`ErrorKind::SharedLog`] when `leader` keeps its
+/// log where this application does; [`ErrorKind::UnreadableNotification`] for a
+/// notification that cannot be decoded; [`ErrorKind::TrackingConflict`] when another process recorded the
+/// position first; backend errors.
+pub fn process<E, P>(follower: &Application, leader: &Application, mut policy: P) -> Result<u64>
+where
+    E: Followed,
+    P: FnMut(E, &mut Processing<'_>) -> std::result::Result<(), PolicyError>,
+{
+    let process = follower.require_process_recorder()?;
+    let leader_name = leader.name();
+    follower.check_not_sharing_log(leader)?;
+    for_each_unprocessed::<E>(&**process, leader, |event, tracking| {
+        let notification_id = tracking.notification_id;
+        let mut processing = Processing {
+            tracking,
+            aggregates: Vec::new(),
+        };
+        policy(event, &mut processing).map_err(|source| ErrorKind::Policy {
+            follower: follower.name().to_owned(),
+            leader: leader_name.to_owned(),
+            notification_id,
+            source,
+        })?;
+        let Processing {
+            tracking,
+            mut aggregates,
+        } = processing;
+        let mut saving: Vec<&mut dyn Saveable> = Vec::with_capacity(aggregates.len());
+        for aggregate in &mut aggregates {
+            saving.push(&mut **aggregate);
+        }
+        follower
+            .save_all_tracked(&mut saving, &tracking)
+            .map(|_| ())
+    })
+}
+
+/// `notification` decoded as an `E` with `leader`'s mapper.
+pub(crate) fn decode<E: Followed>(leader: &Application, notification: &Notification) -> Result<E> {
+    leader
+        .event_store()
+        .mapper()
+        .decode_followed(
+            notification.originator_id,
+            notification.originator_version,
+            &notification.topic,
+            &notification.state,
+        )
+        .map_err(|source| {
+            ErrorKind::UnreadableNotification {
+                leader: leader.name().to_owned(),
+                notification_id: notification.id,
+                source,
+            }
+            .into()
+        })
+}

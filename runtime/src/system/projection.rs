@@ -1,0 +1,51 @@
+//! Projections: read models a follower keeps in tables of its own, each
+//! change written in the same transaction as the tracking record of the
+//! notification it came from (the Python library's `Projection` with a
+//! tracking recorder of its own). A projection is given the open
+//! transaction's connection; what it writes and the position are stored
+//! together or not at all. [`TrackingRecorder::wait`] gives
+//! read-your-writes: wait for the notification id a save returned.
+//!
+//! [`TrackingRecorder::wait`]: crate::persistence::TrackingRecorder::wait
+
+use super::PolicyError;
+use super::process::for_each_unprocessed;
+use crate::application::Application;
+use crate::persistence::{Followed, ViewRecorder};
+use crate::{ErrorKind, Result};
+
+/// Projects `leader`'s notifications above `view`'s tracking record of it
+/// into tables of `view`'s database: `project` is given each event and the
+/// connection of a transaction that the notification's tracking record is
+/// stored in too (on PostgreSQL it may be given the same event again, when
+/// the connection fails before anything is stored). Returns how many were
+/// projected.
+///
+/// `generated/src/world_counts.rs` in the repository is a read model kept
+/// this way: how many things happened in each world of the tutorial.
+///
+/// # Errors
+///
+/// [`ErrorKind::Policy`] when `project` fails (nothing of that notification
+/// is stored); [`ErrorKind::UnreadableNotification`]; the database's errors.
+pub fn project<E, V, P>(view: &V, leader: &Application, mut project: P) -> Result<u64>
+where
+    E: Followed + Clone,
+    V: ViewRecorder + ?Sized,
+    P: FnMut(E, &mut V::Connection) -> std::result::Result<(), PolicyError>,
+{
+    for_each_unprocessed::<E>(view, leader, |event, tracking| {
+        let notification_id = tracking.notification_id;
+        view.record_view(&tracking, &mut |conn| {
+            project(event.clone(), conn).map_err(|source| {
+                ErrorKind::Policy {
+                    follower: V::DESCRIPTION.to_owned(),
+                    leader: leader.name().to_owned(),
+                    notification_id,
+                    source,
+                }
+                .into()
+            })
+        })
+    })
+}
