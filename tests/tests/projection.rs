@@ -112,6 +112,47 @@ fn a_sqlite_read_model_is_written_with_its_position_or_not_at_all() {
     assert_eq!(view.max_tracking_id("Universe").unwrap(), Some(8));
 }
 
+/// A projection that panics after writing leaves nothing of its
+/// notification, and the view's connection is not left inside the
+/// transaction: the next projection carries on from the position.
+#[test]
+fn a_sqlite_projection_that_panics_leaves_nothing_and_the_view_carries_on() {
+    let (leader_file, view_file) = (SqliteFile::new(), SqliteFile::new());
+    let universe = Application::isolated_with_defaults(
+        "Universe",
+        Universe::DEFAULTS,
+        pairs(&leader_file.env()),
+    )
+    .unwrap();
+    let view_env = view_file.env();
+    let path = view_env
+        .iter()
+        .find(|(k, _)| k == "SQLITE_DBNAME")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    let view =
+        SqliteRecorder::from_env(&Environment::isolated("WorldCounts", pairs(&view_env))).unwrap();
+    let worlds = write_worlds(&universe, &[2]);
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        project::<WorldEvent, _, _>(&view, &universe, |event, conn| {
+            let second =
+                matches!(&event, WorldEvent::SomethingHappened(e) if e.originator_version == 2);
+            sqlite_count(event, conn)?;
+            assert!(!second, "the projection panics after writing");
+            Ok(())
+        })
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(view.max_tracking_id("Universe").unwrap(), Some(1));
+    assert_eq!(sqlite_events(&path, worlds[0]), Some(1));
+    assert_eq!(
+        project::<WorldEvent, _, _>(&view, &universe, sqlite_count).unwrap(),
+        2
+    );
+    assert_eq!(sqlite_events(&path, worlds[0]), Some(3));
+    assert_eq!(view.max_tracking_id("Universe").unwrap(), Some(3));
+}
+
 #[test]
 fn a_postgres_read_model_is_written_with_its_position_and_read_after_a_wait() {
     let Some(pg) = PgSchema::new() else { return };
