@@ -73,11 +73,16 @@ use errors::{
 fn create(conn: &mut PgConnection, statements: &[String]) -> Result<()> {
     for statement in statements {
         match conn.client.batch_execute(statement) {
+            // Another connection created it at the same moment: `IF NOT
+            // EXISTS` does not guard against that, and PostgreSQL reports
+            // whichever catalog row collided first (the table's, its row
+            // type's, or a unique index of the catalog).
             Err(e)
                 if [
                     SqlState::UNIQUE_VIOLATION,
                     SqlState::DUPLICATE_TABLE,
                     SqlState::DUPLICATE_SCHEMA,
+                    SqlState::DUPLICATE_OBJECT,
                 ]
                 .iter()
                 .any(|c| e.code() == Some(c)) => {}

@@ -703,3 +703,28 @@ fn python_and_rust_share_tracking_in_postgres() {
         share_tracking(&python, &env, &rust, python_first);
     }
 }
+
+/// Threads that first use tracking at the same moment all create its
+/// table: PostgreSQL's `CREATE TABLE IF NOT EXISTS` does not guard against
+/// a creation racing it, and reports the collision on the table's row type
+/// (`42710 type ... already exists`), which is no error here.
+#[test]
+fn threads_racing_to_create_the_postgres_tracking_table_all_succeed() {
+    for _ in 0..10 {
+        let Some(pg) = PgSchema::new() else { return };
+        let recorder = Arc::new(pg.recorder("Downstream"));
+        let barrier = Arc::new(std::sync::Barrier::new(8));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (recorder, barrier) = (Arc::clone(&recorder), Arc::clone(&barrier));
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    recorder.max_tracking_id("Upstream")
+                })
+            })
+            .collect();
+        for thread in threads {
+            assert_eq!(thread.join().unwrap().unwrap(), None);
+        }
+    }
+}
