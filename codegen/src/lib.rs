@@ -47,7 +47,7 @@
 //! let code = eventsmith_codegen::generate("world.yaml", schema).unwrap();
 //! assert!(code.starts_with("// @generated"));
 //! assert!(code.contains("pub fn make_it_so(\n        &mut self,\n        what: impl ::std::convert::Into<::std::string::String>,\n    )"));
-//! assert!(code.contains("pub struct WorldSomethingHappened {"));
+//! assert!(code.contains("pub struct WorldSomethingHappened of World"));
 //! assert!(code.contains("\"universe:World.SomethingHappened\""));
 //!
 //! let err = eventsmith_codegen::generate(

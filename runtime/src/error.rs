@@ -230,14 +230,6 @@ pub enum ErrorKind {
         expected: String,
     },
 
-    /// An aggregate type that cannot be written to snapshots or read from
-    /// them was asked to be.
-    #[error("aggregate {topic} has no snapshots: its type does not say how to write or read one")]
-    SnapshotUnsupported {
-        /// The aggregate's topic.
-        topic: &'static str,
-    },
-
     /// A snapshot was asked for, and the application keeps none
     /// (`IS_SNAPSHOTTING_ENABLED` is not set, and no aggregate of its
     /// schema says `snapshot: { every: N }`).

@@ -38,6 +38,7 @@ pub mod application;
 pub mod domain;
 mod error;
 pub(crate) mod infrastructure;
+mod macros;
 
 /// Traits of the public API that only this crate implements: each is a
 /// supertrait that no other crate can name, so none can implement it, and

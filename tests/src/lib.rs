@@ -1,10 +1,9 @@
-//! Shared pieces of the end-to-end tests: the hand-written tutorial domain,
-//! the tutorial suite and the recorder conformance suite.
+//! Shared pieces of the end-to-end tests: the tutorial suite, the recorder
+//! conformance suite, the backends and the followers they run on.
 
 pub mod backends;
 pub mod conformance;
 pub mod follow;
-pub mod handwritten;
 pub mod tutorial;
 
 /// Reports that the running test skipped its work, and why, in the normal

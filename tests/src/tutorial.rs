@@ -1,6 +1,6 @@
 //! The tutorial, assert by assert, as a suite that runs against any module
 //! providing `World`, `WorldEvent`, `Started`, `SomethingHappened` and
-//! `Universe` (the hand-written ones and the generated ones).
+//! `Universe` (the generated ones, `eventsmith_generated::world`).
 
 /// Expands to the tutorial's `test()` function, ported, as
 /// `tutorial_test(app, expect_visible_in_db)`, for the domain module `$domain`.

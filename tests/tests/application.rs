@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use eventsmith::persistence::{AesCipher, NotificationQuery};
 use eventsmith::{Aggregate, Application, ErrorKind, NotificationLogReader};
-use eventsmith_tests::handwritten::{Universe, World, WorldId};
+use eventsmith_generated::world::{Universe, World, WorldId};
 
 #[test]
 fn application_is_send_and_sync() {
@@ -68,7 +68,10 @@ fn save_all_is_atomic_across_aggregates() {
     let app = Universe::isolated([]).unwrap();
     let mut earth = World::create("Earth");
     let mut mars = World::create("Mars");
-    let ids = app.save_all(&mut [&mut earth, &mut mars]).unwrap();
+    let ids = app
+        .as_application()
+        .save_all(&mut [&mut earth, &mut mars])
+        .unwrap();
     assert_eq!(ids, vec![1, 2]);
     assert!(earth.pending_events().is_empty() && mars.pending_events().is_empty());
 
@@ -79,12 +82,13 @@ fn save_all_is_atomic_across_aggregates() {
     earth.make_it_so("dinosaurs");
     stale_mars.make_it_so("canals");
     let err = app
+        .as_application()
         .save_all(&mut [&mut earth, &mut stale_mars])
         .unwrap_err();
     assert!(
         matches!(*err.kind(), ErrorKind::VersionConflict { originator_id, originator_version: 2 } if originator_id == mars.id().uuid())
     );
-    assert_eq!(app.recorder().max_notification_id().unwrap(), Some(3));
+    assert_eq!(app.log().max_notification_id().unwrap(), Some(3));
     assert_eq!(app.get_history(earth.id()).unwrap(), Vec::<String>::new());
     // A failed save leaves the pending events in place, so nothing is lost.
     assert_eq!(earth.pending_events().len(), 1);
@@ -98,7 +102,7 @@ fn saving_nothing_stores_nothing() {
     let mut world = World::create("Earth");
     app.save(&mut world).unwrap();
     assert_eq!(app.save(&mut world).unwrap(), Vec::<u64>::new());
-    assert_eq!(app.recorder().max_notification_id().unwrap(), Some(1));
+    assert_eq!(app.log().max_notification_id().unwrap(), Some(1));
 }
 
 #[test]
@@ -230,10 +234,10 @@ fn a_wrong_key_is_a_typed_error_naming_the_event() {
     let mapper =
         eventsmith::persistence::Mapper::new(None, Some(AesCipher::new(&other_key).unwrap()));
     let other = Application::with_infrastructure(
-        app.env().clone(),
+        app.as_application().env().clone(),
         eventsmith::__private::Infrastructure {
             mapper,
-            recorder: app.recorder().clone(),
+            recorder: app.as_application().recorder().clone(),
             snapshots: None,
             process: None,
         },
@@ -404,7 +408,7 @@ fn debug_shows_only_the_settings_read_with_secrets_redacted() {
     }
     // Settings read later (by a recorder made from the same settings) show,
     // their secrets redacted.
-    let env = app.env().clone();
+    let env = app.as_application().env().clone();
     assert!(env.get("DATABASE_URL").unwrap().is_some());
     assert!(env.get("GITHUB_TOKEN").unwrap().is_some());
     let shown = format!("{env:?}");
@@ -434,21 +438,24 @@ fn a_save_that_skips_a_version_is_refused_on_every_backend() {
         world.make_it_so("trucks");
         let _lost = world.collect_events();
         world.make_it_so("internet");
-        let before = app.recorder().max_notification_id().unwrap();
+        let before = app.log().max_notification_id().unwrap();
         let err = app.save(&mut world).unwrap_err();
         assert!(
             matches!(*err.kind(), ErrorKind::VersionGap { originator_id, originator_version: 4, expected: 3 }
                 if originator_id == world.id().uuid()),
             "{env:?}: {err}"
         );
-        assert_eq!(app.recorder().max_notification_id().unwrap(), before);
+        assert_eq!(app.log().max_notification_id().unwrap(), before);
         assert_eq!(world.pending_events().len(), 1);
         assert_eq!(app.get_history(world.id()).unwrap(), ["dinosaurs"]);
         // Saved with another aggregate, nothing of either is stored.
         let mut mars = World::create("Mars");
-        let err = app.save_all(&mut [&mut mars, &mut world]).unwrap_err();
+        let err = app
+            .as_application()
+            .save_all(&mut [&mut mars, &mut world])
+            .unwrap_err();
         assert!(matches!(*err.kind(), ErrorKind::VersionGap { .. }), "{err}");
         assert!(app.get_world(mars.id()).is_err());
-        assert_eq!(app.recorder().max_notification_id().unwrap(), before);
+        assert_eq!(app.log().max_notification_id().unwrap(), before);
     }
 }

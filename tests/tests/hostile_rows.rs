@@ -7,8 +7,8 @@
 
 use eventsmith::persistence::EventQuery;
 use eventsmith::{Error, ErrorKind, NotificationLogReader, Uuid};
+use eventsmith_generated::world::{Universe, World, WorldId};
 use eventsmith_tests::backends::{PgSchema, SqliteFile, pairs, postgres_client};
-use eventsmith_tests::handwritten::{Universe, World, WorldId};
 
 /// What a read of one broken aggregate, or of the log, must say: the column,
 /// and the aggregate and version as stored when they could be read.
@@ -171,6 +171,7 @@ fn unreadable_sqlite_rows_are_typed_errors_naming_the_row() {
         let err = app.get_world(WorldId::from_uuid(id)).unwrap_err();
         check_row_error(&err, Some(&id.to_string()), expected);
         let err = app
+            .as_application()
             .recorder()
             .select_events(id, EventQuery::new())
             .unwrap_err();
@@ -364,14 +365,14 @@ fn a_row_that_inflates_past_the_limit_is_a_typed_error() {
     let stored = writer.log().section("1,1").unwrap().items.remove(0);
     assert!(stored.state.len() < 5_000, "{}", stored.state.len());
     let limited = eventsmith::Application::with_infrastructure(
-        writer.env().clone(),
+        writer.as_application().env().clone(),
         eventsmith::__private::Infrastructure {
             mapper: eventsmith::persistence::Mapper::new(
                 Some(eventsmith::persistence::ZlibCompressor),
                 None,
             )
             .with_max_decompressed_size(64 << 10),
-            recorder: writer.recorder().clone(),
+            recorder: writer.as_application().recorder().clone(),
             snapshots: None,
             process: None,
         },
@@ -388,7 +389,13 @@ fn a_row_that_inflates_past_the_limit_is_a_typed_error() {
         ("MAX_DECOMPRESSED_SIZE", "65_536"),
     ])
     .unwrap();
-    assert_eq!(app.event_store().mapper().max_decompressed_size(), 65_536);
+    assert_eq!(
+        app.as_application()
+            .event_store()
+            .mapper()
+            .max_decompressed_size(),
+        65_536
+    );
     let id = app.create_world("x".repeat(100_000)).unwrap();
     assert!(matches!(
         app.get_world(id).map_err(|e| e.into_kind()),
@@ -396,7 +403,11 @@ fn a_row_that_inflates_past_the_limit_is_a_typed_error() {
     ));
     assert_eq!(writer.get_world(id).ok(), None, "another store");
     assert_eq!(
-        writer.event_store().mapper().max_decompressed_size(),
+        writer
+            .as_application()
+            .event_store()
+            .mapper()
+            .max_decompressed_size(),
         256 << 20
     );
     for bad in ["0", "-1", "1e6", "9223372036854775808", "lots"] {

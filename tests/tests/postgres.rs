@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use eventsmith::ErrorKind;
+use eventsmith_generated::world::Universe;
 use eventsmith_tests::backends::{PgSchema, pairs, postgres_client};
-use eventsmith_tests::handwritten::Universe;
 
 #[test]
 fn the_table_is_the_python_librarys() {
@@ -102,7 +102,7 @@ fn a_lock_wait_past_the_lock_timeout_is_a_typed_error() {
     );
     assert!(started.elapsed() >= Duration::from_millis(150));
     tx.rollback().unwrap();
-    assert_eq!(app.recorder().max_notification_id().unwrap(), None);
+    assert_eq!(app.log().max_notification_id().unwrap(), None);
     app.create_world("Earth").unwrap();
 }
 
@@ -143,7 +143,7 @@ fn the_pool_holds_at_most_pool_size_plus_max_overflow_connections() {
         h.join().unwrap();
     }
     assert!(most <= 3, "saw {most} connections");
-    assert_eq!(app.recorder().max_notification_id().unwrap(), Some(120));
+    assert_eq!(app.log().max_notification_id().unwrap(), Some(120));
 }
 
 #[test]
@@ -477,7 +477,7 @@ fn callers_past_max_waiting_are_refused_at_once() {
         "{}",
         refused[0]
     );
-    assert_eq!(app.recorder().max_notification_id().unwrap(), Some(3));
+    assert_eq!(app.log().max_notification_id().unwrap(), Some(3));
 }
 
 #[test]
@@ -486,7 +486,7 @@ fn a_writer_using_the_sequence_interleaves_with_ours_without_gaps_or_collisions(
     let app = Universe::isolated(pairs(&pg.env())).unwrap();
     let id = app.create_world("Earth").unwrap();
     // A failed save spends no notification id.
-    let mut stale: eventsmith_tests::handwritten::World = app.repository().get(id).unwrap();
+    let mut stale: eventsmith_generated::world::World = app.repository().get(id).unwrap();
     app.make_it_so(id, "dinosaurs").unwrap();
     stale.make_it_so("trucks");
     assert!(matches!(

@@ -1,8 +1,8 @@
 //! The private PostgreSQL server used by the fault tests starts, serves the
 //! tutorial, and restarts.
 
+use eventsmith_generated::world::Universe;
 use eventsmith_tests::backends::{PrivateServer, pairs};
-use eventsmith_tests::handwritten::Universe;
 
 #[test]
 fn a_private_server_serves_and_restarts() {

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use eventsmith::persistence::AesCipher;
 use eventsmith::{ErrorKind, NotificationLogReader, Uuid};
+use eventsmith_generated::world::{Universe, WorldId};
 use eventsmith_tests::backends::{PgSchema, PrivateServer, SqliteFile, pairs, postgres_client};
-use eventsmith_tests::handwritten::{Universe, WorldId};
 
 /// Every notification, checked to be numbered 1..=N with no gap and each
 /// (aggregate, version) once; returned per aggregate as its versions.
@@ -381,9 +381,9 @@ fn the_cipher_key_never_appears_in_debug_display_or_errors() {
     let id = app.create_world("Earth").unwrap();
     let shown = format!(
         "{app:?} {:?} {:?} {:?}",
-        app.env(),
-        app.event_store(),
-        app.event_store().mapper()
+        app.as_application().env(),
+        app.as_application().event_store(),
+        app.as_application().event_store().mapper()
     );
     assert!(!shown.contains(&key), "the key is in Debug output");
     let cipher = AesCipher::new(&key).unwrap();
@@ -402,20 +402,20 @@ fn the_cipher_key_never_appears_in_debug_display_or_errors() {
     // A wrong key's decryption error shows neither key.
     let other = AesCipher::create_key(32).unwrap();
     let wrong = eventsmith::Application::with_infrastructure(
-        app.env().clone(),
+        app.as_application().env().clone(),
         eventsmith::__private::Infrastructure {
             mapper: eventsmith::persistence::Mapper::new(
                 None,
                 Some(AesCipher::new(&other).unwrap()),
             ),
-            recorder: app.recorder().clone(),
+            recorder: app.as_application().recorder().clone(),
             snapshots: None,
             process: None,
         },
     );
     let err = wrong
         .repository()
-        .get::<eventsmith_tests::handwritten::World>(id)
+        .get::<eventsmith_generated::world::World>(id)
         .unwrap_err();
     let text = format!("{err} {err:?}");
     assert!(!text.contains(&key) && !text.contains(&other), "{text}");

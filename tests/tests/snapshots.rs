@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use eventsmith::__private::SnapshotWriter;
 use eventsmith::persistence::{AesCipher, SNAPSHOT_TOPIC, SnapshotRecorder, StoredEvent};
-use eventsmith::{Aggregate, Application, Error, ErrorKind, Id, Repository};
+use eventsmith::{Aggregate, Application, Error, ErrorKind, Repository};
 use eventsmith_generated::world_v2::{Universe, World, WorldId};
 use eventsmith_tests::backends::{PgSchema, SqliteFile, pairs, postgres_client, with};
 
@@ -465,34 +465,4 @@ fn snapshots_of_version_1_are_upcast() {
         // The events alone say so too: version 1's events upcast alike.
         assert_eq!(world, replayed(&new, id, None));
     }
-}
-
-/// An aggregate type that does not say how to snapshot itself (here, the
-/// hand-written tutorial world) is never read from a snapshot, and asking
-/// for one is an error.
-#[test]
-fn aggregates_without_snapshots_replay_their_events() {
-    use eventsmith_tests::handwritten;
-    let env = [("IS_SNAPSHOTTING_ENABLED", "y")];
-    let app = eventsmith::Application::isolated_with_defaults("Universe", &[], env).unwrap();
-    let mut world = handwritten::World::create("Earth");
-    world.make_it_so("dinosaurs");
-    app.save(&mut world).unwrap();
-    let id: Id<handwritten::World> = world.id();
-    assert!(matches!(
-        app.take_snapshot(id, None).map_err(|e| e.into_kind()),
-        Err(ErrorKind::SnapshotUnsupported {
-            topic: "universe:World"
-        })
-    ));
-    snapshots(&app)
-        .insert_snapshot(&StoredEvent {
-            originator_id: id.uuid(),
-            originator_version: 2,
-            topic: SNAPSHOT_TOPIC.to_owned().into(),
-            state: b"not even JSON".to_vec(),
-        })
-        .unwrap();
-    let got: handwritten::World = app.repository().get(id).unwrap();
-    assert_eq!(got.history(), ["dinosaurs"]);
 }

@@ -6,8 +6,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use eventsmith::{ErrorKind, NotificationLogReader};
+use eventsmith_generated::world::{Universe, World, WorldId};
 use eventsmith_tests::backends::{SqliteFile, pairs};
-use eventsmith_tests::handwritten::{Universe, World, WorldId};
 
 #[test]
 fn the_table_is_the_python_librarys_and_the_file_uses_wal() {
@@ -65,7 +65,7 @@ fn a_reopened_file_keeps_everything() {
     let app = Universe::isolated(pairs(&file.env())).unwrap();
     assert_eq!(app.get_history(id).unwrap(), ["dinosaurs"]);
     app.make_it_so(id, "trucks").unwrap();
-    assert_eq!(app.recorder().max_notification_id().unwrap(), Some(3));
+    assert_eq!(app.log().max_notification_id().unwrap(), Some(3));
 }
 
 #[test]
@@ -87,7 +87,7 @@ fn a_held_write_lock_makes_a_save_wait_then_fail_after_the_lock_timeout() {
     );
     drop(tx);
     // Nothing was written, and the application carries on.
-    assert_eq!(app.recorder().max_notification_id().unwrap(), None);
+    assert_eq!(app.log().max_notification_id().unwrap(), None);
     app.create_world("Earth").unwrap();
 }
 
@@ -111,7 +111,7 @@ fn a_conflicting_save_writes_nothing() {
         ),
         "{err}"
     );
-    assert_eq!(app.recorder().max_notification_id().unwrap(), Some(2));
+    assert_eq!(app.log().max_notification_id().unwrap(), Some(2));
     assert_eq!(app.get_history(id).unwrap(), ["dinosaurs"]);
 }
 
@@ -195,7 +195,8 @@ fn reads_go_on_while_another_thread_is_in_the_middle_of_a_replay() {
         let app = &app;
         let replay = scope.spawn(move || {
             let mut seen = 0;
-            app.event_store()
+            app.as_application()
+                .event_store()
                 .recorder()
                 .for_each_event(big.uuid(), EventQuery::new(), &mut |_| {
                     if seen == 0 {

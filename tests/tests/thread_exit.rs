@@ -65,5 +65,5 @@ fn a_save_from_a_thread_locals_destructor_after_the_runtimes_is_stored() {
     let (saved, round_trip) = reports.recv().unwrap();
     assert_eq!(saved.unwrap(), vec![2]);
     assert!(round_trip, "compressed at thread exit and back");
-    assert_eq!(app.recorder().max_notification_id().unwrap(), Some(2));
+    assert_eq!(app.log().max_notification_id().unwrap(), Some(2));
 }

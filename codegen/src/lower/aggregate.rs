@@ -49,13 +49,35 @@ pub(super) fn lower(a: &model::Aggregate) -> view::Aggregate {
             event,
         });
     }
-    let unchanged_pattern = events
-        .iter()
-        .filter(|e| e.is_created || e.apply == "none")
-        .map(|e| format!("Self::{}(_)", e.variant))
-        .collect::<Vec<_>>()
-        .join(" | ");
+    let apply_trait = a
+        .has_custom_apply()
+        .then(|| format!("{}Apply", a.name.cased));
+    for e in &mut events {
+        e.macro_line = event_line(e, apply_trait.as_deref());
+    }
+    let aliases: Vec<String> = a.aliases.iter().map(|a| str_lit(a)).collect();
+    let mut options = Vec::new();
+    if a.version > 1 {
+        options.push("upcast upcast_snapshot".to_owned());
+    }
+    if !aliases.is_empty() {
+        options.push(format!("aliases [{}]", aliases.join(", ")));
+    }
+    if let Some(every) = a.snapshot_every {
+        options.push(format!("snapshot_every {every}"));
+    }
+    if !a.reads_event_times() {
+        options.push("reads_event_times false".to_owned());
+    }
+    let head = format!(
+        "{}({}Event) = {}, version {}",
+        name,
+        a.name.cased,
+        str_lit(&a.topic),
+        a.version
+    );
     view::Aggregate {
+        macro_head: wrapped(&head, &options, ",", ";"),
         doc: doc_lines(a.doc.as_deref(), || {
             format!(
                 "The `{}` aggregate (the schema gives it no doc).",
@@ -68,9 +90,7 @@ pub(super) fn lower(a: &model::Aggregate) -> view::Aggregate {
         reads_event_times: a.reads_event_times(),
         // Set by the caller, which has the value types.
         may_hold_floats: true,
-        apply_trait: a
-            .has_custom_apply()
-            .then(|| format!("{}Apply", a.name.cased)),
+        apply_trait,
         state: a
             .state
             .iter()
@@ -92,15 +112,74 @@ pub(super) fn lower(a: &model::Aggregate) -> view::Aggregate {
         a_noun: with_article(&noun),
         noun,
         name,
-        aliases: a.aliases.iter().map(|a| str_lit(a)).collect(),
+        aliases,
         create_id: a.uuid5.as_ref().map(|parts| create_id(&a.created, parts)),
         version: a.version,
         upcast_arms: super::upcast::arms(&a.upcasts),
         snapshot_every: a.snapshot_every.map(|n| n.to_string()),
         triggers,
         events,
-        unchanged_pattern,
     }
+}
+
+/// The widest line the runtime's macro calls are written in before they
+/// wrap.
+const MACRO_WIDTH: usize = 100;
+
+/// `head` and `parts` on one line, indented 4, each part after
+/// `separator`, then `end`; past [`MACRO_WIDTH`], each part on a line of its
+/// own, indented 8.
+fn wrapped(head: &str, parts: &[String], separator: &str, end: &str) -> String {
+    let one_line = std::iter::once(head.to_owned())
+        .chain(parts.iter().cloned())
+        .collect::<Vec<_>>()
+        .join(&format!("{separator} "));
+    if 4 + one_line.len() + end.len() <= MACRO_WIDTH {
+        return format!("{one_line}{end}");
+    }
+    let mut text = head.to_owned();
+    for part in parts {
+        text.push_str(&format!("{separator}\n        {part}"));
+    }
+    text.push_str(end);
+    text
+}
+
+/// An event's line in the `__events!` call: its variant and struct, the
+/// topics it is also read under, its class version, and what applying it
+/// does.
+fn event_line(e: &view::Event, apply_trait: Option<&str>) -> String {
+    let kind = match (e.is_created, e.apply, e.fallible) {
+        (true, _, false) => "created".to_owned(),
+        (true, _, true) => "try_created".to_owned(),
+        (false, "changes", false) => format!("apply {}", e.apply_fn),
+        (false, "changes", true) => format!("try_apply {}", e.apply_fn),
+        (false, "custom", _) => {
+            format!("custom {}::{}", apply_trait.unwrap_or_default(), e.apply_fn)
+        }
+        (false, _, _) => "unchanged".to_owned(),
+    };
+    let upcast = if e.version > 1 {
+        format!(", upcast {}", e.version)
+    } else {
+        String::new()
+    };
+    let head = format!("{}({})", e.variant, e.path);
+    let aliases: Vec<String> = e.aliases.iter().map(|a| format!("| {a}")).collect();
+    let end = format!("{upcast} => {kind};");
+    let one_line = std::iter::once(head.clone())
+        .chain(aliases.iter().cloned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if 4 + one_line.len() + end.len() <= MACRO_WIDTH {
+        return format!("{one_line}{end}");
+    }
+    let mut text = head;
+    for alias in &aliases {
+        text.push_str(&format!("\n        {alias}"));
+    }
+    text.push_str(&end);
+    text
 }
 
 /// `create_id`, for an id made from `parts` of the created event's
@@ -208,15 +287,17 @@ fn event(
             ("changes", Body::new(a, e, &path).statements(changes), reads)
         }
     };
+    let args: Vec<view::Field> = e
+        .args
+        .iter()
+        .map(|f| field(f, Owner::Event(&struct_name)))
+        .collect();
     view::Event {
         variant: ident(&e.name.cased),
         topic: str_lit(&e.topic),
         doc,
-        args: e
-            .args
-            .iter()
-            .map(|f| field(f, Owner::Event(&struct_name)))
-            .collect(),
+        has_default_fns: args.iter().any(|f| f.default_fn.is_some()),
+        args,
         is_created: command.is_none(),
         apply_fn: conventions::apply_fn(&e.name.cased),
         apply,
@@ -225,11 +306,9 @@ fn event(
         event_param: if reads_event { "event" } else { "_event" },
         version: e.version,
         upcast_arms: super::upcast::arms(&e.upcasts),
-        pattern: std::iter::once(format!("{path}::TOPIC"))
-            .chain(e.aliases.iter().map(|a| str_lit(a)))
-            .collect::<Vec<_>>()
-            .join(" | "),
         aliases: e.aliases.iter().map(|a| str_lit(a)).collect(),
+        // Set by the aggregate, which knows its trait of custom changes.
+        macro_line: String::new(),
         struct_name,
         path,
     }

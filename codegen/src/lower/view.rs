@@ -102,16 +102,15 @@ pub(crate) struct Aggregate {
     pub(crate) aliases: Vec<String>,
     /// How `create_id` makes a deterministic id, when the schema says so.
     pub(crate) create_id: Option<CreateId>,
-    /// The variants of the events whose state changes are nothing, joined
-    /// as one match pattern (`Self::A(_) | Self::B(_)`), the created event
-    /// first.
-    pub(crate) unchanged_pattern: String,
     /// The class version of its snapshots.
     pub(crate) version: u32,
     /// Its `upcast_snapshot` function's arms, one per older version.
     pub(crate) upcast_arms: Vec<UpcastArm>,
     /// `snapshot: { every: N }`: N.
     pub(crate) snapshot_every: Option<String>,
+    /// The first statement of its `__aggregate!` call: name, event enum,
+    /// topic, class version and options.
+    pub(crate) macro_head: String,
 }
 
 /// The `create_id` of an aggregate whose id is a version 5 UUID of a name
@@ -155,6 +154,8 @@ pub(crate) struct Event {
     pub(crate) topic: String,
     pub(crate) doc: Vec<String>,
     pub(crate) args: Vec<Field>,
+    /// Whether an argument has a default written as a function.
+    pub(crate) has_default_fns: bool,
     pub(crate) is_created: bool,
     /// The method that applies it, e.g. `apply_something_happened`.
     pub(crate) apply_fn: String,
@@ -172,10 +173,11 @@ pub(crate) struct Event {
     pub(crate) version: u32,
     /// Its `upcast` function's arms, one per older version.
     pub(crate) upcast_arms: Vec<UpcastArm>,
-    /// The topics it is read under: `Struct::TOPIC | "alias" | ...`.
-    pub(crate) pattern: String,
     /// Its alias topics, as string literals.
     pub(crate) aliases: Vec<String>,
+    /// Its line in the `__events!` call (without its indent; wrapped lines
+    /// indented 8).
+    pub(crate) macro_line: String,
 }
 
 /// The steps that bring a state stored at version `from` to the next.

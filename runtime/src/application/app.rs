@@ -427,8 +427,7 @@ impl Application {
     ///
     /// [`ErrorKind::SnapshottingDisabled`] when the application keeps no
     /// snapshots; [`ErrorKind::VersionConflict`] when the aggregate has a
-    /// snapshot at that version already; [`ErrorKind::SnapshotUnsupported`]
-    /// for an aggregate type without snapshots; as
+    /// snapshot at that version already; as
     /// [`Repository::get_at`].
     pub fn take_snapshot<A>(&self, id: Id<A>, version: Option<u64>) -> Result<()>
     where

@@ -251,11 +251,7 @@ impl Repository {
             .events
             .mapper()
             .decode_bytes(id.uuid(), at, &snapshot.state)?;
-        match A::from_snapshot(id, at, &rewrite_non_finite(&json)) {
-            Ok(aggregate) => Ok(Some(aggregate)),
-            Err(e) if matches!(e.kind(), ErrorKind::SnapshotUnsupported { .. }) => Ok(None),
-            Err(e) => Err(e),
-        }
+        A::from_snapshot(id, at, &rewrite_non_finite(&json)).map(Some)
     }
 
     /// Whether any event is stored for `id`.

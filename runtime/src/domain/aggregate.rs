@@ -81,12 +81,8 @@ pub trait Aggregate: Clone + fmt::Debug + PartialEq + Send + Sync + 'static {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::SnapshotUnsupported`] from the provided implementation, for
-    /// an aggregate that does not say how; [`ErrorKind::Encode`].
-    fn write_snapshot(&self, out: &mut Vec<u8>) -> Result<()> {
-        let _ = out;
-        Err(ErrorKind::SnapshotUnsupported { topic: Self::TOPIC }.into())
-    }
+    /// [`ErrorKind::Encode`].
+    fn write_snapshot(&self, out: &mut Vec<u8>) -> Result<()>;
 
     /// The aggregate `id` at `version`, read from the JSON state of a
     /// snapshot (see
@@ -95,12 +91,8 @@ pub trait Aggregate: Clone + fmt::Debug + PartialEq + Send + Sync + 'static {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::SnapshotUnsupported`] from the provided implementation;
     /// [`ErrorKind::Decode`] naming the snapshot.
-    fn from_snapshot(id: Id<Self>, version: u64, state: &[u8]) -> Result<Self> {
-        let _ = (id, version, state);
-        Err(ErrorKind::SnapshotUnsupported { topic: Self::TOPIC }.into())
-    }
+    fn from_snapshot(id: Id<Self>, version: u64, state: &[u8]) -> Result<Self>;
 }
 
 /// What every aggregate carries beside its state: its id, version, created

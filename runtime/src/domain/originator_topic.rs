@@ -23,6 +23,8 @@ use super::Aggregate;
 /// #     type Event = Never; const TOPIC: &'static str = "universe:World";
 /// #     fn core(&self) -> &AggregateCore<Never> { unreachable!() }
 /// #     fn collect_events(&mut self) -> Vec<Never> { Vec::new() }
+/// #     fn write_snapshot(&self, _: &mut Vec<u8>) -> eventsmith::Result<()> { Ok(()) }
+/// #     fn from_snapshot(_: eventsmith::Id<World>, _: u64, _: &[u8]) -> eventsmith::Result<World> { Ok(World) }
 /// # }
 /// # #[derive(Debug, Clone, PartialEq)] enum Never {}
 /// # impl eventsmith::DomainEvent for Never {

@@ -7,7 +7,7 @@
 use std::io::Write;
 
 use eventsmith::Aggregate;
-use eventsmith_tests::handwritten::{Universe, World};
+use eventsmith_generated::world::{Universe, World};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
