@@ -9,7 +9,10 @@
 //! means something (fields are stored and taken as parameters in that order,
 //! and an enum's first variant is its default).
 
-/// One checked schema.
+/// One checked schema. Its items refer to one another by place, with the
+/// typed references below (an application to its aggregates, a follower to
+/// its leader), which only checking makes: a model that checked without a
+/// problem holds no reference to anything it does not hold.
 #[derive(Debug)]
 pub(crate) struct Model {
     pub(crate) types: Vec<ValueType>,
@@ -18,12 +21,52 @@ pub(crate) struct Model {
     pub(crate) systems: Vec<System>,
 }
 
-impl Model {
-    /// The aggregate named `written` in the schema.
-    pub(crate) fn aggregate(&self, written: &str) -> Option<&Aggregate> {
-        self.aggregates.iter().find(|a| a.name.written == written)
-    }
+/// A value type of the model: its place in [`Model::types`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct TypeRef(pub(crate) usize);
 
+/// An aggregate of the model: its place in [`Model::aggregates`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct AggregateRef(pub(crate) usize);
+
+/// An application of the model: its place in [`Model::applications`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct ApplicationRef(pub(crate) usize);
+
+/// A command of an aggregate: its place in [`Aggregate::commands`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct CommandRef(pub(crate) usize);
+
+/// A state field of an aggregate: its place in [`Aggregate::state`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct FieldRef(pub(crate) usize);
+
+/// An argument of an event: its place in [`Event::args`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct ArgRef(pub(crate) usize);
+
+/// An event of an aggregate: its place in [`Aggregate::events`] (the
+/// created event, then each command's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct EventRef(pub(crate) usize);
+
+impl std::ops::Index<AggregateRef> for Model {
+    type Output = Aggregate;
+
+    fn index(&self, at: AggregateRef) -> &Aggregate {
+        &self.aggregates[at.0]
+    }
+}
+
+impl std::ops::Index<ApplicationRef> for Model {
+    type Output = Application;
+
+    fn index(&self, at: ApplicationRef) -> &Application {
+        &self.applications[at.0]
+    }
+}
+
+impl Model {
     /// Whether a value of `ty` may hold a float: Python writes a float that
     /// is not finite as a bare token, which the runtime rewrites before
     /// reading only for event types that may hold one.
@@ -46,21 +89,12 @@ impl Model {
             Ty::Option(inner) | Ty::Vec(inner) | Ty::Map(inner) => {
                 self.may_hold_float_within(inner, depth + 1)
             }
-            Ty::Named(name) => self
-                .types
-                .iter()
-                .find(|t| t.name.written == name.written)
-                .is_none_or(|t| match &t.body {
-                    TypeBody::Struct(own) => fields(own),
-                    TypeBody::Enum(variants) => variants.iter().any(|v| fields(&v.fields)),
-                }),
+            Ty::Named(_, at) => match &self.types[at.0].body {
+                TypeBody::Struct(own) => fields(own),
+                TypeBody::Enum(variants) => variants.iter().any(|v| fields(&v.fields)),
+            },
             Ty::String | Ty::Bool | Ty::Int(_) | Ty::Uuid | Ty::Decimal | Ty::DateTime => false,
         }
-    }
-
-    /// The application named `written` in the schema.
-    pub(crate) fn application(&self, written: &str) -> Option<&Application> {
-        self.applications.iter().find(|a| a.name.written == written)
     }
 }
 
@@ -86,8 +120,9 @@ pub(crate) enum Ty {
     Vec(Box<Ty>),
     /// `Map<String, T>`.
     Map(Box<Ty>),
-    /// A value type of the schema.
-    Named(Name),
+    /// A value type of the schema: its name, and its place in
+    /// [`Model::types`].
+    Named(Name, TypeRef),
     /// A type that did not resolve, while checking only (it was reported,
     /// and is accepted anywhere so that one mistake is reported once). A
     /// model with problems is never lowered.
@@ -225,8 +260,8 @@ pub(crate) struct Aggregate {
 pub(crate) enum NamePart {
     /// Text written as is.
     Text(String),
-    /// The created event's argument (an index into its arguments).
-    Arg(usize),
+    /// The created event's argument.
+    Arg(ArgRef),
 }
 
 impl Aggregate {
@@ -253,14 +288,22 @@ impl Aggregate {
         self.events().any(|e| matches!(e.apply, Apply::Custom))
     }
 
-    /// The command named `written` in the schema.
-    pub(crate) fn command(&self, written: &str) -> Option<&Command> {
-        self.commands.iter().find(|c| c.name.written == written)
+    /// The command `at`.
+    pub(crate) fn command(&self, at: CommandRef) -> &Command {
+        &self.commands[at.0]
     }
 
-    /// The state field named `written` in the schema.
-    pub(crate) fn field(&self, written: &str) -> Option<&Field> {
-        self.state.iter().find(|f| f.name.written == written)
+    /// The state field `at`.
+    pub(crate) fn field(&self, at: FieldRef) -> &Field {
+        &self.state[at.0]
+    }
+
+    /// The event `at`.
+    pub(crate) fn event(&self, at: EventRef) -> &Event {
+        match at.0.checked_sub(1) {
+            None => &self.created,
+            Some(command) => &self.commands[command].event,
+        }
     }
 }
 
@@ -334,6 +377,11 @@ pub(crate) enum StoredValue {
 }
 
 impl Event {
+    /// The argument `at`.
+    pub(crate) fn arg(&self, at: ArgRef) -> &Field {
+        &self.args[at.0]
+    }
+
     /// Whether applying the event can fail: it does checked arithmetic, or
     /// its change is written in Rust.
     pub(crate) fn can_fail(&self) -> bool {
@@ -358,11 +406,10 @@ pub(crate) enum Apply {
     Custom,
 }
 
-/// One declarative state change of the state field `field` (an index into
-/// the aggregate's state).
+/// One declarative state change of the state field `field`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Change {
-    pub(crate) field: usize,
+    pub(crate) field: FieldRef,
     pub(crate) op: Op,
 }
 
@@ -412,8 +459,8 @@ impl Op {
 /// Where a change takes a value from.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Value {
-    /// The event's argument (an index into its arguments).
-    Arg(usize),
+    /// The event's argument.
+    Arg(ArgRef),
     /// The event's timestamp.
     Timestamp,
     /// A literal of the field's type (of its inner type, for an `Option`).
@@ -454,8 +501,8 @@ pub(crate) struct Application {
     pub(crate) doc: Option<String>,
     /// Default settings: name and value.
     pub(crate) env: Vec<(String, String)>,
-    /// The aggregates it uses, by their names as written.
-    pub(crate) aggregates: Vec<String>,
+    /// The aggregates it uses.
+    pub(crate) aggregates: Vec<AggregateRef>,
     pub(crate) commands: Vec<AppCommand>,
     pub(crate) queries: Vec<Query>,
     /// The applications it follows, in the schema's order.
@@ -467,8 +514,7 @@ pub(crate) struct Application {
 /// says).
 #[derive(Debug)]
 pub(crate) struct Follow {
-    /// The leader, as written.
-    pub(crate) leader: String,
+    pub(crate) leader: ApplicationRef,
     /// The policies, in the schema's order.
     pub(crate) policies: Vec<Policy>,
 }
@@ -477,10 +523,10 @@ pub(crate) struct Follow {
 #[derive(Debug)]
 pub(crate) struct Policy {
     pub(crate) name: Name,
-    /// The leader's aggregate, as written.
-    pub(crate) aggregate: String,
-    /// The event, as written.
-    pub(crate) event: String,
+    /// The leader's aggregate.
+    pub(crate) aggregate: AggregateRef,
+    /// The aggregate's event.
+    pub(crate) event: EventRef,
 }
 
 /// A system: applications that follow one another along its pipes.
@@ -488,10 +534,10 @@ pub(crate) struct Policy {
 pub(crate) struct System {
     pub(crate) name: Name,
     pub(crate) doc: Option<String>,
-    /// Its applications, as written, in the order they first appear.
-    pub(crate) applications: Vec<String>,
-    /// Each leader and its follower, as written, in the schema's order.
-    pub(crate) pipes: Vec<(String, String)>,
+    /// Its applications, in the order they first appear.
+    pub(crate) applications: Vec<ApplicationRef>,
+    /// Each leader and its follower, in the schema's order.
+    pub(crate) pipes: Vec<(ApplicationRef, ApplicationRef)>,
 }
 
 /// A command method of an application.
@@ -499,11 +545,10 @@ pub(crate) struct System {
 pub(crate) struct AppCommand {
     pub(crate) name: Name,
     pub(crate) doc: Option<String>,
-    /// The aggregate it creates or calls, as written.
-    pub(crate) aggregate: String,
-    /// `None` to create the aggregate; the command's name as written, to
-    /// call it.
-    pub(crate) command: Option<String>,
+    /// The aggregate it creates or calls.
+    pub(crate) aggregate: AggregateRef,
+    /// `None` to create the aggregate; the command, to call it.
+    pub(crate) command: Option<CommandRef>,
 }
 
 /// A query method of an application: one state field of one aggregate.
@@ -511,8 +556,6 @@ pub(crate) struct AppCommand {
 pub(crate) struct Query {
     pub(crate) name: Name,
     pub(crate) doc: Option<String>,
-    /// The aggregate, as written.
-    pub(crate) aggregate: String,
-    /// The state field, as written.
-    pub(crate) field: String,
+    pub(crate) aggregate: AggregateRef,
+    pub(crate) field: FieldRef,
 }

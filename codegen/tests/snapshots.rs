@@ -323,3 +323,35 @@ fn generated_code_says_only_what_is_particular() {
         assert!(lines <= most, "{schema}: {lines} lines, more than {most}");
     }
 }
+
+/// The checks stay readable: no function of `check` is over 150 lines
+/// (counted from its `fn` line to its closing brace).
+#[test]
+fn no_check_function_is_over_150_lines() {
+    for entry in std::fs::read_dir("src/check").unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (start, line) in lines.iter().enumerate() {
+            let trimmed = line.trim_start();
+            let is_fn = ["fn ", "pub(super) fn ", "pub(crate) fn ", "pub fn "]
+                .iter()
+                .any(|p| trimmed.starts_with(p));
+            if !is_fn || line.trim_end().ends_with(';') {
+                continue;
+            }
+            let indent = &line[..line.len() - trimmed.len()];
+            let closing = format!("{indent}}}");
+            let length = lines[start..]
+                .iter()
+                .position(|l| l.trim_end() == closing)
+                .map_or(usize::MAX, |end| end + 1);
+            assert!(
+                length <= 150,
+                "{}:{}: a function of {length} lines",
+                path.display(),
+                start + 1
+            );
+        }
+    }
+}

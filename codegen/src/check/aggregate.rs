@@ -68,25 +68,7 @@ impl Checker<'_> {
         let what = format!("aggregate '{}'", aggregate.name.value);
         // A name that cannot be used is reported; the rest is still checked.
         let (name, valid) = self.type_ident(&aggregate.name, &what);
-        let mut ok = valid && self.claim_type(&name.cased, &aggregate.name, &what);
-        // Facades hold it in a local variable of its snake-case name.
-        let local = conventions::local(&name.cased);
-        if valid && crate::ident::escape(&local).is_err() {
-            self.err(
-                aggregate.name.pos,
-                format!("{what} would be held in a variable named '{local}', a keyword that cannot be a name"),
-                "another aggregate name",
-            );
-            ok = false;
-        }
-        for (suffix, role) in [("Event", "event enum"), ("Id", "id type")] {
-            let generated = format!("{}{suffix}", name.cased);
-            ok &= self.claim_type(
-                &generated,
-                &aggregate.name,
-                &format!("the {role} '{generated}' of {what}"),
-            );
-        }
+        let mut ok = self.aggregate_names(aggregate, &name, valid, &what);
         let topic = self.topic(
             aggregate.topic.as_ref(),
             &what,
@@ -113,19 +95,7 @@ impl Checker<'_> {
             }),
         ));
         let state = self.slots(&aggregate.state, "state field", &what, &mut methods);
-        for slot in &state {
-            if let Ty::Named(ty) = slot.ty()
-                && !self.has_default(slot.ty())
-            {
-                let ty = &ty.written;
-                self.err(
-                    slot.pos,
-                    format!("state field '{}' of {what} has type '{ty}', which has no default value to start from", slot.written()),
-                    format!("a type with a default: make the first variant of '{ty}' a unit variant, or use Option<{ty}>"),
-                );
-                ok = false;
-            }
-        }
+        ok &= self.state_defaults(&state, &what);
 
         let mut event_names = Names::new([]);
         let mut context = EventContext {
@@ -212,6 +182,57 @@ impl Checker<'_> {
         })
     }
 
+    /// Claims the names an aggregate takes: its own, its event enum's and
+    /// its id type's, and its facades' local variable; whether all are its.
+    fn aggregate_names(
+        &mut self,
+        aggregate: &schema::Aggregate,
+        name: &model::Name,
+        valid: bool,
+        what: &str,
+    ) -> bool {
+        let mut ok = valid && self.claim_type(&name.cased, &aggregate.name, what);
+        // Facades hold it in a local variable of its snake-case name.
+        let local = conventions::local(&name.cased);
+        if valid && crate::ident::escape(&local).is_err() {
+            self.err(
+                aggregate.name.pos,
+                format!("{what} would be held in a variable named '{local}', a keyword that cannot be a name"),
+                "another aggregate name",
+            );
+            ok = false;
+        }
+        for (suffix, role) in [("Event", "event enum"), ("Id", "id type")] {
+            let generated = format!("{}{suffix}", name.cased);
+            ok &= self.claim_type(
+                &generated,
+                &aggregate.name,
+                &format!("the {role} '{generated}' of {what}"),
+            );
+        }
+        ok
+    }
+
+    /// Whether every state field of a value type starts at that type's
+    /// default; reports those that cannot.
+    fn state_defaults(&mut self, state: &[Slot], what: &str) -> bool {
+        let mut ok = true;
+        for slot in state {
+            if let Ty::Named(ty, _) = slot.ty()
+                && !self.has_default(slot.ty())
+            {
+                let ty = &ty.written;
+                self.err(
+                    slot.pos,
+                    format!("state field '{}' of {what} has type '{ty}', which has no default value to start from", slot.written()),
+                    format!("a type with a default: make the first variant of '{ty}' a unit variant, or use Option<{ty}>"),
+                );
+                ok = false;
+            }
+        }
+        ok
+    }
+
     /// Checks an event (the created one when `command` is `None`), and
     /// returns it with its arguments.
     fn event(
@@ -276,7 +297,7 @@ impl Checker<'_> {
                 // Each field changes once per event: the changes of one
                 // event are made together (checked arithmetic first), not
                 // one after another.
-                let mut changed: HashMap<usize, Pos> = HashMap::new();
+                let mut changed: HashMap<model::FieldRef, Pos> = HashMap::new();
                 let mut checked = Vec::new();
                 for change in changes {
                     let Some(model) = self.change(change, context.state, &slots, &what) else {

@@ -40,6 +40,18 @@ pub(crate) const SETTINGS: &[&str] = &[
     "AGGREGATE_CACHE_FASTFORWARD_SKIPPING",
 ];
 
+/// What the command and query methods of one application are checked
+/// against: the aggregates it uses and lists.
+struct AppCx<'n, 'a> {
+    what: String,
+    /// Every aggregate of the schema, as written.
+    all_names: &'n [&'n str],
+    /// The aggregates it uses, checked.
+    used: Vec<&'a AggregateInfo>,
+    /// The aggregates it lists, as written (some may not be used: reported).
+    listed: Vec<&'n str>,
+}
+
 /// Settings that are secrets, refused in a schema.
 const SECRET_SETTINGS: &[&str] = &["CIPHER_KEY", "POSTGRES_PASSWORD"];
 
@@ -52,10 +64,12 @@ impl Checker<'_> {
     ) -> Vec<model::Application> {
         let all_names: Vec<&str> = written.iter().map(|a| a.name.value.as_str()).collect();
         apps.iter()
-            .filter_map(|app| self.application(app, apps, written, &all_names, aggregates))
+            .map(|app| self.application(app, apps, written, &all_names, aggregates))
             .collect()
     }
 
+    /// One application. It is placed in the model whatever its problems
+    /// (each is reported), so that no other application's place moves.
     fn application(
         &mut self,
         app: &schema::Application,
@@ -63,30 +77,74 @@ impl Checker<'_> {
         written: &[schema::Aggregate],
         all_names: &[&str],
         aggregates: &[AggregateInfo],
-    ) -> Option<model::Application> {
+    ) -> model::Application {
         let what = format!("application '{}'", app.name.value);
         let (name, valid) = self.type_ident(&app.name, &what);
-        let mut ok = valid && self.claim_type(&name.cased, &app.name, &what);
+        if valid {
+            self.claim_type(&name.cased, &app.name, &what);
+        }
         let mut methods = Names::new(RESERVED_APP.iter().copied());
+        let used = self.used_aggregates(app, all_names, aggregates, &what, &mut methods);
+        let cx = AppCx {
+            what,
+            all_names,
+            used,
+            listed: app.aggregates.iter().map(|n| n.value.as_str()).collect(),
+        };
+        let env = self.app_env(app, &cx.what);
+        let commands = app
+            .commands
+            .iter()
+            .filter_map(|command| self.app_command(command, &cx, &mut methods))
+            .collect();
+        let queries = app
+            .queries
+            .iter()
+            .filter_map(|query| self.app_query(query, &cx, &mut methods))
+            .collect();
+        let follows = self.follows(app, apps, written, &mut methods);
+        model::Application {
+            name,
+            doc: app.doc.clone(),
+            env,
+            // An aggregate with problems of its own has no place in the
+            // model, nor, then, has this application's use of it: the model
+            // has problems, and is never lowered.
+            aggregates: cx
+                .used
+                .iter()
+                .filter_map(|info| self.aggregate_refs.get(&info.written).copied())
+                .collect(),
+            commands,
+            queries,
+            follows: follows.unwrap_or_default(),
+        }
+    }
 
-        // The aggregates it uses, each with its `get_<aggregate>` method.
-        let mut used: Vec<&AggregateInfo> = Vec::new();
+    /// The aggregates an application lists, each with its
+    /// `get_<aggregate>` method claimed.
+    fn used_aggregates<'a>(
+        &mut self,
+        app: &schema::Application,
+        all_names: &[&str],
+        aggregates: &'a [AggregateInfo],
+        what: &str,
+        methods: &mut Names,
+    ) -> Vec<&'a AggregateInfo> {
+        let mut used = Vec::new();
         let mut listed = Names::new([]);
         for name in &app.aggregates {
-            if !self.known_aggregate(name, all_names, &what) {
-                ok = false;
-                continue;
-            }
-            if !listed.claim(
-                self.problems,
-                &name.value,
-                name,
-                &format!("aggregate '{}' in {what}", name.value),
-            ) {
+            if !self.known_aggregate(name, all_names, what)
+                || !listed.claim(
+                    self.problems,
+                    &name.value,
+                    name,
+                    &format!("aggregate '{}' in {what}", name.value),
+                )
+            {
                 continue;
             }
             let Some(info) = aggregates.iter().find(|a| a.written == name.value) else {
-                ok = false;
                 continue;
             };
             let getter = conventions::getter(&info.cased);
@@ -98,35 +156,38 @@ impl Checker<'_> {
             );
             used.push(info);
         }
-        let listed_names: Vec<&str> = app.aggregates.iter().map(|n| n.value.as_str()).collect();
-        let find = |v: &mut Self, name: &Name| -> Option<&AggregateInfo> {
-            if !v.known_aggregate(name, all_names, &what) {
-                return None;
-            }
-            match used.iter().find(|info| info.written == name.value) {
-                Some(info) => Some(*info),
-                None => {
-                    if listed_names.contains(&name.value.as_str()) {
-                        return None; // reported with the list
-                    }
-                    v.err(
-                        name.pos,
-                        format!(
-                            "aggregate '{}' is not among the aggregates of {what}",
-                            name.value
-                        ),
-                        format!("'{}' added to `aggregates:`", name.value),
-                    );
-                    None
-                }
-            }
-        };
+        used
+    }
 
+    /// The aggregate `name` of the application, for a command or query;
+    /// reports one the schema or the application does not have.
+    fn app_aggregate<'a>(&mut self, cx: &AppCx<'_, 'a>, name: &Name) -> Option<&'a AggregateInfo> {
+        if !self.known_aggregate(name, cx.all_names, &cx.what) {
+            return None;
+        }
+        if let Some(info) = cx.used.iter().find(|info| info.written == name.value) {
+            return Some(*info);
+        }
+        if !cx.listed.contains(&name.value.as_str()) {
+            self.err(
+                name.pos,
+                format!(
+                    "aggregate '{}' is not among the aggregates of {}",
+                    name.value, cx.what
+                ),
+                format!("'{}' added to `aggregates:`", name.value),
+            );
+        } // else reported with the list
+        None
+    }
+
+    /// The application's default settings: its `env:`, without the secrets
+    /// and unknown settings (each reported).
+    fn app_env(&mut self, app: &schema::Application, what: &str) -> Vec<(String, String)> {
         let mut defaults = Vec::new();
         for (key, value) in &app.env {
             if SECRET_SETTINGS.contains(&key.value.as_str()) {
                 self.err(key.pos, format!("{} in {what} is a secret, which does not belong in a schema (it would be compiled into the program)", key.value), "the secret set in the environment at run time");
-                ok = false;
             } else if !SETTINGS.contains(&key.value.as_str()) {
                 let hint = did_you_mean(&key.value, SETTINGS.iter().copied())
                     .map(|s| format!("; did you mean '{s}'?"))
@@ -136,124 +197,119 @@ impl Checker<'_> {
                     format!("unknown setting '{}' in the env of {what}{hint}", key.value),
                     one_of(SETTINGS, ""),
                 );
-                ok = false;
             } else {
                 defaults.push((key.value.clone(), value.value.clone()));
             }
         }
+        defaults
+    }
 
-        let mut commands = Vec::new();
-        for command in &app.commands {
-            let cwhat = format!("command '{}' of {what}", command.name.value);
-            let Some(name) = self.ident(&command.name, Case::Snake, &cwhat) else {
-                ok = false;
-                continue;
-            };
-            ok &= methods.claim(self.problems, &name.cased, &command.name, &cwhat);
-            let (aggregate_name, member) = match &command.target {
-                Target::Create(aggregate) => (aggregate, None),
-                Target::Call { aggregate, command } => (aggregate, Some(command)),
-            };
-            let Some(info) = find(self, aggregate_name) else {
-                ok = false;
-                continue;
-            };
-            let slots = match member {
-                None => &info.created,
-                Some(member) => match info.commands.iter().find(|c| c.0 == member.value) {
-                    Some((_, slots)) => slots,
-                    None => {
-                        let names: Vec<&str> = info.commands.iter().map(|c| c.0.as_str()).collect();
-                        let hint = did_you_mean(&member.value, names.iter().copied())
-                            .map(|s| format!("; did you mean '{s}'?"))
-                            .unwrap_or_default();
-                        self.err(
-                            member.pos,
-                            format!(
-                                "aggregate '{}' has no command '{}' (in {cwhat}){hint}",
-                                info.written, member.value
-                            ),
-                            one_of(&names, "a command, but the aggregate has none"),
-                        );
-                        ok = false;
-                        continue;
-                    }
-                },
-            };
-            if member.is_some() {
-                let id = conventions::id_param(&info.cased);
-                let local = conventions::local(&info.cased);
-                for slot in slots {
-                    if slot.cased() == id || slot.cased() == local {
-                        let role = if slot.cased() == id {
-                            "the id of the"
-                        } else {
-                            "its local variable for the"
-                        };
-                        self.err(
-                            slot.pos,
-                            format!("argument '{}' of command '{}' of aggregate '{}' is named like {role} {} in {cwhat}", slot.written(), member.map_or("", |m| m.value.as_str()), info.written, conventions::noun(&info.cased)),
-                            format!("an argument name other than '{id}' and '{local}'"),
-                        );
-                        ok = false;
-                    }
-                }
+    /// A command method: it creates an aggregate, or calls one of its
+    /// commands.
+    fn app_command(
+        &mut self,
+        command: &schema::AppCommand,
+        cx: &AppCx<'_, '_>,
+        methods: &mut Names,
+    ) -> Option<model::AppCommand> {
+        let cwhat = format!("command '{}' of {}", command.name.value, cx.what);
+        let name = self.ident(&command.name, Case::Snake, &cwhat)?;
+        methods.claim(self.problems, &name.cased, &command.name, &cwhat);
+        let (aggregate_name, member) = match &command.target {
+            Target::Create(aggregate) => (aggregate, None),
+            Target::Call { aggregate, command } => (aggregate, Some(command)),
+        };
+        let info = self.app_aggregate(cx, aggregate_name)?;
+        let (slots, command_ref) = match member {
+            None => (&info.created, None),
+            Some(member) => {
+                let Some(at) = info.commands.iter().position(|c| c.0 == member.value) else {
+                    let names: Vec<&str> = info.commands.iter().map(|c| c.0.as_str()).collect();
+                    let hint = did_you_mean(&member.value, names.iter().copied())
+                        .map(|s| format!("; did you mean '{s}'?"))
+                        .unwrap_or_default();
+                    self.err(
+                        member.pos,
+                        format!(
+                            "aggregate '{}' has no command '{}' (in {cwhat}){hint}",
+                            info.written, member.value
+                        ),
+                        one_of(&names, "a command, but the aggregate has none"),
+                    );
+                    return None;
+                };
+                (&info.commands[at].1, Some(model::CommandRef(at)))
             }
-            commands.push(model::AppCommand {
-                name,
-                doc: command.doc.clone(),
-                aggregate: info.written.clone(),
-                command: member.map(|m| m.value.clone()),
-            });
+        };
+        if let Some(member) = member {
+            self.argument_names(info, slots, &member.value, &cwhat);
         }
-
-        let mut queries = Vec::new();
-        for query in &app.queries {
-            let qwhat = format!("query '{}' of {what}", query.name.value);
-            let Some(name) = self.ident(&query.name, Case::Snake, &qwhat) else {
-                ok = false;
-                continue;
-            };
-            ok &= methods.claim(self.problems, &name.cased, &query.name, &qwhat);
-            let Some(info) = find(self, &query.aggregate) else {
-                ok = false;
-                continue;
-            };
-            if !info.state.iter().any(|s| s.written() == query.field.value) {
-                let names: Vec<&str> = info.state.iter().map(Slot::written).collect();
-                let hint = did_you_mean(&query.field.value, names.iter().copied())
-                    .map(|s| format!("; did you mean '{s}'?"))
-                    .unwrap_or_default();
-                self.err(
-                    query.field.pos,
-                    format!(
-                        "aggregate '{}' has no state field '{}' (in {qwhat}){hint}",
-                        info.written, query.field.value
-                    ),
-                    one_of(&names, "a state field, but the aggregate has none"),
-                );
-                ok = false;
-                continue;
-            };
-            queries.push(model::Query {
-                name,
-                doc: query.doc.clone(),
-                aggregate: info.written.clone(),
-                field: query.field.value.clone(),
-            });
-        }
-
-        let follows = self.follows(app, apps, written, &mut methods);
-        ok &= follows.is_some();
-
-        ok.then(|| model::Application {
+        Some(model::AppCommand {
             name,
-            doc: app.doc.clone(),
-            env: defaults,
-            aggregates: used.iter().map(|info| info.written.clone()).collect(),
-            commands,
-            queries,
-            follows: follows.unwrap_or_default(),
+            doc: command.doc.clone(),
+            // The aggregate's own problems are reported.
+            aggregate: self.aggregate_refs.get(&info.written).copied()?,
+            command: command_ref,
+        })
+    }
+
+    /// Reports a command's argument named like the facade method's id
+    /// parameter or its local variable for the aggregate.
+    fn argument_names(&mut self, info: &AggregateInfo, slots: &[Slot], command: &str, cwhat: &str) {
+        let id = conventions::id_param(&info.cased);
+        let local = conventions::local(&info.cased);
+        for slot in slots {
+            if slot.cased() == id || slot.cased() == local {
+                let role = if slot.cased() == id {
+                    "the id of the"
+                } else {
+                    "its local variable for the"
+                };
+                self.err(
+                    slot.pos,
+                    format!("argument '{}' of command '{command}' of aggregate '{}' is named like {role} {} in {cwhat}", slot.written(), info.written, conventions::noun(&info.cased)),
+                    format!("an argument name other than '{id}' and '{local}'"),
+                );
+            }
+        }
+    }
+
+    /// A query method: one state field of one aggregate.
+    fn app_query(
+        &mut self,
+        query: &schema::Query,
+        cx: &AppCx<'_, '_>,
+        methods: &mut Names,
+    ) -> Option<model::Query> {
+        let qwhat = format!("query '{}' of {}", query.name.value, cx.what);
+        let name = self.ident(&query.name, Case::Snake, &qwhat)?;
+        methods.claim(self.problems, &name.cased, &query.name, &qwhat);
+        let info = self.app_aggregate(cx, &query.aggregate)?;
+        let Some(field) = info
+            .state
+            .iter()
+            .position(|s| s.written() == query.field.value)
+        else {
+            let names: Vec<&str> = info.state.iter().map(Slot::written).collect();
+            let hint = did_you_mean(&query.field.value, names.iter().copied())
+                .map(|s| format!("; did you mean '{s}'?"))
+                .unwrap_or_default();
+            self.err(
+                query.field.pos,
+                format!(
+                    "aggregate '{}' has no state field '{}' (in {qwhat}){hint}",
+                    info.written, query.field.value
+                ),
+                one_of(&names, "a state field, but the aggregate has none"),
+            );
+            return None;
+        };
+        Some(model::Query {
+            name,
+            doc: query.doc.clone(),
+            // The aggregate's own problems are reported.
+            aggregate: self.aggregate_refs.get(&info.written).copied()?,
+            field: model::FieldRef(field),
         })
     }
 

@@ -30,7 +30,7 @@ struct Cx<'a> {
 impl Cx<'_> {
     fn make(&self, op: model::Op) -> model::Change {
         model::Change {
-            field: self.index,
+            field: model::FieldRef(self.index),
             op,
         }
     }
@@ -165,7 +165,7 @@ impl Checker<'_> {
         if let Some(i) = args.iter().position(|s| s.written() == name.value) {
             return Some((
                 args[i].ty().clone(),
-                Value::Arg(i),
+                Value::Arg(model::ArgRef(i)),
                 format!("argument '{}'", args[i].written()),
             ));
         }

@@ -134,14 +134,18 @@ impl Checker<'_> {
                     continue;
                 };
                 ok &= methods.claim(self.problems, &name.cased, method, &pwhat);
-                if mention {
-                    policies.push(model::Policy {
+                let place = leader_aggregates
+                    .iter()
+                    .find(|a| a.name.value == aggregate.value)
+                    .and_then(|a| events(a).position(|e| e == event.value));
+                match (mention, self.aggregate_refs.get(&aggregate.value), place) {
+                    (true, Some(aggregate), Some(event)) => policies.push(model::Policy {
                         name,
-                        aggregate: aggregate.value.clone(),
-                        event: event.value.clone(),
-                    });
-                } else {
-                    ok = false;
+                        aggregate: *aggregate,
+                        event: model::EventRef(event),
+                    }),
+                    // Reported: here, or as a problem of the aggregate's.
+                    _ => ok = false,
                 }
             }
             for (aggregate, event) in &follow.ignore {
@@ -184,10 +188,12 @@ impl Checker<'_> {
                 );
                 ok = false;
             }
-            follows.push(model::Follow {
-                leader: leader_name.value.clone(),
-                policies,
-            });
+            if let Some(leader) = self.application_refs.get(&leader_name.value) {
+                follows.push(model::Follow {
+                    leader: *leader,
+                    policies,
+                });
+            }
         }
         ok.then_some(follows)
     }
@@ -387,11 +393,21 @@ impl Checker<'_> {
                 pipes.push(key);
             }
         }
-        ok.then(|| model::System {
-            name,
-            doc: system.doc.clone(),
-            applications,
-            pipes,
-        })
+        let place = |name: &String| self.application_refs.get(name).copied();
+        let applications: Option<Vec<model::ApplicationRef>> =
+            applications.iter().map(place).collect();
+        let pipes: Option<Vec<(model::ApplicationRef, model::ApplicationRef)>> = pipes
+            .iter()
+            .map(|(leader, follower)| Some((place(leader)?, place(follower)?)))
+            .collect();
+        match (ok, applications, pipes) {
+            (true, Some(applications), Some(pipes)) => Some(model::System {
+                name,
+                doc: system.doc.clone(),
+                applications,
+                pipes,
+            }),
+            _ => None,
+        }
     }
 }

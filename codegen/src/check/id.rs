@@ -3,7 +3,7 @@
 
 use super::{Checker, Slot};
 use crate::error::{did_you_mean, one_of};
-use crate::model::{NamePart, Ty};
+use crate::model::{self, NamePart, Ty};
 use crate::read::yaml::Spanned;
 
 /// What a uuid5 template is.
@@ -44,7 +44,7 @@ impl Checker<'_> {
                         parts.push(NamePart::Text(std::mem::take(&mut text)));
                     }
                     match self.uuid5_arg(&name, args, template, at + 1, what) {
-                        Some(index) => parts.push(NamePart::Arg(index)),
+                        Some(index) => parts.push(NamePart::Arg(model::ArgRef(index))),
                         None => ok = false,
                     }
                     at += len + 2;

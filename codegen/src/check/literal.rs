@@ -45,7 +45,7 @@ impl Checker<'_> {
                     "an RFC 3339 time with at most six fraction digits, such as 2026-11-27T06:51:30+00:00"
                         .to_owned()
                 }),
-            Ty::Named(name) => match self.variant(ty, value) {
+            Ty::Named(name, _) => match self.variant(ty, value) {
                 Some(literal) => Ok(literal),
                 None => Err(format!("a unit variant of {}", name.written)),
             },
@@ -70,7 +70,7 @@ impl Checker<'_> {
     /// The unit variant `name` of `ty`, when `ty` is an enum value type
     /// that has one.
     pub(super) fn variant(&self, ty: &Ty, name: &str) -> Option<Literal> {
-        let Ty::Named(ty) = ty else {
+        let Ty::Named(ty, _) = ty else {
             return None;
         };
         let info = self.types.get(&ty.written)?;

@@ -39,6 +39,8 @@ pub(crate) fn check(schema: &Schema, problems: &mut Problems) -> Model {
         defaults: HashMap::new(),
         type_names: Names::new([]),
         topics: HashMap::new(),
+        aggregate_refs: HashMap::new(),
+        application_refs: HashMap::new(),
     };
     let module = match &schema.module {
         Some(module) => {
@@ -74,25 +76,55 @@ pub(crate) fn check(schema: &Schema, problems: &mut Problems) -> Model {
         }
     }
     let aggregates = checker.aggregates(&schema.aggregates, &module, &schema.module_aliases);
+    // Where each aggregate and application will be in the model (sorted by
+    // name), for what refers to them: the aggregates that checked, and
+    // every application (one with problems too, so that no place moves).
+    let mut checked: Vec<&AggregateInfo> =
+        aggregates.iter().filter(|a| a.model.is_some()).collect();
+    checked.sort_by(|a, b| a.cased.cmp(&b.cased));
+    checker.aggregate_refs = checked
+        .iter()
+        .enumerate()
+        .map(|(at, a)| (a.written.clone(), model::AggregateRef(at)))
+        .collect();
+    let mut apps: Vec<&str> = schema
+        .applications
+        .iter()
+        .map(|a| a.name.value.as_str())
+        .collect();
+    apps.sort_by_cached_key(|written| upper_camel(written));
+    checker.application_refs = apps
+        .iter()
+        .enumerate()
+        .map(|(at, written)| ((*written).to_owned(), model::ApplicationRef(at)))
+        .collect();
     let applications = checker.applications(&schema.applications, &schema.aggregates, &aggregates);
     let systems = checker.systems(&schema.systems, &schema.applications);
     let mut model = Model {
         types,
-        aggregates: aggregates.into_iter().filter_map(|a| a.model).collect(),
-        applications,
+        aggregates: placed(
+            aggregates
+                .into_iter()
+                .filter_map(|a| Some((checker.aggregate_refs.get(&a.written)?.0, a.model?))),
+        ),
+        applications: placed(
+            applications
+                .into_iter()
+                .filter_map(|a| Some((checker.application_refs.get(&a.name.written)?.0, a))),
+        ),
         systems,
     };
-    model.types.sort_by(|a, b| a.name.cased.cmp(&b.name.cased));
-    model
-        .aggregates
-        .sort_by(|a, b| a.name.cased.cmp(&b.name.cased));
-    model
-        .applications
-        .sort_by(|a, b| a.name.cased.cmp(&b.name.cased));
     model
         .systems
         .sort_by(|a, b| a.name.cased.cmp(&b.name.cased));
     model
+}
+
+/// Items in the places given with them.
+fn placed<T>(items: impl Iterator<Item = (usize, T)>) -> Vec<T> {
+    let mut items: Vec<(usize, T)> = items.collect();
+    items.sort_by_key(|(at, _)| *at);
+    items.into_iter().map(|(_, item)| item).collect()
 }
 
 /// Whether `text` is a dotted module path such as `bank.domain`.
@@ -153,6 +185,11 @@ struct Checker<'a> {
     type_names: Names,
     /// Topics taken: topic → (position, what).
     topics: HashMap<String, (Pos, String)>,
+    /// Each aggregate that checked, by its name as written: its place in
+    /// the model.
+    aggregate_refs: HashMap<String, model::AggregateRef>,
+    /// Each application, by its name as written: its place in the model.
+    application_refs: HashMap<String, model::ApplicationRef>,
 }
 
 impl Checker<'_> {

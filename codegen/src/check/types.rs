@@ -108,6 +108,8 @@ fn parse_at(chars: &[char], at: &mut usize, depth: usize) -> Result<Syntax, (usi
 /// A value type's checked shape.
 pub(super) struct TypeInfo {
     name: model::Name,
+    /// Its place in the model's types, sorted by name.
+    at: model::TypeRef,
     pos: Pos,
     /// Resolved field types, of every variant for an enum.
     fields: Vec<Ty>,
@@ -160,7 +162,7 @@ impl fmt::Display for Ty {
             Ty::Option(inner) => write!(f, "Option<{inner}>"),
             Ty::Vec(inner) => write!(f, "Vec<{inner}>"),
             Ty::Map(inner) => write!(f, "Map<String, {inner}>"),
-            Ty::Named(name) => f.write_str(&name.written),
+            Ty::Named(name, _) => f.write_str(&name.written),
             Ty::Unknown => f.write_str("?"),
         }
     }
@@ -267,7 +269,7 @@ impl Checker<'_> {
                     return Some(ty);
                 }
                 if let Some(info) = self.types.get(name) {
-                    return Some(Ty::Named(info.name.clone()));
+                    return Some(Ty::Named(info.name.clone(), info.at));
                 }
                 let mut candidates: Vec<&str> = SCALARS.to_vec();
                 candidates.extend(["Option", "Vec", "Map"]);
@@ -364,6 +366,7 @@ impl Checker<'_> {
                     def.name.value.clone(),
                     TypeInfo {
                         name,
+                        at: model::TypeRef(0),
                         pos: def.name.pos,
                         fields: Vec::new(),
                         enum_default: None,
@@ -371,6 +374,15 @@ impl Checker<'_> {
                     },
                 );
                 known.push(def);
+            }
+        }
+        // Their places in the model, sorted by name, before any field type
+        // refers to one.
+        let mut order: Vec<&TypeDef> = known.clone();
+        order.sort_by_cached_key(|def| self.types[&def.name.value].name.cased.clone());
+        for (at, def) in order.iter().enumerate() {
+            if let Some(info) = self.types.get_mut(&def.name.value) {
+                info.at = model::TypeRef(at);
             }
         }
         let mut checked = Vec::new();
@@ -435,6 +447,7 @@ impl Checker<'_> {
         }
         self.check_type_cycles();
         self.compute_defaults();
+        checked.sort_by_key(|(def, _)| self.types[&def.name.value].at.0);
         checked
             .into_iter()
             .map(|(def, body)| model::ValueType {
@@ -449,7 +462,7 @@ impl Checker<'_> {
     /// Whether a state field of type `ty` starts at a default value.
     pub(super) fn has_default(&self, ty: &Ty) -> bool {
         match ty {
-            Ty::Named(name) => self.defaults.get(&name.written).copied().unwrap_or(true),
+            Ty::Named(name, _) => self.defaults.get(&name.written).copied().unwrap_or(true),
             _ => true,
         }
     }
@@ -459,7 +472,7 @@ impl Checker<'_> {
     fn check_type_cycles(&mut self) {
         fn direct(ty: &Ty, out: &mut Vec<String>) {
             match ty {
-                Ty::Named(name) => out.push(name.written.clone()),
+                Ty::Named(name, _) => out.push(name.written.clone()),
                 Ty::Option(inner) => direct(inner, out),
                 _ => {}
             }
@@ -514,7 +527,7 @@ impl Checker<'_> {
             let result = match info.enum_default {
                 Some(first_is_unit) => first_is_unit,
                 None => info.fields.iter().all(|ty| match ty {
-                    Ty::Named(name) => visit(&name.written, types, memo, visiting),
+                    Ty::Named(name, _) => visit(&name.written, types, memo, visiting),
                     _ => true,
                 }),
             };

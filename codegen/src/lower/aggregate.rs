@@ -187,7 +187,7 @@ fn event_line(e: &view::Event, apply_trait: Option<&str>) -> String {
 fn create_id(created: &model::Event, parts: &[NamePart]) -> view::CreateId {
     let mut template = String::new();
     let mut format = String::new();
-    let mut used: Vec<usize> = Vec::new();
+    let mut used: Vec<model::ArgRef> = Vec::new();
     let mut format_args = Vec::new();
     for part in parts {
         match part {
@@ -196,9 +196,7 @@ fn create_id(created: &model::Event, parts: &[NamePart]) -> view::CreateId {
                 format.push_str(&text.replace('{', "{{").replace('}', "}}"));
             }
             NamePart::Arg(i) => {
-                let Some(arg) = created.args.get(*i) else {
-                    continue; // checking made every index good
-                };
+                let arg = created.arg(*i);
                 template.push_str(&format!("{{{}}}", arg.name.written));
                 format.push_str("{}");
                 format_args.push(ident(&arg.name.cased));
@@ -210,7 +208,7 @@ fn create_id(created: &model::Event, parts: &[NamePart]) -> view::CreateId {
     }
     let (params, call_args) = used
         .iter()
-        .filter_map(|i| created.args.get(*i))
+        .map(|&i| created.arg(i))
         .map(|arg| {
             let name = ident(&arg.name.cased);
             match arg.ty {
@@ -330,7 +328,7 @@ struct Body<'a> {
     e: &'a model::Event,
     path: &'a str,
     /// How many more times each argument is used.
-    uses_left: HashMap<usize, usize>,
+    uses_left: HashMap<model::ArgRef, usize>,
 }
 
 impl<'a> Body<'a> {
@@ -355,9 +353,7 @@ impl<'a> Body<'a> {
         let mut checks = Vec::new();
         let mut assignments = Vec::new();
         for change in changes {
-            let Some(state) = self.a.state.get(change.field) else {
-                continue; // checking made every index good
-            };
+            let state = self.a.field(change.field);
             let field = ident(&state.name.cased);
             let written = str_lit(&state.name.written);
             let statement = match &change.op {
@@ -450,9 +446,7 @@ impl<'a> Body<'a> {
     fn value(&mut self, v: &Value, field: &Ty, owned: bool) -> (Ty, String) {
         match v {
             Value::Arg(i) => {
-                let Some(arg) = self.e.args.get(*i) else {
-                    return (Ty::Unknown, String::new());
-                };
+                let arg = self.e.arg(*i);
                 let expr = format!("event.{}", ident(&arg.name.cased));
                 let left = self.uses_left.entry(*i).or_default();
                 *left = left.saturating_sub(1);

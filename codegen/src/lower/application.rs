@@ -10,19 +10,17 @@ pub(super) fn lower(model: &Model, app: &model::Application) -> view::Applicatio
     let aggregates: Vec<(&model::Aggregate, view::AppAggregate)> = app
         .aggregates
         .iter()
-        .filter_map(|written| model.aggregate(written))
-        .map(|a| (a, app_aggregate(a)))
+        .map(|&at| (&model[at], app_aggregate(&model[at])))
         .collect();
-    let find = |written: &str| aggregates.iter().find(|(a, _)| a.name.written == written);
     let commands = app
         .commands
         .iter()
-        .filter_map(|c| {
-            let (a, aggregate) = find(&c.aggregate)?;
-            let (kind, method, event) = match &c.command {
+        .map(|c| {
+            let (a, aggregate) = (&model[c.aggregate], app_aggregate(&model[c.aggregate]));
+            let (kind, method, event) = match c.command {
                 None => ("create", "create".to_owned(), &a.created),
                 Some(command) => {
-                    let command = a.command(command)?;
+                    let command = a.command(command);
                     ("call", ident(&command.name.cased), &command.event)
                 }
             };
@@ -43,7 +41,7 @@ pub(super) fn lower(model: &Model, app: &model::Application) -> view::Applicatio
                 .map(|f| field(f, Owner::Event(&event.struct_name)))
                 .collect();
             let params = args.len() + if kind == "create" { 1 } else { 2 };
-            Some(view::AppCommand {
+            view::AppCommand {
                 name: ident(&c.name.cased),
                 doc,
                 vis: match event.visibility {
@@ -52,20 +50,20 @@ pub(super) fn lower(model: &Model, app: &model::Application) -> view::Applicatio
                 },
                 fallible,
                 kind,
-                aggregate: aggregate.clone(),
+                aggregate,
                 method,
                 args,
                 many_args: params > MAX_PARAMS,
-            })
+            }
         })
         .collect();
     let queries = app
         .queries
         .iter()
-        .filter_map(|q| {
-            let (a, aggregate) = find(&q.aggregate)?;
-            let field = a.field(&q.field)?;
-            Some(view::Query {
+        .map(|q| {
+            let a = &model[q.aggregate];
+            let (aggregate, field) = (app_aggregate(a), a.field(q.field));
+            view::Query {
                 name: ident(&q.name.cased),
                 doc: doc_lines(q.doc.as_deref(), || {
                     format!(
@@ -73,10 +71,10 @@ pub(super) fn lower(model: &Model, app: &model::Application) -> view::Applicatio
                         field.name.written, aggregate.noun, aggregate.id
                     )
                 }),
-                aggregate: aggregate.clone(),
+                aggregate,
                 field: ident(&field.name.cased),
                 ty: field.ty.rust(),
-            })
+            }
         })
         .collect();
     view::Application {
@@ -100,30 +98,23 @@ pub(super) fn lower(model: &Model, app: &model::Application) -> view::Applicatio
 /// What a follower does with one leader's events: the policies, grouped
 /// by the leader's aggregate for decoding.
 fn follow(model: &Model, app: &model::Application, f: &model::Follow) -> view::Follow {
-    let leader = model.application(&f.leader);
-    let leader_type = leader.map_or_else(|| f.leader.clone(), |l| ident(&l.name.cased));
-    let [process, pipe, wait] = conventions::follow_methods(&f.leader);
-    let leader_aggregates: Vec<&model::Aggregate> = leader
-        .map(|l| {
-            l.aggregates
-                .iter()
-                .filter_map(|a| model.aggregate(a))
-                .collect()
-        })
-        .unwrap_or_default();
+    let leader = &model[f.leader];
+    let leader_written = &leader.name.written;
+    let [process, pipe, wait] = conventions::follow_methods(leader_written);
     let mut aggregates = Vec::new();
     let mut policies = Vec::new();
     let mut ignored = Vec::new();
-    for a in &leader_aggregates {
+    for &at in &leader.aggregates {
+        let a = &model[at];
         let mut handled = Vec::new();
-        for e in a.events() {
+        for (place, e) in a.events().enumerate() {
             let written = format!("{}.{}", a.name.written, e.name.written);
             match f
                 .policies
                 .iter()
-                .find(|p| p.aggregate == a.name.written && p.event == e.name.written)
+                .find(|p| p.aggregate == at && p.event == model::EventRef(place))
             {
-                Some(p) => handled.push(policy(app, &f.leader, &written, p, e)),
+                Some(p) => handled.push(policy(app, leader_written, &written, p, e)),
                 None => ignored.push(written),
             }
         }
@@ -138,16 +129,17 @@ fn follow(model: &Model, app: &model::Application, f: &model::Follow) -> view::F
     }
     // The trait's methods in the schema's order.
     policies.sort_by_key(|p: &view::Policy| {
-        f.policies
-            .iter()
-            .position(|q| format!("{}.{}", q.aggregate, q.event) == p.written)
+        f.policies.iter().position(|q| {
+            let a = &model[q.aggregate];
+            format!("{}.{}", a.name.written, a.event(q.event).name.written) == p.written
+        })
     });
     view::Follow {
-        leader: leader_type,
+        leader: ident(&leader.name.cased),
         process: ident(&process),
         pipe: ident(&pipe),
         wait: ident(&wait),
-        events_enum: conventions::followed_enum(&app.name.written, &f.leader),
+        events_enum: conventions::followed_enum(&app.name.written, leader_written),
         aggregates,
         policies,
         ignored,

@@ -7,26 +7,25 @@ use crate::ident::str_lit;
 use crate::model::{self, Model};
 
 pub(super) fn lower(model: &Model, system: &model::System) -> view::System {
-    let var = |written: &str| ident(&conventions::system_app(written));
+    let written = |at: model::ApplicationRef| &model[at].name.written;
+    let var = |at| ident(&conventions::system_app(written(at)));
     let applications: Vec<view::SystemApp> = system
         .applications
         .iter()
-        .map(|written| view::SystemApp {
-            name: model
-                .application(written)
-                .map_or_else(|| written.clone(), |a| ident(&a.name.cased)),
-            var: var(written),
+        .map(|&at| view::SystemApp {
+            name: ident(&model[at].name.cased),
+            var: var(at),
         })
         .collect();
     let pipes = system
         .pipes
         .iter()
-        .map(|(leader, follower)| view::SystemPipe {
-            leader_lit: str_lit(leader),
-            follower_lit: str_lit(follower),
+        .map(|&(leader, follower)| view::SystemPipe {
+            leader_lit: str_lit(written(leader)),
+            follower_lit: str_lit(written(follower)),
             leader_var: var(leader),
             follower_var: var(follower),
-            method: ident(&conventions::follow_methods(leader)[1]),
+            method: ident(&conventions::follow_methods(written(leader))[1]),
         })
         .collect();
     view::System {
@@ -43,7 +42,7 @@ pub(super) fn lower(model: &Model, system: &model::System) -> view::System {
             system
                 .applications
                 .first()
-                .map_or_else(String::new, |a| a.to_uppercase())
+                .map_or_else(String::new, |&a| written(a).to_uppercase())
         ),
         applications,
         pipes,

@@ -22,7 +22,7 @@ impl Ty {
             Ty::Option(inner) => format!("::std::option::Option<{}>", inner.rust()),
             Ty::Vec(inner) => format!("::std::vec::Vec<{}>", inner.rust()),
             Ty::Map(inner) => format!("::std::collections::BTreeMap<{STRING}, {}>", inner.rust()),
-            Ty::Named(name) => super::ident(&name.cased),
+            Ty::Named(name, _) => super::ident(&name.cased),
             Ty::Unknown => "()".to_owned(),
         }
     }
@@ -38,7 +38,7 @@ impl Ty {
             | Ty::DateTime
             | Ty::Unknown => true,
             Ty::Option(inner) => inner.is_copy(),
-            Ty::String | Ty::Vec(_) | Ty::Map(_) | Ty::Named(_) => false,
+            Ty::String | Ty::Vec(_) | Ty::Map(_) | Ty::Named(..) => false,
         }
     }
 
@@ -49,7 +49,7 @@ impl Ty {
     pub(crate) fn is_tagged(&self) -> bool {
         match self {
             // A value type is stored through its own serde derive.
-            Ty::String | Ty::Bool | Ty::Int(_) | Ty::Named(_) => false,
+            Ty::String | Ty::Bool | Ty::Int(_) | Ty::Named(..) => false,
             Ty::Option(inner) | Ty::Vec(inner) | Ty::Map(inner) => inner.is_tagged(),
             Ty::F64 | Ty::Uuid | Ty::Decimal | Ty::DateTime | Ty::Unknown => true,
         }
@@ -148,10 +148,13 @@ mod tests {
 
     #[test]
     fn std_types_are_named_by_absolute_paths() {
-        let named = Ty::Vec(Box::new(Ty::Named(Name {
-            written: "dims".into(),
-            cased: "Dims".into(),
-        })));
+        let named = Ty::Vec(Box::new(Ty::Named(
+            Name {
+                written: "dims".into(),
+                cased: "Dims".into(),
+            },
+            crate::model::TypeRef(0),
+        )));
         assert_eq!(named.rust(), "::std::vec::Vec<Dims>");
         assert_eq!(Ty::Int(Int::U8).rust(), "u8");
         assert_eq!(
