@@ -83,7 +83,7 @@ fn schema() -> Value {
             "doc": doc,
             "topic": { "$ref": "#/definitions/topic" },
             "args": { "$ref": "#/definitions/fields" },
-            "version": { "type": "integer", "minimum": 1, "description": "The event's class version (default 1): stored as `class_version` when above 1, as Python stores it." },
+            "version": { "type": "integer", "minimum": 1, "maximum": 1000, "description": "The event's class version (default 1): stored as `class_version` when above 1, as Python stores it." },
             "upcast": { "$ref": "#/definitions/upcast" },
             "aliases": { "$ref": "#/definitions/aliases" },
             "visibility": {
@@ -224,7 +224,7 @@ fn schema() -> Value {
                 "created": { "$ref": "#/definitions/created" },
                 "commands": map_of("command"),
                 "aliases": { "$ref": "#/definitions/aliases" },
-                "version": { "type": "integer", "minimum": 1, "description": "The class version of its snapshots' state (default 1): stored as `class_version` when above 1, as Python stores it." },
+                "version": { "type": "integer", "minimum": 1, "maximum": 1000, "description": "The class version of its snapshots' state (default 1): stored as `class_version` when above 1, as Python stores it." },
                 "upcast": { "$ref": "#/definitions/upcast" },
                 "snapshot": object(json!({
                     "every": { "type": "integer", "minimum": 1, "maximum": i64::MAX, "description": "A snapshot is taken at each saved version divisible by it (Python's `snapshotting_intervals`)." },

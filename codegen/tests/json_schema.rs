@@ -99,6 +99,7 @@ fn each_fixture_of_a_wrong_shape_is_invalid_under_the_json_schema() {
         "env_settings",
         "uuid5",
         "topics",
+        "version_limits",
     ] {
         let path = format!("tests/fixtures/invalid/{fixture}.yaml");
         assert!(

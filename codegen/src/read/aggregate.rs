@@ -13,8 +13,13 @@ use super::{
 use crate::error::{did_you_mean, one_of};
 use crate::model::Visibility;
 
+/// The highest class version a schema may give: each version below it
+/// needs a list of upcast steps, so a higher one is a typo, and one in the
+/// billions would have the generator list billions.
+pub(crate) const MAX_VERSION: u32 = 1000;
+
 /// What `version:` takes.
-const VERSION: &str = "a whole number from 1: the class version";
+const VERSION: &str = "a whole number from 1 to 1000: the class version";
 
 /// What `snapshot:` takes.
 const SNAPSHOT: &str = "`snapshot: { every: N }`, N a whole number from 1: a snapshot is taken at each saved version divisible by N";
@@ -251,7 +256,7 @@ impl Reader<'_> {
         let node = get(map, "version")?;
         let text = self.string(node, &format!("the version of {what}"), VERSION)?;
         match text.value.parse::<u32>() {
-            Ok(v) if v >= 1 => Some(Spanned {
+            Ok(v) if (1..=MAX_VERSION).contains(&v) => Some(Spanned {
                 value: v,
                 pos: text.pos,
                 exact: text.exact,
@@ -263,6 +268,34 @@ impl Reader<'_> {
                     VERSION,
                 );
                 None
+            }
+        }
+    }
+
+    /// Refuses a name that one `rename:` both renames and gives: its renames
+    /// are applied one after another, so a swap (`{ a: b, b: a }`) or a
+    /// chain (`{ a: b, b: c }`) would write over a value before moving it.
+    fn simultaneous_renames(&mut self, steps: &[Step], what: &str) {
+        let renamed: Vec<&str> = steps
+            .iter()
+            .filter_map(|step| match step {
+                Step::Rename { from, .. } => Some(from.value.as_str()),
+                _ => None,
+            })
+            .collect();
+        for step in steps {
+            if let Step::Rename { from, to } = step
+                && renamed.contains(&to.value.as_str())
+                && from.value != to.value
+            {
+                self.err(
+                    to.pos,
+                    format!(
+                        "'{}' in {what} is both renamed and a new name: the renames of one step are applied one after another, so this swap or chain would write over a value",
+                        to.value
+                    ),
+                    "a step of its own for each rename of a chain, or a name in between for a swap: `- rename: { a: tmp }`, `- rename: { b: a }`, `- rename: { tmp: b }`",
+                );
             }
         }
     }
@@ -319,6 +352,7 @@ impl Reader<'_> {
                 let swhat = format!("'{}' in {what}", kind.as_str());
                 match kind.as_str() {
                     "add" | "rename" => {
+                        let first = steps.len();
                         for (field, value) in self.entries(value, &swhat, FORM) {
                             let field = self.name(field);
                             if kind.as_str() == "add" {
@@ -335,6 +369,7 @@ impl Reader<'_> {
                                 steps.push(Step::Rename { from: field, to });
                             }
                         }
+                        self.simultaneous_renames(steps.get(first..).unwrap_or_default(), &swhat);
                     }
                     "remove" => {
                         let names = match value {
