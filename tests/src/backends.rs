@@ -1,12 +1,15 @@
-//! Test fixtures for real databases: SQLite files and in-memory databases,
-//! and a PostgreSQL schema of its own for each test.
+//! The backends the tests run on, built in one place: the in-memory
+//! recorder, SQLite (a file, `:memory:`, a named shared-cache in-memory
+//! database) and PostgreSQL (a schema of each test's own), each with the
+//! settings an application reads and a recorder; the sets of them a test
+//! loops over; and what they are made of (a SQLite file, a PostgreSQL
+//! schema, a private PostgreSQL server).
 
-use std::any::Any;
 use std::sync::Arc;
 use std::time::Duration;
 
 use eventsmith::Uuid;
-use eventsmith::persistence::{ApplicationRecorder, Environment};
+use eventsmith::persistence::{Environment, InMemoryRecorder, ProcessRecorder};
 use eventsmith::postgres::PostgresRecorder;
 use eventsmith::sqlite::SqliteRecorder;
 
@@ -14,22 +17,215 @@ use eventsmith::sqlite::SqliteRecorder;
 /// instead of skipping them (`.ci/run` sets it).
 pub const REQUIRE_POSTGRES: &str = "EVENTSMITH_REQUIRE_POSTGRES";
 
-/// A recorder under test, with whatever must live as long as it (a temporary
-/// directory, a PostgreSQL schema to drop).
-pub struct Fixture {
-    /// The recorder.
-    pub recorder: Arc<dyn ApplicationRecorder>,
-    _guard: Box<dyn Any>,
+/// One backend a test runs on, with whatever must live as long as it does
+/// (a temporary directory, a PostgreSQL schema dropped at the end).
+pub struct Backend {
+    /// What test messages call it.
+    pub name: &'static str,
+    /// What it stores in.
+    pub store: Store,
 }
 
-impl Fixture {
-    /// A fixture keeping `guard` alive beside `recorder`.
-    pub fn new(recorder: Arc<dyn ApplicationRecorder>, guard: impl Any) -> Self {
-        Self {
-            recorder,
-            _guard: Box::new(guard),
+/// What a [`Backend`] stores in.
+pub enum Store {
+    /// The in-memory recorder: each application and recorder has a store
+    /// of its own.
+    Memory,
+    /// SQLite's `:memory:`: each recorder a private database of its own.
+    SqliteMemory,
+    /// A named shared-cache in-memory SQLite database (its `file:` URI):
+    /// every recorder on the name shares it.
+    SqliteSharedMemory(String),
+    /// A SQLite file in a temporary directory of its own.
+    SqliteFile(SqliteFile),
+    /// A PostgreSQL schema of the test's own.
+    Postgres(PgSchema),
+}
+
+/// Makes a backend: `None` when it cannot be had and is not required
+/// (PostgreSQL with no server answering: the skip is reported).
+pub type Make = fn() -> Option<Backend>;
+
+impl Backend {
+    /// The in-memory recorder (always there).
+    pub fn memory() -> Option<Self> {
+        Some(Self::new("memory", Store::Memory))
+    }
+
+    /// SQLite's private `:memory:` database (always there).
+    pub fn sqlite_memory() -> Option<Self> {
+        Some(Self::new("sqlite :memory:", Store::SqliteMemory))
+    }
+
+    /// A named shared-cache in-memory SQLite database of its own (always there).
+    pub fn sqlite_shared_memory() -> Option<Self> {
+        let name = format!(
+            "file:test_{}?mode=memory&cache=shared",
+            Uuid::new_v4().simple()
+        );
+        Some(Self::new(
+            "sqlite shared memory",
+            Store::SqliteSharedMemory(name),
+        ))
+    }
+
+    /// A fresh SQLite file (always there).
+    pub fn sqlite_file() -> Option<Self> {
+        Some(Self::new(
+            "sqlite file",
+            Store::SqliteFile(SqliteFile::new()),
+        ))
+    }
+
+    /// A PostgreSQL schema of its own, or `None` as [`PgSchema::new`] gives.
+    pub fn postgres() -> Option<Self> {
+        PgSchema::new().map(|pg| Self::new("postgres", Store::Postgres(pg)))
+    }
+
+    fn new(name: &'static str, store: Store) -> Self {
+        Self { name, store }
+    }
+
+    /// Whether a second application or recorder on these settings shares
+    /// the first's store (not in memory, nor on SQLite's private `:memory:`).
+    pub fn shared(&self) -> bool {
+        !matches!(self.store, Store::Memory | Store::SqliteMemory)
+    }
+
+    /// The settings an application reads to store here (none in memory).
+    pub fn env(&self) -> Vec<(String, String)> {
+        match &self.store {
+            Store::Memory => Vec::new(),
+            Store::SqliteMemory => sqlite_env(":memory:"),
+            Store::SqliteSharedMemory(name) => sqlite_env(name),
+            Store::SqliteFile(file) => file.env(),
+            Store::Postgres(pg) => pg.env(),
         }
     }
+
+    /// The settings of another store, `store`, beside [`env`](Self::env)'s,
+    /// for an application that must not share the first's table: on SQLite
+    /// (whose table is always `stored_events`, as in the Python library) a
+    /// database of its own beside the first; in PostgreSQL the same schema,
+    /// where each application's tables have its name; in memory, none.
+    pub fn env_of(&self, store: &str) -> Vec<(String, String)> {
+        match &self.store {
+            Store::SqliteSharedMemory(name) => {
+                sqlite_env(&name.replacen('?', &format!("_{store}?"), 1))
+            }
+            Store::SqliteFile(file) => sqlite_env(
+                &file
+                    .dir
+                    .path()
+                    .join(format!("{store}.sqlite"))
+                    .to_string_lossy(),
+            ),
+            Store::Memory | Store::SqliteMemory | Store::Postgres(_) => self.env(),
+        }
+    }
+
+    /// A recorder as an application called `name` makes one from
+    /// [`env`](Self::env) (PostgreSQL's tables and channel have its name);
+    /// in memory, a store of its own.
+    ///
+    /// # Panics
+    ///
+    /// When the database cannot be opened.
+    pub fn recorder(&self, name: &str) -> Arc<dyn ProcessRecorder> {
+        match &self.store {
+            Store::Memory => Arc::new(InMemoryRecorder::new()),
+            Store::Postgres(pg) => Arc::new(pg.recorder(name)),
+            Store::SqliteMemory | Store::SqliteSharedMemory(_) | Store::SqliteFile(_) => Arc::new(
+                SqliteRecorder::from_env(&Environment::isolated(name, self.env()))
+                    .expect("open the SQLite database"),
+            ),
+        }
+    }
+
+    /// The `state` of every row of the events table of the application
+    /// `application`, in log order, read with plain SQL.
+    ///
+    /// # Panics
+    ///
+    /// On a backend with no database to read with SQL from outside (in
+    /// memory), or when the query fails.
+    pub fn stored_states(&self, application: &str) -> Vec<Vec<u8>> {
+        match &self.store {
+            Store::SqliteFile(file) => rusqlite::Connection::open(&file.path)
+                .unwrap()
+                .prepare("SELECT state FROM stored_events ORDER BY rowid")
+                .unwrap()
+                .query_map([], |row| row.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap(),
+            Store::Postgres(pg) => postgres_client()
+                .unwrap()
+                .query(
+                    &format!(
+                        "SELECT state FROM \"{}\".{}_events ORDER BY notification_id",
+                        pg.schema,
+                        application.to_lowercase()
+                    ),
+                    &[],
+                )
+                .unwrap()
+                .iter()
+                .map(|row| row.get(0))
+                .collect(),
+            _ => panic!("{}: no rows to read with plain SQL", self.name),
+        }
+    }
+
+    /// Makes the store ready for the Python library to create its tables in
+    /// before Rust does: PostgreSQL's schema (the library creates tables,
+    /// not schemas); nothing elsewhere.
+    pub fn create_schema(&self) {
+        if let Store::Postgres(pg) = &self.store {
+            pg.create();
+        }
+    }
+}
+
+/// Makes each of `makes`, leaving out those that cannot be had.
+pub fn backends_of(makes: &[Make]) -> Vec<Backend> {
+    makes.iter().filter_map(|make| make()).collect()
+}
+
+/// Every backend an application runs on: in memory, a SQLite file, and
+/// PostgreSQL (when a server answers; see [`PgSchema::new`]).
+pub fn backends() -> Vec<Backend> {
+    backends_of(&[Backend::memory, Backend::sqlite_file, Backend::postgres])
+}
+
+/// The databases another process (the Python library, a child process)
+/// can share: a SQLite file, and PostgreSQL (when a server answers).
+pub fn databases() -> Vec<Backend> {
+    backends_of(&[Backend::sqlite_file, Backend::postgres])
+}
+
+/// Every kind of recorder: in memory, SQLite's `:memory:`, a shared-cache
+/// in-memory SQLite database, a SQLite file, and PostgreSQL (when a server
+/// answers).
+pub fn recorders() -> Vec<Backend> {
+    backends_of(&[
+        Backend::memory,
+        Backend::sqlite_memory,
+        Backend::sqlite_shared_memory,
+        Backend::sqlite_file,
+        Backend::postgres,
+    ])
+}
+
+/// The tutorial's settings for the SQLite database `dbname`.
+fn sqlite_env(dbname: &str) -> Vec<(String, String)> {
+    vec![
+        (
+            "INFRASTRUCTURE_FACTORY".into(),
+            "eventsourcing.sqlite:Factory".into(),
+        ),
+        ("SQLITE_DBNAME".into(), dbname.to_owned()),
+    ]
 }
 
 /// A SQLite database file in a temporary directory of its own.
@@ -54,13 +250,24 @@ impl SqliteFile {
 
     /// The tutorial's settings for this file.
     pub fn env(&self) -> Vec<(String, String)> {
-        vec![
-            (
-                "INFRASTRUCTURE_FACTORY".into(),
-                "eventsourcing.sqlite:Factory".into(),
-            ),
-            ("SQLITE_DBNAME".into(), self.path.clone()),
-        ]
+        sqlite_env(&self.path)
+    }
+
+    /// The columns of `table` (name, declared type, place in the primary
+    /// key), as `PRAGMA table_info` gives them.
+    ///
+    /// # Panics
+    ///
+    /// When the file cannot be read.
+    pub fn columns(&self, table: &str) -> Vec<(String, String, i64)> {
+        rusqlite::Connection::open(&self.path)
+            .unwrap()
+            .prepare("SELECT name, type, pk FROM pragma_table_info(?1) ORDER BY cid")
+            .unwrap()
+            .query_map([table], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
     }
 }
 
@@ -68,33 +275,6 @@ impl Default for SqliteFile {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// A recorder on a fresh SQLite file.
-pub fn sqlite_file() -> Option<Fixture> {
-    let file = SqliteFile::new();
-    let recorder = SqliteRecorder::open(&file.path).expect("open the SQLite file");
-    Some(Fixture::new(Arc::new(recorder), file))
-}
-
-/// A recorder on a private `:memory:` database.
-pub fn sqlite_memory() -> Option<Fixture> {
-    Some(Fixture::new(
-        Arc::new(SqliteRecorder::open(":memory:").expect("open :memory:")),
-        (),
-    ))
-}
-
-/// A recorder on a named shared-cache in-memory database of its own.
-pub fn sqlite_shared_memory() -> Option<Fixture> {
-    let name = format!(
-        "file:test_{}?mode=memory&cache=shared",
-        Uuid::new_v4().simple()
-    );
-    Some(Fixture::new(
-        Arc::new(SqliteRecorder::open(&name).expect("open shared memory")),
-        (),
-    ))
 }
 
 /// A PostgreSQL schema of one test's own, dropped when the test ends.
@@ -164,7 +344,30 @@ impl PgSchema {
         PostgresRecorder::from_env(&Environment::isolated(name, self.env()))
             .expect("connect to PostgreSQL")
     }
+
+    /// Creates the schema, as the Python library (which creates tables,
+    /// not schemas) needs it made first.
+    ///
+    /// # Panics
+    ///
+    /// When the server refuses.
+    pub fn create(&self) {
+        postgres_client()
+            .unwrap()
+            .batch_execute(&format!("CREATE SCHEMA {}", self.schema))
+            .unwrap();
+    }
 }
+
+/// The storage options the Python library gives its PostgreSQL tables
+/// (`reloptions`).
+pub const PYTHON_AUTOVACUUM_OPTIONS: [&str; 5] = [
+    "autovacuum_enabled=true",
+    "autovacuum_vacuum_threshold=100000000",
+    "autovacuum_vacuum_scale_factor=0.5",
+    "autovacuum_analyze_threshold=1000",
+    "autovacuum_analyze_scale_factor=0.01",
+];
 
 impl Drop for PgSchema {
     fn drop(&mut self) {
@@ -172,13 +375,6 @@ impl Drop for PgSchema {
             let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
         }
     }
-}
-
-/// A recorder in a PostgreSQL schema of its own, or `None` when skipped.
-pub fn postgres() -> Option<Fixture> {
-    let schema = PgSchema::new()?;
-    let recorder = schema.recorder("Conformance");
-    Some(Fixture::new(Arc::new(recorder), schema))
 }
 
 /// Borrows settings as the `isolated` constructors take them.

@@ -420,15 +420,8 @@ pub fn concurrent_writers_and_readers(recorder: Arc<dyn ApplicationRecorder>) {
     let all = recorder
         .select_notifications(&NotificationQuery::new(1, total as usize + 10))
         .unwrap();
-    assert_eq!(
-        all.iter().map(|n| n.id).collect::<Vec<_>>(),
-        (1..=total).collect::<Vec<_>>()
-    );
-    let unique: HashSet<_> = all
-        .iter()
-        .map(|n| (n.originator_id, n.originator_version))
-        .collect();
-    assert_eq!(unique.len(), total as usize);
+    assert_eq!(all.len() as u64, total);
+    crate::check_log(&all);
     for id in ids {
         assert_eq!(
             versions(&recorder.select_events(id, EventQuery::new()).unwrap()),
@@ -521,9 +514,10 @@ pub fn tailing_reader_sees_every_notification(recorder: Arc<dyn ApplicationRecor
 }
 
 /// Generates one `#[test]` per conformance check, each with a fresh recorder
-/// from `$make` (an expression of type `Option<Fixture>`, evaluated once per
-/// test; `None` skips the test, as the PostgreSQL fixture does when no server
-/// answers and none is required).
+/// of the backend `$make` makes (an expression of type
+/// `Option<`[`Backend`](crate::backends::Backend)`>`, evaluated once per
+/// test; `None` skips the test, as [`Backend::postgres`](crate::backends::Backend::postgres)
+/// gives when no server answers and none is required).
 #[macro_export]
 macro_rules! recorder_conformance {
     ($make:expr) => {
@@ -543,9 +537,9 @@ macro_rules! recorder_conformance {
     (@tests $make:expr; $($name:ident),+ $(,)?) => {$(
         #[test]
         fn $name() {
-            let fixture: Option<$crate::backends::Fixture> = $make;
-            if let Some(fixture) = fixture {
-                $crate::conformance::$name(fixture.recorder.clone());
+            let backend: Option<$crate::backends::Backend> = $make;
+            if let Some(backend) = backend {
+                $crate::conformance::$name(backend.recorder("Conformance"));
             }
         }
     )+};

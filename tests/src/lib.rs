@@ -1,10 +1,17 @@
-//! Shared pieces of the end-to-end tests: the tutorial suite, the recorder
-//! conformance suite, the backends and the followers they run on.
+//! Shared pieces of the end-to-end tests: the backends they run on, the
+//! Python interpreter of the interoperability tests, the tutorial suite,
+//! the recorder conformance suite, and the followers.
 
 pub mod backends;
 pub mod conformance;
 pub mod follow;
+pub mod python;
 pub mod tutorial;
+
+use std::collections::BTreeMap;
+
+use eventsmith::application::Saveable;
+use eventsmith::{Aggregate, Application, Id, Notification, Uuid};
 
 /// Reports that the running test skipped its work, and why, in the normal
 /// `cargo test` output: the line goes straight to the process's standard
@@ -18,31 +25,44 @@ pub fn skipped(reason: &str) {
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
-/// The Python interpreter of the interoperability tests, when it has the
-/// library: `EVENTSMITH_PYTHON` (default `python3`), which must import
-/// `eventsourcing` with its `crypto`, `cryptography` and `postgres` extras.
-/// `None` (and a skip reported) when it cannot, unless
-/// `EVENTSMITH_REQUIRE_PYTHON` is set, which makes that a failure.
+/// Checks that `log` (a whole log, from its first notification) is
+/// numbered 1..=N with no gap and holds each aggregate's versions 1..=n
+/// once each; returns each aggregate's versions, in log order.
 ///
 /// # Panics
 ///
-/// When the interpreter cannot import the library and
-/// `EVENTSMITH_REQUIRE_PYTHON` is set.
-pub fn python() -> Option<String> {
-    let python = std::env::var("EVENTSMITH_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let ok = std::process::Command::new(&python)
-        .args(["-c", "import eventsourcing, Crypto, cryptography, psycopg"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(python);
-    }
-    assert!(
-        std::env::var_os("EVENTSMITH_REQUIRE_PYTHON").is_none(),
-        "{python} cannot import eventsourcing[crypto,cryptography,postgres], and EVENTSMITH_REQUIRE_PYTHON is set"
+/// When it is not so.
+pub fn check_log(log: &[Notification]) -> BTreeMap<Uuid, Vec<u64>> {
+    assert_eq!(
+        log.iter().map(|n| n.id).collect::<Vec<_>>(),
+        (1..=log.len() as u64).collect::<Vec<_>>(),
+        "notification ids are 1..=N with no gap"
     );
-    skipped(&format!(
-        "{python} cannot import eventsourcing[crypto,cryptography,postgres]; set EVENTSMITH_PYTHON"
-    ));
-    None
+    let mut versions: BTreeMap<Uuid, Vec<u64>> = BTreeMap::new();
+    for n in log {
+        versions
+            .entry(n.originator_id)
+            .or_default()
+            .push(n.originator_version);
+    }
+    for (id, v) in &versions {
+        let mut sorted = v.clone();
+        sorted.sort_unstable();
+        assert_eq!(
+            sorted,
+            (1..=v.len() as u64).collect::<Vec<_>>(),
+            "aggregate {id}: each version once"
+        );
+    }
+    versions
+}
+
+/// Saves `aggregate`, just made, with `app`: its id.
+///
+/// # Panics
+///
+/// When the save fails.
+pub fn save_new<A: Aggregate + Saveable>(app: &Application, mut aggregate: A) -> Id<A> {
+    app.save(&mut aggregate).unwrap();
+    aggregate.id()
 }

@@ -108,8 +108,10 @@ macro_rules! tutorial_test_fn {
 }
 
 /// Expands to the tutorial's walkthrough (aggregate, events, application,
-/// log) and its `test()` on the in-memory store, plain and with AES + zlib,
-/// as `#[test]` functions for the domain module `$domain`.
+/// log) and its `test()` on every backend (its development, SQLite and
+/// PostgreSQL environments), plain and with AES + zlib, and on SQLite's
+/// in-memory databases, as `#[test]` functions for the domain module
+/// `$domain`.
 #[macro_export]
 macro_rules! tutorial_suite {
     ($domain:ident) => {
@@ -263,50 +265,47 @@ macro_rules! tutorial_suite {
         }
 
         #[test]
-        fn development_environment() {
-            let app = $domain::Universe::isolated([]).unwrap();
-            tutorial_test(&app, true);
+        fn the_tutorial_runs_on_every_backend() {
+            for backend in $crate::backends::backends() {
+                eprintln!("{}:", backend.name);
+                let app = $domain::Universe::isolated($crate::backends::pairs(&backend.env())).unwrap();
+                tutorial_test(&app, true);
+            }
         }
 
         #[test]
-        fn development_environment_with_aes_and_zlib() {
-            let key = eventsmith::persistence::AesCipher::create_key(32).unwrap();
-            let app = $domain::Universe::isolated([
-                ("CIPHER_KEY", key.as_str()),
-                ("COMPRESSOR_TOPIC", "zlib"),
-            ])
-            .unwrap();
-            tutorial_test(&app, false);
-        }
-
-        #[test]
-        fn sqlite_environment() {
-            let file = $crate::backends::SqliteFile::new();
-            let app = $domain::Universe::isolated($crate::backends::pairs(&file.env())).unwrap();
-            tutorial_test(&app, true);
-        }
-
-        #[test]
-        fn sqlite_environment_with_aes_and_zlib() {
-            let file = $crate::backends::SqliteFile::new();
-            let key = eventsmith::persistence::AesCipher::create_key(32).unwrap();
-            let mut env = file.env();
-            env.push(("CIPHER_KEY".into(), key));
-            env.push(("COMPRESSOR_TOPIC".into(), "zlib".into()));
-            let app = $domain::Universe::isolated($crate::backends::pairs(&env)).unwrap();
-            tutorial_test(&app, false);
-            // The raw rows, read with plain SQL, hold none of the values.
-            let conn = rusqlite::Connection::open(&file.path).unwrap();
-            let states: Vec<Vec<u8>> = conn
-                .prepare("SELECT state FROM stored_events ORDER BY rowid")
-                .unwrap()
-                .query_map([], |row| row.get(0))
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap();
-            assert_eq!(states.len(), 12);
-            for what in [&b"dinosaurs"[..], b"trucks", b"internet", b"Earth", b"Mars"] {
-                assert!(!states.iter().any(|s| s.windows(what.len()).any(|w| w == what)));
+        fn the_tutorial_runs_on_every_backend_with_aes_and_zlib() {
+            for backend in $crate::backends::backends() {
+                eprintln!("{}:", backend.name);
+                let key = eventsmith::persistence::AesCipher::create_key(32).unwrap();
+                let mut env = backend.env();
+                if matches!(backend.store, $crate::backends::Store::Postgres(_)) {
+                    // The topics written out, and the pool's settings.
+                    env.extend([
+                        ("CIPHER_KEY".to_owned(), key),
+                        ("CIPHER_TOPIC".to_owned(), "eventsourcing.cipher:AESCipher".to_owned()),
+                        ("COMPRESSOR_TOPIC".to_owned(), "eventsourcing.compressor:ZlibCompressor".to_owned()),
+                        ("POSTGRES_CONN_MAX_AGE".to_owned(), "60".to_owned()),
+                        ("POSTGRES_PRE_PING".to_owned(), "y".to_owned()),
+                        ("POSTGRES_LOCK_TIMEOUT".to_owned(), "10".to_owned()),
+                        ("POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT".to_owned(), "10".to_owned()),
+                    ]);
+                } else {
+                    env.extend([
+                        ("CIPHER_KEY".to_owned(), key),
+                        ("COMPRESSOR_TOPIC".to_owned(), "zlib".to_owned()),
+                    ]);
+                }
+                let app = $domain::Universe::isolated($crate::backends::pairs(&env)).unwrap();
+                tutorial_test(&app, false);
+                if !matches!(backend.store, $crate::backends::Store::Memory) {
+                    // The raw rows, read with plain SQL, hold none of the values.
+                    let states = backend.stored_states("Universe");
+                    assert_eq!(states.len(), 12, "{}", backend.name);
+                    for what in [&b"dinosaurs"[..], b"trucks", b"internet", b"Earth", b"Mars"] {
+                        assert!(!states.iter().any(|s| s.windows(what.len()).any(|w| w == what)), "{}", backend.name);
+                    }
+                }
             }
         }
 
@@ -336,43 +335,6 @@ macro_rules! tutorial_suite {
             // A second application on the same name shares the database.
             let again = $domain::Universe::isolated([("INFRASTRUCTURE_FACTORY", "sqlite"), ("SQLITE_DBNAME", db1.as_str())]).unwrap();
             assert_eq!(again.get_world(id).unwrap().name(), "Earth");
-        }
-
-        #[test]
-        fn postgres_environment() {
-            let Some(pg) = $crate::backends::PgSchema::new() else { return };
-            let app = $domain::Universe::isolated($crate::backends::pairs(&pg.env())).unwrap();
-            tutorial_test(&app, true);
-        }
-
-        #[test]
-        fn postgres_environment_with_aes_and_zlib() {
-            let Some(pg) = $crate::backends::PgSchema::new() else { return };
-            let key = eventsmith::persistence::AesCipher::create_key(32).unwrap();
-            let mut env = pg.env();
-            env.extend([
-                ("CIPHER_KEY".to_owned(), key),
-                ("CIPHER_TOPIC".to_owned(), "eventsourcing.cipher:AESCipher".to_owned()),
-                ("COMPRESSOR_TOPIC".to_owned(), "eventsourcing.compressor:ZlibCompressor".to_owned()),
-                ("POSTGRES_CONN_MAX_AGE".to_owned(), "60".to_owned()),
-                ("POSTGRES_PRE_PING".to_owned(), "y".to_owned()),
-                ("POSTGRES_LOCK_TIMEOUT".to_owned(), "10".to_owned()),
-                ("POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT".to_owned(), "10".to_owned()),
-            ]);
-            let app = $domain::Universe::isolated($crate::backends::pairs(&env)).unwrap();
-            tutorial_test(&app, false);
-            // The raw rows, read with plain SQL, hold none of the values.
-            let mut client = $crate::backends::postgres_client().unwrap();
-            let rows = client
-                .query(&format!("SELECT state FROM {}.universe_events ORDER BY notification_id", pg.schema), &[])
-                .unwrap();
-            assert_eq!(rows.len(), 12);
-            for row in rows {
-                let state: Vec<u8> = row.get(0);
-                for what in [&b"dinosaurs"[..], b"trucks", b"internet", b"Earth", b"Mars"] {
-                    assert!(!state.windows(what.len()).any(|w| w == what));
-                }
-            }
         }
     };
 }

@@ -9,41 +9,8 @@ use std::thread;
 use eventsmith::application::CacheSettings;
 use eventsmith::{Aggregate, Application, ErrorKind, Result};
 use eventsmith_generated::world::{Universe, World, WorldId};
-use eventsmith_tests::backends::{PgSchema, SqliteFile, pairs, with};
-
-/// Settings of one backend, and whatever must live as long as they do.
-struct Backend {
-    name: &'static str,
-    env: Vec<(String, String)>,
-    /// Whether two applications on these settings share one store.
-    shared: bool,
-    _guard: Box<dyn std::any::Any>,
-}
-
-fn backends() -> Vec<Backend> {
-    let mut all = vec![Backend {
-        name: "memory",
-        env: Vec::new(),
-        shared: false,
-        _guard: Box::new(()),
-    }];
-    let file = SqliteFile::new();
-    all.push(Backend {
-        name: "sqlite",
-        env: file.env(),
-        shared: true,
-        _guard: Box::new(file),
-    });
-    if let Some(pg) = PgSchema::new() {
-        all.push(Backend {
-            name: "postgres",
-            env: pg.env(),
-            shared: true,
-            _guard: Box::new(pg),
-        });
-    }
-    all
-}
+use eventsmith_tests::backends::{backends, pairs, with};
+use eventsmith_tests::save_new;
 
 /// The tutorial's application on `env`, through the runtime's API.
 fn universe(env: &[(String, String)]) -> Application {
@@ -51,9 +18,7 @@ fn universe(env: &[(String, String)]) -> Application {
 }
 
 fn create(app: &Application, name: &str) -> WorldId {
-    let mut world = World::create(name);
-    app.save(&mut world).unwrap();
-    world.id()
+    save_new(app, World::create(name))
 }
 
 /// Something happens, through `update`; the world's version after it.
@@ -140,7 +105,7 @@ fn settings_are_read_as_python_reads_them() {
 #[test]
 fn gets_are_cached_least_recently_used_first_out() {
     for backend in backends() {
-        let app = universe(&with(&backend.env, &[("AGGREGATE_CACHE_MAXSIZE", "2")]));
+        let app = universe(&with(&backend.env(), &[("AGGREGATE_CACHE_MAXSIZE", "2")]));
         let ids: Vec<WorldId> = ["Earth", "Mars", "Venus"]
             .iter()
             .map(|name| create(&app, name))
@@ -161,8 +126,8 @@ fn gets_are_cached_least_recently_used_first_out() {
             Err(ErrorKind::AggregateNotFound { .. })
         ));
         assert_eq!(app.repository().cached(), 2);
-        if backend.shared {
-            let unbounded = universe(&with(&backend.env, &[("AGGREGATE_CACHE_MAXSIZE", "0")]));
+        if backend.shared() {
+            let unbounded = universe(&with(&backend.env(), &[("AGGREGATE_CACHE_MAXSIZE", "0")]));
             for &id in &ids {
                 get(&unbounded, id);
             }
@@ -176,14 +141,14 @@ fn gets_are_cached_least_recently_used_first_out() {
 /// stale copy.
 #[test]
 fn fast_forwarding_sees_other_writers_and_the_store_refuses_stale_saves() {
-    for backend in backends().into_iter().filter(|b| b.shared) {
-        let writer = universe(&backend.env);
+    for backend in backends().into_iter().filter(|b| b.shared()) {
+        let writer = universe(&backend.env());
         let id = create(&writer, "Earth");
         happen(&writer, id, "dinosaurs").unwrap();
 
-        let forward = universe(&with(&backend.env, &[("AGGREGATE_CACHE_MAXSIZE", "10")]));
+        let forward = universe(&with(&backend.env(), &[("AGGREGATE_CACHE_MAXSIZE", "10")]));
         let stale = universe(&with(
-            &backend.env,
+            &backend.env(),
             &[
                 ("AGGREGATE_CACHE_MAXSIZE", "10"),
                 ("AGGREGATE_CACHE_FASTFORWARD", "n"),
@@ -224,7 +189,7 @@ fn fast_forwarding_sees_other_writers_and_the_store_refuses_stale_saves() {
 #[test]
 fn a_failed_command_leaves_the_cache_as_the_store_has_it() {
     for backend in backends() {
-        let app = universe(&with(&backend.env, &[("AGGREGATE_CACHE_MAXSIZE", "10")]));
+        let app = universe(&with(&backend.env(), &[("AGGREGATE_CACHE_MAXSIZE", "10")]));
         let id = create(&app, "Earth");
         happen(&app, id, "dinosaurs").unwrap();
         let err = app
@@ -319,7 +284,7 @@ fn eight_threads_on_one_world_on_every_backend() {
                 ("AGGREGATE_CACHE_FASTFORWARD", "n"),
             ],
         ] {
-            eight_threads_on_one_world(&with(&backend.env, extra), backend.name);
+            eight_threads_on_one_world(&with(&backend.env(), extra), backend.name);
         }
     }
 }
@@ -331,7 +296,7 @@ fn eight_threads_on_eight_worlds_with_a_cache_of_one() {
     const THREADS: usize = 8;
     for backend in backends() {
         let app = Arc::new(universe(&with(
-            &backend.env,
+            &backend.env(),
             &[("AGGREGATE_CACHE_MAXSIZE", "1")],
         )));
         let ids: Arc<Vec<WorldId>> = Arc::new(
@@ -370,10 +335,10 @@ fn eight_threads_on_eight_worlds_with_a_cache_of_one() {
 /// after a conflict is saved once.
 #[test]
 fn two_applications_eight_threads_one_world() {
-    for backend in backends().into_iter().filter(|b| b.shared) {
+    for backend in backends().into_iter().filter(|b| b.shared()) {
         for fastforward in ["y", "n"] {
             let env = with(
-                &backend.env,
+                &backend.env(),
                 &[
                     ("AGGREGATE_CACHE_MAXSIZE", "10"),
                     ("AGGREGATE_CACHE_FASTFORWARD", fastforward),

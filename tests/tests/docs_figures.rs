@@ -36,6 +36,15 @@ fn rows(text: &str, heading: &str) -> Vec<Vec<String>> {
     rows
 }
 
+/// What `docs/benchmarks.md` calls the backend a README cell names.
+fn backend(cell: &str) -> &str {
+    match cell {
+        "SQLite" | "SQLite file" | "SQLite files" => "sqlite",
+        "PostgreSQL" => "postgres",
+        other => other,
+    }
+}
+
 #[test]
 fn the_readmes_long_lived_ratios_are_those_of_docs_benchmarks() {
     let docs = rows(
@@ -75,11 +84,7 @@ fn the_readmes_big_aggregate_figures_are_those_of_docs_benchmarks() {
     let readme = rows(README, "### Long-lived and big aggregates");
     let mut checked = 0;
     for row in readme.iter().filter(|r| r.len() == 4) {
-        let backend = match row[0].as_str() {
-            "SQLite file" => "sqlite",
-            "PostgreSQL" => "postgres",
-            other => other,
-        };
+        let backend = backend(&row[0]);
         let memory = docs
             .iter()
             .find(|d| d[0].starts_with("peak memory") && d[1] == backend)
@@ -111,11 +116,7 @@ fn the_readmes_system_figures_are_those_of_docs_benchmarks() {
     let readme = rows(README, "## Systems");
     let mut checked = 0;
     for row in readme.iter().filter(|r| r.len() == 6) {
-        let backend = match row[0].as_str() {
-            "SQLite files" => "sqlite",
-            "PostgreSQL" => "postgres",
-            other => other,
-        };
+        let backend = backend(&row[0]);
         let source = docs
             .iter()
             .find(|d| d.len() == 7 && d[0] == backend && d[1] == row[1])
@@ -136,11 +137,7 @@ fn the_readmes_throughput_figures_are_those_of_docs_benchmarks() {
     let readme = rows(README, "## Benchmarks");
     let mut checked = 0;
     for row in readme.iter().filter(|r| r.len() == 7) {
-        let backend = match row[1].as_str() {
-            "SQLite" => "sqlite",
-            "PostgreSQL" => "postgres",
-            other => other,
-        };
+        let backend = backend(&row[1]);
         let workload = match row[0].as_str() {
             "W1 create" => "W1 create (",
             "W3 batch (10/save)" => "W3 batch (10 ×",

@@ -9,29 +9,18 @@
 use eventsmith::persistence::{EventQuery, Notification, StoredEvent};
 use eventsmith::{Aggregate, Application, NotificationLogReader};
 use eventsmith_generated::evolution_v3::{Memo, MemoId, Memos};
-use eventsmith_tests::backends::{PgSchema, SqliteFile, pairs};
+use eventsmith_tests::backends::{SqliteFile, Store, databases, pairs};
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../generated/tests/fixtures/evolution_v1.db"
 );
 
-/// The version 1 store, copied (reading a SQLite file may write beside it).
-fn version_1_store() -> SqliteFile {
-    let file = SqliteFile::new();
-    let env = file.env();
-    let path = &env
-        .iter()
-        .find(|(k, _)| k == "SQLITE_DBNAME")
-        .expect("a SQLite file")
-        .1;
-    std::fs::copy(FIXTURE, path).unwrap();
-    file
-}
-
-/// Every stored event of version 1, in log order.
+/// Every stored event of the application `Memos` on `env`, in log order
+/// (on SQLite, of the file: its table is `stored_events` whatever the
+/// application's name).
 fn stored_events(env: &[(String, String)]) -> Vec<Notification> {
-    let app = Application::isolated_with_defaults("Notebook", &[], pairs(env)).unwrap();
+    let app = Application::isolated_with_defaults("Memos", &[], pairs(env)).unwrap();
     NotificationLogReader::new(app.log())
         .read(1)
         .collect::<Result<_, _>>()
@@ -94,47 +83,55 @@ fn reads_version_1(app: &Memos, notifications: &[Notification]) {
 }
 
 #[test]
-fn version_3_reads_what_version_1_stored_in_a_sqlite_file() {
-    let file = version_1_store();
-    let notifications = stored_events(&file.env());
-    assert_eq!(notifications.len(), 6);
-    let app = Memos::isolated(pairs(&file.env())).unwrap();
-    reads_version_1(&app, &notifications);
-    // The new created event: class_version 3, last, as Python writes it.
-    let last = stored_events(&file.env()).pop().unwrap();
-    assert_eq!(last.topic, "memos:Memo.Written");
-    let state = String::from_utf8(last.state.to_vec()).unwrap();
-    assert!(
-        state.ends_with(r#""language":"fr","class_version":3}"#),
-        "{state}"
-    );
-}
-
-#[test]
-fn version_3_reads_what_version_1_stored_in_postgres() {
-    let Some(pg) = PgSchema::new() else { return };
-    let file = version_1_store();
-    let notifications = stored_events(&file.env());
-    // The same events, inserted into the table version 3's application uses.
-    let memos = Application::isolated_with_defaults("Memos", &[], pairs(&pg.env())).unwrap();
-    let stored: Vec<StoredEvent> = notifications
-        .iter()
-        .map(|n| StoredEvent {
-            originator_id: n.originator_id,
-            originator_version: n.originator_version,
-            topic: n.topic.clone(),
-            state: n.state.to_vec(),
-        })
-        .collect();
-    memos.recorder().insert_events(&stored).unwrap();
-    assert_eq!(
-        memos
-            .recorder()
-            .select_events(notifications[0].originator_id, EventQuery::new())
-            .unwrap()
-            .len(),
-        4
-    );
-    let app = Memos::isolated(pairs(&pg.env())).unwrap();
-    reads_version_1(&app, &notifications);
+fn version_3_reads_what_version_1_stored_in_both_databases() {
+    for backend in databases() {
+        let env = backend.env();
+        let notifications = if let Store::SqliteFile(file) = &backend.store {
+            // The file version 1 wrote, as it is (a copy: reading a SQLite
+            // file may write beside it).
+            std::fs::copy(FIXTURE, &file.path).unwrap();
+            stored_events(&env)
+        } else {
+            // The same events, inserted into the table version 3's
+            // application uses.
+            let file = SqliteFile::new();
+            std::fs::copy(FIXTURE, &file.path).unwrap();
+            let notifications = stored_events(&file.env());
+            let stored: Vec<StoredEvent> = notifications
+                .iter()
+                .map(|n| StoredEvent {
+                    originator_id: n.originator_id,
+                    originator_version: n.originator_version,
+                    topic: n.topic.clone(),
+                    state: n.state.to_vec(),
+                })
+                .collect();
+            let memos = Application::isolated_with_defaults("Memos", &[], pairs(&env)).unwrap();
+            memos.recorder().insert_events(&stored).unwrap();
+            notifications
+        };
+        assert_eq!(notifications.len(), 6, "{}", backend.name);
+        let memos = Application::isolated_with_defaults("Memos", &[], pairs(&env)).unwrap();
+        assert_eq!(
+            memos
+                .recorder()
+                .select_events(notifications[0].originator_id, EventQuery::new())
+                .unwrap()
+                .len(),
+            4,
+            "{}",
+            backend.name
+        );
+        let app = Memos::isolated(pairs(&env)).unwrap();
+        reads_version_1(&app, &notifications);
+        // The new created event: class_version 3, last, as Python writes it.
+        let last = stored_events(&env).pop().unwrap();
+        assert_eq!(last.topic, "memos:Memo.Written", "{}", backend.name);
+        let state = String::from_utf8(last.state.to_vec()).unwrap();
+        assert!(
+            state.ends_with(r#""language":"fr","class_version":3}"#),
+            "{}: {state}",
+            backend.name
+        );
+    }
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use eventsmith::ErrorKind;
 use eventsmith_generated::world::Universe;
-use eventsmith_tests::backends::{PgSchema, pairs, postgres_client};
+use eventsmith_tests::backends::{PYTHON_AUTOVACUUM_OPTIONS, PgSchema, pairs, postgres_client};
 
 #[test]
 fn the_table_is_the_python_librarys() {
@@ -63,16 +63,7 @@ fn the_table_is_the_python_librarys() {
         )
         .unwrap()
         .get(0);
-    assert_eq!(
-        options,
-        [
-            "autovacuum_enabled=true",
-            "autovacuum_vacuum_threshold=100000000",
-            "autovacuum_vacuum_scale_factor=0.5",
-            "autovacuum_analyze_threshold=1000",
-            "autovacuum_analyze_scale_factor=0.01",
-        ]
-    );
+    assert_eq!(options, PYTHON_AUTOVACUUM_OPTIONS);
 }
 
 /// Takes the `EXCLUSIVE` lock on `schema.universe_events` in a transaction

@@ -15,57 +15,21 @@ use eventsmith::{
 };
 use eventsmith_generated::bank_accounts::{Account, AccountEvent, Bank};
 use eventsmith_generated::world::{Universe, WorldEvent, WorldId};
-use eventsmith_tests::backends::{PgSchema, SqliteFile, pairs};
+use eventsmith_tests::backends::{Backend, backends, databases, pairs};
 use eventsmith_tests::follow::{cent, email, policy, write_worlds};
 
-/// Settings of a leader and a follower on one backend, each its own store.
-struct Backend {
-    name: &'static str,
-    leader: Vec<(String, String)>,
-    follower: Vec<(String, String)>,
-    /// A third store, for a follower of the follower (on SQLite each
-    /// application needs a file of its own: the table is always
-    /// `stored_events`, as in the Python library).
-    third: Vec<(String, String)>,
-    _guards: Vec<Box<dyn std::any::Any>>,
-}
-
-fn backends() -> Vec<Backend> {
-    let mut all = vec![Backend {
-        name: "memory",
-        leader: Vec::new(),
-        follower: Vec::new(),
-        third: Vec::new(),
-        _guards: Vec::new(),
-    }];
-    let (leader, follower, third) = (SqliteFile::new(), SqliteFile::new(), SqliteFile::new());
-    all.push(Backend {
-        name: "sqlite",
-        leader: leader.env(),
-        follower: follower.env(),
-        third: third.env(),
-        _guards: vec![Box::new(leader), Box::new(follower), Box::new(third)],
-    });
-    if let Some(pg) = PgSchema::new() {
-        // One schema: the two applications' tables are their own by name.
-        all.push(Backend {
-            name: "postgres",
-            leader: pg.env(),
-            follower: pg.env(),
-            third: pg.env(),
-            _guards: vec![Box::new(pg)],
-        });
-    }
-    all
-}
-
+/// The leader, on `backend`'s store.
 fn leader(backend: &Backend) -> Application {
-    Application::isolated_with_defaults("Universe", Universe::DEFAULTS, pairs(&backend.leader))
+    Application::isolated_with_defaults("Universe", Universe::DEFAULTS, pairs(&backend.env()))
         .unwrap()
 }
 
+/// The follower, on a store of its own beside the leader's (SQLite's table
+/// is always `stored_events`, as in the Python library; PostgreSQL's are
+/// the application's own by name).
 fn follower(backend: &Backend) -> Application {
-    Application::isolated_with_defaults("Bank", Bank::DEFAULTS, pairs(&backend.follower)).unwrap()
+    Application::isolated_with_defaults("Bank", Bank::DEFAULTS, pairs(&backend.env_of("Bank")))
+        .unwrap()
 }
 
 fn balance(bank: &Application, world: WorldId) -> Decimal {
@@ -111,7 +75,7 @@ fn a_follower_processes_each_notification_once_and_carries_on_from_its_position(
         assert_eq!(balance(&bank, worlds[2]), cent() * Decimal::from(3));
         // A second follower of the same store starts where the first
         // stopped (in memory, a second application has a store of its own).
-        if backend.name != "memory" {
+        if backend.shared() {
             let second = follower(&backend);
             assert_eq!(process(&second, &universe, policy(&second)).unwrap(), 0);
         }
@@ -164,7 +128,7 @@ fn two_followers_racing_over_one_store_process_each_notification_once() {
         let worlds = write_worlds(&universe, &[5, 5, 5, 5]);
         // Two followers over one store: on the in-memory backend, the same
         // application twice (its recorder is its own).
-        let banks: Vec<Arc<Application>> = if backend.name == "memory" {
+        let banks: Vec<Arc<Application>> = if !backend.shared() {
             let bank = Arc::new(follower(&backend));
             vec![bank.clone(), bank]
         } else {
@@ -285,7 +249,12 @@ fn system(backend: &Backend) -> (Arc<Application>, Arc<Application>, Arc<Applica
     let bank = Arc::new(follower(backend));
     let name = format!("Ledger{}", eventsmith::Uuid::new_v4().simple());
     let ledger = Arc::new(
-        Application::isolated_with_defaults(&name, Bank::DEFAULTS, pairs(&backend.third)).unwrap(),
+        Application::isolated_with_defaults(
+            &name,
+            Bank::DEFAULTS,
+            pairs(&backend.env_of("Ledger")),
+        )
+        .unwrap(),
     );
     BANKS.lock().unwrap().push((name, bank.clone()));
     (universe, bank, ledger)
@@ -440,6 +409,7 @@ fn a_notification_that_cannot_be_read_stops_the_follower_before_it_naming_it() {
 fn followers_killed_mid_processing(
     leader_env: &[(String, String)],
     follower_env: &[(String, String)],
+    name: &str,
 ) {
     use std::io::{BufRead, BufReader};
     const KILLS: usize = 20;
@@ -499,36 +469,31 @@ fn followers_killed_mid_processing(
         if at < leader_max {
             mid_stream += 1;
         }
-        assert!(first.parse::<u64>().unwrap() >= 1, "kill {kill}");
+        assert!(first.parse::<u64>().unwrap() >= 1, "{name}: kill {kill}");
         // Exactly one of the bank's events for each position passed.
         assert_eq!(
             bank_max, at,
-            "kill {kill}: the bank's log and its position disagree"
+            "{name}: kill {kill}: the bank's log and its position disagree"
         );
     }
     assert!(
         mid_stream >= KILLS / 2,
-        "only {mid_stream} of {KILLS} kills landed mid-stream"
+        "{name}: only {mid_stream} of {KILLS} kills landed mid-stream"
     );
     // What is left, processed here; then everything once.
     process(&bank, &universe, policy(&bank)).unwrap();
     let leader_max = universe.recorder().max_notification_id().unwrap();
-    assert_eq!(leader_max, Some(2 * worlds.len() as u64));
+    assert_eq!(leader_max, Some(2 * worlds.len() as u64), "{name}");
     assert_eq!(position(&bank), leader_max);
     assert_eq!(bank.recorder().max_notification_id().unwrap(), leader_max);
     for world in &worlds {
-        assert_eq!(balance(&bank, *world), cent(), "{world}");
+        assert_eq!(balance(&bank, *world), cent(), "{name}: {world}");
     }
 }
 
 #[test]
-fn followers_killed_mid_processing_on_sqlite_process_each_event_once() {
-    let (leader, follower) = (SqliteFile::new(), SqliteFile::new());
-    followers_killed_mid_processing(&leader.env(), &follower.env());
-}
-
-#[test]
-fn followers_killed_mid_processing_on_postgres_process_each_event_once() {
-    let Some(pg) = PgSchema::new() else { return };
-    followers_killed_mid_processing(&pg.env(), &pg.env());
+fn followers_killed_mid_processing_process_each_event_once_in_both_databases() {
+    for backend in databases() {
+        followers_killed_mid_processing(&backend.env(), &backend.env_of("Bank"), backend.name);
+    }
 }

@@ -57,23 +57,22 @@ fn sqlite_events(path: &str, world: WorldId) -> Option<i64> {
     .ok()
 }
 
+/// The universe in the SQLite file `leader`, and the recorder of the
+/// view `WorldCounts` in the file `view`.
+fn sqlite_leader_and_view(leader: &SqliteFile, view: &SqliteFile) -> (Application, SqliteRecorder) {
+    let universe =
+        Application::isolated_with_defaults("Universe", Universe::DEFAULTS, pairs(&leader.env()))
+            .unwrap();
+    let view = SqliteRecorder::from_env(&Environment::isolated("WorldCounts", pairs(&view.env())))
+        .unwrap();
+    (universe, view)
+}
+
 #[test]
 fn a_sqlite_read_model_is_written_with_its_position_or_not_at_all() {
     let (leader_file, view_file) = (SqliteFile::new(), SqliteFile::new());
-    let universe = Application::isolated_with_defaults(
-        "Universe",
-        Universe::DEFAULTS,
-        pairs(&leader_file.env()),
-    )
-    .unwrap();
-    let view_env = view_file.env();
-    let path = view_env
-        .iter()
-        .find(|(k, _)| k == "SQLITE_DBNAME")
-        .map(|(_, v)| v.clone())
-        .unwrap();
-    let view =
-        SqliteRecorder::from_env(&Environment::isolated("WorldCounts", pairs(&view_env))).unwrap();
+    let (universe, view) = sqlite_leader_and_view(&leader_file, &view_file);
+    let path = &view_file.path;
     let worlds = write_worlds(&universe, &[2, 4]);
     // Fails at the third notification, after writing its change: nothing
     // of it stays.
@@ -97,7 +96,7 @@ fn a_sqlite_read_model_is_written_with_its_position_or_not_at_all() {
         "{err}"
     );
     assert_eq!(view.max_tracking_id("Universe").unwrap(), Some(2));
-    assert_eq!(sqlite_events(&path, worlds[0]), Some(2));
+    assert_eq!(sqlite_events(path, worlds[0]), Some(2));
     // Then on, once each.
     assert_eq!(
         project::<WorldEvent, _, _>(&view, &universe, sqlite_count).unwrap(),
@@ -107,8 +106,8 @@ fn a_sqlite_read_model_is_written_with_its_position_or_not_at_all() {
         project::<WorldEvent, _, _>(&view, &universe, sqlite_count).unwrap(),
         0
     );
-    assert_eq!(sqlite_events(&path, worlds[0]), Some(3));
-    assert_eq!(sqlite_events(&path, worlds[1]), Some(5));
+    assert_eq!(sqlite_events(path, worlds[0]), Some(3));
+    assert_eq!(sqlite_events(path, worlds[1]), Some(5));
     assert_eq!(view.max_tracking_id("Universe").unwrap(), Some(8));
 }
 
@@ -118,20 +117,8 @@ fn a_sqlite_read_model_is_written_with_its_position_or_not_at_all() {
 #[test]
 fn a_sqlite_projection_that_panics_leaves_nothing_and_the_view_carries_on() {
     let (leader_file, view_file) = (SqliteFile::new(), SqliteFile::new());
-    let universe = Application::isolated_with_defaults(
-        "Universe",
-        Universe::DEFAULTS,
-        pairs(&leader_file.env()),
-    )
-    .unwrap();
-    let view_env = view_file.env();
-    let path = view_env
-        .iter()
-        .find(|(k, _)| k == "SQLITE_DBNAME")
-        .map(|(_, v)| v.clone())
-        .unwrap();
-    let view =
-        SqliteRecorder::from_env(&Environment::isolated("WorldCounts", pairs(&view_env))).unwrap();
+    let (universe, view) = sqlite_leader_and_view(&leader_file, &view_file);
+    let path = &view_file.path;
     let worlds = write_worlds(&universe, &[2]);
     let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         project::<WorldEvent, _, _>(&view, &universe, |event, conn| {
@@ -144,12 +131,12 @@ fn a_sqlite_projection_that_panics_leaves_nothing_and_the_view_carries_on() {
     }));
     assert!(panicked.is_err());
     assert_eq!(view.max_tracking_id("Universe").unwrap(), Some(1));
-    assert_eq!(sqlite_events(&path, worlds[0]), Some(1));
+    assert_eq!(sqlite_events(path, worlds[0]), Some(1));
     assert_eq!(
         project::<WorldEvent, _, _>(&view, &universe, sqlite_count).unwrap(),
         2
     );
-    assert_eq!(sqlite_events(&path, worlds[0]), Some(3));
+    assert_eq!(sqlite_events(path, worlds[0]), Some(3));
     assert_eq!(view.max_tracking_id("Universe").unwrap(), Some(3));
 }
 

@@ -2,52 +2,41 @@
 //! application and a Rust one share a SQLite file or a PostgreSQL table,
 //! plain and with AES + zlib, and each reads what the other wrote.
 //!
-//! The Python interpreter is `EVENTSMITH_PYTHON` (default `python3`) and
-//! must have `eventsourcing[crypto,cryptography,postgres]` installed; `.ci/run` makes such
+//! The Python interpreter is the one `eventsmith_tests::python::Python::find`
+//! finds: `EVENTSMITH_PYTHON` (default `python3`), which must have
+//! `eventsourcing[crypto,cryptography,postgres]` installed; `.ci/run` makes such
 //! a virtual environment. Without it the tests print `SKIPPED <test>: <reason>` (shown in
 //! the normal `cargo test` output) and pass,
 //! unless `EVENTSMITH_REQUIRE_PYTHON` is set (as `.ci/run` sets it).
 
-use std::process::Command;
-
 use eventsmith::persistence::AesCipher;
 use eventsmith::{NotificationLogReader, Uuid};
 use eventsmith_generated::world::{Universe, WorldId};
-use eventsmith_tests::backends::{PgSchema, SqliteFile, pairs};
-use eventsmith_tests::python;
+use eventsmith_tests::backends::{
+    Backend, PgSchema, SqliteFile, databases, pairs, postgres_client,
+};
+use eventsmith_tests::python::Python;
 
-fn run_python(python: &str, env: &[(String, String)], args: &[&str]) -> String {
-    let output = Command::new(python)
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/python/interop.py"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(env.iter().cloned())
-        .output()
-        .expect("run python");
-    assert!(
-        output.status.success(),
-        "python {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
-}
-
-fn python_history(python: &str, env: &[(String, String)], id: Uuid) -> Vec<String> {
-    serde_json::from_str(&run_python(
-        python,
-        env,
+fn python_history(python: &Python, env: &[(String, String)], id: Uuid) -> Vec<String> {
+    serde_json::from_str(&python.run_script(
+        "interop.py",
         &["history", &id.simple().to_string()],
+        env,
     ))
     .unwrap()
 }
 
 /// Python writes, Rust reads and writes, Python reads; then the reverse;
 /// both see the same log.
-fn both_ways(python: &str, env: &[(String, String)]) {
+fn both_ways(python: &Python, env: &[(String, String)]) {
     let app = Universe::isolated(pairs(env)).unwrap();
 
-    let from_python: WorldId = run_python(python, env, &["create", "Earth", "dinosaurs", "trucks"])
+    let from_python: WorldId = python
+        .run_script(
+            "interop.py",
+            &["create", "Earth", "dinosaurs", "trucks"],
+            env,
+        )
         .parse::<Uuid>()
         .map(WorldId::from_uuid)
         .unwrap();
@@ -65,15 +54,15 @@ fn both_ways(python: &str, env: &[(String, String)]) {
     let from_rust = app.create_world("Mars").unwrap();
     app.make_it_so(from_rust, "plants").unwrap();
     assert_eq!(python_history(python, env, from_rust.uuid()), ["plants"]);
-    run_python(
-        python,
-        env,
+    python.run_script(
+        "interop.py",
         &[
             "append",
             &from_rust.uuid().simple().to_string(),
             "fish",
             "mammals",
         ],
+        env,
     );
     assert_eq!(
         app.get_history(from_rust).unwrap(),
@@ -82,7 +71,7 @@ fn both_ways(python: &str, env: &[(String, String)]) {
 
     // One log, numbered 1..=8 with no gap, the same seen from either side.
     let python_log: Vec<(u64, String, u64, String)> =
-        serde_json::from_str(&run_python(python, env, &["log"])).unwrap();
+        serde_json::from_str(&python.run_script("interop.py", &["log"], env)).unwrap();
     let rust_log: Vec<(u64, String, u64, String)> = NotificationLogReader::new(app.log())
         .read(1)
         .map(|n| {
@@ -115,66 +104,48 @@ fn encrypted(mut env: Vec<(String, String)>) -> Vec<(String, String)> {
     env
 }
 
-#[test]
-fn python_and_rust_share_a_sqlite_file() {
-    let Some(python) = python() else { return };
-    let file = SqliteFile::new();
-    both_ways(&python, &file.env());
+/// Runs `check` with the Python library's interpreter on the settings of
+/// each database (the backend named in the test's output, shown when it
+/// fails); nothing, with a skip reported, without the library.
+fn with_python_in_both_databases(check: impl Fn(&Python, &[(String, String)])) {
+    let Some(python) = Python::find() else { return };
+    for backend in databases() {
+        eprintln!("{}:", backend.name);
+        check(&python, &backend.env());
+    }
 }
 
 #[test]
-fn python_and_rust_share_an_encrypted_compressed_sqlite_file() {
-    let Some(python) = python() else { return };
-    let file = SqliteFile::new();
-    both_ways(&python, &encrypted(file.env()));
+fn python_and_rust_share_a_store_in_both_databases() {
+    with_python_in_both_databases(both_ways);
+}
+
+#[test]
+fn python_and_rust_share_an_encrypted_compressed_store_in_both_databases() {
+    with_python_in_both_databases(|python, env| both_ways(python, &encrypted(env.to_vec())));
 }
 
 #[test]
 fn python_reads_what_rust_compresses_at_every_level() {
-    let Some(python) = python() else { return };
+    let Some(python) = Python::find() else { return };
     for level in ["0", "1", "9"] {
-        let file = SqliteFile::new();
-        let mut env = file.env();
+        let backend = Backend::sqlite_file().unwrap();
+        let mut env = backend.env();
         env.push(("COMPRESSOR_TOPIC".into(), "zlib".into()));
         // Python ignores the setting; Rust writes at that level.
         env.push(("COMPRESSOR_LEVEL".into(), level.into()));
         both_ways(&python, &env);
         // The level shows in each stored zlib header's FLEVEL bits (zlib
         // writes 0 for levels 0 and 1, 3 for 7 to 9); Python writes 2.
-        let connection = rusqlite::Connection::open(&file.path).unwrap();
-        let headers: Vec<(Vec<u8>, String)> = connection
-            .prepare("SELECT state, topic FROM stored_events ORDER BY rowid")
-            .unwrap()
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
+        let states = backend.stored_states("Universe");
         let flevel = |state: &[u8]| state[1] >> 6;
         let expected = if level == "9" { 3 } else { 0 };
         // Row 3 (Rust's append to Python's world) and 4, 5 (Rust's world).
         for row in [3, 4, 5] {
-            assert_eq!(
-                flevel(&headers[row].0),
-                expected,
-                "level {level}, row {row}"
-            );
+            assert_eq!(flevel(&states[row]), expected, "level {level}, row {row}");
         }
-        assert_eq!(flevel(&headers[0].0), 2, "Python's default level");
+        assert_eq!(flevel(&states[0]), 2, "Python's default level");
     }
-}
-
-#[test]
-fn python_and_rust_share_a_postgres_table() {
-    let Some(python) = python() else { return };
-    let Some(pg) = PgSchema::new() else { return };
-    both_ways(&python, &pg.env());
-}
-
-#[test]
-fn python_and_rust_share_an_encrypted_compressed_postgres_table() {
-    let Some(python) = python() else { return };
-    let Some(pg) = PgSchema::new() else { return };
-    both_ways(&python, &encrypted(pg.env()));
 }
 
 /// The Python library's other topics and its lenient key reading: the
@@ -184,7 +155,7 @@ fn python_and_rust_share_an_encrypted_compressed_postgres_table() {
 /// and a key with whitespace inside it.
 #[test]
 fn python_and_rust_read_the_python_librarys_other_topics_alike() {
-    let Some(python) = python() else { return };
+    let Some(python) = Python::find() else { return };
     let file = SqliteFile::new();
     let key = AesCipher::create_key(32).unwrap();
     let (head, tail) = key.split_at(10);
@@ -217,7 +188,7 @@ fn python_and_rust_read_the_python_librarys_other_topics_alike() {
 /// composite type by the unquoted name.)
 #[test]
 fn python_reads_from_a_schema_whose_name_needs_quoting() {
-    let Some(python) = python() else { return };
+    let Some(python) = Python::find() else { return };
     let Some(pg) = PgSchema::new() else { return };
     let schema = format!("Shared{}", pg.schema);
     let mut env = pg.env();
@@ -226,13 +197,10 @@ fn python_reads_from_a_schema_whose_name_needs_quoting() {
     let app = Universe::isolated(pairs(&env)).unwrap();
     let id = app.create_world("Earth").unwrap();
     app.make_it_so(id, "dinosaurs").unwrap();
-    let python_log = run_python(&python, &env, &["log"]);
+    let python_log = python.run_script("interop.py", &["log"], &env);
     let drop = format!("DROP SCHEMA \"{schema}\" CASCADE");
     let history = python_history(&python, &env, id.uuid());
-    eventsmith_tests::backends::postgres_client()
-        .unwrap()
-        .batch_execute(&drop)
-        .unwrap();
+    postgres_client().unwrap().batch_execute(&drop).unwrap();
     assert_eq!(history, ["dinosaurs"]);
     let log: Vec<(u64, String, u64, String)> = serde_json::from_str(&python_log).unwrap();
     assert_eq!(log.len(), 2);
@@ -242,17 +210,15 @@ fn python_reads_from_a_schema_whose_name_needs_quoting() {
 /// creates: columns, constraints, index and storage options.
 #[test]
 fn rust_creates_the_table_python_creates() {
-    let Some(python) = python() else { return };
+    let Some(python) = Python::find() else { return };
     let Some(pg) = PgSchema::new() else { return };
     let Some(other) = PgSchema::new() else { return };
-    let mut client = eventsmith_tests::backends::postgres_client().unwrap();
+    let mut client = postgres_client().unwrap();
     // Python creates its table in a schema that exists; Rust in another.
-    client
-        .batch_execute(&format!("CREATE SCHEMA {}", other.schema))
-        .unwrap();
+    other.create();
     let mut python_env = other.env();
     python_env.push(("PERSISTENCE_MODULE".into(), "eventsourcing.postgres".into()));
-    run_python(&python, &python_env, &["create", "Earth"]);
+    python.run_script("interop.py", &["create", "Earth"], &python_env);
     Universe::isolated(pairs(&pg.env())).unwrap();
     let describe = |client: &mut postgres::Client, schema: &str| -> Vec<String> {
         let sql = "SELECT a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || \
@@ -302,7 +268,7 @@ fn rust_creates_the_table_python_creates() {
 #[test]
 fn deterministic_ids_are_the_ids_python_makes() {
     use eventsmith_generated::bank_accounts::Account;
-    let Some(python) = python() else { return };
+    let Some(python) = Python::find() else { return };
     let emails = [
         "alice@example.com",
         "bob+tag@example.org",
@@ -312,12 +278,12 @@ fn deterministic_ids_are_the_ids_python_makes() {
     ];
     let script = "import json, sys\nfrom uuid import NAMESPACE_URL, uuid5\n\
                   print(json.dumps([str(uuid5(NAMESPACE_URL, f'/accounts/{e}')) for e in json.loads(sys.argv[1])]))";
-    let output = Command::new(&python)
-        .args(["-c", script, &serde_json::to_string(&emails).unwrap()])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let ids: Vec<String> = serde_json::from_slice(&output.stdout).unwrap();
+    let output = python.run(
+        &["-c", script, &serde_json::to_string(&emails).unwrap()],
+        &[],
+        "",
+    );
+    let ids: Vec<String> = serde_json::from_str(&output).unwrap();
     assert_eq!(ids.len(), emails.len());
     for (email, id) in emails.iter().zip(ids) {
         assert_eq!(Account::create_id(email).to_string(), id, "{email:?}");
@@ -327,15 +293,15 @@ fn deterministic_ids_are_the_ids_python_makes() {
 /// Versioned events, both ways, with version 1 and 2 on each side: the
 /// Python library's `World` with `SomethingHappened.class_version = 2` and
 /// `upcast_v1_v2` (tests/python/v2), and the Rust of `schemas/world_v2.yaml`.
-fn versions_both_ways(python: &str, env: &[(String, String)]) {
+fn versions_both_ways(python: &Python, env: &[(String, String)]) {
     use eventsmith_generated::world_v2;
     let v1 = Universe::isolated(pairs(env)).unwrap();
     let v2 = world_v2::Universe::isolated(pairs(env)).unwrap();
     let reasons = |id: Uuid| -> Vec<String> {
-        serde_json::from_str(&run_python(
-            python,
-            env,
+        serde_json::from_str(&python.run_script(
+            "interop.py",
             &["--v2", "reasons", &id.simple().to_string()],
+            env,
         ))
         .unwrap()
     };
@@ -352,12 +318,12 @@ fn versions_both_ways(python: &str, env: &[(String, String)]) {
     );
 
     // Python writes version 1 and 2; Rust's version 2 reads both.
-    let from_python: Uuid = run_python(python, env, &["create", "Mars", "plants"])
+    let from_python: Uuid = python
+        .run_script("interop.py", &["create", "Mars", "plants"], env)
         .parse()
         .unwrap();
-    run_python(
-        python,
-        env,
+    python.run_script(
+        "interop.py",
         &[
             "--v2",
             "append2",
@@ -365,6 +331,7 @@ fn versions_both_ways(python: &str, env: &[(String, String)]) {
             "fish",
             "water",
         ],
+        env,
     );
     let id = world_v2::WorldId::from_uuid(from_python);
     assert_eq!(v2.get_history(id).unwrap(), ["plants", "fish"]);
@@ -395,17 +362,8 @@ fn versions_both_ways(python: &str, env: &[(String, String)]) {
 }
 
 #[test]
-fn versioned_events_both_ways_on_a_sqlite_file() {
-    let Some(python) = python() else { return };
-    let file = SqliteFile::new();
-    versions_both_ways(&python, &file.env());
-}
-
-#[test]
-fn versioned_events_both_ways_on_postgres() {
-    let Some(python) = python() else { return };
-    let Some(pg) = PgSchema::new() else { return };
-    versions_both_ways(&python, &pg.env());
+fn versioned_events_both_ways_in_both_databases() {
+    with_python_in_both_databases(versions_both_ways);
 }
 
 /// A world as `interop.py` describes one: id, version, times, attributes.
@@ -459,7 +417,7 @@ fn untimed(state: &[u8]) -> String {
 /// Snapshots both ways, at class version 1 and 2: the Python library
 /// takes snapshots that Rust reads, byte for byte the snapshots Rust
 /// takes, and reads Rust's; each upcasts the other's version 1.
-fn snapshots_both_ways(python: &str, env: &[(String, String)]) {
+fn snapshots_both_ways(python: &Python, env: &[(String, String)]) {
     use eventsmith::{Aggregate, Application, Repository};
     use eventsmith_generated::{world, world_v2};
     let mut env = env.to_vec();
@@ -470,14 +428,19 @@ fn snapshots_both_ways(python: &str, env: &[(String, String)]) {
     let replay = Repository::new(app.event_store().clone());
     let latest = |id: Uuid| snapshots.latest_snapshot(id, None).unwrap().unwrap();
     let python_json = |args: &[&str]| -> serde_json::Value {
-        serde_json::from_str(&run_python(python, env, args)).unwrap()
+        serde_json::from_str(&python.run_script("interop.py", args, env)).unwrap()
     };
 
     // Python takes a snapshot; Rust reads it, as it reads the events.
-    let id: Uuid = run_python(python, env, &["create", "Earth", "dinosaurs", "trucks"])
+    let id: Uuid = python
+        .run_script(
+            "interop.py",
+            &["create", "Earth", "dinosaurs", "trucks"],
+            env,
+        )
         .parse()
         .unwrap();
-    run_python(python, env, &["snapshot", &id.simple().to_string()]);
+    python.run_script("interop.py", &["snapshot", &id.simple().to_string()], env);
     let stored = latest(id);
     assert_eq!(stored.originator_version, 3);
     let from_snapshot =
@@ -530,12 +493,17 @@ fn snapshots_both_ways(python: &str, env: &[(String, String)]) {
         python_json(&["--v2", "read-snapshot", &hex]),
         describe_v2(&world)
     );
-    let pluto: Uuid = run_python(python, env, &["create", "Pluto", "ice"])
+    let pluto: Uuid = python
+        .run_script("interop.py", &["create", "Pluto", "ice"], env)
         .parse()
         .unwrap();
     let hex = pluto.simple().to_string();
-    run_python(python, env, &["--v2", "append2", &hex, "rocks", "cold"]);
-    run_python(python, env, &["--v2", "snapshot", &hex]);
+    python.run_script(
+        "interop.py",
+        &["--v2", "append2", &hex, "rocks", "cold"],
+        env,
+    );
+    python.run_script("interop.py", &["--v2", "snapshot", &hex], env);
     let stored = latest(pluto);
     let id = world_v2::WorldId::from_uuid(pluto);
     let world = world_v2::World::from_snapshot(id, 3, &stored.state).unwrap();
@@ -548,17 +516,8 @@ fn snapshots_both_ways(python: &str, env: &[(String, String)]) {
 }
 
 #[test]
-fn snapshots_both_ways_on_a_sqlite_file() {
-    let Some(python) = python() else { return };
-    let file = SqliteFile::new();
-    snapshots_both_ways(&python, &file.env());
-}
-
-#[test]
-fn snapshots_both_ways_on_postgres() {
-    let Some(python) = python() else { return };
-    let Some(pg) = PgSchema::new() else { return };
-    snapshots_both_ways(&python, &pg.env());
+fn snapshots_both_ways_in_both_databases() {
+    with_python_in_both_databases(snapshots_both_ways);
 }
 
 /// The Python library's subscription (LISTEN on the table's channel, a pull
@@ -568,7 +527,7 @@ fn snapshots_both_ways_on_postgres() {
 #[test]
 fn a_python_subscription_wakes_for_what_rust_inserts_into_postgres() {
     use std::io::{BufRead, BufReader};
-    let Some(python) = python() else { return };
+    let Some(python) = Python::find() else { return };
     let Some(pg) = PgSchema::new() else { return };
     let env = pg.env();
     // An application of its own, so its channel is this test's alone.
@@ -577,12 +536,8 @@ fn a_python_subscription_wakes_for_what_rust_inserts_into_postgres() {
     let app =
         eventsmith::Application::isolated_with_defaults(&name, Universe::DEFAULTS, pairs(&env))
             .unwrap();
-    let mut child = Command::new(&python)
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/python/interop.py"))
-        .args(["follow", &name, "2"])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(env.iter().cloned())
+    let mut child = python
+        .command(&[&Python::script("interop.py"), "follow", &name, "2"], &env)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("run python");
@@ -590,7 +545,7 @@ fn a_python_subscription_wakes_for_what_rust_inserts_into_postgres() {
     let mut next_line = || lines.next().expect("a line from python").unwrap();
     assert_eq!(next_line(), "subscribed");
     // Until the subscription's connection is listening.
-    let mut client = eventsmith_tests::backends::postgres_client().unwrap();
+    let mut client = postgres_client().unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while client
         .query_opt(

@@ -1,42 +1,12 @@
 //! Values as the Python library writes them, crossing both ways: floats
 //! and decimals through its transcoder and the Rust mapper, and zlib bytes
 //! through its `zlib` module and the Rust compressor. The interpreter is
-//! found as `tests/python_interop.rs` finds it (`EVENTSMITH_PYTHON`);
-//! without the library the tests print `SKIPPED` and pass, unless
-//! `EVENTSMITH_REQUIRE_PYTHON` is set.
-
-use std::process::Command;
+//! the one `eventsmith_tests::python::Python::find` finds
+//! (`EVENTSMITH_PYTHON`); without the library the tests print `SKIPPED` and
+//! pass, unless `EVENTSMITH_REQUIRE_PYTHON` is set.
 
 use eventsmith::Uuid;
-use eventsmith_tests::python;
-
-/// Runs `tests/python/floats_decimals.py` with `args`, giving it `input`.
-fn run_floats_decimals(python: &str, args: &[&str], input: &str) -> String {
-    use std::io::Write;
-    let mut child = Command::new(python)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/python/floats_decimals.py"
-        ))
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run python");
-    // Written from another thread: the script writes while it reads.
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_owned();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(
-        output.status.success(),
-        "floats_decimals.py {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
+use eventsmith_tests::python::Python;
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -64,7 +34,7 @@ fn floats_and_decimals_cross_as_python_writes_them() {
         Dimensions, ItemEvent, ItemRepriced as Repriced, ItemWeighed as Weighed,
     };
 
-    let Some(python) = python() else { return };
+    let Some(python) = Python::find() else { return };
     let mapper = Mapper::default();
     let id = Uuid::new_v4();
     let timestamp =
@@ -72,7 +42,10 @@ fn floats_and_decimals_cross_as_python_writes_them() {
 
     // Python writes, Rust reads the same values and writes the same bytes.
     let (mut floats, mut decimals, mut refused) = (0, 0, Vec::new());
-    for line in run_floats_decimals(&python, &["write"], "").lines() {
+    for line in python
+        .run_script("floats_decimals.py", &["write"], &[])
+        .lines()
+    {
         let mut parts = line.split(' ');
         let (kind, shown, state) = (
             parts.next().unwrap(),
@@ -211,7 +184,8 @@ fn floats_and_decimals_cross_as_python_writes_them() {
         input.push_str(&format!("decimal {}\n", hex(&stored.state)));
         expected.push(format!("{} True", python_decimal_str(price)));
     }
-    let read = run_floats_decimals(&python, &["read"], &input);
+    let script = Python::script("floats_decimals.py");
+    let read = python.run(&[&script, "read"], &[], &input);
     let read: Vec<&str> = read.lines().collect();
     assert_eq!(read.len(), expected.len());
     for (got, want) in read.iter().zip(&expected) {
@@ -224,7 +198,7 @@ fn floats_and_decimals_cross_as_python_writes_them() {
 /// each side inflates what the other wrote to the same state.
 #[test]
 fn zlib_bytes_cross_between_python_and_rust() {
-    let Some(python) = python() else { return };
+    let Some(python) = Python::find() else { return };
     use eventsmith::persistence::ZlibCompressor;
     let states: Vec<Vec<u8>> = vec![
         Vec::new(),
@@ -240,17 +214,8 @@ fn zlib_bytes_cross_between_python_and_rust() {
         .iter()
         .map(|s| format!("{},{}\n", hex(s), hex(&ZlibCompressor.compress(s))))
         .collect();
-    let mut child = Command::new(&python)
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success());
-    let lines: Vec<String> = String::from_utf8(output.stdout)
-        .unwrap()
+    let lines: Vec<String> = python
+        .run(&["-c", script], &[], &input)
         .lines()
         .map(str::to_owned)
         .collect();

@@ -11,36 +11,10 @@ use eventsmith::__private::SnapshotWriter;
 use eventsmith::persistence::{AesCipher, SNAPSHOT_TOPIC, SnapshotRecorder, StoredEvent};
 use eventsmith::{Aggregate, Application, Error, ErrorKind, Repository};
 use eventsmith_generated::world_v2::{Universe, World, WorldId};
-use eventsmith_tests::backends::{PgSchema, SqliteFile, pairs, postgres_client, with};
-
-/// Settings of one backend, and whatever must live as long as they do.
-struct Backend {
-    name: &'static str,
-    env: Vec<(String, String)>,
-    _guard: Box<dyn std::any::Any>,
-}
-
-fn backends() -> Vec<Backend> {
-    let mut all = vec![Backend {
-        name: "memory",
-        env: Vec::new(),
-        _guard: Box::new(()),
-    }];
-    let file = SqliteFile::new();
-    all.push(Backend {
-        name: "sqlite",
-        env: file.env(),
-        _guard: Box::new(file),
-    });
-    if let Some(pg) = PgSchema::new() {
-        all.push(Backend {
-            name: "postgres",
-            env: pg.env(),
-            _guard: Box::new(pg),
-        });
-    }
-    all
-}
+use eventsmith_tests::backends::{
+    Backend, PgSchema, SqliteFile, backends, pairs, postgres_client, with,
+};
+use eventsmith_tests::save_new;
 
 /// The application the `Universe` facade of `world_v2.yaml` stands on,
 /// with its defaults (snapshots every 100), on `env`: the runtime's own
@@ -51,9 +25,7 @@ fn universe(env: &[(String, String)]) -> Application {
 
 /// Creates a world, as the facade's `create_world` does.
 fn create(app: &Application, name: &str) -> WorldId {
-    let mut world = World::create(name);
-    app.save(&mut world).unwrap();
-    world.id()
+    save_new(app, World::create(name))
 }
 
 /// Something happens, as the facade's `make_it_so` does.
@@ -75,7 +47,7 @@ fn snapshots(app: &Application) -> Arc<dyn SnapshotRecorder> {
 }
 
 fn taken_every_100_and_read_back(backend: &Backend) {
-    let app = universe(&backend.env);
+    let app = universe(&backend.env());
     let id = create(&app, "Earth");
     for i in 2..=250 {
         happen(&app, id, &format!("thing {i}"), "because");
@@ -174,7 +146,7 @@ fn forge(app: &Application, id: WorldId, edit: impl FnOnce(&str) -> String) {
 #[test]
 fn a_get_starts_from_the_latest_snapshot() {
     for backend in backends() {
-        let app = universe(&backend.env);
+        let app = universe(&backend.env());
         let id = create(&app, "Earth");
         happen(&app, id, "dinosaurs", "asteroid");
         forge(&app, id, |json| json.replace("dinosaurs", "forged"));
@@ -197,7 +169,7 @@ fn a_get_starts_from_the_latest_snapshot() {
 #[test]
 fn without_snapshotting_nothing_is_taken_or_read() {
     for backend in backends() {
-        let off = with(&backend.env, &[("IS_SNAPSHOTTING_ENABLED", "no")]);
+        let off = with(&backend.env(), &[("IS_SNAPSHOTTING_ENABLED", "no")]);
         let app = universe(&off);
         assert!(app.snapshots().is_none());
         let id = create(&app, "Earth");
@@ -208,18 +180,18 @@ fn without_snapshotting_nothing_is_taken_or_read() {
             app.take_snapshot(id, None).map_err(|e| e.into_kind()),
             Err(ErrorKind::SnapshottingDisabled)
         ));
-        if backend.name == "memory" {
+        if !backend.shared() {
             continue; // another application's memory is not this one's
         }
         // None was taken at 100: with snapshotting on, there is none to read.
-        let on = universe(&backend.env);
+        let on = universe(&backend.env());
         assert_eq!(
             snapshots(&on).latest_snapshot(id.uuid(), None).unwrap(),
             None,
             "{}",
             backend.name
         );
-        let bad = with(&backend.env, &[("IS_SNAPSHOTTING_ENABLED", "maybe")]);
+        let bad = with(&backend.env(), &[("IS_SNAPSHOTTING_ENABLED", "maybe")]);
         let err = Universe::isolated(pairs(&bad)).unwrap_err();
         assert!(
             err.to_string()
@@ -237,7 +209,7 @@ fn encrypted_snapshots_hold_no_plain_text() {
     let key = AesCipher::create_key(16).unwrap();
     for backend in backends() {
         let env = with(
-            &backend.env,
+            &backend.env(),
             &[
                 ("CIPHER_TOPIC", "eventsourcing.cipher:AESCipher"),
                 ("CIPHER_KEY", &key),
@@ -271,7 +243,7 @@ type Edit = Box<dyn FnOnce(&str) -> String>;
 
 /// A snapshot whose state `edit` makes of a good one, read: the error.
 fn read_forged(backend: &Backend, edit: impl FnOnce(&str) -> String) -> (WorldId, Error) {
-    let app = universe(&backend.env);
+    let app = universe(&backend.env());
     let id = create(&app, "Earth");
     happen(&app, id, "dinosaurs", "asteroid");
     forge(&app, id, edit);
@@ -352,7 +324,7 @@ fn a_snapshot_that_cannot_be_read_is_an_error_naming_it() {
 #[test]
 fn a_snapshot_of_another_topic_is_refused() {
     for backend in backends() {
-        let app = universe(&backend.env);
+        let app = universe(&backend.env());
         let id = create(&app, "Earth");
         snapshots(&app)
             .insert_snapshot(&StoredEvent {
@@ -439,16 +411,16 @@ fn snapshot_rows_that_cannot_be_read_name_the_row() {
 fn snapshots_of_version_1_are_upcast() {
     use eventsmith_generated::world as v1;
     for backend in backends() {
-        if backend.name == "memory" {
+        if !backend.shared() {
             continue; // another application's memory is not this one's
         }
-        let on = with(&backend.env, &[("IS_SNAPSHOTTING_ENABLED", "y")]);
+        let on = with(&backend.env(), &[("IS_SNAPSHOTTING_ENABLED", "y")]);
         let old = v1::Universe::isolated(pairs(&on)).unwrap();
         let id = old.create_world("Earth").unwrap();
         old.make_it_so(id, "dinosaurs").unwrap();
         old.make_it_so(id, "trucks").unwrap();
         old.take_snapshot(id, None).unwrap();
-        let new = universe(&backend.env);
+        let new = universe(&backend.env());
         let id = WorldId::from_uuid(id.uuid());
         let stored = snapshots(&new)
             .latest_snapshot(id.uuid(), None)

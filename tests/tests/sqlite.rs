@@ -19,13 +19,7 @@ fn the_table_is_the_python_librarys_and_the_file_uses_wal() {
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "wal");
-    let columns: Vec<(String, String, i64)> = conn
-        .prepare("SELECT name, type, pk FROM pragma_table_info('stored_events') ORDER BY cid")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let columns = file.columns("stored_events");
     let expected = [
         ("originator_id", "TEXT", 1),
         ("originator_version", "INTEGER", 2),

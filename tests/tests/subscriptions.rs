@@ -1,60 +1,27 @@
-//! Subscriptions on every backend (in memory, a SQLite file, an in-memory
-//! SQLite database, PostgreSQL): catching up then following, with topics;
-//! a writer racing the subscriber; a stop from another thread; no CPU used
-//! while nothing happens; another process's (the Python library's) writes
-//! seen on a SQLite file and in PostgreSQL; a commit between PostgreSQL's
-//! `LISTEN` and the catch-up; a lost connection.
+//! Subscriptions on every kind of recorder (in memory, SQLite's `:memory:`,
+//! a shared-cache in-memory SQLite database, a SQLite file, PostgreSQL):
+//! catching up then following, with topics; a writer racing the
+//! subscriber; a stop from another thread; no CPU used while nothing
+//! happens; another recorder's writes seen wherever a store is shared, and
+//! another process's (the Python library's) on a SQLite file and in
+//! PostgreSQL; a commit between PostgreSQL's `LISTEN` and the catch-up; a
+//! lost connection.
 
-use std::process::Command;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use eventsmith::persistence::{
-    ApplicationRecorder, InMemoryRecorder, Stopper, StoredEvent, Subscription,
+    ApplicationRecorder, InMemoryRecorder, ProcessRecorder, Stopper, StoredEvent, Subscription,
 };
-use eventsmith::sqlite::SqliteRecorder;
 use eventsmith::{Notification, Uuid};
-use eventsmith_tests::backends::{PgSchema, SqliteFile, pairs, postgres_client};
-use eventsmith_tests::python;
+use eventsmith_tests::backends::{
+    Backend, PgSchema, SqliteFile, backends_of, databases, pairs, postgres_client, recorders,
+};
+use eventsmith_tests::python::Python;
 
 /// How long a test waits for what must come.
 const PATIENCE: Duration = Duration::from_secs(10);
-
-struct Backend {
-    name: &'static str,
-    recorder: Arc<dyn ApplicationRecorder>,
-    _guard: Box<dyn std::any::Any>,
-}
-
-fn backends() -> Vec<Backend> {
-    let mut all = vec![
-        Backend {
-            name: "memory",
-            recorder: Arc::new(InMemoryRecorder::new()),
-            _guard: Box::new(()),
-        },
-        Backend {
-            name: "sqlite :memory:",
-            recorder: Arc::new(SqliteRecorder::open(":memory:").unwrap()),
-            _guard: Box::new(()),
-        },
-    ];
-    let file = SqliteFile::new();
-    all.push(Backend {
-        name: "sqlite file",
-        recorder: Arc::new(SqliteRecorder::open(&file.path).unwrap()),
-        _guard: Box::new(file),
-    });
-    if let Some(pg) = PgSchema::new() {
-        all.push(Backend {
-            name: "postgres",
-            recorder: Arc::new(pg.recorder(&unique_name())),
-            _guard: Box::new(pg),
-        });
-    }
-    all
-}
 
 /// An application name of its own, so that its PostgreSQL channel is too.
 fn unique_name() -> String {
@@ -133,8 +100,9 @@ fn thread_cpu_time() -> Duration {
 
 #[test]
 fn a_subscription_catches_up_then_follows_in_order_with_topics() {
-    for b in backends() {
-        let r = &*b.recorder;
+    for b in recorders() {
+        let recorder = b.recorder(&unique_name());
+        let r = &*recorder;
         let mut before = write(r, 2, "t:A");
         before.extend(write(r, 1, "t:B"));
         assert_eq!(before, vec![1, 2, 3], "{}", b.name);
@@ -145,7 +113,7 @@ fn a_subscription_catches_up_then_follows_in_order_with_topics() {
         assert_eq!(caught_up[2].topic, "t:B", "{}", b.name);
         // Written while (or before) the subscriptions wait.
         let writer = {
-            let recorder = Arc::clone(&b.recorder);
+            let recorder = Arc::clone(&recorder);
             thread::spawn(move || {
                 thread::sleep(Duration::from_millis(100));
                 let mut ids = write(&*recorder, 1, "t:B");
@@ -177,11 +145,12 @@ fn writers_racing_the_subscriber_are_followed_without_a_miss_or_a_repeat() {
     // Two writers, 40 batches each, of 1 to 3 events.
     let size = |writer: usize, batch: usize| 1 + (batch + writer) % 3;
     let total: usize = (0..2).flat_map(|w| (0..40).map(move |b| size(w, b))).sum();
-    for b in backends() {
-        let subscription = b.recorder.subscribe(None, &[]).unwrap();
+    for b in recorders() {
+        let recorder = b.recorder(&unique_name());
+        let subscription = recorder.subscribe(None, &[]).unwrap();
         let writers: Vec<_> = (0..2)
             .map(|w| {
-                let recorder = Arc::clone(&b.recorder);
+                let recorder = Arc::clone(&recorder);
                 thread::spawn(move || {
                     let mut written = 0;
                     for batch in 0..40 {
@@ -213,13 +182,16 @@ fn writers_racing_the_subscriber_are_followed_without_a_miss_or_a_repeat() {
     }
 }
 
-/// Blocks a subscription in `next()` (after it took what was there) in a
-/// thread; returns its stopper and the thread, which reports how `next()`
-/// ended and the thread's CPU time while it blocked.
-fn blocked(
-    recorder: &dyn ApplicationRecorder,
-) -> (Stopper, thread::JoinHandle<(Option<u64>, Duration)>) {
-    write(recorder, 1, "t:First");
+/// A thread blocked in a subscription's `next()`: it reports how `next()`
+/// ended and its CPU time while it blocked.
+type Blocked = thread::JoinHandle<(Option<u64>, Duration)>;
+
+/// Blocks a subscription to a recorder of `backend` in `next()` (after it
+/// took what was there) in a thread; returns the recorder, the
+/// subscription's stopper, and the thread.
+fn blocked(backend: &Backend) -> (Arc<dyn ProcessRecorder>, Stopper, Blocked) {
+    let recorder = backend.recorder(&unique_name());
+    write(&*recorder, 1, "t:First");
     let mut subscription = recorder.subscribe(None, &[]).unwrap();
     let stopper = subscription.stopper();
     let waiter = thread::spawn(move || {
@@ -228,13 +200,13 @@ fn blocked(
         let next = subscription.next().map(|n| n.unwrap().id);
         (next, thread_cpu_time() - cpu)
     });
-    (stopper, waiter)
+    (recorder, stopper, waiter)
 }
 
 #[test]
 fn a_stop_from_another_thread_wakes_a_blocked_next_and_ends_the_iterator() {
-    for b in backends() {
-        let (stopper, waiter) = blocked(&*b.recorder);
+    for b in recorders() {
+        let (_recorder, stopper, waiter) = blocked(&b);
         thread::sleep(Duration::from_millis(300));
         assert!(!waiter.is_finished(), "{}: next() should block", b.name);
         let stopped = Instant::now();
@@ -266,8 +238,8 @@ fn dropping_a_subscription_stops_it() {
 /// PostgreSQL costs well under a millisecond).
 #[test]
 fn a_quiet_subscription_uses_next_to_no_cpu() {
-    for b in backends() {
-        let (stopper, waiter) = blocked(&*b.recorder);
+    for b in recorders() {
+        let (_recorder, stopper, waiter) = blocked(&b);
         thread::sleep(Duration::from_secs(1));
         stopper.stop();
         let (next, cpu) = join_within(waiter, b.name);
@@ -281,8 +253,9 @@ fn a_quiet_subscription_uses_next_to_no_cpu() {
 }
 
 /// Has the Python library store `n` events of new aggregates with its
-/// application recorder, as `env` configures it, in a process of its own.
-fn python_writes(python: &str, name: &str, env: &[(String, String)], n: usize) {
+/// application recorder, as `env` configures it for the application
+/// `name`, in a process of its own.
+fn python_writes(python: &Python, name: &str, env: &[(String, String)], n: usize) {
     let script = r#"
 import os, sys, uuid
 from eventsourcing.persistence import InfrastructureFactory, StoredEvent
@@ -294,78 +267,87 @@ recorder.insert_events([
     for _ in range(int(sys.argv[2]))
 ])
 "#;
-    let output = Command::new(python)
-        .args(["-c", script, name, &n.to_string()])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(pairs(env))
-        .output()
-        .expect("run python");
-    assert!(
-        output.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    python.run(&["-c", script, name, &n.to_string()], env, "");
 }
 
+/// Another recorder on the store (on SQLite its own connections, no bell
+/// in common) writes: the subscription sees it at once, though its polling
+/// has backed off to its ceiling.
 #[test]
-fn a_sqlite_subscription_sees_other_connections_and_processes_writes() {
-    let file = SqliteFile::new();
-    let recorder = SqliteRecorder::open(&file.path).unwrap();
-    // Another recorder on the file: its own connections, no bell in common.
-    let other = SqliteRecorder::open(&file.path).unwrap();
-    write(&recorder, 1, "t:Rust");
-    let subscription = recorder.subscribe(None, &[]).unwrap();
-    let (first, subscription) = take(subscription, 1);
-    assert_eq!(ids(&first), vec![1]);
-    // Long enough for the polling to have backed off to its ceiling.
-    thread::sleep(Duration::from_millis(600));
-    let written = Instant::now();
-    write(&other, 2, "t:Other");
-    let (seen, subscription) = take(subscription.unwrap(), 2);
-    assert_eq!(ids(&seen), vec![2, 3]);
-    assert!(
-        written.elapsed() < Duration::from_secs(2),
-        "another connection's write seen after {:?}",
-        written.elapsed()
-    );
-    let Some(python) = python() else { return };
-    let mut subscription = subscription.unwrap();
-    let stopper = subscription.stopper();
-    let reader = thread::spawn(move || {
-        let first = subscription.next().map(|n| n.unwrap());
-        let second = subscription.next().map(|n| n.unwrap());
-        (first, second)
-    });
-    thread::sleep(Duration::from_millis(300));
-    python_writes(&python, "Python", &file.env(), 2);
-    let deadline = Instant::now() + PATIENCE;
-    while !reader.is_finished() && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(5));
+fn a_subscription_sees_another_recorders_writes_on_every_shared_backend() {
+    let shared = [
+        Backend::sqlite_file,
+        Backend::sqlite_shared_memory,
+        Backend::postgres,
+    ];
+    for b in backends_of(&shared) {
+        let name = unique_name();
+        let (recorder, other) = (b.recorder(&name), b.recorder(&name));
+        write(&*other, 1, "t:Other");
+        let subscription = recorder.subscribe(None, &[]).unwrap();
+        let (first, subscription) = take(subscription, 1);
+        assert_eq!(ids(&first), vec![1], "{}", b.name);
+        // Long enough for the polling to have backed off to its ceiling.
+        thread::sleep(Duration::from_millis(600));
+        let written = Instant::now();
+        write(&*other, 2, "t:Other");
+        let (seen, _) = take(subscription.unwrap(), 2);
+        assert_eq!(ids(&seen), vec![2, 3], "{}", b.name);
+        assert!(
+            written.elapsed() < Duration::from_secs(2),
+            "{}: another recorder's write seen after {:?}",
+            b.name,
+            written.elapsed()
+        );
     }
-    stopper.stop();
-    let (a, b) = join_within(reader, "sqlite");
-    let (a, b) = (a.expect("python's first event"), b.expect("its second"));
-    assert_eq!((a.id, b.id), (4, 5));
-    assert_eq!((&*a.topic, &*b.state), ("py:Written", &b"{}"[..]));
 }
 
+/// The Python library writing in a process of its own wakes a Rust
+/// subscription at once.
 #[test]
-fn a_shared_cache_memory_subscription_sees_another_recorders_writes() {
-    let name = format!(
-        "file:sub_{}?mode=memory&cache=shared",
-        Uuid::new_v4().simple()
-    );
-    let recorder = SqliteRecorder::open(&name).unwrap();
-    let other = SqliteRecorder::open(&name).unwrap();
-    write(&other, 1, "t:Other");
-    let subscription = recorder.subscribe(None, &[]).unwrap();
-    let (first, subscription) = take(subscription, 1);
-    assert_eq!(ids(&first), vec![1]);
-    thread::sleep(Duration::from_millis(600));
-    write(&other, 2, "t:Other");
-    let (seen, _) = take(subscription.unwrap(), 2);
-    assert_eq!(ids(&seen), vec![2, 3]);
+fn the_python_library_writing_wakes_a_rust_subscription_in_both_databases() {
+    let Some(python) = Python::find() else { return };
+    for b in databases() {
+        let name = unique_name();
+        let recorder = b.recorder(&name);
+        write(&*recorder, 1, "t:Rust");
+        let subscription = recorder.subscribe(None, &[]).unwrap();
+        let (first, subscription) = take(subscription, 1);
+        assert_eq!(ids(&first), vec![1], "{}", b.name);
+        let mut subscription = subscription.unwrap();
+        let stopper = subscription.stopper();
+        let reader = thread::spawn(move || {
+            let first = subscription.next().map(|n| n.unwrap());
+            let second = subscription.next().map(|n| n.unwrap());
+            (first, second, Instant::now())
+        });
+        thread::sleep(Duration::from_millis(300));
+        python_writes(&python, &name, &b.env(), 2);
+        let written = Instant::now();
+        let deadline = written + PATIENCE;
+        while !reader.is_finished() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(5));
+        }
+        stopper.stop();
+        let (first, second, at) = join_within(reader, b.name);
+        let first = first.expect("python's first event");
+        let second = second.expect("its second");
+        assert_eq!((first.id, second.id), (2, 3), "{}", b.name);
+        for n in [&first, &second] {
+            assert_eq!(
+                (&*n.topic, &*n.state),
+                ("py:Written", &b"{}"[..]),
+                "{}",
+                b.name
+            );
+        }
+        assert!(
+            at.saturating_duration_since(written) < Duration::from_secs(2),
+            "{}: woken {:?} after python's commit",
+            b.name,
+            at.saturating_duration_since(written)
+        );
+    }
 }
 
 #[test]
@@ -391,40 +373,6 @@ fn a_postgres_commit_between_listen_and_catch_up_is_not_missed() {
     let (taken, _) = take(subscription, 2);
     assert_eq!(ids(&taken), vec![1, 2]);
     assert_eq!(taken[1].topic, "t:Between");
-}
-
-#[test]
-fn the_python_library_writing_to_postgres_wakes_a_rust_subscription() {
-    let Some(python) = python() else { return };
-    let Some(pg) = PgSchema::new() else { return };
-    let name = unique_name();
-    let recorder = pg.recorder(&name);
-    write(&recorder, 1, "t:Rust");
-    let subscription = recorder.subscribe(None, &[]).unwrap();
-    let (first, subscription) = take(subscription, 1);
-    assert_eq!(ids(&first), vec![1]);
-    let mut subscription = subscription.unwrap();
-    let stopper = subscription.stopper();
-    let reader = thread::spawn(move || {
-        let n = subscription.next().map(|n| n.unwrap());
-        (n, Instant::now())
-    });
-    thread::sleep(Duration::from_millis(300));
-    python_writes(&python, &name, &pg.env(), 1);
-    let written = Instant::now();
-    let deadline = written + PATIENCE;
-    while !reader.is_finished() && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(5));
-    }
-    stopper.stop();
-    let (n, at) = join_within(reader, "postgres");
-    let n = n.expect("python's event");
-    assert_eq!((n.id, &*n.topic), (2, "py:Written"));
-    assert!(
-        at.saturating_duration_since(written) < Duration::from_secs(2),
-        "woken {:?} after python's commit",
-        at.saturating_duration_since(written)
-    );
 }
 
 #[test]

@@ -6,47 +6,18 @@
 //! and a Python process recorder and a Rust one taking over each other's
 //! position on a SQLite file and in PostgreSQL.
 
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use eventsmith::persistence::{
-    EventQuery, InMemoryRecorder, ProcessRecorder, StoredEvent, Tracking, TrackingRecorder,
-};
+use eventsmith::persistence::{EventQuery, StoredEvent, Tracking, TrackingRecorder};
 use eventsmith::postgres::PostgresConfig;
 use eventsmith::sqlite::{SqliteConfig, SqliteRecorder};
 use eventsmith::{Environment, Error, ErrorKind, Uuid};
-use eventsmith_tests::backends::{PgSchema, SqliteFile, postgres_client};
-use eventsmith_tests::python;
-
-/// A process recorder of one backend, and whatever must live as long.
-struct Backend {
-    name: &'static str,
-    recorder: Arc<dyn ProcessRecorder>,
-    _guard: Box<dyn std::any::Any>,
-}
-
-fn backends() -> Vec<Backend> {
-    let mut all = vec![Backend {
-        name: "memory",
-        recorder: Arc::new(InMemoryRecorder::new()),
-        _guard: Box::new(()),
-    }];
-    let file = SqliteFile::new();
-    all.push(Backend {
-        name: "sqlite",
-        recorder: Arc::new(SqliteRecorder::open(&file.path).unwrap()),
-        _guard: Box::new(file),
-    });
-    if let Some(pg) = PgSchema::new() {
-        all.push(Backend {
-            name: "postgres",
-            recorder: Arc::new(pg.recorder("Downstream")),
-            _guard: Box::new(pg),
-        });
-    }
-    all
-}
+use eventsmith_tests::backends::{
+    Backend, PYTHON_AUTOVACUUM_OPTIONS, PgSchema, SqliteFile, Store, backends, databases,
+    postgres_client,
+};
+use eventsmith_tests::python::Python;
 
 fn event(id: Uuid, version: u64) -> StoredEvent {
     StoredEvent {
@@ -62,10 +33,29 @@ fn is_tracking_conflict(err: &Error, app: &str, id: u64) -> bool {
         if application_name == app && *notification_id == id)
 }
 
+/// The rows a new tracking table holds: the Python library's migration row.
+fn migration_row() -> Vec<(String, i64)> {
+    vec![("__migration__".to_owned(), 1)]
+}
+
+/// `Upstream`'s stored position, set to -4 with plain SQL, read: an error
+/// naming the application and the value.
+fn a_negative_id_is_an_error_naming_the_application(recorder: &dyn TrackingRecorder) {
+    let err = recorder.max_tracking_id("Upstream").unwrap_err();
+    assert!(
+        matches!(*err.kind(), ErrorKind::InvalidTracking { .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("Upstream") && err.to_string().contains("-4"),
+        "{err}"
+    );
+}
+
 #[test]
 fn max_and_has_tracking_id_as_python_reads_them() {
     for b in backends() {
-        let r = &b.recorder;
+        let r = &b.recorder("Downstream");
         assert_eq!(r.max_tracking_id("Upstream").unwrap(), None, "{}", b.name);
         assert!(r.has_tracking_id("Upstream", None).unwrap(), "{}", b.name);
         assert!(
@@ -111,7 +101,7 @@ fn max_and_has_tracking_id_as_python_reads_them() {
 #[test]
 fn single_row_tracking_refuses_an_id_at_or_below_the_recorded_one() {
     for b in backends() {
-        let r = &b.recorder;
+        let r = &b.recorder("Downstream");
         r.insert_tracking(&Tracking::new("Upstream", 5)).unwrap();
         for id in [5, 4, 0] {
             let err = r
@@ -138,7 +128,7 @@ fn single_row_tracking_refuses_an_id_at_or_below_the_recorded_one() {
             b.name
         );
         // Ids the databases cannot store are refused, not cut short.
-        if b.name != "memory" {
+        if !matches!(b.store, Store::Memory) {
             let err = r
                 .insert_tracking(&Tracking::new("Upstream", u64::MAX))
                 .unwrap_err();
@@ -160,7 +150,7 @@ fn single_row_tracking_refuses_an_id_at_or_below_the_recorded_one() {
 #[test]
 fn wait_times_out_with_a_typed_error_and_returns_once_another_thread_records() {
     for b in backends() {
-        let r = &b.recorder;
+        let r = &b.recorder("Downstream");
         r.wait("Upstream", None, Duration::ZERO).unwrap();
         let start = Instant::now();
         let err = r
@@ -219,7 +209,7 @@ fn wait_times_out_with_a_typed_error_and_returns_once_another_thread_records() {
 #[test]
 fn events_and_tracking_are_stored_together_or_not_at_all() {
     for b in backends() {
-        let r = &b.recorder;
+        let r = &b.recorder("Downstream");
         let (a, c) = (Uuid::new_v4(), Uuid::new_v4());
         let ids = r
             .insert_events_tracked(
@@ -325,9 +315,10 @@ fn events_and_tracking_are_stored_together_or_not_at_all() {
 #[test]
 fn concurrent_writers_record_each_position_once() {
     for b in backends() {
+        let recorder = b.recorder("Downstream");
         let threads: Vec<_> = (0..4)
             .map(|_| {
-                let r = Arc::clone(&b.recorder);
+                let r = Arc::clone(&recorder);
                 std::thread::spawn(move || {
                     let mut recorded = Vec::new();
                     for id in 1..=10 {
@@ -353,13 +344,13 @@ fn concurrent_writers_record_each_position_once() {
         let count = recorded.len();
         assert!(count >= 1, "{}", b.name);
         assert_eq!(
-            b.recorder.max_notification_id().unwrap(),
+            recorder.max_notification_id().unwrap(),
             Some(u64::try_from(count).unwrap()),
             "{}: {recorded:?}",
             b.name
         );
         assert_eq!(
-            b.recorder.max_tracking_id("Upstream").unwrap(),
+            recorder.max_tracking_id("Upstream").unwrap(),
             recorded.last().copied()
         );
     }
@@ -384,15 +375,8 @@ fn the_sqlite_table_is_pythons_with_its_migration_row() {
         "CREATE TABLE tracking (application_name TEXT, notification_id INTEGER, \
          PRIMARY KEY (application_name)) WITHOUT ROWID"
     );
-    let columns: Vec<(String, String, i64)> = conn
-        .prepare("SELECT name, type, pk FROM pragma_table_info('tracking') ORDER BY cid")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
     assert_eq!(
-        columns,
+        file.columns("tracking"),
         vec![
             ("application_name".to_owned(), "TEXT".to_owned(), 1),
             ("notification_id".to_owned(), "INTEGER".to_owned(), 0),
@@ -405,7 +389,7 @@ fn the_sqlite_table_is_pythons_with_its_migration_row() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(rows, vec![("__migration__".to_owned(), 1)]);
+    assert_eq!(rows, migration_row());
     // A second recorder on the file finds the table as it is.
     let again = SqliteRecorder::open(&file.path).unwrap();
     again
@@ -418,15 +402,7 @@ fn the_sqlite_table_is_pythons_with_its_migration_row() {
         [],
     )
     .unwrap();
-    let err = recorder.max_tracking_id("Upstream").unwrap_err();
-    assert!(
-        matches!(*err.kind(), ErrorKind::InvalidTracking { .. }),
-        "{err}"
-    );
-    assert!(
-        err.to_string().contains("Upstream") && err.to_string().contains("-4"),
-        "{err}"
-    );
+    a_negative_id_is_an_error_naming_the_application(&recorder);
 }
 
 #[test]
@@ -496,16 +472,7 @@ fn the_postgres_table_is_pythons_with_its_migration_row() {
         )
         .unwrap()
         .get(0);
-    assert_eq!(
-        options,
-        [
-            "autovacuum_enabled=true",
-            "autovacuum_vacuum_threshold=100000000",
-            "autovacuum_vacuum_scale_factor=0.5",
-            "autovacuum_analyze_threshold=1000",
-            "autovacuum_analyze_scale_factor=0.01",
-        ]
-    );
+    assert_eq!(options, PYTHON_AUTOVACUUM_OPTIONS);
     let rows: Vec<(String, i64)> = client
         .query(
             &format!(
@@ -518,7 +485,7 @@ fn the_postgres_table_is_pythons_with_its_migration_row() {
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    assert_eq!(rows, vec![("__migration__".to_owned(), 1)]);
+    assert_eq!(rows, migration_row());
     // A stored id below 0 is an error naming the application.
     client
         .execute(
@@ -529,15 +496,7 @@ fn the_postgres_table_is_pythons_with_its_migration_row() {
             &[],
         )
         .unwrap();
-    let err = recorder.max_tracking_id("Upstream").unwrap_err();
-    assert!(
-        matches!(*err.kind(), ErrorKind::InvalidTracking { .. }),
-        "{err}"
-    );
-    assert!(
-        err.to_string().contains("Upstream") && err.to_string().contains("-4"),
-        "{err}"
-    );
+    a_negative_id_is_an_error_naming_the_application(&recorder);
 }
 
 #[test]
@@ -596,36 +555,17 @@ fn tables_are_named_as_pythons_factory_names_them_and_multi_row_tracking_is_refu
 
 // Python interoperability.
 
-/// Runs `tracking.py NAME args...` for the application `Downstream`.
-fn run_python(python: &str, env: &[(String, String)], args: &[&str]) -> String {
-    let output = Command::new(python)
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/python/tracking.py"))
-        .arg("Downstream")
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(env.iter().cloned())
-        .output()
-        .expect("run python");
-    assert!(
-        output.status.success(),
-        "python {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
-}
-
 /// Python and Rust take over each other's position, the one or the other
 /// creating the tables.
-fn share_tracking(
-    python: &str,
-    env: &[(String, String)],
-    rust: &dyn Fn() -> Arc<dyn ProcessRecorder>,
-    python_first: bool,
-) {
-    let py = |args: &[&str]| run_python(python, env, args);
+fn share_tracking(python: &Python, backend: &Backend, python_first: bool) {
+    let env = backend.env();
+    let name = format!("{}, python first: {python_first}", backend.name);
+    let rust = || backend.recorder("Downstream");
+    // `tracking.py` for the application `Downstream`.
+    let py =
+        |args: &[&str]| python.run_script("tracking.py", &[&["Downstream"], args].concat(), &env);
     let recorder = if python_first {
-        assert_eq!(py(&["insert-events", "Upstream", "3"]), "ok");
+        assert_eq!(py(&["insert-events", "Upstream", "3"]), "ok", "{name}");
         rust()
     } else {
         let recorder = rust();
@@ -637,70 +577,68 @@ fn share_tracking(
             .unwrap();
         recorder
     };
-    assert_eq!(recorder.max_tracking_id("Upstream").unwrap(), Some(3));
-    assert_eq!(py(&["max", "Upstream"]), "3");
-    assert_eq!(py(&["max", "__migration__"]), "1");
-    assert_eq!(recorder.max_tracking_id("__migration__").unwrap(), Some(1));
+    assert_eq!(
+        recorder.max_tracking_id("Upstream").unwrap(),
+        Some(3),
+        "{name}"
+    );
+    assert_eq!(py(&["max", "Upstream"]), "3", "{name}");
+    assert_eq!(py(&["max", "__migration__"]), "1", "{name}");
+    assert_eq!(
+        recorder.max_tracking_id("__migration__").unwrap(),
+        Some(1),
+        "{name}"
+    );
 
     // Rust takes over from Python's position, and Python sees it.
     let err = recorder
         .insert_tracking(&Tracking::new("Upstream", 3))
         .unwrap_err();
-    assert!(is_tracking_conflict(&err, "Upstream", 3), "{err}");
+    assert!(is_tracking_conflict(&err, "Upstream", 3), "{name}: {err}");
     recorder
         .insert_events_tracked(
             &[event(Uuid::new_v4(), 1)],
             Some(&Tracking::new("Upstream", 5)),
         )
         .unwrap();
-    assert_eq!(py(&["max", "Upstream"]), "5");
-    assert_eq!(py(&["has", "Upstream", "5"]), "true");
-    assert_eq!(py(&["has", "Upstream", "6"]), "false");
+    assert_eq!(py(&["max", "Upstream"]), "5", "{name}");
+    assert_eq!(py(&["has", "Upstream", "5"]), "true", "{name}");
+    assert_eq!(py(&["has", "Upstream", "6"]), "false", "{name}");
 
     // Python takes over from Rust's, and Rust sees it.
-    assert_eq!(py(&["insert", "Upstream", "5"]), "conflict");
-    assert_eq!(py(&["insert-events", "Upstream", "4"]), "conflict");
-    assert_eq!(py(&["insert", "Upstream", "7"]), "ok");
-    assert_eq!(recorder.max_tracking_id("Upstream").unwrap(), Some(7));
-    assert!(recorder.has_tracking_id("Upstream", Some(7)).unwrap());
+    assert_eq!(py(&["insert", "Upstream", "5"]), "conflict", "{name}");
+    assert_eq!(
+        py(&["insert-events", "Upstream", "4"]),
+        "conflict",
+        "{name}"
+    );
+    assert_eq!(py(&["insert", "Upstream", "7"]), "ok", "{name}");
+    assert_eq!(
+        recorder.max_tracking_id("Upstream").unwrap(),
+        Some(7),
+        "{name}"
+    );
+    assert!(
+        recorder.has_tracking_id("Upstream", Some(7)).unwrap(),
+        "{name}"
+    );
     recorder
         .insert_tracking(&Tracking::new("Upstream", 8))
         .unwrap();
-    assert_eq!(py(&["max", "Upstream"]), "8");
+    assert_eq!(py(&["max", "Upstream"]), "8", "{name}");
     // Python's refused insert stored no event: 1 from each side, then 1 more from Rust.
-    assert_eq!(recorder.max_notification_id().unwrap(), Some(2));
-    assert_eq!(py(&["max", "Other"]), "null");
+    assert_eq!(recorder.max_notification_id().unwrap(), Some(2), "{name}");
+    assert_eq!(py(&["max", "Other"]), "null", "{name}");
 }
 
 #[test]
-fn python_and_rust_share_tracking_in_a_sqlite_file() {
-    let Some(python) = python() else { return };
+fn python_and_rust_share_tracking_in_both_databases() {
+    let Some(python) = Python::find() else { return };
     for python_first in [true, false] {
-        let file = SqliteFile::new();
-        let env = file.env();
-        let rust = || -> Arc<dyn ProcessRecorder> {
-            Arc::new(
-                SqliteRecorder::from_env(&Environment::isolated("Downstream", env.clone()))
-                    .unwrap(),
-            )
-        };
-        share_tracking(&python, &env, &rust, python_first);
-    }
-}
-
-#[test]
-fn python_and_rust_share_tracking_in_postgres() {
-    let Some(python) = python() else { return };
-    for python_first in [true, false] {
-        let Some(pg) = PgSchema::new() else { return };
-        // The Python library creates its tables, not the schema.
-        postgres_client()
-            .unwrap()
-            .batch_execute(&format!("CREATE SCHEMA {}", pg.schema))
-            .unwrap();
-        let env = pg.env();
-        let rust = || -> Arc<dyn ProcessRecorder> { Arc::new(pg.recorder("Downstream")) };
-        share_tracking(&python, &env, &rust, python_first);
+        for backend in databases() {
+            backend.create_schema();
+            share_tracking(&python, &backend, python_first);
+        }
     }
 }
 
