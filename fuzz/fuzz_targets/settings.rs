@@ -18,9 +18,9 @@
 use std::sync::{Arc, LazyLock};
 
 use eventsmith::application::NotificationLog;
+use eventsmith::__private::{InfrastructureFactory, is_secret};
 use eventsmith::persistence::{
-    AggregateRecorder, ApplicationRecorder, Environment, InMemoryRecorder, InfrastructureFactory, Mapper,
-    StoredEvent, is_secret,
+    AggregateRecorder, ApplicationRecorder, Environment, InMemoryRecorder, Mapper, StoredEvent,
 };
 use eventsmith::postgres::PostgresConfig;
 use eventsmith::sqlite::SqliteConfig;
@@ -91,7 +91,7 @@ fuzz_target!(|data: &[u8]| {
 fn check(env: &Environment, result: Result<(), Error>) {
     let Err(err) = result else { return };
     let message = err.to_string();
-    match &err {
+    match err.kind() {
         ErrorKind::InvalidSetting { variable, value, .. } => {
             assert!(!variable.is_empty(), "{message}");
             assert!(

@@ -207,7 +207,8 @@ impl PostgresConfig {
 
     /// The most connections the pool holds: `pool_size + max_overflow`,
     /// from 1 to [`MAX_POOL_CONNECTIONS`].
-    pub(crate) fn max_connections(&self) -> u32 {
+    #[doc(hidden)]
+    pub fn max_connections(&self) -> u32 {
         self.pool_size
             .saturating_add(self.max_overflow)
             .clamp(1, MAX_POOL_CONNECTIONS)
@@ -257,7 +258,8 @@ impl PostgresConfig {
 
     /// The `application_name` the recorder's connections show in
     /// `pg_stat_activity`: `es:<schema>.<table>`, cut to the server's 63 bytes.
-    pub(crate) fn application_name(&self) -> String {
+    #[doc(hidden)]
+    pub fn application_name(&self) -> String {
         truncate(&format!("es:{}.{}", self.schema, self.table), 63).to_owned()
     }
 
