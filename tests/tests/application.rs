@@ -448,3 +448,53 @@ fn a_save_that_skips_a_version_is_refused_on_every_backend() {
         assert_eq!(app.log().max_notification_id().unwrap(), before);
     }
 }
+
+/// A created event stored at a version other than 1 (as a store the
+/// Python library wrote with another `INITIAL_VERSION` holds it; the
+/// Python library reads the aggregate at the created event's version) is
+/// read at that version, and the next command follows it. It used to be
+/// read as version 1, and every command then failed.
+#[test]
+fn a_created_event_stored_at_another_version_reads_at_that_version() {
+    use eventsmith::DomainEvent;
+    use eventsmith_generated::world::WorldEvent;
+    use eventsmith_tests::backends::{SqliteFile, pairs};
+    for created_at in [1, 3, 1_000_000] {
+        let file = SqliteFile::new();
+        let app = Universe::isolated(pairs(&file.env())).unwrap();
+        let mut world = World::create("Earth");
+        let mut events = world.collect_events();
+        let WorldEvent::Started(started) = &mut events[0] else {
+            panic!("not the created event")
+        };
+        started.originator_version = created_at;
+        assert_eq!(events[0].header().1, created_at);
+        let mapper = app.as_application().event_store().mapper();
+        let stored = mapper.to_stored_event(&events[0]).unwrap();
+        // Written as the other library wrote it: the recorder refuses a
+        // first event at a version other than 1.
+        app.as_application()
+            .recorder()
+            .max_notification_id()
+            .unwrap();
+        rusqlite::Connection::open(&file.path)
+            .unwrap()
+            .execute(
+                "INSERT INTO stored_events VALUES (?1, ?2, ?3, ?4)",
+                rusqlite::params![
+                    stored.originator_id.simple().to_string(),
+                    i64::try_from(created_at).unwrap(),
+                    &*stored.topic,
+                    stored.state
+                ],
+            )
+            .unwrap();
+        let read = app.get_world(world.id()).unwrap();
+        assert_eq!(read.version(), created_at);
+        assert_eq!(read.name(), "Earth");
+        app.make_it_so(world.id(), "dinosaurs").unwrap();
+        let read = app.get_world(world.id()).unwrap();
+        assert_eq!(read.version(), created_at + 1);
+        assert_eq!(read.history(), ["dinosaurs"]);
+    }
+}

@@ -99,8 +99,6 @@ pub trait Aggregate: Clone + fmt::Debug + PartialEq + Send + Sync + 'static {
 /// and modified times, and the events it triggered that are not saved yet.
 /// Generated aggregates hold one in a private field, so that only their own
 /// commands can trigger events.
-///
-/// The crate's front page shows one in use, in a hand-written aggregate.
 pub struct AggregateCore<E: DomainEvent> {
     id: Id<E::Aggregate>,
     version: u64,
@@ -110,12 +108,14 @@ pub struct AggregateCore<E: DomainEvent> {
 }
 
 impl<E: DomainEvent> AggregateCore<E> {
-    /// The core of an aggregate made by a "created" event with this id and
-    /// timestamp: at version 1, with nothing pending.
-    pub fn created(id: Id<E::Aggregate>, timestamp: Timestamp) -> Self {
+    /// The core of an aggregate made by a "created" event with this id,
+    /// version and timestamp: at the event's version (1 for an event this
+    /// code triggers; what is stored, for one read, as Python reads it),
+    /// with nothing pending.
+    pub fn created(id: Id<E::Aggregate>, version: u64, timestamp: Timestamp) -> Self {
         Self {
             id,
-            version: 1,
+            version,
             created_on: timestamp,
             modified_on: timestamp,
             pending: Vec::new(),
