@@ -65,13 +65,37 @@ impl<'a> Decoder<'a> {
         self.originator_version
     }
 
-    /// The event struct `T`, read from the state.
+    /// The event struct `T` (of class version 1), read from the state. A
+    /// state stored at a newer class version is read as Python reads it:
+    /// the fields `T` does not know are passed over.
     ///
     /// # Errors
     ///
     /// The JSON decoder's error when the state is not an object holding
-    /// `T`'s fields (or holds an originator id or version of its own).
+    /// `T`'s fields (or holds an originator id or version of its own), or
+    /// its `"class_version"` is not a class version (a whole number from 1).
     pub fn decode<T: Deserialize<'a>>(&self) -> serde_json::Result<T> {
+        if contains(self.state, b"\"class_version\"") {
+            // Only the state's own, at the top: a nested object's is its own.
+            #[derive(serde::Deserialize)]
+            struct Stored {
+                // `null` is there (and no class version), unlike no entry.
+                #[serde(default, deserialize_with = "present")]
+                class_version: Option<Value>,
+            }
+            fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+                Value::deserialize(d).map(Some)
+            }
+            let stored: Stored = serde_json::from_slice(self.state)?;
+            if let Some(version) = stored.class_version {
+                class_version(&version, "event")?;
+            }
+        }
+        self.read()
+    }
+
+    /// The event struct `T`, read from the state as it is.
+    fn read<T: Deserialize<'a>>(&self) -> serde_json::Result<T> {
         let mut json = serde_json::Deserializer::from_slice(self.state);
         let event = T::deserialize(WithOrigin {
             json: &mut json,
@@ -120,17 +144,19 @@ impl<'a> Decoder<'a> {
     /// let v3 = br#"{"title":"Mars","size":7,"class_version":3}"#;
     /// let event: Renamed = Decoder::new(v3, id, 2).upcast(3, upcast).unwrap();
     /// assert_eq!((event.title.as_str(), event.size), ("Mars", 7));
-    /// // A state from a newer version than the code knows is refused.
-    /// let v4 = br#"{"title":"Mars","size":7,"class_version":4}"#;
-    /// assert!(Decoder::new(v4, id, 2).upcast::<Renamed>(3, upcast).is_err());
+    /// // A state from a newer version than the code knows is read as Python
+    /// // reads it: what the code does not know is passed over.
+    /// let v4 = br#"{"title":"Mars","size":7,"colour":"red","class_version":4}"#;
+    /// let event: Renamed = Decoder::new(v4, id, 2).upcast(3, upcast).unwrap();
+    /// assert_eq!((event.title.as_str(), event.size), ("Mars", 7));
     /// ```
     ///
     /// # Errors
     ///
     /// The JSON decoder's error when the state is not an object, its
-    /// `"class_version"` is not a whole number from 1 to `class_version`, an
+    /// `"class_version"` is not a class version (a whole number from 1), an
     /// upcast step fails (its message), or the upcast state does not hold
-    /// `T`'s fields.
+    /// `T`'s fields (naming the one missing).
     pub fn upcast<T: DeserializeOwned>(
         &self,
         class_version: u32,
@@ -138,7 +164,7 @@ impl<'a> Decoder<'a> {
     ) -> serde_json::Result<T> {
         if self.is_at(class_version) {
             // Stored at this version: nothing to upcast, read as it is.
-            return self.decode();
+            return self.read();
         }
         let mut state = match serde_json::from_slice(self.state)? {
             Value::Object(state) => state,
@@ -167,9 +193,27 @@ impl<'a> Decoder<'a> {
     }
 }
 
+/// Whether `needle` is in `haystack`.
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A stored `"class_version"`, as Python reads one: a whole number from 1
+/// (Python's upcast loop fails on anything else). `what` names the state in
+/// the error.
+fn class_version(version: &Value, what: &str) -> serde_json::Result<u64> {
+    version.as_u64().filter(|v| *v >= 1).ok_or_else(|| {
+        de::Error::custom(format_args!(
+            "the {what}'s class_version is {version}, which is not a class version (a whole number from 1)"
+        ))
+    })
+}
+
 /// Takes the stored `"class_version"` out of `state` (1 when there is none,
 /// as Python writes it) and brings the state from it up to `class_version`
-/// with `upcast`, one version at a time. `what` names the state in errors.
+/// with `upcast`, one version at a time; a state stored at a newer version
+/// is left as it is, as Python leaves it (what the code does not know is
+/// then passed over). `what` names the state in errors.
 pub(crate) fn upcast_state(
     state: &mut Map<String, Value>,
     class_version: u32,
@@ -178,16 +222,10 @@ pub(crate) fn upcast_state(
 ) -> serde_json::Result<()> {
     let stored = match state.remove("class_version") {
         None => 1,
-        Some(version) => version
-            .as_u64()
-            .and_then(|v| u32::try_from(v).ok())
-            .filter(|v| (1..=class_version).contains(v))
-            .ok_or_else(|| {
-                de::Error::custom(format_args!(
-                    "the {what} was stored at class version {version}, and this program reads versions 1 to {class_version}"
-                ))
-            })?,
+        Some(version) => self::class_version(&version, what)?,
     };
+    // Newer than this code: nothing to upcast (`stored..` is empty).
+    let stored = u32::try_from(stored).unwrap_or(u32::MAX);
     for from in stored..class_version {
         upcast(from, state).map_err(|message| {
             de::Error::custom(format_args!(
@@ -375,8 +413,50 @@ mod tests {
         // Nor is a string's text.
         let text = read(r#"{"size":7,"inner":"\"class_version\":2}"}"#).unwrap();
         assert_eq!(text.size, 100);
-        // Another version, or none: upcast, or refused.
+        // Another version, or none: upcast; a newer one: read as it is.
         assert_eq!(read(r#"{"size":7}"#).unwrap().size, 100);
-        assert!(read(r#"{"size":7,"class_version":3}"#).is_err());
+        assert_eq!(read(r#"{"size":7,"class_version":3}"#).unwrap().size, 7);
+        assert_eq!(
+            read(r#"{"size":7,"more":1,"class_version":9}"#)
+                .unwrap()
+                .size,
+            7
+        );
+        let err = read(r#"{"more":1,"class_version":9}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("missing field `size`"), "{err}");
+    }
+
+    /// As Python's upcast loop does, anything but a whole number from 1 is
+    /// refused, by an event of any class version; a nested object's is its
+    /// own.
+    #[test]
+    fn a_class_version_is_a_whole_number_from_1() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct V1 {
+            originator_id: crate::Id<()>,
+            originator_version: u64,
+            size: u32,
+            inner: Option<Value>,
+        }
+        let v1 = |state: &str| Decoder::new(state.as_bytes(), Uuid::nil(), 2).decode::<V1>();
+        for bad in [
+            "\"x\"", "-1", "0", "1.5", "2.0", "true", "null", "[]", "{}", "1e3",
+        ] {
+            let state = format!(r#"{{"size":7,"class_version":{bad}}}"#);
+            let err = v1(&state).unwrap_err().to_string();
+            assert!(err.contains("not a class version"), "{bad}: {err}");
+            let err = read(&state).unwrap_err().to_string();
+            assert!(err.contains("not a class version"), "{bad}: {err}");
+        }
+        for good in ["1", "2", "18446744073709551615"] {
+            let state = format!(r#"{{"size":7,"class_version":{good}}}"#);
+            assert_eq!(v1(&state).unwrap().size, 7, "{good}");
+            read(&state).unwrap();
+        }
+        let nested = v1(r#"{"size":7,"inner":{"class_version":"x"}}"#).unwrap();
+        assert_eq!(nested.size, 7);
     }
 }
