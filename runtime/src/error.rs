@@ -70,9 +70,8 @@ impl std::error::Error for Error {
 
 /// An error of a database driver: its message, and the driver's own error
 /// as the [`source`](std::error::Error::source) of the [`Error`] that holds
-/// it (a `rusqlite::Error` or a `postgres::Error`, which
-/// [`sqlite::driver`](crate::sqlite::driver) and
-/// [`postgres::driver`](crate::postgres::driver) name).
+/// it, and as its own (a `rusqlite::Error` or a `postgres::Error`, which the
+/// `sqlite::driver` and `postgres::driver` re-exports name).
 pub struct DriverError {
     /// What the driver's error says, as a person needs it.
     pub(crate) message: String,
@@ -89,6 +88,14 @@ impl fmt::Debug for DriverError {
 impl fmt::Display for DriverError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
+    }
+}
+
+/// Its source is the driver's error, so an [`ErrorKind`] taken out of its
+/// [`Error`] still leads to it.
+impl std::error::Error for DriverError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
     }
 }
 
@@ -530,7 +537,25 @@ pub enum ErrorKind {
 
     /// An error from SQLite.
     #[error("SQLite: {0}")]
-    Sqlite(DriverError),
+    Sqlite(#[source] DriverError),
+
+    /// A view's write ended the transaction it was given (a `COMMIT`, a
+    /// `ROLLBACK`, or a statement the database rolls back on conflict), so
+    /// its writes and the notification's position cannot be stored
+    /// together: the position is not recorded.
+    #[error(
+        "the write of {view} for notification {notification_id} of {leader} ended the transaction it \
+         was given (a COMMIT, a ROLLBACK, or a conflict the database rolls back): what it wrote \
+         before is stored or lost with it, and the position is not recorded"
+    )]
+    ViewTransactionEnded {
+        /// What the view is (`a SQLite view`).
+        view: &'static str,
+        /// The leader whose notification it was writing.
+        leader: String,
+        /// The notification.
+        notification_id: u64,
+    },
 
     /// Waiting for the table lock took longer than `POSTGRES_LOCK_TIMEOUT`.
     #[error(
@@ -545,7 +570,7 @@ pub enum ErrorKind {
     /// what the server said, with the SQLSTATE code (`ERROR 42P01: relation
     /// ... does not exist`), or why the connection failed.
     #[error("PostgreSQL: {0}")]
-    Postgres(DriverError),
+    Postgres(#[source] DriverError),
 
     /// `POSTGRES_MAX_WAITING` callers were already waiting for a connection
     /// from the pool, so this one did not wait.
@@ -560,7 +585,7 @@ pub enum ErrorKind {
 
     /// No PostgreSQL connection could be had from the pool.
     #[error("PostgreSQL connection pool: {0}")]
-    Pool(DriverError),
+    Pool(#[source] DriverError),
 }
 
 /// Where a stored row is, from what could be read of it.
@@ -636,6 +661,11 @@ mod tests {
             "PostgreSQL connection pool: no connection: socket closed"
         );
         let source = std::error::Error::source(&error).unwrap();
+        assert!(source.downcast_ref::<std::io::Error>().is_some());
+        // Taken out of its box, the kind still leads to the driver's error.
+        let kind = error.into_kind();
+        let driver = std::error::Error::source(&kind).unwrap();
+        let source = driver.source().unwrap();
         assert!(source.downcast_ref::<std::io::Error>().is_some());
     }
 }

@@ -9,7 +9,7 @@
 //!   and its notification log.
 //! - [`system`]: what follows applications: processing a leader's events,
 //!   pipes and their runners, the notification log reader.
-//! - [`sqlite`] and [`postgres`] (cargo features of the same names): the
+//! - `sqlite` and `postgres` (cargo features of the same names): the
 //!   SQLite and PostgreSQL recorders, and their drivers.
 //! - [`Error`], with its [`ErrorKind`]: every error, naming what it is about.
 

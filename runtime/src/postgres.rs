@@ -402,7 +402,14 @@ impl PostgresRecorder {
                 continue;
             }
             conn.served = true;
-            match f(&mut conn) {
+            // Retired until `f` returns: should it panic (a projection's
+            // write, a policy's), the connection is closed when dropped,
+            // and the server rolls back its transaction, rather than going
+            // back to the pool inside it for the next caller to commit.
+            conn.retired = true;
+            let result = f(&mut conn);
+            conn.retired = false;
+            match result {
                 Ok(value) => return Ok(value),
                 Err(failure) => {
                     if !conn.client.is_closed() {

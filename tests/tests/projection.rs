@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use eventsmith::persistence::{Environment, TrackingRecorder};
+use eventsmith::persistence::{Environment, Tracking, TrackingRecorder};
+use eventsmith::postgres::PostgresRecorder;
 use eventsmith::sqlite::SqliteRecorder;
 use eventsmith::system::project;
 use eventsmith::{Aggregate, Application, ErrorKind, PolicyError};
@@ -140,6 +141,22 @@ fn a_sqlite_projection_that_panics_leaves_nothing_and_the_view_carries_on() {
     assert_eq!(view.max_tracking_id("Universe").unwrap(), Some(3));
 }
 
+/// The events the PostgreSQL view counted for `world`, read in a client of
+/// the test's own.
+fn pg_events(client: &mut postgres::Client, pg: &PgSchema, world: WorldId) -> Option<i64> {
+    client
+        .query_opt(
+            &format!(
+                "SELECT events FROM \"{}\".world_events WHERE world_id = $1",
+                pg.schema
+            ),
+            &[&world.uuid()],
+        )
+        .ok()
+        .flatten()
+        .map(|row| row.get(0))
+}
+
 #[test]
 fn a_postgres_read_model_is_written_with_its_position_and_read_after_a_wait() {
     let Some(pg) = PgSchema::new() else { return };
@@ -148,19 +165,6 @@ fn a_postgres_read_model_is_written_with_its_position_and_read_after_a_wait() {
             .unwrap();
     let view = pg.recorder("WorldCounts");
     let mut client = eventsmith_tests::backends::postgres_client().unwrap();
-    let events = |client: &mut postgres::Client, world: WorldId| -> Option<i64> {
-        client
-            .query_opt(
-                &format!(
-                    "SELECT events FROM \"{}\".world_events WHERE world_id = $1",
-                    pg.schema
-                ),
-                &[&world.uuid()],
-            )
-            .ok()
-            .flatten()
-            .map(|row| row.get(0))
-    };
     let stop = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
         // The projection runs beside the writer.
@@ -183,10 +187,108 @@ fn a_postgres_read_model_is_written_with_its_position_and_read_after_a_wait() {
             // Read-your-writes: wait for the last of the save's notifications.
             view.wait("Universe", ids.last().copied(), Duration::from_secs(10))
                 .unwrap();
-            assert_eq!(events(&mut client, world.id()), Some(n as i64 + 1));
+            assert_eq!(pg_events(&mut client, &pg, world.id()), Some(n as i64 + 1));
         }
         stop.store(true, std::sync::atomic::Ordering::SeqCst);
         runner.join().unwrap();
     });
     assert_eq!(view.max_tracking_id("Universe").unwrap(), Some(9));
+}
+
+/// A PostgreSQL projection that panics after writing leaves nothing of its
+/// notification, even on the view's one pooled connection: the connection
+/// is closed rather than handed back inside the projection's transaction,
+/// where the next call, however unrelated, committed what it wrote.
+#[test]
+fn a_postgres_projection_that_panics_leaves_nothing_and_the_view_carries_on() {
+    let Some(pg) = PgSchema::new() else { return };
+    let universe =
+        Application::isolated_with_defaults("Universe", Universe::DEFAULTS, pairs(&pg.env()))
+            .unwrap();
+    let mut env = pg.env();
+    env.extend([
+        ("POSTGRES_POOL_SIZE".to_owned(), "1".to_owned()),
+        ("POSTGRES_MAX_OVERFLOW".to_owned(), "0".to_owned()),
+    ]);
+    let view =
+        PostgresRecorder::from_env(&Environment::isolated("WorldCounts", pairs(&env))).unwrap();
+    let schema = pg.schema.clone();
+    let count = move |event: WorldEvent, client: &mut postgres::Client| {
+        client.batch_execute(&format!("SET LOCAL search_path TO \"{schema}\""))?;
+        pg_count(event, client)
+    };
+    let mut client = eventsmith_tests::backends::postgres_client().unwrap();
+    let mut events = |world: WorldId| pg_events(&mut client, &pg, world);
+    let worlds = write_worlds(&universe, &[2]);
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        project::<WorldEvent, _, _>(&view, &universe, |event, client| {
+            let second =
+                matches!(&event, WorldEvent::SomethingHappened(e) if e.originator_version == 2);
+            count(event, client)?;
+            assert!(!second, "the projection panics after writing");
+            Ok(())
+        })
+    }));
+    assert!(panicked.is_err());
+    // Another write through the view's one connection commits nothing of it.
+    view.insert_tracking(&Tracking::new("Other", 5)).unwrap();
+    assert_eq!(view.max_tracking_id("Universe").unwrap(), Some(1));
+    assert_eq!(events(worlds[0]), Some(1));
+    assert_eq!(
+        project::<WorldEvent, _, _>(&view, &universe, count).unwrap(),
+        2
+    );
+    assert_eq!(events(worlds[0]), Some(3));
+    assert_eq!(view.max_tracking_id("Universe").unwrap(), Some(3));
+}
+
+/// A SQLite projection that ends the transaction it is given (its own
+/// COMMIT, or a statement SQLite rolls back on conflict, its error
+/// ignored) is an error, and the position is not recorded past it: its
+/// writes and the position cannot be stored together any more.
+#[test]
+fn a_sqlite_projection_that_ends_its_transaction_records_no_position() {
+    let (leader_file, view_file) = (SqliteFile::new(), SqliteFile::new());
+    let universe = Application::isolated_with_defaults(
+        "Universe",
+        Universe::DEFAULTS,
+        pairs(&leader_file.env()),
+    )
+    .unwrap();
+    write_worlds(&universe, &[1]);
+    type End = fn(&mut rusqlite::Connection);
+    let ends: [(&str, End); 2] = [
+        ("a COMMIT", |conn| conn.execute_batch("COMMIT").unwrap()),
+        ("a conflict rolled back", |conn| {
+            conn.execute_batch(
+                "CREATE TABLE IF NOT EXISTS once (x INTEGER UNIQUE ON CONFLICT ROLLBACK);
+                 INSERT OR IGNORE INTO once VALUES (1);",
+            )
+            .unwrap();
+            let _ignored = conn.execute("INSERT INTO once VALUES (1)", []);
+        }),
+    ];
+    for (how, end) in ends {
+        let view = SqliteRecorder::from_env(&Environment::isolated(
+            "WorldCounts",
+            pairs(&view_file.env()),
+        ))
+        .unwrap();
+        let err = project::<WorldEvent, _, _>(&view, &universe, |_, conn| {
+            end(conn);
+            Ok(())
+        })
+        .unwrap_err();
+        assert!(
+            matches!(
+                err.kind(),
+                ErrorKind::ViewTransactionEnded {
+                    notification_id: 1,
+                    ..
+                }
+            ),
+            "{how}: {err}"
+        );
+        assert_eq!(view.max_tracking_id("Universe").unwrap(), None, "{how}");
+    }
 }

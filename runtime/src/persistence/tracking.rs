@@ -192,11 +192,19 @@ pub trait ViewRecorder: TrackingRecorder {
 
     /// Stores what `write` writes and `tracking` in one transaction: both
     /// or neither. On PostgreSQL `write` is called again when the
-    /// connection fails before anything is stored.
+    /// connection fails before anything is stored. The connection `write`
+    /// is given is inside that transaction, and `write` must not end it:
+    /// no `COMMIT` or `ROLLBACK` of its own, and on PostgreSQL no
+    /// `Client::transaction` (its `BEGIN` is ignored inside a transaction,
+    /// and its commit would end this one; a `SAVEPOINT` is what nests). On
+    /// SQLite a write that ends it is
+    /// [`ErrorKind::ViewTransactionEnded`], and the position is not
+    /// recorded.
     ///
     /// # Errors
     ///
     /// What `write` fails with (nothing is stored);
+    /// [`ErrorKind::ViewTransactionEnded`];
     /// [`ErrorKind::TrackingConflict`] when `tracking` is at or below the
     /// position recorded; the database's errors.
     fn record_view(

@@ -132,6 +132,14 @@ impl ViewRecorder for SqliteRecorder {
         conn.execute_batch("BEGIN IMMEDIATE")?;
         let open = RolledBackUnlessCommitted(&mut conn);
         write(open.0)?;
+        if open.0.is_autocommit() {
+            return Err(ErrorKind::ViewTransactionEnded {
+                view: Self::DESCRIPTION,
+                leader: tracking.application_name.clone(),
+                notification_id: tracking.notification_id,
+            }
+            .into());
+        }
         upsert(open.0, tracking)?;
         open.0.execute_batch("COMMIT")?;
         Ok(())
