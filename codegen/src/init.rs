@@ -128,6 +128,19 @@ pub fn init(dir: &Path, options: &InitOptions) -> Result<Vec<PathBuf>> {
             format!("---\nsource: tests/generated.rs\nexpression: code\n---\n{code}"),
         ),
     ];
+    // Nothing that is there is written over: a directory of another
+    // project's keeps its `.gitignore` and sources.
+    let present: Vec<&str> = files
+        .iter()
+        .filter(|(file, _)| dir.join(file).symlink_metadata().is_ok())
+        .map(|(file, _)| file.as_str())
+        .collect();
+    if !present.is_empty() {
+        return Err(refuse(format!(
+            "it holds {} already, which a new crate would write over",
+            present.join(", ")
+        )));
+    }
     let mut written = Vec::new();
     for (file, content) in files {
         let path = dir.join(&file);
@@ -163,9 +176,46 @@ fn application_name(name: &str, schema_file: &str) -> Result<(String, String, St
 /// The starter schema for a crate: the tutorial's, its module the crate's
 /// name and its application named after the crate.
 fn starter_schema(name: &str, application: &str) -> String {
-    SCHEMA
-        .replace(TUTORIAL_APPLICATION, application)
-        .replace(TUTORIAL_MODULE, name)
+    // Word by word, in one pass: a name that holds the tutorial's
+    // (`xuniverse`) is not replaced again.
+    let mut out = String::with_capacity(SCHEMA.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        out.push_str(match word.as_str() {
+            TUTORIAL_APPLICATION => application,
+            TUTORIAL_MODULE => name,
+            other => other,
+        });
+        word.clear();
+    };
+    for c in SCHEMA.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// `text` as a TOML basic string: quoted, with `"`, `\` and control
+/// characters escaped (Rust's `{:?}` would escape other characters, such
+/// as combining marks, in a way TOML does not read).
+fn toml_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// The dependencies on `eventsmith` and `eventsmith-codegen`, as written in
@@ -195,7 +245,13 @@ fn dependencies(options: &InitOptions) -> std::result::Result<Dependencies, Stri
                     ));
                 }
             }
-            let path = |folder: &str| format!("{:?}", checkout.join(folder).display().to_string());
+            let Some(root) = checkout.to_str() else {
+                return Err(format!(
+                    "the checkout {} has a path that is not UTF-8, which a Cargo.toml cannot name",
+                    checkout.display()
+                ));
+            };
+            let path = |folder: &str| toml_string(&format!("{root}/{folder}"));
             Ok(Dependencies {
                 runtime: format!("{{ path = {} }}", path("runtime")),
                 codegen: format!("{{ path = {}, default-features = false }}", path("codegen")),
@@ -210,8 +266,11 @@ fn dependencies(options: &InitOptions) -> std::result::Result<Dependencies, Stri
                 None => major_minor(env!("CARGO_PKG_VERSION")),
             };
             Ok(Dependencies {
-                runtime: format!("{version:?}"),
-                codegen: format!("{{ version = {version:?}, default-features = false }}"),
+                runtime: toml_string(&version),
+                codegen: format!(
+                    "{{ version = {}, default-features = false }}",
+                    toml_string(&version)
+                ),
             })
         }
     }
@@ -335,6 +394,39 @@ mod tests {
         assert!(
             err.to_string().contains("holds a Cargo.toml already"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn nothing_in_the_directory_is_written_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("shop");
+        std::fs::create_dir_all(project.join("src")).unwrap();
+        std::fs::write(project.join(".gitignore"), "secrets.env\n").unwrap();
+        std::fs::write(project.join("src/lib.rs"), "// mine\n").unwrap();
+        let err = init(&project, &InitOptions::default()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("it holds .gitignore, src/lib.rs already"),
+            "{err}"
+        );
+        assert_eq!(read(project.join(".gitignore")), "secrets.env\n");
+        assert_eq!(read(project.join("src/lib.rs")), "// mine\n");
+        assert!(!project.join("Cargo.toml").exists());
+        // Another project's files beside ours are no obstacle.
+        std::fs::remove_file(project.join(".gitignore")).unwrap();
+        std::fs::remove_file(project.join("src/lib.rs")).unwrap();
+        std::fs::write(project.join("README.md"), "mine\n").unwrap();
+        init(&project, &InitOptions::default()).unwrap();
+        assert_eq!(read(project.join("README.md")), "mine\n");
+    }
+
+    #[test]
+    fn manifest_strings_are_toml() {
+        assert_eq!(toml_string("0.1"), "\"0.1\"");
+        assert_eq!(
+            toml_string("/tmp/che\u{301}ckout \"q\" \\ \u{7}"),
+            "\"/tmp/che\u{301}ckout \\\"q\\\" \\\\ \\u0007\""
         );
     }
 

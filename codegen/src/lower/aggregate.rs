@@ -258,7 +258,8 @@ fn event(
             e.doc.as_deref(),
         ),
         Some(command) => {
-            let method = ident(&command.name.cased);
+            // As docs link it: rustdoc resolves `World::loop`, not `World::r#loop`.
+            let method = &command.name.cased;
             let first = match command.event.visibility {
                 Visibility::Public => format!("The event of [`{aggregate}::{method}`]."),
                 // Not linked: public docs cannot link to what only the

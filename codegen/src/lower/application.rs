@@ -31,8 +31,11 @@ pub(super) fn lower(model: &Model, app: &model::Application) -> view::Applicatio
                     with_article(&aggregate.noun)
                 ),
                 _ => format!(
-                    "Calls [`{}::{method}`] on the {} `{}` and saves it.",
-                    aggregate.name, aggregate.noun, aggregate.id
+                    "Calls [`{}::{}`] on the {} `{}` and saves it.",
+                    aggregate.name,
+                    method.trim_start_matches("r#"),
+                    aggregate.noun,
+                    aggregate.id
                 ),
             });
             let args: Vec<view::Field> = event
