@@ -10,3 +10,8 @@ pub mod names;
 pub mod world;
 pub mod world_counts;
 pub mod world_v2;
+
+/// `docs/async.md`, whose example runs as a doc test here.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/async.md")]
+pub struct AsyncDocs;

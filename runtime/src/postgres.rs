@@ -48,13 +48,14 @@ use crate::persistence::{
     NotificationQuery, StoredEvent, StoredEventRef, Subscription, Tracking,
 };
 use crate::sql::{RowOriginator, RowPosition, collect_lent};
-use crate::{Error, ErrorKind, Result};
+use crate::{DriverError, Error, ErrorKind, Result};
 
 /// The PostgreSQL driver the recorder uses (`postgres`), for projections
 /// that write tables of their own through the client
 /// [`system::project`](crate::system::project) gives them.
 pub use ::postgres as driver;
 
+mod blocking;
 mod config;
 mod errors;
 mod snapshots;
@@ -185,7 +186,8 @@ impl r2d2::ManageConnection for Manager {
 /// Keeps stored events in PostgreSQL.
 pub struct PostgresRecorder {
     config: PostgresConfig,
-    pool: r2d2::Pool<Manager>,
+    /// Taken only when the recorder is dropped (see its `Drop`).
+    pool: Option<r2d2::Pool<Manager>>,
     /// Callers waiting for a connection now (see `POSTGRES_MAX_WAITING`).
     waiting: AtomicU32,
     names: QuotedNames,
@@ -201,6 +203,13 @@ struct Statements {
     lock: String,
     insert: String,
     max_id: String,
+}
+
+impl Drop for PostgresRecorder {
+    fn drop(&mut self) {
+        // Closing the idle connections is a call into the driver.
+        blocking::drop_outside_async(self.pool.take());
+    }
 }
 
 impl fmt::Debug for PostgresRecorder {
@@ -280,6 +289,10 @@ impl PostgresRecorder {
     /// [`ErrorKind::InvalidIdentifier`]; [`ErrorKind::Postgres`] with the server's
     /// message and SQLSTATE, or the reason the connection failed.
     pub(crate) fn with_config(config: PostgresConfig) -> Result<Self> {
+        blocking::outside_async(|| Self::connect(config))
+    }
+
+    fn connect(config: PostgresConfig) -> Result<Self> {
         let names = config.quoted_names()?;
         let manager = Manager {
             config: config.client_config(),
@@ -314,7 +327,7 @@ impl PostgresRecorder {
                 max_id: format!("SELECT MAX(notification_id) FROM {qualified}"),
             },
             names,
-            pool,
+            pool: Some(pool),
             waiting: AtomicU32::new(0),
             tracking_ready: AtomicBool::new(false),
             config,
@@ -362,26 +375,39 @@ impl PostgresRecorder {
     /// opens or frees within the connect timeout, unless
     /// `POSTGRES_MAX_WAITING` callers are waiting already.
     fn checkout(&self) -> Result<r2d2::PooledConnection<Manager>> {
+        let Some(pool) = &self.pool else {
+            // Unreachable: the pool is taken only in `drop`.
+            let closed = std::io::Error::other("the recorder's pool is closed");
+            return Err(ErrorKind::Pool(DriverError::new(closed.to_string(), closed)).into());
+        };
         let max_waiting = self.config.max_waiting;
         if max_waiting == 0 {
-            return self.pool.get().map_err(pool_error);
+            return pool.get().map_err(pool_error);
         }
-        if let Some(conn) = self.pool.try_get() {
+        if let Some(conn) = pool.try_get() {
             return Ok(conn);
         }
         let waiting = self.waiting.fetch_add(1, Ordering::SeqCst);
         let result = if waiting >= max_waiting {
             Err(ErrorKind::TooManyWaiting { max_waiting }.into())
         } else {
-            self.pool.get().map_err(pool_error)
+            pool.get().map_err(pool_error)
         };
         self.waiting.fetch_sub(1, Ordering::SeqCst);
         result
     }
 
     /// Runs `f` on a pooled connection, trying again on another connection
-    /// when the server closed this one and the failure allows it.
-    fn run<T>(&self, mut f: impl FnMut(&mut PgConnection) -> Result<T, Failure>) -> Result<T> {
+    /// when the server closed this one and the failure allows it; from a
+    /// tokio runtime's thread too (see `blocking`).
+    fn run<T: Send>(
+        &self,
+        f: impl FnMut(&mut PgConnection) -> Result<T, Failure> + Send,
+    ) -> Result<T> {
+        blocking::outside_async(|| self.run_here(f))
+    }
+
+    fn run_here<T>(&self, mut f: impl FnMut(&mut PgConnection) -> Result<T, Failure>) -> Result<T> {
         let attempts = usize::try_from(self.config.max_connections())
             .unwrap_or(usize::MAX)
             .saturating_add(2);

@@ -210,7 +210,7 @@ pub trait ViewRecorder: TrackingRecorder {
     fn record_view(
         &self,
         tracking: &Tracking,
-        write: &mut dyn FnMut(&mut Self::Connection) -> Result<()>,
+        write: &mut (dyn FnMut(&mut Self::Connection) -> Result<()> + Send),
     ) -> Result<()>;
 }
 

@@ -46,7 +46,7 @@ impl PostgresRecorder {
         };
         // Listening from now: what is committed before the first `next()`
         // is caught up with then.
-        source.connection()?;
+        blocking::outside_async(|| source.connection().map(drop))?;
         Ok(Subscription::new(Box::new(source), None, gt, topics))
     }
 }
@@ -104,8 +104,31 @@ impl PgSource {
     }
 }
 
+impl Drop for PgSource {
+    fn drop(&mut self) {
+        // Closing the listening connection is a call into the driver.
+        blocking::drop_outside_async(self.conn.take());
+    }
+}
+
+/// Each call steps out of a tokio runtime the caller may be driving (see
+/// `blocking`).
 impl Source for PgSource {
     fn arm(&mut self) -> Result<()> {
+        blocking::outside_async(|| self.arm_here())
+    }
+
+    fn select(&mut self, query: &NotificationQuery) -> Result<Vec<Notification>> {
+        blocking::outside_async(|| self.select_here(query))
+    }
+
+    fn wait(&mut self, stopped: &AtomicBool) -> Result<()> {
+        blocking::outside_async(|| self.wait_here(stopped))
+    }
+}
+
+impl PgSource {
+    fn arm_here(&mut self) -> Result<()> {
         // Notifications already received are of commits the select will see.
         let (client, _) = self.connection()?;
         let mut pending = client.notifications();
@@ -114,7 +137,7 @@ impl Source for PgSource {
         Ok(())
     }
 
-    fn select(&mut self, query: &NotificationQuery) -> Result<Vec<Notification>> {
+    fn select_here(&mut self, query: &NotificationQuery) -> Result<Vec<Notification>> {
         match self.try_select(query) {
             Ok(section) => Ok(section),
             Err(Failure::Postgres { error, .. }) if is_disconnect(&error) => {
@@ -130,7 +153,7 @@ impl Source for PgSource {
         }
     }
 
-    fn wait(&mut self, stopped: &AtomicBool) -> Result<()> {
+    fn wait_here(&mut self, stopped: &AtomicBool) -> Result<()> {
         while !stopped.load(Ordering::SeqCst) {
             let Some((client, _)) = self.conn.as_mut() else {
                 // Lost: a select will connect, listen, and catch up.

@@ -134,7 +134,7 @@ impl ViewRecorder for PostgresRecorder {
     fn record_view(
         &self,
         tracking: &Tracking,
-        write: &mut dyn FnMut(&mut postgres::Client) -> Result<()>,
+        write: &mut (dyn FnMut(&mut postgres::Client) -> Result<()> + Send),
     ) -> Result<()> {
         self.ensure_tracking_table()?;
         let id = tracking_id_to_store(tracking)?;

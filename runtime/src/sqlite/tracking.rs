@@ -125,7 +125,7 @@ impl ViewRecorder for SqliteRecorder {
     fn record_view(
         &self,
         tracking: &Tracking,
-        write: &mut dyn FnMut(&mut Connection) -> Result<()>,
+        write: &mut (dyn FnMut(&mut Connection) -> Result<()> + Send),
     ) -> Result<()> {
         self.ensure_tracking_table()?;
         let mut conn = self.writer();

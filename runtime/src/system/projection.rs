@@ -30,9 +30,9 @@ use crate::{ErrorKind, Result};
 /// is stored); [`ErrorKind::UnreadableNotification`]; the database's errors.
 pub fn project<E, V, P>(view: &V, leader: &Application, mut project: P) -> Result<u64>
 where
-    E: Followed + Clone,
+    E: Followed + Clone + Sync,
     V: ViewRecorder + ?Sized,
-    P: FnMut(E, &mut V::Connection) -> std::result::Result<(), PolicyError>,
+    P: FnMut(E, &mut V::Connection) -> std::result::Result<(), PolicyError> + Send,
 {
     for_each_unprocessed::<E>(view, leader, |event, tracking| {
         let notification_id = tracking.notification_id;
