@@ -81,6 +81,8 @@ fn a_failing_policy_stops_the_follower_before_the_event_and_keeps_failing_there(
         follower,
         leader,
         notification_id,
+        topic,
+        policy,
         source,
     } = error.kind()
     else {
@@ -88,6 +90,15 @@ fn a_failing_policy_stops_the_follower_before_the_event_and_keeps_failing_there(
     };
     assert_eq!((follower.as_str(), leader.as_str()), ("Statements", "Bank"));
     assert_eq!(*notification_id, 4);
+    // The event's topic, and the method of `StatementsPolicy` it went to.
+    assert!(topic.ends_with("Account.Credited"), "{topic}");
+    assert_eq!(*policy, Some("record_credit"));
+    assert!(
+        error.to_string().starts_with(
+            "the policy record_credit of Statements failed on notification 4 of Bank ("
+        ),
+        "{error}"
+    );
     assert!(source.to_string().contains("paid_in"), "{source}");
     // Nothing of the failed event was stored: the statement is as the
     // first three events left it, and the next run fails on the same one.

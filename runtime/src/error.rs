@@ -37,6 +37,44 @@ impl Error {
     pub fn into_kind(self) -> ErrorKind {
         *self.0
     }
+
+    /// Whether the same call may succeed if made again later, with nothing
+    /// changed but time: a lost or refused connection, a busy or locked
+    /// database, a lock not granted in time, a pool with no connection to
+    /// spare, or a conflict with another writer (a command made again reads
+    /// the aggregate anew), and a policy's failure on one of these. The
+    /// runners try such errors again, with a growing pause; every other
+    /// error (a policy's own, an unreadable row, a setting, a missing table)
+    /// stays what it is however often it is tried.
+    ///
+    /// ```
+    /// use eventsmith::{Error, ErrorKind, Uuid};
+    ///
+    /// let conflict = Error::from(ErrorKind::VersionConflict {
+    ///     originator_id: Uuid::nil(),
+    ///     originator_version: 2,
+    /// });
+    /// assert!(conflict.is_transient());
+    /// assert!(!Error::from(ErrorKind::SnapshottingDisabled).is_transient());
+    /// ```
+    #[must_use]
+    pub fn is_transient(&self) -> bool {
+        match self.kind() {
+            ErrorKind::Sqlite(driver) | ErrorKind::Postgres(driver) | ErrorKind::Pool(driver) => {
+                driver.transient
+            }
+            ErrorKind::VersionConflict { .. }
+            | ErrorKind::TrackingConflict { .. }
+            | ErrorKind::LockTimeout { .. }
+            | ErrorKind::TooManyWaiting { .. } => true,
+            // A policy that failed on the runtime's error that may pass (its
+            // read of an aggregate lost the connection), through `?`.
+            ErrorKind::Policy { source, .. } => source
+                .downcast_ref::<Self>()
+                .is_some_and(Self::is_transient),
+            _ => false,
+        }
+    }
 }
 
 impl From<ErrorKind> for Error {
@@ -63,6 +101,7 @@ impl std::error::Error for Error {
             ErrorKind::Sqlite(driver) | ErrorKind::Postgres(driver) | ErrorKind::Pool(driver) => {
                 Some(&*driver.source)
             }
+            ErrorKind::PipeFailed(failure) => Some(&*failure.error),
             kind => std::error::Error::source(kind),
         }
     }
@@ -77,6 +116,8 @@ pub struct DriverError {
     pub(crate) message: String,
     /// The driver's error (made by the backends, in `sql.rs`).
     pub(crate) source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    /// Whether the driver's error may pass ([`Error::is_transient`]).
+    pub(crate) transient: bool,
 }
 
 impl fmt::Debug for DriverError {
@@ -435,8 +476,9 @@ pub enum ErrorKind {
     /// Nothing of that notification was stored, and the follower's position
     /// is still the one before it: processing it again starts from it.
     #[error(
-        "the policy of {follower} failed on notification {notification_id} of {leader} \
-         (nothing of it was stored): {source}"
+        "the policy{} of {follower} failed on notification {notification_id} of {leader} \
+         ({topic}; nothing of it was stored): {source}",
+        named(*.policy)
     )]
     Policy {
         /// The application that follows.
@@ -445,6 +487,10 @@ pub enum ErrorKind {
         leader: String,
         /// The notification the policy failed on.
         notification_id: u64,
+        /// The notification's topic.
+        topic: String,
+        /// The policy's method in the follower's policy trait, when known.
+        policy: Option<&'static str>,
         /// What the policy returned.
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
@@ -474,6 +520,13 @@ pub enum ErrorKind {
         /// The application followed.
         leader: String,
     },
+
+    /// A pipe of a [`MultiThreadedRunner`](crate::MultiThreadedRunner)
+    /// stopped on an error that does not pass with time: its follower,
+    /// leader, notification and policy, and the error (also its
+    /// [`source`](std::error::Error::source)).
+    #[error("the pipe of {} following {} stopped: {}", .0.follower, .0.leader, .0.error)]
+    PipeFailed(Box<crate::system::PipeFailure>),
 
     /// A tracking record cannot be stored or read: a notification id above
     /// what the database stores, a stored id below 0, or a tracking table
@@ -588,6 +641,11 @@ pub enum ErrorKind {
     Pool(#[source] DriverError),
 }
 
+/// ` name`, or nothing when there is no name.
+fn named(name: Option<&str>) -> String {
+    name.map(|name| format!(" {name}")).unwrap_or_default()
+}
+
 /// Where a stored row is, from what could be read of it.
 fn row_location(
     notification_id: Option<i64>,
@@ -655,7 +713,9 @@ mod tests {
         let error = Error::from(ErrorKind::Pool(DriverError {
             message: "no connection: socket closed".to_owned(),
             source: Box::new(io),
+            transient: true,
         }));
+        assert!(error.is_transient());
         assert_eq!(
             error.to_string(),
             "PostgreSQL connection pool: no connection: socket closed"

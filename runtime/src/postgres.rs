@@ -378,7 +378,9 @@ impl PostgresRecorder {
         let Some(pool) = &self.pool else {
             // Unreachable: the pool is taken only in `drop`.
             let closed = std::io::Error::other("the recorder's pool is closed");
-            return Err(ErrorKind::Pool(DriverError::new(closed.to_string(), closed)).into());
+            return Err(
+                ErrorKind::Pool(DriverError::new(closed.to_string(), closed, false)).into(),
+            );
         };
         let max_waiting = self.config.max_waiting;
         if max_waiting == 0 {

@@ -105,14 +105,17 @@ pub(crate) fn tracking_id_to_store(tracking: &Tracking) -> Result<i64> {
 }
 
 impl crate::DriverError {
-    /// The driver's `error`, described by `message`.
+    /// The driver's `error`, described by `message`; `transient` when it may
+    /// pass ([`Error::is_transient`](crate::Error::is_transient)).
     pub(crate) fn new(
         message: String,
         error: impl std::error::Error + Send + Sync + 'static,
+        transient: bool,
     ) -> Self {
         Self {
             message,
             source: Box::new(error),
+            transient,
         }
     }
 }

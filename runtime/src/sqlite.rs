@@ -52,7 +52,13 @@ mod tracking;
 /// the driver's calls, in the recorder and in a projection's writes.
 impl From<rusqlite::Error> for Error {
     fn from(error: rusqlite::Error) -> Self {
-        ErrorKind::Sqlite(crate::DriverError::new(error.to_string(), error)).into()
+        // Busy or locked past the busy timeout: another connection held the
+        // lock, which may pass.
+        let transient = matches!(
+            error.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        );
+        ErrorKind::Sqlite(crate::DriverError::new(error.to_string(), error, transient)).into()
     }
 }
 

@@ -539,6 +539,14 @@ impl PrivateServer {
         self.pg(&full);
     }
 
+    /// Stops the server at once (connections are cut), leaves it down for
+    /// `down` (connections are refused), and starts it again.
+    pub fn stop_for(&self, down: Duration) {
+        self.pg_ctl(&["stop", "-m", "immediate", "-w", "-t", "30"]);
+        std::thread::sleep(down);
+        self.pg_ctl(&["start", "-w", "-t", "30", "-o", &self.options()]);
+    }
+
     /// Stops the server at once (connections are cut) and starts it again.
     pub fn restart(&self) {
         self.pg_ctl(&[

@@ -16,36 +16,9 @@ use eventsmith::{
 use eventsmith_generated::bank_accounts::{Account, AccountEvent, Bank};
 use eventsmith_generated::world::{Universe, WorldEvent, WorldId};
 use eventsmith_tests::backends::{Backend, backends, databases, pairs};
-use eventsmith_tests::follow::{cent, email, policy, write_worlds};
-
-/// The leader, on `backend`'s store.
-fn leader(backend: &Backend) -> Application {
-    Application::isolated_with_defaults("Universe", Universe::DEFAULTS, pairs(&backend.env()))
-        .unwrap()
-}
-
-/// The follower, on a store of its own beside the leader's (SQLite's table
-/// is always `stored_events`, as in the Python library; PostgreSQL's are
-/// the application's own by name).
-fn follower(backend: &Backend) -> Application {
-    Application::isolated_with_defaults("Bank", Bank::DEFAULTS, pairs(&backend.env_of("Bank")))
-        .unwrap()
-}
-
-fn balance(bank: &Application, world: WorldId) -> Decimal {
-    let account: Account = bank
-        .repository()
-        .get(Account::create_id(&email(world)))
-        .unwrap();
-    account.balance()
-}
-
-fn position(bank: &Application) -> Option<u64> {
-    bank.process_recorder()
-        .unwrap()
-        .max_tracking_id("Universe")
-        .unwrap()
-}
+use eventsmith_tests::follow::{
+    balance, cent, child_env, email, follower, leader, policy, position, spawn_child, write_worlds,
+};
 
 #[test]
 fn a_follower_processes_each_notification_once_and_carries_on_from_its_position() {
@@ -138,21 +111,10 @@ fn two_followers_racing_over_one_store_process_each_notification_once() {
             for bank in &banks {
                 let universe = &universe;
                 scope.spawn(move || {
-                    loop {
-                        match process(bank, universe, policy(bank)) {
-                            Ok(0) => break,
-                            Ok(_) => {}
-                            // The other follower stored this position (or
-                            // the account) first: read on from there.
-                            Err(e)
-                                if matches!(
-                                    e.kind(),
-                                    ErrorKind::TrackingConflict { .. }
-                                        | ErrorKind::VersionConflict { .. }
-                                ) => {}
-                            Err(e) => panic!("{e}"),
-                        }
-                    }
+                    // When the other follower stores a position (or an
+                    // account) first, this one reads on from there: no
+                    // error reaches the caller.
+                    while process(bank, universe, policy(bank)).unwrap() > 0 {}
                 });
             }
         });
@@ -356,17 +318,38 @@ fn a_failing_policy_stops_its_pipe_with_a_typed_error_and_its_position() {
             );
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        let err = runner.stop().unwrap_err();
+        // Typed: the pipe, the notification, its topic, and the error.
+        let failures = runner.failures();
+        assert_eq!(failures.len(), 1, "{}", backend.name);
+        let failure = &failures[0];
+        assert_eq!(
+            (failure.follower.as_str(), failure.leader.as_str()),
+            ("Bank", "Universe")
+        );
+        assert_eq!(failure.notification_id, Some(3));
+        assert!(
+            failure
+                .topic
+                .as_deref()
+                .is_some_and(|t| t.ends_with("World.SomethingHappened")),
+            "{failure}"
+        );
         assert!(
             matches!(
-                *err.kind(),
+                failure.error.kind(),
                 ErrorKind::Policy {
                     notification_id: 3,
                     ..
                 }
             ),
-            "{err}"
+            "{failure}"
         );
+        let err = runner.stop().unwrap_err();
+        let ErrorKind::PipeFailed(stopped) = err.kind() else {
+            panic!("{}: {err}", backend.name);
+        };
+        assert_eq!(stopped.notification_id, Some(3));
+        assert!(err.to_string().contains("no third"), "{err}");
         assert_eq!(position(&bank), Some(2), "{}", backend.name);
     }
 }
@@ -418,29 +401,12 @@ fn followers_killed_mid_processing(
             .unwrap();
     let bank =
         Application::isolated_with_defaults("Bank", Bank::DEFAULTS, pairs(follower_env)).unwrap();
-    // The child reads its settings as an application does: `UNIVERSE_*`
-    // and `BANK_*` first, then the plain names.
-    let child_env: Vec<(String, String)> = leader_env
-        .iter()
-        .map(|(k, v)| (format!("UNIVERSE_{k}"), v.clone()))
-        .chain(
-            follower_env
-                .iter()
-                .map(|(k, v)| (format!("BANK_{k}"), v.clone())),
-        )
-        .collect();
+    let child_env = child_env(leader_env, follower_env);
     let mut worlds = Vec::new();
     let mut mid_stream = 0;
     for kill in 0..KILLS {
         worlds.extend(write_worlds(&universe, &[1; 40]));
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_follower"))
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .envs(child_env.iter().cloned())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::inherit())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_child(env!("CARGO_BIN_EXE_follower"), &child_env);
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let first = lines
             .next()

@@ -158,8 +158,10 @@ fn policy(
     e: &model::Event,
 ) -> view::Policy {
     let event_struct = ident(&e.struct_name);
+    let method = ident(&p.name.cased);
     view::Policy {
-        method: ident(&p.name.cased),
+        method_name: str_lit(method.trim_start_matches("r#")),
+        method,
         doc: vec![format!(
             "What `{}` does when `{leader}` stores `{written}` ([`{event_struct}`]).",
             app.name.written

@@ -250,6 +250,8 @@ pub(crate) struct FollowedAggregate {
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Policy {
     pub(crate) method: String,
+    /// The method's name as a string literal (no `r#`), for errors.
+    pub(crate) method_name: String,
     pub(crate) doc: Vec<String>,
     /// The event as written, `Account.Opened`.
     pub(crate) written: String,

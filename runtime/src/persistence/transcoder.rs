@@ -81,6 +81,13 @@ pub trait Followed: Sized + Send + 'static {
     /// The JSON decoder's error when the state does not hold the event's
     /// fields.
     fn decode_followed(topic: &str, decoder: Decoder<'_>) -> serde_json::Result<Option<Self>>;
+
+    /// The name of the policy this event goes to (a method of the
+    /// follower's generated policy trait), for the errors and failures
+    /// that name it; `None` where no such method is known.
+    fn policy(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 impl<E: Transcodable> Followed for E {

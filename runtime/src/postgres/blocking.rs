@@ -68,6 +68,7 @@ pub(super) fn outside_async<T: Send>(f: impl FnOnce() -> Result<T> + Send) -> Re
                              current-thread tokio runtime: {error}"
                         ),
                         source: Box::new(error),
+                        transient: true,
                     }))
                 })?;
             thread

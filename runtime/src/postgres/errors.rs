@@ -97,13 +97,9 @@ impl From<Error> for Failure {
         match error.into_kind() {
             ErrorKind::Postgres(driver) => match driver.source.downcast::<postgres::Error>() {
                 Ok(error) => Self::from(*error),
-                Err(source) => Self::Other(
-                    ErrorKind::Postgres(DriverError {
-                        message: driver.message,
-                        source,
-                    })
-                    .into(),
-                ),
+                Err(source) => {
+                    Self::Other(ErrorKind::Postgres(DriverError { source, ..driver }).into())
+                }
             },
             other => Self::Other(other.into()),
         }
@@ -115,13 +111,32 @@ impl From<Error> for Failure {
 /// and in a projection's writes.
 impl From<postgres::Error> for Error {
     fn from(error: postgres::Error) -> Self {
-        ErrorKind::Postgres(DriverError::new(describe(&error), error)).into()
+        let transient = is_transient(&error);
+        ErrorKind::Postgres(DriverError::new(describe(&error), error, transient)).into()
     }
 }
 
-/// The pool's error: no connection could be had.
+/// The pool's error: no connection could be had within the connect
+/// timeout (the server is down, or every connection is busy), which may
+/// pass.
 pub(super) fn pool_error(error: r2d2::Error) -> Error {
-    ErrorKind::Pool(DriverError::new(error.to_string(), error)).into()
+    ErrorKind::Pool(DriverError::new(error.to_string(), error, true)).into()
+}
+
+/// Whether an error may pass if the call is made again later: a lost or
+/// refused connection, a server shutting down or starting, too many
+/// connections, a serialization failure, a deadlock, a lock not available.
+fn is_transient(error: &postgres::Error) -> bool {
+    is_disconnect(error)
+        || error.code().is_some_and(|code| {
+            [
+                SqlState::T_R_SERIALIZATION_FAILURE,
+                SqlState::T_R_DEADLOCK_DETECTED,
+                SqlState::TOO_MANY_CONNECTIONS,
+                SqlState::LOCK_NOT_AVAILABLE,
+            ]
+            .contains(code)
+        })
 }
 
 /// The driver's error inside a PostgreSQL error.

@@ -12,4 +12,4 @@ mod runner;
 pub use process::{PolicyError, Processing, process};
 pub use projection::project;
 pub use reader::NotificationLogReader;
-pub use runner::{MultiThreadedRunner, Pipe, SingleThreadedRunner};
+pub use runner::{MultiThreadedRunner, Pipe, PipeFailure, SingleThreadedRunner};

@@ -50,45 +50,108 @@ impl<'p> Processing<'p> {
     }
 }
 
+/// What a policy or projection is given an event in: its notification's
+/// tracking record and topic, and the policy it goes to.
+pub(crate) struct Unprocessed<'n> {
+    pub(crate) tracking: Tracking,
+    pub(crate) topic: &'n str,
+    pub(crate) policy: Option<&'static str>,
+}
+
+impl Unprocessed<'_> {
+    /// The policy error `source`, naming this notification.
+    pub(crate) fn policy_error(&self, follower: &str, source: super::PolicyError) -> crate::Error {
+        ErrorKind::Policy {
+            follower: follower.to_owned(),
+            leader: self.tracking.application_name.clone(),
+            notification_id: self.tracking.notification_id,
+            topic: self.topic.to_owned(),
+            policy: self.policy,
+            source,
+        }
+        .into()
+    }
+}
+
 /// Gives `f` each notification of `leader` above `tracker`'s position
 /// whose topic is one of `E`'s, decoded, with its tracking record, in
 /// order: what a follower or a projection processes next. When the last
 /// notifications read are passed over (their topics not `E`'s), the
 /// position is recorded past them, so that a wait for them returns;
 /// another process having recorded a later one already is no error (it is
-/// ahead, which is all the record says). Returns how many `f` was given.
+/// ahead, which is all the record says). Returns how many `f` was given
+/// and stored.
+///
+/// Replicas of one follower on one store race: when what `f` stores
+/// conflicts because another replica stored that notification first (its
+/// position is now at or past it), this one has lost the race, which is no
+/// error: it reads on from the new position.
 pub(crate) fn for_each_unprocessed<E: Followed>(
     tracker: &(impl TrackingRecorder + ?Sized),
     leader: &Application,
-    mut f: impl FnMut(E, Tracking) -> Result<()>,
+    mut f: impl FnMut(E, Unprocessed<'_>) -> Result<()>,
 ) -> Result<u64> {
-    let Some(start) = tracker
-        .max_tracking_id(leader.name())?
-        .map_or(Some(1), |id| id.checked_add(1))
-    else {
-        return Ok(0);
-    };
     let mut processed: u64 = 0;
-    let mut passed_over: Option<u64> = None;
-    for notification in NotificationLogReader::new(leader.log()).read(start) {
-        let notification = notification?;
-        if !E::FOLLOWED_TOPICS.contains(&&*notification.topic) {
-            passed_over = Some(notification.id);
-            continue;
+    'from_the_position: loop {
+        let Some(start) = tracker
+            .max_tracking_id(leader.name())?
+            .map_or(Some(1), |id| id.checked_add(1))
+        else {
+            return Ok(processed);
+        };
+        let mut passed_over: Option<u64> = None;
+        for notification in NotificationLogReader::new(leader.log()).read(start) {
+            let notification = notification?;
+            if !E::FOLLOWED_TOPICS.contains(&&*notification.topic) {
+                passed_over = Some(notification.id);
+                continue;
+            }
+            let event = decode::<E>(leader, &notification)?;
+            let unprocessed = Unprocessed {
+                tracking: Tracking::new(leader.name(), notification.id),
+                topic: &notification.topic,
+                policy: event.policy(),
+            };
+            match f(event, unprocessed) {
+                Ok(()) => {}
+                Err(e) if lost_race(tracker, leader, &e, notification.id)? => {
+                    continue 'from_the_position;
+                }
+                Err(e) => return Err(e),
+            }
+            processed = processed.saturating_add(1);
+            passed_over = None;
         }
-        let event = decode::<E>(leader, &notification)?;
-        f(event, Tracking::new(leader.name(), notification.id))?;
-        processed = processed.saturating_add(1);
-        passed_over = None;
-    }
-    if let Some(id) = passed_over {
-        match tracker.insert_tracking(&Tracking::new(leader.name(), id)) {
-            Ok(()) => {}
-            Err(e) if matches!(e.kind(), ErrorKind::TrackingConflict { .. }) => {}
-            Err(e) => return Err(e),
+        if let Some(id) = passed_over {
+            match tracker.insert_tracking(&Tracking::new(leader.name(), id)) {
+                Ok(()) => {}
+                Err(e) if matches!(e.kind(), ErrorKind::TrackingConflict { .. }) => {}
+                Err(e) => return Err(e),
+            }
         }
+        return Ok(processed);
     }
-    Ok(processed)
+}
+
+/// Whether `error`, from storing what notification `id` of `leader` gave,
+/// is another replica having stored that notification first: a conflict
+/// (of the tracking record, or of an aggregate both saved), with the
+/// position now at or past `id`.
+fn lost_race(
+    tracker: &(impl TrackingRecorder + ?Sized),
+    leader: &Application,
+    error: &crate::Error,
+    id: u64,
+) -> Result<bool> {
+    if !matches!(
+        error.kind(),
+        ErrorKind::TrackingConflict { .. } | ErrorKind::VersionConflict { .. }
+    ) {
+        return Ok(false);
+    }
+    Ok(tracker
+        .max_tracking_id(leader.name())?
+        .is_some_and(|at| at >= id))
 }
 
 /// Processes the notifications of `leader` that `follower` has not
@@ -130,20 +193,14 @@ where
     P: FnMut(E, &mut Processing<'_>) -> std::result::Result<(), PolicyError>,
 {
     let process = follower.require_process_recorder()?;
-    let leader_name = leader.name();
     follower.check_not_sharing_log(leader)?;
-    for_each_unprocessed::<E>(&**process, leader, |event, tracking| {
-        let notification_id = tracking.notification_id;
+    for_each_unprocessed::<E>(&**process, leader, |event, unprocessed| {
         let mut processing = Processing {
-            tracking,
+            tracking: unprocessed.tracking.clone(),
             aggregates: Vec::new(),
         };
-        policy(event, &mut processing).map_err(|source| ErrorKind::Policy {
-            follower: follower.name().to_owned(),
-            leader: leader_name.to_owned(),
-            notification_id,
-            source,
-        })?;
+        policy(event, &mut processing)
+            .map_err(|source| unprocessed.policy_error(follower.name(), source))?;
         let Processing {
             tracking,
             mut aggregates,

@@ -10,9 +10,9 @@
 
 use super::PolicyError;
 use super::process::for_each_unprocessed;
+use crate::Result;
 use crate::application::Application;
 use crate::persistence::{Followed, ViewRecorder};
-use crate::{ErrorKind, Result};
 
 /// Projects `leader`'s notifications above `view`'s tracking record of it
 /// into tables of `view`'s database: `project` is given each event and the
@@ -34,18 +34,10 @@ where
     V: ViewRecorder + ?Sized,
     P: FnMut(E, &mut V::Connection) -> std::result::Result<(), PolicyError> + Send,
 {
-    for_each_unprocessed::<E>(view, leader, |event, tracking| {
-        let notification_id = tracking.notification_id;
-        view.record_view(&tracking, &mut |conn| {
-            project(event.clone(), conn).map_err(|source| {
-                ErrorKind::Policy {
-                    follower: V::DESCRIPTION.to_owned(),
-                    leader: leader.name().to_owned(),
-                    notification_id,
-                    source,
-                }
-                .into()
-            })
+    for_each_unprocessed::<E>(view, leader, |event, unprocessed| {
+        view.record_view(&unprocessed.tracking, &mut |conn| {
+            project(event.clone(), conn)
+                .map_err(|source| unprocessed.policy_error(V::DESCRIPTION, source))
         })
     })
 }

@@ -14,10 +14,11 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use super::{PolicyError, Processing, process};
 use crate::application::Application;
-use crate::persistence::{Followed, Stopper};
+use crate::persistence::{Followed, Stopper, Subscription};
 use crate::{Error, ErrorKind, Result};
 
 type Step = Box<dyn FnMut() -> Result<u64> + Send>;
@@ -133,26 +134,127 @@ impl SingleThreadedRunner {
 #[derive(Debug)]
 struct Running {
     stopper: Stopper,
-    follower: String,
-    leader: String,
-    thread: JoinHandle<Result<u64>>,
+    thread: JoinHandle<std::result::Result<u64, ()>>,
+}
+
+/// Why a pipe of a [`MultiThreadedRunner`] stopped before it was stopped:
+/// which follower and leader, where in the leader's log (when the error
+/// names a notification), and the error.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PipeFailure {
+    /// The application that follows.
+    pub follower: String,
+    /// The application followed.
+    pub leader: String,
+    /// The notification it stopped before, when the error names one.
+    pub notification_id: Option<u64>,
+    /// That notification's topic, when the policy failed on it.
+    pub topic: Option<String>,
+    /// The policy that failed (a method of the follower's policy trait),
+    /// when known.
+    pub policy: Option<&'static str>,
+    /// The error ([`ErrorKind::Policy`], [`ErrorKind::UnreadableNotification`],
+    /// an error that does not pass with time, or
+    /// [`ErrorKind::PipePanicked`]).
+    pub error: Arc<Error>,
+}
+
+impl PipeFailure {
+    fn new(follower: &str, leader: &str, error: Error) -> Self {
+        let (notification_id, topic, policy) = match error.kind() {
+            ErrorKind::Policy {
+                notification_id,
+                topic,
+                policy,
+                ..
+            } => (Some(*notification_id), Some(topic.clone()), *policy),
+            ErrorKind::UnreadableNotification {
+                notification_id, ..
+            } => (Some(*notification_id), None, None),
+            _ => (None, None, None),
+        };
+        Self {
+            follower: follower.to_owned(),
+            leader: leader.to_owned(),
+            notification_id,
+            topic,
+            policy,
+            error: Arc::new(error),
+        }
+    }
+}
+
+impl std::fmt::Display for PipeFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} following {}: {}",
+            self.follower, self.leader, self.error
+        )
+    }
+}
+
+/// The pause before a pipe tries again after an error that may pass: 10 ms,
+/// doubled each time it fails again, at most 1 s; back to 10 ms once a
+/// step succeeds.
+#[derive(Debug)]
+struct Backoff(Duration);
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(10);
+    const MOST: Duration = Duration::from_secs(1);
+
+    fn new() -> Self {
+        Self(Self::FIRST)
+    }
+
+    fn reset(&mut self) {
+        self.0 = Self::FIRST;
+    }
+
+    /// Waits the pause, or until `stopper` is stopped (`false` then).
+    fn wait(&mut self, stopper: &Stopper) -> bool {
+        let pause = self.0;
+        self.0 = self.0.saturating_mul(2).min(Self::MOST);
+        let start = Instant::now();
+        while !stopper.is_stopped() {
+            let left = pause.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                return true;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(20)));
+        }
+        false
+    }
 }
 
 /// Runs each pipe in a thread of its own, woken by a subscription to its
 /// leader's log, until stopped (the Python library's
 /// `MultiThreadedRunner`).
+///
+/// Replicas of a follower may run on one store, in threads or processes:
+/// each notification is processed by one of them, and a replica that
+/// finds another got there first reads on from the new position (see
+/// [`process`]). An error that may pass with time
+/// ([`Error::is_transient`]: a lost connection, a busy database, a
+/// conflict) is tried again after a pause that grows from 10 ms to 1 s; a
+/// pipe stops only when stopped, or on an error that will not pass (a
+/// policy's, an unreadable notification), which [`failures`](Self::failures)
+/// then reports.
 #[derive(Debug)]
 pub struct MultiThreadedRunner {
     threads: Vec<Running>,
-    failures: Arc<Mutex<Vec<String>>>,
+    failures: Arc<Mutex<Vec<PipeFailure>>>,
 }
 
 impl MultiThreadedRunner {
     /// Starts a thread for each of `pipes`: it processes what its leader
     /// has stored, then waits on a subscription to the leader's log and
     /// processes again each time something new is stored. A pipe whose
-    /// step fails stops (its follower keeps its position before the failed
-    /// notification); the others go on.
+    /// step fails with an error that will not pass stops (its follower
+    /// keeps its position before the failed notification); the others go
+    /// on.
     ///
     /// # Errors
     ///
@@ -163,7 +265,7 @@ impl MultiThreadedRunner {
             threads: Vec::new(),
             failures: Arc::new(Mutex::new(Vec::new())),
         };
-        for mut pipe in pipes {
+        for pipe in pipes {
             // Woken for what is stored from now on; what is stored already
             // the first step processes.
             let subscribed = pipe
@@ -180,48 +282,15 @@ impl MultiThreadedRunner {
             };
             let stopper = subscription.stopper();
             let failures = runner.failures.clone();
-            let (follower, leader) = (
-                pipe.follower.name().to_owned(),
-                pipe.leader.name().to_owned(),
-            );
-            let thread = std::thread::spawn(move || {
-                let mut total: u64 = 0;
-                let run = || -> Result<()> {
-                    total = total.saturating_add(pipe.step()?);
-                    // Each wake-up: whatever is new, processed from the
-                    // follower's position (the subscription only wakes it).
-                    for notification in subscription {
-                        notification?;
-                        total = total.saturating_add(pipe.step()?);
-                    }
-                    Ok(())
-                };
-                let outcome = run();
-                if let Err(e) = &outcome {
-                    failures
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .push(format!(
-                            "{} following {}: {e}",
-                            pipe.follower.name(),
-                            pipe.leader.name()
-                        ));
-                }
-                outcome.map(|()| total)
-            });
-            runner.threads.push(Running {
-                stopper,
-                follower,
-                leader,
-                thread,
-            });
+            let thread = std::thread::spawn(move || run_pipe(pipe, subscription, &failures));
+            runner.threads.push(Running { stopper, thread });
         }
         Ok(runner)
     }
 
-    /// The pipes that have stopped on an error so far, each as the
-    /// follower, the leader and the error.
-    pub fn failures(&self) -> Vec<String> {
+    /// The pipes that have stopped on an error so far, each with its
+    /// follower, leader, notification, policy and error.
+    pub fn failures(&self) -> Vec<PipeFailure> {
         self.failures
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -233,30 +302,92 @@ impl MultiThreadedRunner {
     ///
     /// # Errors
     ///
-    /// The first pipe's error, when one stopped on an error.
+    /// [`ErrorKind::PipeFailed`] with the first pipe that stopped on an
+    /// error, as [`failures`](Self::failures) reports it.
     pub fn stop(self) -> Result<u64> {
         for running in &self.threads {
             running.stopper.stop();
         }
         let mut total: u64 = 0;
-        let mut first: Option<Error> = None;
         for running in self.threads {
-            match running.thread.join() {
-                Ok(Ok(n)) => total = total.saturating_add(n),
-                Ok(Err(e)) => {
-                    first.get_or_insert(e);
-                }
-                Err(_) => {
-                    first.get_or_insert(
-                        ErrorKind::PipePanicked {
-                            follower: running.follower,
-                            leader: running.leader,
-                        }
-                        .into(),
-                    );
-                }
+            if let Ok(Ok(n)) = running.thread.join() {
+                total = total.saturating_add(n);
             }
         }
-        first.map_or(Ok(total), Err)
+        let first = self
+            .failures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .first()
+            .cloned();
+        first.map_or(Ok(total), |failure| {
+            Err(ErrorKind::PipeFailed(Box::new(failure)).into())
+        })
+    }
+}
+
+/// A pipe's thread: a step, then another each time the subscription wakes
+/// it, until it is stopped or fails on an error that will not pass (which
+/// is added to `failures`, as a panic is). How many notifications it
+/// processed, or `Err` when it failed.
+fn run_pipe(
+    mut pipe: Pipe,
+    subscription: Subscription,
+    failures: &Mutex<Vec<PipeFailure>>,
+) -> std::result::Result<u64, ()> {
+    let follower = pipe.follower.name().to_owned();
+    let leader = pipe.leader.name().to_owned();
+    let stopper = subscription.stopper();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        steps(&mut pipe, subscription, &stopper)
+    }));
+    let error = match outcome {
+        Ok(Ok(total)) => return Ok(total),
+        Ok(Err(error)) => error,
+        Err(_) => Error::from(ErrorKind::PipePanicked {
+            follower: follower.clone(),
+            leader: leader.clone(),
+        }),
+    };
+    failures
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(PipeFailure::new(&follower, &leader, error));
+    Err(())
+}
+
+/// Steps `pipe` each time `subscription` wakes it, trying again after a
+/// pause on an error that may pass, until stopped (how many it processed)
+/// or an error that will not pass.
+fn steps(pipe: &mut Pipe, mut subscription: Subscription, stopper: &Stopper) -> Result<u64> {
+    let mut total: u64 = 0;
+    let mut backoff = Backoff::new();
+    loop {
+        // Whatever is new, processed from the follower's position (the
+        // subscription only wakes it).
+        match pipe.step() {
+            Ok(n) => {
+                total = total.saturating_add(n);
+                backoff.reset();
+            }
+            Err(e) if e.is_transient() => {
+                if !backoff.wait(stopper) {
+                    return Ok(total);
+                }
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
+        match subscription.next() {
+            None => return Ok(total),
+            Some(Ok(_)) => {}
+            // The step after the pause catches up with what was missed.
+            Some(Err(e)) if e.is_transient() => {
+                if !backoff.wait(stopper) {
+                    return Ok(total);
+                }
+            }
+            Some(Err(e)) => return Err(e),
+        }
     }
 }
