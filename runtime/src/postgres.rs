@@ -65,8 +65,8 @@ mod tracking;
 pub use config::PostgresConfig;
 pub(crate) use config::QuotedNames;
 use errors::{
-    ConnectError, Failure, as_postgres, conflicting_key, is_disconnect, is_stale_plan, may_pass,
-    pool_error, sqlstate,
+    ConnectError, Failure, as_postgres, conflicting_key, connect_error, is_disconnect,
+    is_stale_plan, may_pass, pool_error, sqlstate,
 };
 
 /// Runs `CREATE ... IF NOT EXISTS` statements, taking a table, index or
@@ -131,9 +131,18 @@ impl PgConnection {
 
 struct Manager {
     config: postgres::Config,
+    /// Where it connects, for errors: `host:port`.
+    endpoint: String,
 }
 
 impl Manager {
+    fn new(config: &PostgresConfig) -> Self {
+        Self {
+            config: config.client_config(),
+            endpoint: config.endpoint(),
+        }
+    }
+
     fn open(config: &postgres::Config) -> Result<PgConnection, postgres::Error> {
         Ok(PgConnection {
             client: config.connect(NoTls)?,
@@ -157,7 +166,7 @@ impl Manager {
                 Err(e) if may_pass(&e) && left > Duration::from_millis(100) => {
                     std::thread::sleep(Duration::from_millis(100));
                 }
-                Err(e) => return Err(Error::from(e)),
+                Err(e) => return Err(connect_error(e, &self.endpoint)),
             }
         }
     }
@@ -294,9 +303,7 @@ impl PostgresRecorder {
 
     fn connect(config: PostgresConfig) -> Result<Self> {
         let names = config.quoted_names()?;
-        let manager = Manager {
-            config: config.client_config(),
-        };
+        let manager = Manager::new(&config);
         let mut first = manager.open_within(config.connect_timeout)?;
         let pool = r2d2::Pool::builder()
             .max_size(config.max_connections())
@@ -384,7 +391,7 @@ impl PostgresRecorder {
         };
         let max_waiting = self.config.max_waiting;
         if max_waiting == 0 {
-            return pool.get().map_err(pool_error);
+            return pool.get().map_err(|e| pool_error(e, &self.config));
         }
         if let Some(conn) = pool.try_get() {
             return Ok(conn);
@@ -393,7 +400,7 @@ impl PostgresRecorder {
         let result = if waiting >= max_waiting {
             Err(ErrorKind::TooManyWaiting { max_waiting }.into())
         } else {
-            pool.get().map_err(pool_error)
+            pool.get().map_err(|e| pool_error(e, &self.config))
         };
         self.waiting.fetch_sub(1, Ordering::SeqCst);
         result

@@ -315,6 +315,8 @@ impl PgSchema {
     /// panics: the test fails.
     pub fn new() -> Option<Self> {
         if let Err(e) = postgres_client() {
+            // The server's message and SQLSTATE, or why the connection failed.
+            let e = eventsmith::Error::from(e);
             if std::env::var_os(REQUIRE_POSTGRES).is_some() {
                 panic!("PostgreSQL is required ({REQUIRE_POSTGRES} is set) but not reachable: {e}");
             }

@@ -360,6 +360,13 @@ fn errors_say_whether_they_may_pass() {
     // Port 1: nothing listens there.
     let refused = universe(&[("POSTGRES_PORT", "1")]).unwrap_err();
     assert!(refused.is_transient(), "{refused}");
+    // Where it tried to connect, named.
+    assert!(
+        refused
+            .to_string()
+            .starts_with("PostgreSQL: connecting to 127.0.0.1:1: "),
+        "{refused}"
+    );
     let no_database = universe(&[("POSTGRES_DBNAME", "no_such_database_here")]).unwrap_err();
     assert!(!no_database.is_transient(), "{no_database}");
     // A policy's own error stops its pipe; one that is the runtime's

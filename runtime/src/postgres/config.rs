@@ -61,6 +61,14 @@ pub struct PostgresConfig {
     pub idle_in_transaction_session_timeout: Option<Duration>,
 }
 
+impl PostgresConfig {
+    /// Where it connects, for errors: `host:port`, with any password in
+    /// the host redacted.
+    pub(crate) fn endpoint(&self) -> String {
+        format!("{}:{}", redact_urls(&self.host), self.port)
+    }
+}
+
 impl fmt::Debug for PostgresConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PostgresConfig")

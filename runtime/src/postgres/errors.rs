@@ -118,9 +118,21 @@ impl From<postgres::Error> for Error {
 
 /// The pool's error: no connection could be had within the connect
 /// timeout (the server is down, or every connection is busy), which may
-/// pass.
-pub(super) fn pool_error(error: r2d2::Error) -> Error {
-    ErrorKind::Pool(DriverError::new(error.to_string(), error, true)).into()
+/// pass; it names where the pool connects.
+pub(super) fn pool_error(error: r2d2::Error, config: &super::PostgresConfig) -> Error {
+    let message = format!(
+        "no connection to {} within {:?} (POSTGRES_CONNECT_TIMEOUT): {error}",
+        config.endpoint(),
+        config.connect_timeout
+    );
+    ErrorKind::Pool(DriverError::new(message, error, true)).into()
+}
+
+/// A connection that could not be made, naming where it was to be made.
+pub(super) fn connect_error(error: postgres::Error, endpoint: &str) -> Error {
+    let transient = is_transient(&error);
+    let message = format!("connecting to {endpoint}: {}", describe(&error));
+    ErrorKind::Postgres(DriverError::new(message, error, transient)).into()
 }
 
 /// Whether an error may pass if the call is made again later: a lost or
