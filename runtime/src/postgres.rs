@@ -133,6 +133,10 @@ struct Manager {
     config: postgres::Config,
     /// Where it connects, for errors: `host:port`.
     endpoint: String,
+    /// The connection the recorder made first (to create its table), the
+    /// pool's first: closed and replaced by another, its server process
+    /// outlived it for a moment, one more than the pool's limit.
+    first: std::sync::Mutex<Option<PgConnection>>,
 }
 
 impl Manager {
@@ -140,6 +144,7 @@ impl Manager {
         Self {
             config: config.client_config(),
             endpoint: config.endpoint(),
+            first: std::sync::Mutex::new(None),
         }
     }
 
@@ -177,7 +182,15 @@ impl r2d2::ManageConnection for Manager {
     type Error = ConnectError;
 
     fn connect(&self) -> Result<PgConnection, ConnectError> {
-        Self::open(&self.config).map_err(ConnectError)
+        let first = self
+            .first
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        match first {
+            Some(conn) if !conn.client.is_closed() => Ok(conn),
+            _ => Self::open(&self.config).map_err(ConnectError),
+        }
     }
 
     fn is_valid(&self, conn: &mut PgConnection) -> Result<(), ConnectError> {
@@ -305,6 +318,11 @@ impl PostgresRecorder {
         let names = config.quoted_names()?;
         let manager = Manager::new(&config);
         let mut first = manager.open_within(config.connect_timeout)?;
+        Self::create_table(&names, &mut first)?;
+        *manager
+            .first
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(first);
         let pool = r2d2::Pool::builder()
             .max_size(config.max_connections())
             .min_idle(Some(0))
@@ -339,7 +357,6 @@ impl PostgresRecorder {
             tracking_ready: AtomicBool::new(false),
             config,
         };
-        recorder.create_table(&mut first)?;
         Ok(recorder)
     }
 
@@ -355,13 +372,13 @@ impl PostgresRecorder {
         &self.config
     }
 
-    fn create_table(&self, conn: &mut PgConnection) -> Result<()> {
+    fn create_table(names: &QuotedNames, conn: &mut PgConnection) -> Result<()> {
         let QuotedNames {
             schema,
             index,
             qualified_table,
             ..
-        } = &self.names;
+        } = names;
         let statements = [
             format!("CREATE SCHEMA IF NOT EXISTS {schema}"),
             // As the Python library's PostgresApplicationRecorder creates it.
