@@ -26,8 +26,8 @@ use crate::persistence::{Followed, ViewRecorder};
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Policy`] when `project` fails (nothing of that notification
-/// is stored); [`ErrorKind::UnreadableNotification`]; the database's errors.
+/// [`ErrorKind::Policy`](crate::ErrorKind::Policy) when `project` fails (nothing of that notification
+/// is stored); [`ErrorKind::UnreadableNotification`](crate::ErrorKind::UnreadableNotification); the database's errors.
 pub fn project<E, V, P>(view: &V, leader: &Application, mut project: P) -> Result<u64>
 where
     E: Followed + Clone + Sync,
