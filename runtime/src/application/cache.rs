@@ -175,10 +175,19 @@ impl AggregateCache {
     }
 
     /// The entry of aggregate `id`, made (empty) when missing.
+    ///
+    /// A cache left over its size by entries held when it was trimmed is
+    /// brought back to it here (the entry returned is held, so it stays).
     pub(crate) fn entry(&self, id: Uuid) -> Arc<Entry> {
         let mut entries = self.entries();
-        if let Some(entry) = entries.get(&id) {
-            return Arc::clone(entry);
+        // Trimmed to the size before an entry is added, and past it only
+        // once the entry is filled: an aggregate that cannot be got (and is
+        // forgotten) drops none.
+        let found = entries.get(&id).map(Arc::clone);
+        // `found` is held, so it stays.
+        self.trim_entries(&mut entries);
+        if let Some(entry) = found {
+            return entry;
         }
         let entry = Arc::new(Entry::default());
         entries.put(id, Arc::clone(&entry));
@@ -188,12 +197,33 @@ impl AggregateCache {
     /// Drops the least recently used entries past the size: called once
     /// an entry is filled, so that an aggregate that cannot be got drops
     /// none.
+    ///
+    /// An entry another thread holds (a command running on it, a get
+    /// bringing it up to date, or about to) is not dropped: what that
+    /// command saved would go into an entry no later get finds, while a get
+    /// made a new one from the store's copy of before the save, and without
+    /// fast-forwarding served it, older than this application saved it.
+    /// The cache holds more than its size while every entry past it is
+    /// held, and is trimmed again when the next entry is filled.
     pub(crate) fn trim(&self) {
-        if let Some(max) = self.settings.maxsize {
-            let mut entries = self.entries();
-            while entries.len() > max.get() {
-                entries.pop_lru();
-            }
+        self.trim_entries(&mut self.entries());
+    }
+
+    /// Drops idle entries, least recently used first, until the cache is
+    /// within its size.
+    fn trim_entries(&self, entries: &mut LruCache<Uuid, Arc<Entry>>) {
+        let Some(max) = self.settings.maxsize else {
+            return;
+        };
+        while entries.len() > max.get() {
+            // The map's own reference is the only one: nobody holds it.
+            let idle = entries
+                .iter()
+                .rev()
+                .find(|(_, entry)| Arc::strong_count(entry) == 1)
+                .map(|(id, _)| *id);
+            let Some(id) = idle else { break };
+            entries.pop(&id);
         }
     }
 
