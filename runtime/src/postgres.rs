@@ -57,6 +57,7 @@ pub use ::postgres as driver;
 
 mod blocking;
 mod config;
+mod connection;
 mod errors;
 mod snapshots;
 mod subscription;
@@ -64,6 +65,7 @@ mod tracking;
 
 pub use config::PostgresConfig;
 pub(crate) use config::QuotedNames;
+use connection::{Manager, PgConnection};
 use errors::{
     ConnectError, Failure, as_postgres, conflicting_key, connect_error, is_disconnect,
     is_stale_plan, may_pass, pool_error, sqlstate,
@@ -97,113 +99,6 @@ fn create(conn: &mut PgConnection, statements: &[String]) -> Result<()> {
 const TABLE_PARAMETERS: &str = "WITH (autovacuum_enabled = true, autovacuum_vacuum_threshold = 100000000, \
      autovacuum_vacuum_scale_factor = 0.5, autovacuum_analyze_threshold = 1000, \
      autovacuum_analyze_scale_factor = 0.01)";
-
-/// A pooled connection with its prepared statements.
-struct PgConnection {
-    client: Client,
-    statements: HashMap<String, Statement>,
-    born: Instant,
-    served: bool,
-    retired: bool,
-}
-
-impl PgConnection {
-    /// Commits the open transaction. A failure here is never tried again:
-    /// the commit may have been applied before the connection failed.
-    fn commit(&mut self) -> std::result::Result<(), Failure> {
-        self.client
-            .batch_execute("COMMIT")
-            .map_err(|error| Failure::Postgres {
-                error,
-                may_retry: false,
-            })
-    }
-
-    fn prepare(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
-        if let Some(statement) = self.statements.get(sql) {
-            return Ok(statement.clone());
-        }
-        let statement = self.client.prepare(sql)?;
-        self.statements.insert(sql.to_owned(), statement.clone());
-        Ok(statement)
-    }
-}
-
-struct Manager {
-    config: postgres::Config,
-    /// Where it connects, for errors: `host:port`.
-    endpoint: String,
-    /// The connection the recorder made first (to create its table), the
-    /// pool's first: closed and replaced by another, its server process
-    /// outlived it for a moment, one more than the pool's limit.
-    first: std::sync::Mutex<Option<PgConnection>>,
-}
-
-impl Manager {
-    fn new(config: &PostgresConfig) -> Self {
-        Self {
-            config: config.client_config(),
-            endpoint: config.endpoint(),
-            first: std::sync::Mutex::new(None),
-        }
-    }
-
-    fn open(config: &postgres::Config) -> Result<PgConnection, postgres::Error> {
-        Ok(PgConnection {
-            client: config.connect(NoTls)?,
-            statements: HashMap::new(),
-            born: Instant::now(),
-            served: false,
-            retired: false,
-        })
-    }
-
-    /// A connection within `timeout`: failures that may pass are tried again
-    /// until then; others (a wrong password, user or database) end at once.
-    fn open_within(&self, timeout: Duration) -> Result<PgConnection> {
-        let start = Instant::now();
-        loop {
-            let left = timeout.saturating_sub(start.elapsed());
-            let mut config = self.config.clone();
-            config.connect_timeout(left.max(Duration::from_millis(1)));
-            match Self::open(&config) {
-                Ok(conn) => return Ok(conn),
-                Err(e) if may_pass(&e) && left > Duration::from_millis(100) => {
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                Err(e) => return Err(connect_error(e, &self.endpoint)),
-            }
-        }
-    }
-}
-
-impl r2d2::ManageConnection for Manager {
-    type Connection = PgConnection;
-    type Error = ConnectError;
-
-    fn connect(&self) -> Result<PgConnection, ConnectError> {
-        let first = self
-            .first
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        match first {
-            Some(conn) if !conn.client.is_closed() => Ok(conn),
-            _ => Self::open(&self.config).map_err(ConnectError),
-        }
-    }
-
-    fn is_valid(&self, conn: &mut PgConnection) -> Result<(), ConnectError> {
-        conn.client
-            .simple_query("")
-            .map(|_| ())
-            .map_err(ConnectError)
-    }
-
-    fn has_broken(&self, conn: &mut PgConnection) -> bool {
-        conn.retired || conn.client.is_closed()
-    }
-}
 
 /// Keeps stored events in PostgreSQL.
 pub struct PostgresRecorder {
