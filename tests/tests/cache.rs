@@ -181,6 +181,19 @@ fn fast_forwarding_sees_other_writers_and_the_store_refuses_stale_saves() {
         assert_eq!(get(&stale, id).version(), 5);
         assert!(get(&stale, id).pending_events().is_empty());
         assert_eq!(get(&forward, id).version(), 5);
+        // A stale copy saved through `save` (or `save_all`, or a
+        // follower's tracked save) is dropped when the store refuses it
+        // too: the next get rebuilds it, so a retry is not refused forever.
+        happen(&writer, id, "volcanoes").unwrap();
+        let mut world = get(&stale, id);
+        assert_eq!(world.version(), 5, "{}", backend.name);
+        world.make_it_so("comets");
+        let err = stale.save(&mut world).unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::VersionConflict { .. }),
+            "{err}"
+        );
+        assert_eq!(get(&stale, id).version(), 6, "{}", backend.name);
     }
 }
 

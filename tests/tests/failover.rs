@@ -385,4 +385,54 @@ fn errors_say_whether_they_may_pass() {
     })
     .unwrap_err();
     assert!(passing.is_transient(), "{passing}");
+    // A projection's query that finds no row will find none next time:
+    // the driver's client-side errors (no row, a type mismatch) do not
+    // pass, only those of its socket do.
+    let view = eventsmith::postgres::PostgresRecorder::from_env(
+        &eventsmith::persistence::Environment::isolated("WorldCounts", pairs(&backend.env())),
+    )
+    .unwrap();
+    let no_row = eventsmith::system::project::<WorldEvent, _, _>(&view, &universe, |_, client| {
+        client
+            .query_one("SELECT 1 WHERE false", &[])
+            .map_err(eventsmith::Error::from)?;
+        Ok(())
+    })
+    .unwrap_err();
+    assert!(!no_row.is_transient(), "{no_row}");
+}
+
+/// A conflict that no retry can clear (the policy opens the same account
+/// for every world, so the second opening always conflicts) stops its
+/// pipe after a few tries, reported, rather than being tried for ever.
+#[test]
+fn a_conflict_that_persists_stops_its_pipe() {
+    use eventsmith_generated::bank_accounts::Account;
+    for backend in databases() {
+        let universe = Arc::new(leader(&backend));
+        let bank = Arc::new(follower(&backend));
+        write_worlds(&universe, &[0, 0]);
+        let pipe = Pipe::new::<WorldEvent, _>(bank.clone(), universe.clone(), |_, processing| {
+            processing.save(Account::create("Same", "same@example.com"));
+            Ok(())
+        });
+        let runner = MultiThreadedRunner::start(vec![pipe]).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while runner.failures().is_empty() {
+            assert!(Instant::now() < deadline, "{}: never stopped", backend.name);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let failures = runner.failures();
+        assert!(
+            matches!(
+                failures[0].error.kind(),
+                eventsmith::ErrorKind::VersionConflict { .. }
+            ),
+            "{}: {failures:?}",
+            backend.name
+        );
+        assert!(runner.stop().is_err());
+        // The first world's account was opened; nothing of the second.
+        assert_eq!(position(&bank), Some(1), "{}", backend.name);
+    }
 }

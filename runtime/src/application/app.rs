@@ -295,7 +295,13 @@ impl Application {
         if stored.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = self.events.put_stored(stored)?;
+        let ids = self.events.put_stored(stored).inspect_err(|e| {
+            // The cache's own entry, being saved, is locked by this thread
+            // (and dropped by `update` when the save fails).
+            if tell_cache {
+                self.repository.conflicted(e);
+            }
+        })?;
         aggregate.clear_pending();
         if tell_cache {
             aggregate.cache_saved(&self.repository);
@@ -320,7 +326,10 @@ impl Application {
             if stored.is_empty() {
                 return Ok(Vec::new());
             }
-            let ids = self.events.put_stored(stored)?;
+            let ids = self
+                .events
+                .put_stored(stored)
+                .inspect_err(|e| self.repository.conflicted(e))?;
             self.after_store(aggregates, stored, ids)
         })
     }

@@ -121,6 +121,11 @@ impl Entry {
         }
     }
 
+    /// Empties the entry: the next get rebuilds the aggregate.
+    pub(crate) fn clear(&self) {
+        *self.value.write().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
     /// Puts the aggregate in.
     pub(crate) fn put<A: Send + Sync + 'static>(&self, aggregate: Box<A>) {
         *self.value.write().unwrap_or_else(PoisonError::into_inner) = Some(aggregate);

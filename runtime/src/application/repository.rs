@@ -156,6 +156,24 @@ impl Repository {
         Ok(())
     }
 
+    /// After a save refused with `error`: when it is a version conflict,
+    /// the cached copy of that aggregate is stale (another writer got
+    /// there first), so it is emptied, under its lock, and the next get
+    /// rebuilds it from the store. Without fast-forwarding, every retry
+    /// of a command would otherwise get the same stale copy and conflict
+    /// again.
+    pub(crate) fn conflicted(&self, error: &crate::Error) {
+        let (Some(cache), ErrorKind::VersionConflict { originator_id, .. }) =
+            (&self.cache, error.kind())
+        else {
+            return;
+        };
+        if let Some(entry) = cache.existing(*originator_id) {
+            let _busy = entry.lock();
+            entry.clear();
+        }
+    }
+
     /// Records that this application saved `aggregate`: a cached copy is
     /// not served older than it, and without fast-forwarding it is cached
     /// as saved.

@@ -89,7 +89,9 @@ impl Application {
         for aggregate in aggregates.iter() {
             aggregate.encode_pending(self.events.mapper(), &mut stored)?;
         }
-        let ids = process.insert_events_tracked(&stored, Some(tracking))?;
+        let ids = process
+            .insert_events_tracked(&stored, Some(tracking))
+            .inspect_err(|e| self.repository().conflicted(e))?;
         self.after_store(aggregates, &stored, ids)
     }
 }

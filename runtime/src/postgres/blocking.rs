@@ -9,14 +9,20 @@
 //! each client the recorder drops (closing it is a call) through
 //! [`drop_outside_async`]:
 //!
-//! - on no runtime (a plain thread, the runners' threads, a thread of
-//!   `spawn_blocking`), the call is made as it is, at no cost but a
-//!   thread-local read;
-//! - on a multi-thread runtime's worker, through
-//!   [`tokio::task::block_in_place`], which hands the worker's other tasks
-//!   to another worker while this one blocks;
-//! - on a current-thread runtime (which has no other worker to hand its tasks
-//!   to), on a scoped thread of its own, which the caller waits for.
+//! - on a thread with no runtime (a plain thread, a runner's thread), the
+//!   call is made as it is, at no cost but a thread-local read;
+//! - on a thread of a multi-thread runtime (a worker, or its
+//!   `spawn_blocking` pool), through [`tokio::task::block_in_place`], which
+//!   hands a worker's other tasks to another worker while this one blocks,
+//!   and on a pool thread just makes the call;
+//! - on a thread of a current-thread runtime (which has no other worker to
+//!   hand its tasks to; tokio gives no way to tell its `spawn_blocking`
+//!   threads from the one driving it), on a scoped thread of its own, which
+//!   the caller waits for.
+//!
+//! Not handled: a `LocalSet` run inside a multi-thread runtime's
+//! `block_on`, where tokio refuses `block_in_place` (it panics); call the
+//! blocking API there from `spawn_blocking`.
 //!
 //! In each case the calling thread blocks until the driver answers, as the
 //! blocking API promises; an async service that must not block its workers

@@ -62,7 +62,7 @@ pub(super) fn may_pass(error: &postgres::Error) -> bool {
             SqlState::CRASH_SHUTDOWN,
         ]
         .contains(code),
-        None => error.as_db_error().is_none(),
+        None => is_io(error),
     }
 }
 
@@ -179,9 +179,24 @@ pub(super) fn is_disconnect(error: &postgres::Error) -> bool {
                 ]
                 .contains(code)
         }
-        // No SQL state: an I/O error on the socket.
-        None => error.as_db_error().is_none(),
+        // No SQL state: a failure of the socket, not of the statement or
+        // its values (a type mismatch, no row where one was expected, a
+        // setting missing), which would fail the same way again.
+        None => is_io(error),
     }
+}
+
+/// Whether the client failed on its socket (refused, reset, timed out):
+/// an I/O error among the error's causes.
+fn is_io(error: &postgres::Error) -> bool {
+    let mut cause = std::error::Error::source(error);
+    while let Some(error) = cause {
+        if error.is::<std::io::Error>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 /// Whether a prepared statement failed because the table it reads changed

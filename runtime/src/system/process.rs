@@ -209,9 +209,14 @@ where
         for aggregate in &mut aggregates {
             saving.push(&mut **aggregate);
         }
-        follower
-            .save_all_tracked(&mut saving, &tracking)
-            .map(|_| ())
+        match follower.save_all_tracked(&mut saving, &tracking) {
+            // The events and the position are stored: the notification is
+            // processed, whether or not a snapshot due could be taken (the
+            // next one due is taken as usual).
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.kind(), ErrorKind::SnapshotNotTaken { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
     })
 }
 

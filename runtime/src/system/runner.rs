@@ -356,22 +356,50 @@ fn run_pipe(
     Err(())
 }
 
+/// How many times in a row a step that conflicts is tried again before
+/// the pipe stops on the conflict. A replica that loses a race reads on
+/// without an error ([`process`]), and a stale cached copy is dropped when
+/// the store refuses it; a conflict that persists is the policy's (it
+/// creates an aggregate that exists, or saves one twice), and trying it
+/// again forever would hide it.
+const MOST_CONFLICTS_IN_A_ROW: u32 = 10;
+
+/// Whether `error` is a conflict with what is stored, or a policy's
+/// failure on one.
+fn is_conflict(error: &Error) -> bool {
+    match error.kind() {
+        ErrorKind::VersionConflict { .. } | ErrorKind::TrackingConflict { .. } => true,
+        ErrorKind::Policy { source, .. } => source.downcast_ref::<Error>().is_some_and(is_conflict),
+        _ => false,
+    }
+}
+
 /// Steps `pipe` each time `subscription` wakes it, trying again after a
 /// pause on an error that may pass, until stopped (how many it processed)
-/// or an error that will not pass.
+/// or an error that will not pass (or a conflict that persists).
 fn steps(pipe: &mut Pipe, mut subscription: Subscription, stopper: &Stopper) -> Result<u64> {
     let mut total: u64 = 0;
-    let mut backoff = Backoff::new();
+    // Each source of errors its own pause: a subscription that keeps
+    // failing is not polled every 10 ms because the steps between succeed.
+    let (mut step_pause, mut wake_pause) = (Backoff::new(), Backoff::new());
+    let mut conflicts: u32 = 0;
     loop {
         // Whatever is new, processed from the follower's position (the
         // subscription only wakes it).
         match pipe.step() {
             Ok(n) => {
                 total = total.saturating_add(n);
-                backoff.reset();
+                step_pause.reset();
+                conflicts = 0;
             }
             Err(e) if e.is_transient() => {
-                if !backoff.wait(stopper) {
+                if is_conflict(&e) {
+                    conflicts = conflicts.saturating_add(1);
+                    if conflicts > MOST_CONFLICTS_IN_A_ROW {
+                        return Err(e);
+                    }
+                }
+                if !step_pause.wait(stopper) {
                     return Ok(total);
                 }
                 continue;
@@ -380,10 +408,10 @@ fn steps(pipe: &mut Pipe, mut subscription: Subscription, stopper: &Stopper) -> 
         }
         match subscription.next() {
             None => return Ok(total),
-            Some(Ok(_)) => {}
+            Some(Ok(_)) => wake_pause.reset(),
             // The step after the pause catches up with what was missed.
             Some(Err(e)) if e.is_transient() => {
-                if !backoff.wait(stopper) {
+                if !wake_pause.wait(stopper) {
                     return Ok(total);
                 }
             }
