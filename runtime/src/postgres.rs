@@ -111,6 +111,8 @@ pub struct PostgresRecorder {
     sql: Statements,
     /// Whether the tracking table is known to exist.
     tracking_ready: AtomicBool,
+    /// The pool's manager's: whether its last connection failed for good.
+    lasting_failure: std::sync::Arc<AtomicBool>,
 }
 
 struct Statements {
@@ -212,6 +214,7 @@ impl PostgresRecorder {
     fn connect(config: PostgresConfig) -> Result<Self> {
         let names = config.quoted_names()?;
         let manager = Manager::new(&config);
+        let lasting_failure = std::sync::Arc::clone(&manager.lasting_failure);
         let mut first = manager.open_within(config.connect_timeout)?;
         Self::create_table(&names, &mut first)?;
         *manager
@@ -250,6 +253,7 @@ impl PostgresRecorder {
             pool: Some(pool),
             waiting: AtomicU32::new(0),
             tracking_ready: AtomicBool::new(false),
+            lasting_failure,
             config,
         };
         Ok(recorder)
@@ -303,7 +307,7 @@ impl PostgresRecorder {
         };
         let max_waiting = self.config.max_waiting;
         if max_waiting == 0 {
-            return pool.get().map_err(|e| pool_error(e, &self.config));
+            return pool.get().map_err(|e| self.pool_error(e));
         }
         if let Some(conn) = pool.try_get() {
             return Ok(conn);
@@ -312,10 +316,15 @@ impl PostgresRecorder {
         let result = if waiting >= max_waiting {
             Err(ErrorKind::TooManyWaiting { max_waiting }.into())
         } else {
-            pool.get().map_err(|e| pool_error(e, &self.config))
+            pool.get().map_err(|e| self.pool_error(e))
         };
         self.waiting.fetch_sub(1, Ordering::SeqCst);
         result
+    }
+
+    fn pool_error(&self, error: r2d2::Error) -> Error {
+        let lasting = self.lasting_failure.load(Ordering::SeqCst);
+        pool_error(error, &self.config, lasting)
     }
 
     /// Runs `f` on a pooled connection, trying again on another connection

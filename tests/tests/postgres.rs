@@ -441,6 +441,36 @@ fn a_wrong_password_fails_construction_with_the_servers_reason() {
     );
 }
 
+/// A password changed under a running application: its connections are
+/// cut, and the pool cannot open another. The error names the server's
+/// reason and is not transient (a runner stops on it and reports it,
+/// rather than trying for ever); a server that is merely down is.
+#[test]
+fn a_password_changed_under_the_pool_is_an_error_that_does_not_pass() {
+    let Some(server) = eventsmith_tests::backends::PrivateServer::start_with_password("right-one")
+    else {
+        return;
+    };
+    let env = with(&server.env(), &[("POSTGRES_CONNECT_TIMEOUT", "0.5")]);
+    let app = Universe::isolated(pairs(&env)).unwrap();
+    app.create_world("Earth").unwrap();
+    let mut admin = server.client().unwrap();
+    admin
+        .batch_execute(
+            "ALTER ROLE eventsourcing PASSWORD 'changed-one'; \
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE pid <> pg_backend_pid() AND usename = 'eventsourcing'",
+        )
+        .unwrap();
+    let err = app.create_world("Mars").unwrap_err();
+    assert!(!err.is_transient(), "{err}");
+    assert!(
+        err.to_string().contains("password authentication failed"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("right-one"), "{err}");
+}
+
 /// With `POSTGRES_MAX_WAITING=1` and one connection held, one caller waits
 /// and the next is refused at once.
 #[test]

@@ -1,7 +1,10 @@
 //! The recorder's connections: one with its prepared statements, and the
 //! pool's manager that opens, checks and retires them.
 
+use std::sync::Arc;
+
 use super::*;
+use errors::is_transient;
 
 /// A pooled connection with its prepared statements.
 pub(super) struct PgConnection {
@@ -42,6 +45,10 @@ pub(super) struct Manager {
     /// pool's first: closed and replaced by another, its server process
     /// outlived it for a moment, one more than the pool's limit.
     pub(super) first: std::sync::Mutex<Option<PgConnection>>,
+    /// Whether the last connection the pool tried to open failed with an
+    /// error that does not pass (a wrong password, a database or role that
+    /// is gone): the pool's timeout then says so, and is not transient.
+    pub(super) lasting_failure: Arc<AtomicBool>,
 }
 
 impl Manager {
@@ -50,6 +57,7 @@ impl Manager {
             config: config.client_config(),
             endpoint: config.endpoint(),
             first: std::sync::Mutex::new(None),
+            lasting_failure: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -92,10 +100,15 @@ impl r2d2::ManageConnection for Manager {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take();
-        match first {
-            Some(conn) if !conn.client.is_closed() => Ok(conn),
-            _ => Self::open(&self.config).map_err(ConnectError),
+        if let Some(conn) = first.filter(|conn| !conn.client.is_closed()) {
+            return Ok(conn);
         }
+        let opened = Self::open(&self.config);
+        self.lasting_failure.store(
+            opened.as_ref().is_err_and(|e| !is_transient(e)),
+            Ordering::SeqCst,
+        );
+        opened.map_err(ConnectError)
     }
 
     fn is_valid(&self, conn: &mut PgConnection) -> Result<(), ConnectError> {

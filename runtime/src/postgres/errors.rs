@@ -117,15 +117,21 @@ impl From<postgres::Error> for Error {
 }
 
 /// The pool's error: no connection could be had within the connect
-/// timeout (the server is down, or every connection is busy), which may
-/// pass; it names where the pool connects.
-pub(super) fn pool_error(error: r2d2::Error, config: &super::PostgresConfig) -> Error {
+/// timeout, naming where the pool connects. It may pass (the server is
+/// down, or every connection is busy) unless the last connection the pool
+/// tried to open failed for good (`lasting`: a wrong password, a database
+/// or role that is gone), whose message it ends with.
+pub(super) fn pool_error(
+    error: r2d2::Error,
+    config: &super::PostgresConfig,
+    lasting: bool,
+) -> Error {
     let message = format!(
         "no connection to {} within {:?} (POSTGRES_CONNECT_TIMEOUT): {error}",
         config.endpoint(),
         config.connect_timeout
     );
-    ErrorKind::Pool(DriverError::new(message, error, true)).into()
+    ErrorKind::Pool(DriverError::new(message, error, !lasting)).into()
 }
 
 /// A connection that could not be made, naming where it was to be made.
@@ -138,7 +144,7 @@ pub(super) fn connect_error(error: postgres::Error, endpoint: &str) -> Error {
 /// Whether an error may pass if the call is made again later: a lost or
 /// refused connection, a server shutting down or starting, too many
 /// connections, a serialization failure, a deadlock, a lock not available.
-fn is_transient(error: &postgres::Error) -> bool {
+pub(super) fn is_transient(error: &postgres::Error) -> bool {
     is_disconnect(error)
         || error.code().is_some_and(|code| {
             [
