@@ -28,7 +28,7 @@
 use std::fmt;
 
 use eventsmith::domain::Checked;
-use eventsmith::{Aggregate, Decimal, PolicyError, Processing};
+use eventsmith::{Aggregate, Decimal, PolicyError, ProcessingOf};
 
 eventsmith::include_generated!("bank_accounts");
 
@@ -239,7 +239,7 @@ impl StatementsPolicy for Statements {
     fn begin_statement(
         &self,
         opened: AccountOpened,
-        processing: &mut Processing<'_>,
+        processing: &mut ProcessingOf<'_, '_, Statements>,
     ) -> Result<(), PolicyError> {
         processing.save(Statement::create(opened.originator_id.uuid()));
         Ok(())
@@ -248,7 +248,7 @@ impl StatementsPolicy for Statements {
     fn record_credit(
         &self,
         credited: AccountCredited,
-        processing: &mut Processing<'_>,
+        processing: &mut ProcessingOf<'_, '_, Statements>,
     ) -> Result<(), PolicyError> {
         let mut statement = self.statement_of(credited.originator_id)?;
         statement.record_credit(credited.amount)?;
@@ -259,7 +259,7 @@ impl StatementsPolicy for Statements {
     fn record_debit(
         &self,
         debited: AccountDebited,
-        processing: &mut Processing<'_>,
+        processing: &mut ProcessingOf<'_, '_, Statements>,
     ) -> Result<(), PolicyError> {
         let mut statement = self.statement_of(debited.originator_id)?;
         statement.record_debit(debited.amount)?;
@@ -270,7 +270,7 @@ impl StatementsPolicy for Statements {
     fn end_statement(
         &self,
         closed: AccountClosed,
-        processing: &mut Processing<'_>,
+        processing: &mut ProcessingOf<'_, '_, Statements>,
     ) -> Result<(), PolicyError> {
         let mut statement = self.statement_of(closed.originator_id)?;
         statement.end();

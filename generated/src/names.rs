@@ -28,7 +28,7 @@ impl BoxPolicy for Box {
     fn clone(
         &self,
         _: ResultOk,
-        _: &mut eventsmith::Processing<'_>,
+        _: &mut eventsmith::ProcessingOf<'_, '_, Box>,
     ) -> std::result::Result<(), eventsmith::PolicyError> {
         std::result::Result::Ok(())
     }
@@ -36,7 +36,7 @@ impl BoxPolicy for Box {
     fn fmt(
         &self,
         _: ResultErr,
-        _: &mut eventsmith::Processing<'_>,
+        _: &mut eventsmith::ProcessingOf<'_, '_, Box>,
     ) -> std::result::Result<(), eventsmith::PolicyError> {
         std::result::Result::Ok(())
     }
@@ -44,7 +44,7 @@ impl BoxPolicy for Box {
     fn eq(
         &self,
         _: ResultSome,
-        _: &mut eventsmith::Processing<'_>,
+        _: &mut eventsmith::ProcessingOf<'_, '_, Box>,
     ) -> std::result::Result<(), eventsmith::PolicyError> {
         std::result::Result::Ok(())
     }
@@ -52,7 +52,7 @@ impl BoxPolicy for Box {
     fn from(
         &self,
         _: ResultNone,
-        _: &mut eventsmith::Processing<'_>,
+        _: &mut eventsmith::ProcessingOf<'_, '_, Box>,
     ) -> std::result::Result<(), eventsmith::PolicyError> {
         std::result::Result::Ok(())
     }
@@ -60,7 +60,7 @@ impl BoxPolicy for Box {
     fn handle(
         &self,
         _: ResultDefault,
-        _: &mut eventsmith::Processing<'_>,
+        _: &mut eventsmith::ProcessingOf<'_, '_, Box>,
     ) -> std::result::Result<(), eventsmith::PolicyError> {
         std::result::Result::Ok(())
     }
@@ -68,7 +68,7 @@ impl BoxPolicy for Box {
     fn into(
         &self,
         _: ResultInto,
-        _: &mut eventsmith::Processing<'_>,
+        _: &mut eventsmith::ProcessingOf<'_, '_, Box>,
     ) -> std::result::Result<(), eventsmith::PolicyError> {
         std::result::Result::Ok(())
     }
@@ -76,7 +76,7 @@ impl BoxPolicy for Box {
     fn default(
         &self,
         _: VecBox,
-        _: &mut eventsmith::Processing<'_>,
+        _: &mut eventsmith::ProcessingOf<'_, '_, Box>,
     ) -> std::result::Result<(), eventsmith::PolicyError> {
         std::result::Result::Ok(())
     }

@@ -75,7 +75,8 @@ pub use domain::{Aggregate, DomainEvent, Id, Timestamp};
 pub use error::{DriverError, Error, ErrorKind, Result};
 pub use persistence::{Environment, Notification, StoredEvent};
 pub use system::{
-    MultiThreadedRunner, NotificationLogReader, Pipe, PolicyError, Processing, SingleThreadedRunner,
+    MultiThreadedRunner, NotificationLogReader, Pipe, PolicyError, Processing, ProcessingOf,
+    SingleThreadedRunner,
 };
 
 /// The bytes of a [`Notification`]'s state.

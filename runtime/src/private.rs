@@ -19,3 +19,14 @@ pub use crate::persistence::snapshot::{SnapshotReader, SnapshotWriter};
 pub use crate::persistence::transcoder::{
     Followed, StateValue, StateWriter, Transcodable, event_time, tagged, write_state,
 };
+
+/// Marks `Self` as an aggregate of the application `F`: generated for each
+/// aggregate a follower's schema lists, so that its policies'
+/// [`ProcessingOf`](crate::system::ProcessingOf) saves those and no others.
+/// Another crate cannot add one (both types are foreign to it).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an aggregate of `{F}`: a policy saves only its follower's own aggregates",
+    label = "not one of `{F}`'s aggregates",
+    note = "the aggregates a follower saves are those its schema lists under `aggregates:`"
+)]
+pub trait AggregateOf<F> {}

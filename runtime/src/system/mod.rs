@@ -9,7 +9,7 @@ mod projection;
 mod reader;
 mod runner;
 
-pub use process::{PolicyError, Processing, process};
+pub use process::{PolicyError, Processing, ProcessingOf, process};
 pub use projection::project;
 pub use reader::NotificationLogReader;
 pub use runner::{MultiThreadedRunner, Pipe, PipeFailure, SingleThreadedRunner};

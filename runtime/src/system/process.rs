@@ -50,6 +50,49 @@ impl<'p> Processing<'p> {
     }
 }
 
+/// What a generated follower's policy is given: the [`Processing`] of the
+/// event, which saves only aggregates of the follower `F` (those its schema
+/// lists under `aggregates:`), so that a policy cannot store another
+/// application's aggregate, the leader's say, into the follower's store.
+/// Only the generated code makes one.
+pub struct ProcessingOf<'a, 'p, F> {
+    processing: &'a mut Processing<'p>,
+    follower: std::marker::PhantomData<fn() -> F>,
+}
+
+impl<F> std::fmt::Debug for ProcessingOf<'_, '_, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&*self.processing, f)
+    }
+}
+
+impl<'a, 'p, F> ProcessingOf<'a, 'p, F> {
+    /// The policy's view of `processing` (for generated code).
+    #[doc(hidden)]
+    pub fn __new(processing: &'a mut Processing<'p>) -> Self {
+        Self {
+            processing,
+            follower: std::marker::PhantomData,
+        }
+    }
+
+    /// The position of the event being processed: the leader's name and
+    /// the notification's id.
+    pub fn tracking(&self) -> &Tracking {
+        self.processing.tracking()
+    }
+
+    /// Saves `aggregate`'s pending events with this event's tracking
+    /// record, once the policy returns `Ok`: one of the follower's own
+    /// aggregates only.
+    pub fn save<A>(&mut self, aggregate: A)
+    where
+        A: Saveable + crate::__private::AggregateOf<F> + 'p,
+    {
+        self.processing.save(aggregate);
+    }
+}
+
 /// What a policy or projection is given an event in: its notification's
 /// tracking record and topic, and the policy it goes to.
 pub(crate) struct Unprocessed<'n> {
