@@ -496,6 +496,32 @@ pub enum ErrorKind {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
+    /// A follower's policy changed one of the follower's aggregates (it
+    /// triggered events) and dropped it without giving it to
+    /// `processing.save`: the change would be lost while the notification
+    /// was recorded as processed, so nothing of the notification is stored
+    /// and the follower's position stays before it.
+    #[error(
+        "the policy{} of {follower} changed aggregate {originator_id} (to version \
+         {originator_version}) on notification {notification_id} of {leader} and did not give \
+         it to processing.save; nothing of the notification was stored",
+        named(*.policy)
+    )]
+    PolicyLeftChanges {
+        /// The application that follows.
+        follower: String,
+        /// The application followed.
+        leader: String,
+        /// The notification the policy was given.
+        notification_id: u64,
+        /// The policy's method, when known.
+        policy: Option<&'static str>,
+        /// The aggregate changed and dropped.
+        originator_id: Uuid,
+        /// Its version with the dropped events.
+        originator_version: u64,
+    },
+
     /// A follower cannot read one of its leader's notifications (it does
     /// not decrypt, decompress or decode): processing stops before it, the
     /// follower's position unchanged.

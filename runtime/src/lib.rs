@@ -54,7 +54,11 @@ mod sealed {
 
     /// Implemented by aggregates only.
     #[allow(unreachable_pub, reason = "public, in a private module: the seal")]
-    pub trait Saveable {}
+    pub trait Saveable {
+        /// The aggregate's id and version, to tell it from a copy dropped
+        /// unsaved.
+        fn id_and_version(&self) -> (uuid::Uuid, u64);
+    }
 }
 pub mod persistence;
 pub mod system;

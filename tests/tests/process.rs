@@ -94,6 +94,56 @@ fn a_failing_policy_stores_nothing_of_its_notification_and_is_retried_from_it() 
     }
 }
 
+/// A policy that changes one of the follower's aggregates and forgets to
+/// save it: nothing of the notification is stored, the error names the
+/// aggregate and the notification, and the position stays before it. A
+/// copy of an aggregate that is saved as it is, dropped, is no such loss.
+#[test]
+fn a_policy_that_drops_a_changed_aggregate_stores_nothing_and_says_which() {
+    for backend in backends() {
+        let (universe, bank) = (leader(&backend), follower(&backend));
+        let worlds = write_worlds(&universe, &[2]);
+        let account_id = Account::create_id(&email(worlds[0]));
+        let forgetful = |event: WorldEvent, processing: &mut Processing<'_>| {
+            match event {
+                WorldEvent::Started(started) => {
+                    let account = Account::create(started.name, email(started.originator_id));
+                    // A copy kept aside, as saved: no loss.
+                    let copy = account.clone();
+                    processing.save(account);
+                    drop(copy);
+                }
+                WorldEvent::SomethingHappened(_) => {
+                    let mut account: Account = bank.repository().get(account_id)?;
+                    account.deposit(cent())?;
+                    // Not given to processing.save.
+                }
+            }
+            Ok(())
+        };
+        let err = process(&bank, &universe, forgetful).unwrap_err();
+        assert!(
+            matches!(
+                err.kind(),
+                ErrorKind::PolicyLeftChanges {
+                    notification_id: 2,
+                    originator_id,
+                    originator_version: 2,
+                    ..
+                } if *originator_id == account_id.uuid()
+            ),
+            "{}: {err}",
+            backend.name
+        );
+        assert!(!err.is_transient());
+        assert_eq!(position(&bank), Some(1), "{}", backend.name);
+        assert_eq!(balance(&bank, worlds[0]), Decimal::ZERO);
+        // Fixed, it carries on from the second.
+        assert_eq!(process(&bank, &universe, policy(&bank)).unwrap(), 2);
+        assert_eq!(balance(&bank, worlds[0]), cent() * Decimal::from(2));
+    }
+}
+
 #[test]
 fn two_followers_racing_over_one_store_process_each_notification_once() {
     for backend in backends() {

@@ -74,6 +74,9 @@ where
     A: Aggregate,
     A::Event: Transcodable,
 {
+    fn id_and_version(&self) -> (uuid::Uuid, u64) {
+        (self.id().uuid(), self.version())
+    }
 }
 
 impl<A> Saveable for A

@@ -225,6 +225,16 @@ impl<E: DomainEvent> AggregateCore<E> {
     }
 }
 
+/// An aggregate dropped with events nobody saved is noted while a
+/// follower's policy runs (see `unsaved`): its change would be lost.
+impl<E: DomainEvent> Drop for AggregateCore<E> {
+    fn drop(&mut self) {
+        if !self.pending.is_empty() {
+            super::unsaved::dropped(self.id.uuid(), self.version);
+        }
+    }
+}
+
 impl<E: DomainEvent> Clone for AggregateCore<E> {
     fn clone(&self) -> Self {
         Self {

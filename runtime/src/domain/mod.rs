@@ -16,6 +16,7 @@ mod event;
 mod id;
 pub(crate) mod originator_topic;
 pub(crate) mod timestamp;
+pub(crate) mod unsaved;
 
 pub use aggregate::Aggregate;
 pub(crate) use aggregate::AggregateCore;

@@ -10,6 +10,7 @@
 //! processing stops, each notification's outcome is stored once.
 
 use crate::application::{Application, Saveable};
+use crate::domain::unsaved::Watch;
 use crate::persistence::{Followed, Notification, Tracking, TrackingRecorder};
 use crate::system::NotificationLogReader;
 use crate::{ErrorKind, Result};
@@ -242,8 +243,30 @@ where
             tracking: unprocessed.tracking.clone(),
             aggregates: Vec::new(),
         };
-        policy(event, &mut processing)
-            .map_err(|source| unprocessed.policy_error(follower.name(), source))?;
+        // A change the policy made and dropped, unsaved, is an error: the
+        // notification would be recorded as processed without it.
+        let watch = Watch::start();
+        let outcome = policy(event, &mut processing);
+        let mut dropped = watch.finish();
+        outcome.map_err(|source| unprocessed.policy_error(follower.name(), source))?;
+        // A copy of an aggregate given to `save`, as it is saved, loses nothing.
+        dropped.retain(|copy| {
+            !processing
+                .aggregates
+                .iter()
+                .any(|saved| saved.id_and_version() == *copy)
+        });
+        if let Some(&(originator_id, originator_version)) = dropped.first() {
+            return Err(ErrorKind::PolicyLeftChanges {
+                follower: follower.name().to_owned(),
+                leader: unprocessed.tracking.application_name.clone(),
+                notification_id: unprocessed.tracking.notification_id,
+                policy: unprocessed.policy,
+                originator_id,
+                originator_version,
+            }
+            .into());
+        }
         let Processing {
             tracking,
             mut aggregates,

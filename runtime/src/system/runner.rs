@@ -172,6 +172,11 @@ impl PipeFailure {
             ErrorKind::UnreadableNotification {
                 notification_id, ..
             } => (Some(*notification_id), None, None),
+            ErrorKind::PolicyLeftChanges {
+                notification_id,
+                policy,
+                ..
+            } => (Some(*notification_id), None, *policy),
             _ => (None, None, None),
         };
         Self {
