@@ -636,6 +636,19 @@ pub enum ErrorKind {
         notification_id: u64,
     },
 
+    /// A table the application needs does not exist, and it was told not
+    /// to create tables (`CREATE_TABLE=n`, as a role with data rights only
+    /// runs).
+    #[error(
+        "the table {table} does not exist, and CREATE_TABLE is off: create it (the SQL is in \
+         docs/operations.md) or let the application create it"
+    )]
+    MissingTable {
+        /// The table, as the database names it (schema-qualified on
+        /// PostgreSQL).
+        table: String,
+    },
+
     /// Waiting for the table lock took longer than `POSTGRES_LOCK_TIMEOUT`.
     #[error(
         "PostgreSQL: timed out waiting for the lock on table {table} (POSTGRES_LOCK_TIMEOUT); nothing was saved"

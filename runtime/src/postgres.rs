@@ -95,6 +95,26 @@ fn create(conn: &mut PgConnection, statements: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Checks that `qualified_table` exists (with `CREATE_TABLE` off, nothing
+/// creates it).
+///
+/// # Errors
+///
+/// [`ErrorKind::MissingTable`]; PostgreSQL errors.
+fn require_table(conn: &mut PgConnection, qualified_table: &str) -> Result<()> {
+    let row = conn
+        .client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&qualified_table])?;
+    if row.try_get::<_, bool>(0)? {
+        Ok(())
+    } else {
+        Err(ErrorKind::MissingTable {
+            table: qualified_table.to_owned(),
+        }
+        .into())
+    }
+}
+
 /// The storage parameters of the Python library's tables.
 const TABLE_PARAMETERS: &str = "WITH (autovacuum_enabled = true, autovacuum_vacuum_threshold = 100000000, \
      autovacuum_vacuum_scale_factor = 0.5, autovacuum_analyze_threshold = 1000, \
@@ -216,7 +236,11 @@ impl PostgresRecorder {
         let manager = Manager::new(&config);
         let lasting_failure = std::sync::Arc::clone(&manager.lasting_failure);
         let mut first = manager.open_within(config.connect_timeout)?;
-        Self::create_table(&names, &mut first)?;
+        if config.create_table {
+            Self::create_table(&names, &mut first)?;
+        } else {
+            require_table(&mut first, &names.qualified_table)?;
+        }
         *manager
             .first
             .lock()

@@ -62,6 +62,32 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
+/// Checks that the table `name` exists (with `CREATE_TABLE` off, nothing
+/// creates it).
+///
+/// # Errors
+///
+/// [`ErrorKind::MissingTable`]; SQLite errors.
+fn require_table(conn: &Connection, name: &str) -> Result<()> {
+    use rusqlite::OptionalExtension;
+    let exists = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [name],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if exists {
+        Ok(())
+    } else {
+        Err(ErrorKind::MissingTable {
+            table: name.to_owned(),
+        }
+        .into())
+    }
+}
+
 /// The SQLite driver the recorder uses (`rusqlite`), for projections that
 /// write tables of their own through the connection
 /// [`system::project`](crate::system::project) gives them.
@@ -85,6 +111,10 @@ pub struct SqliteConfig {
     pub lock_timeout: Duration,
     /// The table (the Python library's `stored_events` by default).
     pub table: String,
+    /// Create the tables when missing (`CREATE_TABLE`, default yes);
+    /// without, a missing one is
+    /// [`ErrorKind::MissingTable`](crate::ErrorKind::MissingTable).
+    pub create_table: bool,
 }
 
 impl SqliteConfig {
@@ -94,6 +124,7 @@ impl SqliteConfig {
             dbname: dbname.into(),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             table: "stored_events".to_owned(),
+            create_table: true,
         }
     }
 
@@ -113,6 +144,7 @@ impl SqliteConfig {
             "the SQLite recorder needs a database: a file path, :memory: or a file: URI",
         )?;
         let mut config = Self::new(dbname);
+        config.create_table = env.flag("CREATE_TABLE")?.unwrap_or(true);
         if let Some(timeout) = env
             .seconds("SQLITE_LOCK_TIMEOUT", 0.0, MAX_LOCK_TIMEOUT_SECONDS)?
             .filter(|t| !t.is_zero())
@@ -225,10 +257,14 @@ impl SqliteRecorder {
         if !config.is_memory() {
             writer.pragma_update(None, "journal_mode", "WAL")?;
         }
-        writer.execute_batch(&format!(
-            "CREATE TABLE IF NOT EXISTS {table} (originator_id TEXT, originator_version INTEGER, topic TEXT, \
-             state BLOB, PRIMARY KEY (originator_id, originator_version))"
-        ))?;
+        if config.create_table {
+            writer.execute_batch(&format!(
+                "CREATE TABLE IF NOT EXISTS {table} (originator_id TEXT, originator_version INTEGER, \
+                 topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version))"
+            ))?;
+        } else {
+            require_table(&writer, &config.table)?;
+        }
         let readers = if config.is_memory() {
             None
         } else {

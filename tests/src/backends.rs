@@ -297,6 +297,11 @@ pub fn postgres_connection() -> Vec<(String, String)> {
     .collect()
 }
 
+/// A role with data rights only (its password is its name), as
+/// production runs: `.ci/run` creates it; [`PgSchema::grant_data_rights`]
+/// grants it a schema's tables.
+pub const DATA_ROLE: &str = "eventsmith_data";
+
 /// A plain client with the tutorial's settings, for raw SQL in tests.
 pub fn postgres_client() -> Result<postgres::Client, postgres::Error> {
     postgres::Config::new()
@@ -339,6 +344,54 @@ impl PgSchema {
         ));
         env.push(("POSTGRES_SCHEMA".into(), self.schema.clone()));
         env
+    }
+
+    /// The settings of [`DATA_ROLE`], in this schema, with `CREATE_TABLE`
+    /// off; after [`grant_data_rights`](Self::grant_data_rights), it can
+    /// use the tables that exist in it, and create nothing.
+    ///
+    /// # Panics
+    ///
+    /// When the role does not exist (`.ci/run` creates it).
+    pub fn data_role_env(&self) -> Vec<(String, String)> {
+        let exists = postgres_client()
+            .unwrap()
+            .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&DATA_ROLE])
+            .unwrap()
+            .is_some();
+        assert!(
+            exists,
+            "the role {DATA_ROLE} does not exist: .ci/run creates it"
+        );
+        crate::backends::with(
+            &self.env(),
+            &[
+                ("POSTGRES_USER", DATA_ROLE),
+                ("POSTGRES_PASSWORD", DATA_ROLE),
+                ("CREATE_TABLE", "n"),
+            ],
+        )
+    }
+
+    /// Grants [`DATA_ROLE`] what a production role has on this schema's
+    /// tables as they are now, by running the grants `docs/operations.md`
+    /// gives a DBA (its `sql` block, for this schema and role): so the
+    /// documented SQL is the SQL tested.
+    ///
+    /// # Panics
+    ///
+    /// When the document has no such block, or the server refuses.
+    pub fn grant_data_rights(&self) {
+        const OPERATIONS: &str = include_str!("../../docs/operations.md");
+        let block = OPERATIONS
+            .split("```sql\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("docs/operations.md has a ```sql block of grants");
+        let sql = block
+            .replace("SCHEMA public", &format!("SCHEMA \"{}\"", self.schema))
+            .replace("app_data", DATA_ROLE);
+        postgres_client().unwrap().batch_execute(&sql).unwrap();
     }
 
     /// A recorder in this schema for an application called `name`.

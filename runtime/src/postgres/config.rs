@@ -29,6 +29,11 @@ pub struct PostgresConfig {
     pub password: Option<String>,
     /// Schema (`POSTGRES_SCHEMA`, default `public`), created when missing.
     pub schema: String,
+    /// Create the schema and tables when missing (`CREATE_TABLE`, default
+    /// yes); without, they must exist, and a missing one is
+    /// [`ErrorKind::MissingTable`](crate::ErrorKind::MissingTable): a role
+    /// with data rights only can run every application feature.
+    pub create_table: bool,
     /// Table (`<application name>_events`, or `stored_events`).
     pub table: String,
     /// Snapshot table (`<application name>_snapshots`, or
@@ -189,6 +194,7 @@ impl PostgresConfig {
                     .unwrap_or(Duration::from_secs(3600)),
             ),
             pre_ping: env.flag("POSTGRES_PRE_PING")?.unwrap_or(false),
+            create_table: env.flag("CREATE_TABLE")?.unwrap_or(true),
             lock_timeout: optional_timeout(env, "POSTGRES_LOCK_TIMEOUT", Duration::ZERO)?,
             idle_in_transaction_session_timeout: optional_timeout(
                 env,

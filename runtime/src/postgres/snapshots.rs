@@ -4,7 +4,7 @@
 use postgres::error::SqlState;
 use uuid::Uuid;
 
-use super::{PostgresRecorder, TABLE_PARAMETERS, create, lend_event};
+use super::{PostgresRecorder, TABLE_PARAMETERS, create, lend_event, require_table};
 use crate::persistence::{SnapshotRecorder, StoredEvent};
 use crate::{ErrorKind, Result};
 
@@ -19,6 +19,9 @@ impl PostgresRecorder {
     /// PostgreSQL errors.
     pub(crate) fn create_snapshot_table(&self) -> Result<()> {
         let table = &self.names.qualified_snapshot_table;
+        if !self.config.create_table {
+            return self.run(|conn| Ok(require_table(conn, table)?));
+        }
         let statement = format!(
             "CREATE TABLE IF NOT EXISTS {table} (originator_id uuid NOT NULL, \
              originator_version bigint NOT NULL, topic text, state bytea, \

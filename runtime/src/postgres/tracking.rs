@@ -4,7 +4,7 @@
 
 use std::sync::atomic::Ordering;
 
-use super::{Failure, PgConnection, PostgresRecorder, TABLE_PARAMETERS, create};
+use super::{Failure, PgConnection, PostgresRecorder, TABLE_PARAMETERS, create, require_table};
 use crate::persistence::tracking::conflict as tracking_conflict;
 use crate::persistence::{ProcessRecorder, StoredEvent, Tracking, TrackingRecorder, ViewRecorder};
 use crate::sql::{MIGRATION_APPLICATION_NAME, stored_tracking_id, tracking_id_to_store};
@@ -74,6 +74,11 @@ impl PostgresRecorder {
     /// library migrates and the runtime does not); PostgreSQL errors.
     pub(crate) fn create_tracking_table(&self) -> Result<()> {
         let table = self.names.qualified_tracking_table.clone();
+        if !self.config.create_table {
+            self.run(|conn| Ok(require_table(conn, &table)?))?;
+            self.tracking_ready.store(true, Ordering::Release);
+            return Ok(());
+        }
         let statement = format!(
             "CREATE TABLE IF NOT EXISTS {table} (application_name text, notification_id bigint, \
              PRIMARY KEY (application_name)) {TABLE_PARAMETERS}"

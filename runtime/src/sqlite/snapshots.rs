@@ -19,6 +19,9 @@ impl SqliteRecorder {
     ///
     /// SQLite errors.
     pub(crate) fn create_snapshot_table(&self) -> Result<()> {
+        if !self.config.create_table {
+            return super::require_table(&self.writer(), SNAPSHOT_TABLE);
+        }
         self.writer().execute_batch(&format!(
             "CREATE TABLE IF NOT EXISTS {SNAPSHOT_TABLE} (originator_id TEXT, originator_version INTEGER, \
              topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version)) WITHOUT ROWID"
