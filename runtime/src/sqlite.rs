@@ -113,7 +113,7 @@ pub struct SqliteConfig {
     pub table: String,
     /// Create the tables when missing (`CREATE_TABLE`, default yes);
     /// without, a missing one is
-    /// [`ErrorKind::MissingTable`](crate::ErrorKind::MissingTable).
+    /// [`ErrorKind::MissingTable`].
     pub create_table: bool,
 }
 

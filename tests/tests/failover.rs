@@ -128,6 +128,10 @@ fn replicas_in_threads_race_without_stopping_and_process_each_event_once() {
                 backend.name,
                 runner.failures()
             );
+            // Caught up: no lag, read by each replica's runner.
+            let lag = runner.lags().pop().unwrap().unwrap();
+            assert_eq!(lag.behind(), 0, "{}: {lag:?}", backend.name);
+            assert_eq!(lag.head, universe.recorder().max_notification_id().unwrap());
             runner.stop().unwrap();
         }
         check_each_processed_once(&universe, &bank, &worlds, backend.name);

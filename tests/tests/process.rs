@@ -368,6 +368,17 @@ fn a_failing_policy_stops_its_pipe_with_a_typed_error_and_its_position() {
             );
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
+        // Its lag: stopped before the third of five.
+        let lags = runner.lags();
+        let lag = lags[0].as_ref().unwrap();
+        assert_eq!(
+            (lag.position, lag.head, lag.behind()),
+            (Some(2), Some(5), 3)
+        );
+        assert_eq!(
+            (lag.follower.as_str(), lag.leader.as_str()),
+            ("Bank", "Universe")
+        );
         // Typed: the pipe, the notification, its topic, and the error.
         let failures = runner.failures();
         assert_eq!(failures.len(), 1, "{}", backend.name);

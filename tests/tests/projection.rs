@@ -193,6 +193,18 @@ fn a_postgres_read_model_is_written_with_its_position_and_read_after_a_wait() {
         runner.join().unwrap();
     });
     assert_eq!(view.max_tracking_id("Universe").unwrap(), Some(9));
+    // A view's lag, read the same way as a follower's.
+    let lag = eventsmith::system::lag("WorldCounts", &view, &universe).unwrap();
+    assert_eq!(
+        (lag.position, lag.head, lag.behind()),
+        (Some(9), Some(9), 0)
+    );
+    write_worlds(&universe, &[1]);
+    let lag = eventsmith::system::lag("WorldCounts", &view, &universe).unwrap();
+    assert_eq!(
+        (lag.position, lag.head, lag.behind()),
+        (Some(9), Some(11), 2)
+    );
 }
 
 /// A PostgreSQL projection that panics after writing leaves nothing of its

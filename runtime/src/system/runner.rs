@@ -55,6 +55,17 @@ impl Pipe {
         }
     }
 
+    /// How far the follower is behind the leader.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidTracking`] when the follower keeps no tracking
+    /// records; storage errors.
+    pub fn lag(&self) -> Result<super::Lag> {
+        let tracker = self.follower.require_process_recorder()?;
+        super::lag(self.follower.name(), &**tracker, &self.leader)
+    }
+
     /// Processes what the leader has stored since the follower last did;
     /// how many notifications.
     ///
@@ -134,6 +145,8 @@ impl SingleThreadedRunner {
 #[derive(Debug)]
 struct Running {
     stopper: Stopper,
+    follower: Arc<Application>,
+    leader: Arc<Application>,
     thread: JoinHandle<std::result::Result<u64, ()>>,
 }
 
@@ -287,10 +300,29 @@ impl MultiThreadedRunner {
             };
             let stopper = subscription.stopper();
             let failures = runner.failures.clone();
+            let (follower, leader) = (pipe.follower.clone(), pipe.leader.clone());
             let thread = std::thread::spawn(move || run_pipe(pipe, subscription, &failures));
-            runner.threads.push(Running { stopper, thread });
+            runner.threads.push(Running {
+                stopper,
+                follower,
+                leader,
+                thread,
+            });
         }
         Ok(runner)
+    }
+
+    /// How far each pipe's follower is behind its leader, in the order the
+    /// pipes were given: each read now, from the stores (a pipe that
+    /// stopped on a failure still reports where it stopped).
+    pub fn lags(&self) -> Vec<Result<super::Lag>> {
+        self.threads
+            .iter()
+            .map(|running| {
+                let tracker = running.follower.require_process_recorder()?;
+                super::lag(running.follower.name(), &**tracker, &running.leader)
+            })
+            .collect()
     }
 
     /// The pipes that have stopped on an error so far, each with its
