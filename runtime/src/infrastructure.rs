@@ -229,6 +229,34 @@ impl Infrastructure {
     }
 }
 
+/// What an application keeping its events in memory says when its settings
+/// name a database (`SQLITE_DBNAME`, `POSTGRES_DBNAME`, `POSTGRES_HOST`)
+/// but no `PERSISTENCE_MODULE` chooses one: the events would be lost with
+/// the process, and another process following it would see none. The
+/// Python library keeps them in memory without a word; this one says so,
+/// as a `tracing` warning at construction and in the application's `Debug`.
+///
+/// # Errors
+///
+/// A malformed setting, naming the variable.
+pub(crate) fn memory_warning(env: &Environment) -> Result<Option<String>> {
+    if InfrastructureFactory::from_env(env)? != InfrastructureFactory::InMemory {
+        return Ok(None);
+    }
+    for key in ["SQLITE_DBNAME", "POSTGRES_DBNAME", "POSTGRES_HOST"] {
+        if let Some((variable, _)) = env.lookup(key)? {
+            let warning = format!(
+                "{variable} is set, but PERSISTENCE_MODULE is not: {} keeps its events in \
+                 memory, where they are lost with the process and no other process sees them",
+                env.name()
+            );
+            tracing::warn!(application = env.name(), variable = %variable, "{warning}");
+            return Ok(Some(warning));
+        }
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -380,13 +380,14 @@ fn debug_shows_only_the_settings_read_with_secrets_redacted() {
         shown.contains("UNIVERSE_CIPHER_KEY") && shown.contains("\"COMPRESSOR_TOPIC\": \"zlib\""),
         "{shown}"
     );
-    for unread in [
-        "SQLITE_DBNAME",
-        "DATABASE_URL",
-        "GITHUB_TOKEN",
-        "AWS_SECRET",
-        "HOME",
-    ] {
+    // A database named while events are kept in memory is said, its
+    // password redacted.
+    assert!(
+        shown.contains("SQLITE_DBNAME is set, but PERSISTENCE_MODULE is not")
+            && shown.contains("postgres://ignored:<redacted>@h/db"),
+        "{shown}"
+    );
+    for unread in ["DATABASE_URL", "GITHUB_TOKEN", "AWS_SECRET", "HOME"] {
         assert!(!shown.contains(unread), "{unread} in {shown}");
     }
     for secret in [
@@ -497,4 +498,70 @@ fn a_created_event_stored_at_another_version_reads_at_that_version() {
         assert_eq!(read.version(), created_at + 1);
         assert_eq!(read.history(), ["dinosaurs"]);
     }
+}
+
+/// A subscriber of the test's own: the message and fields of each event
+/// the runtime emits, as text.
+#[derive(Default)]
+struct Seen(std::sync::Mutex<Vec<String>>);
+
+impl tracing::Subscriber for Seen {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Text(String);
+        impl tracing::field::Visit for Text {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                self.0.push_str(&format!("{}={value:?} ", field.name()));
+            }
+        }
+        let mut text = Text(format!("{} ", event.metadata().level()));
+        event.record(&mut text);
+        self.0.lock().unwrap().push(text.0);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// Settings that name a database while no `PERSISTENCE_MODULE` chooses
+/// one keep the events in memory (as the Python library does), and say so:
+/// a `tracing` warning at construction, naming the application and the
+/// variable, and the application's `Debug`. Chosen storage says nothing.
+#[test]
+fn a_database_named_while_events_are_kept_in_memory_is_a_warning() {
+    use eventsmith::persistence::Environment;
+    for key in ["SQLITE_DBNAME", "POSTGRES_DBNAME", "POSTGRES_HOST"] {
+        let seen = Arc::new(Seen::default());
+        let app = tracing::subscriber::with_default(seen.clone(), || {
+            Universe::isolated([(key, "bank.sqlite")]).unwrap()
+        });
+        let events = seen.0.lock().unwrap().clone();
+        assert_eq!(events.len(), 1, "{key}: {events:?}");
+        assert!(
+            events[0].starts_with("WARN ")
+                && events[0].contains("application=\"Universe\"")
+                && events[0].contains(&format!("variable={key}")),
+            "{events:?}"
+        );
+        assert!(
+            format!("{app:?}").contains(&format!("{key} is set, but PERSISTENCE_MODULE is not"))
+        );
+    }
+    let file = eventsmith_tests::backends::SqliteFile::new();
+    let seen = Arc::new(Seen::default());
+    tracing::subscriber::with_default(seen.clone(), || {
+        Application::from_env(Environment::isolated(
+            "Universe",
+            eventsmith_tests::backends::pairs(&file.env()),
+        ))
+        .unwrap();
+        Universe::isolated([]).unwrap();
+    });
+    assert!(seen.0.lock().unwrap().is_empty());
 }

@@ -150,6 +150,9 @@ pub struct Application {
     snapshots: Option<Arc<dyn SnapshotRecorder>>,
     repository: Repository,
     log: NotificationLog,
+    /// What the application says of its settings: a database named while
+    /// events are kept in memory (see `infrastructure::memory_warning`).
+    warning: Option<String>,
 }
 
 impl Application {
@@ -176,7 +179,9 @@ impl Application {
     pub fn from_env(env: Environment) -> Result<Self> {
         let infrastructure = Infrastructure::from_env(&env)?;
         let cache = CacheSettings::from_env(&env)?;
+        let warning = crate::infrastructure::memory_warning(&env)?;
         let mut app = Self::with_infrastructure(env, infrastructure);
+        app.warning = warning;
         if let Some(settings) = cache {
             app.repository = app.repository.with_cache(settings);
         }
@@ -204,6 +209,7 @@ impl Application {
             events,
             snapshots,
             process,
+            warning: None,
         }
     }
 
