@@ -200,6 +200,12 @@ fn an_account_id_is_made_from_its_email_so_a_second_account_is_a_conflict() -> T
         matches!(again.as_ref().map_err(Error::kind), Err(ErrorKind::VersionConflict { originator_id, originator_version: 1 }) if *originator_id == alice.uuid()),
         "{again:?}"
     );
+    // Said as what it is: the account exists, not "reload and retry".
+    let message = again.unwrap_err().to_string();
+    assert!(
+        message.contains("already exists") && !message.contains("retry"),
+        "{message}"
+    );
     let account = bank.get_account(alice)?;
     assert_eq!(
         (account.owner(), account.balance()),

@@ -148,16 +148,43 @@ impl std::error::Error for DriverError {
 pub enum ErrorKind {
     /// An event of aggregate `originator_id` at `originator_version` is
     /// already stored: the aggregate was changed by someone else since it was
-    /// read (the tutorial's `IntegrityError`). Nothing of the save was written.
-    #[error(
-        "version conflict: aggregate {originator_id} already has an event at version \
-         {originator_version}; nothing was saved (reload the aggregate and retry)"
-    )]
+    /// read (the tutorial's `IntegrityError`), or, at version 1, it exists
+    /// already (a second creation under a deterministic id). Nothing of the
+    /// save was written.
+    #[error("version conflict: {}", conflict(*.originator_id, *.originator_version))]
     VersionConflict {
         /// The aggregate whose event collided.
         originator_id: Uuid,
         /// The version that was already taken.
         originator_version: u64,
+    },
+
+    /// A snapshot of aggregate `originator_id` at `originator_version` is
+    /// stored already (by this process or another): the same state, so
+    /// nothing was stored.
+    #[error(
+        "a snapshot of aggregate {originator_id} at version {originator_version} is stored \
+         already; nothing was stored"
+    )]
+    SnapshotConflict {
+        /// The aggregate.
+        originator_id: Uuid,
+        /// The version of the snapshot.
+        originator_version: u64,
+    },
+
+    /// A snapshot was asked of a version the aggregate has not reached.
+    #[error(
+        "aggregate {originator_id} has no version {version} (its latest is {latest}): no \
+         snapshot was taken"
+    )]
+    NoSuchVersion {
+        /// The aggregate.
+        originator_id: Uuid,
+        /// The version asked for.
+        version: u64,
+        /// The aggregate's latest version.
+        latest: u64,
     },
 
     /// An aggregate's events to be saved do not continue its versions one by
@@ -678,6 +705,23 @@ pub enum ErrorKind {
     /// No PostgreSQL connection could be had from the pool.
     #[error("PostgreSQL connection pool: {0}")]
     Pool(#[source] DriverError),
+}
+
+/// What a version conflict means: at version 1, that the aggregate exists
+/// already (its creation is what collided; reloading it will not help);
+/// above, that someone else changed it since it was read.
+fn conflict(originator_id: Uuid, originator_version: u64) -> String {
+    if originator_version == 1 {
+        format!(
+            "aggregate {originator_id} already exists (its creation, version 1, is stored); \
+             nothing was saved"
+        )
+    } else {
+        format!(
+            "aggregate {originator_id} already has an event at version {originator_version}; \
+             nothing was saved (reload the aggregate and retry)"
+        )
+    }
 }
 
 /// ` name`, or nothing when there is no name.

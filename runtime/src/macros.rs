@@ -71,8 +71,10 @@ macro_rules! __facade {
             ///
             /// [`ErrorKind::SnapshottingDisabled`]($crate::ErrorKind::SnapshottingDisabled)
             /// unless `IS_SNAPSHOTTING_ENABLED` is true,
-            /// [`ErrorKind::VersionConflict`]($crate::ErrorKind::VersionConflict)
+            /// [`ErrorKind::SnapshotConflict`]($crate::ErrorKind::SnapshotConflict)
             /// when there is a snapshot at that version already,
+            /// [`ErrorKind::NoSuchVersion`]($crate::ErrorKind::NoSuchVersion)
+            /// for a version above the aggregate's,
             /// [`ErrorKind::AggregateNotFound`]($crate::ErrorKind::AggregateNotFound),
             /// storage errors.
             pub fn take_snapshot<A>(

@@ -35,7 +35,7 @@ fn each_facade_method(backend: &Backend) {
     app.take_snapshot(world_id, None).unwrap();
     let err = app.take_snapshot(world_id, None).unwrap_err();
     assert!(
-        matches!(err.kind(), ErrorKind::VersionConflict { .. }),
+        matches!(err.kind(), ErrorKind::SnapshotConflict { .. }),
         "{}: {err}",
         backend.name
     );

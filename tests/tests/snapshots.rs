@@ -80,8 +80,22 @@ fn taken_every_100_and_read_back(backend: &Backend) {
     assert_eq!(versions(Some(160)), Some(150));
     assert!(matches!(
         app.take_snapshot(id, Some(150)).map_err(|e| e.into_kind()),
-        Err(ErrorKind::VersionConflict {
+        Err(ErrorKind::SnapshotConflict {
             originator_version: 150,
+            ..
+        })
+    ));
+    let err = app.take_snapshot(id, Some(150)).unwrap_err();
+    assert!(
+        err.to_string().starts_with("a snapshot of aggregate"),
+        "{err}"
+    );
+    // A version the aggregate has not reached is refused, not taken at its last.
+    assert!(matches!(
+        app.take_snapshot(id, Some(251)).map_err(|e| e.into_kind()),
+        Err(ErrorKind::NoSuchVersion {
+            version: 251,
+            latest: 250,
             ..
         })
     ));

@@ -118,7 +118,7 @@ where
             match taken {
                 Ok(()) => {}
                 // Taken already, by another process: the same state.
-                Err(e) if matches!(e.kind(), ErrorKind::VersionConflict { .. }) => {}
+                Err(e) if matches!(e.kind(), ErrorKind::SnapshotConflict { .. }) => {}
                 Err(e) => {
                     return Err(ErrorKind::SnapshotNotTaken {
                         originator_id: id.uuid(),
@@ -444,9 +444,9 @@ impl Application {
     /// # Errors
     ///
     /// [`ErrorKind::SnapshottingDisabled`] when the application keeps no
-    /// snapshots; [`ErrorKind::VersionConflict`] when the aggregate has a
-    /// snapshot at that version already; as
-    /// [`Repository::get_at`].
+    /// snapshots; [`ErrorKind::SnapshotConflict`] when the aggregate has a
+    /// snapshot at that version already; [`ErrorKind::NoSuchVersion`] for
+    /// a version above the aggregate's; as [`Repository::get_at`].
     pub fn take_snapshot<A>(&self, id: Id<A>, version: Option<u64>) -> Result<()>
     where
         A: Aggregate,
@@ -456,6 +456,14 @@ impl Application {
             return Err(ErrorKind::SnapshottingDisabled.into());
         };
         let aggregate = self.repository.get_at(id, version)?;
+        if let Some(version) = version.filter(|v| *v > aggregate.version()) {
+            return Err(ErrorKind::NoSuchVersion {
+                originator_id: id.uuid(),
+                version,
+                latest: aggregate.version(),
+            }
+            .into());
+        }
         self.put_snapshot(snapshots, &aggregate)
     }
 
@@ -467,12 +475,25 @@ impl Application {
     ) -> Result<()> {
         let mut json = Vec::with_capacity(256);
         aggregate.write_snapshot(&mut json)?;
-        snapshots.insert_snapshot(&StoredEvent {
-            originator_id: aggregate.id().uuid(),
-            originator_version: aggregate.version(),
-            topic: std::borrow::Cow::Borrowed(SNAPSHOT_TOPIC),
-            state: self.events.mapper().encode_bytes(json),
-        })
+        snapshots
+            .insert_snapshot(&StoredEvent {
+                originator_id: aggregate.id().uuid(),
+                originator_version: aggregate.version(),
+                topic: std::borrow::Cow::Borrowed(SNAPSHOT_TOPIC),
+                state: self.events.mapper().encode_bytes(json),
+            })
+            .map_err(|e| match e.into_kind() {
+                // The recorders' conflict, said as what it is.
+                ErrorKind::VersionConflict {
+                    originator_id,
+                    originator_version,
+                } => ErrorKind::SnapshotConflict {
+                    originator_id,
+                    originator_version,
+                }
+                .into(),
+                other => other.into(),
+            })
     }
 }
 
