@@ -105,7 +105,7 @@ fn schema() -> Value {
             let mut id = object(json!({
                 "uuid5": {
                     "type": "string",
-                    "description": "The name of a version 5 UUID in the URL namespace, made of the created event's arguments in braces, e.g. `/accounts/{email}`: Python's `create_id`.",
+                    "description": "The name of a version 5 UUID in the URL namespace, made of the created event's arguments in braces, e.g. `/accounts/{email}` (a Uuid argument's 32 hex digits: `{world.hex}`): Python's `create_id`.",
                 },
             }));
             id["required"] = json!(["uuid5"]);

@@ -262,6 +262,9 @@ pub(crate) enum NamePart {
     Text(String),
     /// The created event's argument.
     Arg(ArgRef),
+    /// The created event's UUID argument as 32 lowercase hex digits
+    /// (`{world.hex}`, Python's `uuid.hex`).
+    ArgHex(ArgRef),
 }
 
 impl Aggregate {

@@ -288,6 +288,30 @@ fn deterministic_ids_are_the_ids_python_makes() {
     for (email, id) in emails.iter().zip(ids) {
         assert_eq!(Account::create_id(email).to_string(), id, "{email:?}");
     }
+    // A Uuid argument as `{warehouse.hex}`: Python's `uuid.hex`, as its
+    // process applications name aggregates ("/worldcounters/" + id.hex).
+    use eventsmith_generated::inventory::Bin;
+    let bins: Vec<(Uuid, u16)> = vec![
+        (Uuid::nil(), 0),
+        (Uuid::max(), u16::MAX),
+        (Uuid::new_v4(), 7),
+    ];
+    let script = "import json, sys\nfrom uuid import NAMESPACE_URL, UUID, uuid5\n\
+                  print(json.dumps([str(uuid5(NAMESPACE_URL, f'/bins/{UUID(w).hex}/{n}')) for w, n in json.loads(sys.argv[1])]))";
+    let arg: Vec<(String, u16)> = bins.iter().map(|(w, n)| (w.to_string(), *n)).collect();
+    let output = python.run(
+        &["-c", script, &serde_json::to_string(&arg).unwrap()],
+        &[],
+        "",
+    );
+    let ids: Vec<String> = serde_json::from_str(&output).unwrap();
+    for ((warehouse, number), id) in bins.iter().zip(ids) {
+        assert_eq!(
+            Bin::create_id(*warehouse, *number).to_string(),
+            id,
+            "{warehouse}"
+        );
+    }
 }
 
 /// Versioned events, both ways, with version 1 and 2 on each side: the

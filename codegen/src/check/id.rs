@@ -7,7 +7,7 @@ use crate::model::{self, NamePart, Ty};
 use crate::read::yaml::Spanned;
 
 /// What a uuid5 template is.
-const EXPECTED: &str = "text with arguments of the created event in braces, e.g. \"/accounts/{email}\" ({{ and }} for braces)";
+const EXPECTED: &str = "text with arguments of the created event in braces, e.g. \"/accounts/{email}\" (a Uuid's 32 hex digits: {world.hex}; {{ and }} for braces)";
 
 impl Checker<'_> {
     /// The parts of a uuid5 name template, with each `{argument}` checked
@@ -43,7 +43,12 @@ impl Checker<'_> {
                     if !text.is_empty() {
                         parts.push(NamePart::Text(std::mem::take(&mut text)));
                     }
-                    match self.uuid5_arg(&name, args, template, at + 1, what) {
+                    let (name, hex) = match name.strip_suffix(".hex") {
+                        Some(base) => (base.to_owned(), true),
+                        None => (name, false),
+                    };
+                    match self.uuid5_arg(&name, hex, args, template, at + 1, what) {
+                        Some(index) if hex => parts.push(NamePart::ArgHex(model::ArgRef(index))),
                         Some(index) => parts.push(NamePart::Arg(model::ArgRef(index))),
                         None => ok = false,
                     }
@@ -70,10 +75,12 @@ impl Checker<'_> {
     }
 
     /// The index of the argument `name` in a uuid5 template (at character
-    /// `offset`), if it is one whose text Python and Rust write alike.
+    /// `offset`), if it is one whose text Python and Rust write alike; with
+    /// `hex` (`{name.hex}`), a UUID, written as its 32 hex digits.
     fn uuid5_arg(
         &mut self,
         name: &str,
+        hex: bool,
         args: &[Slot],
         template: &Spanned<String>,
         offset: usize,
@@ -93,6 +100,14 @@ impl Checker<'_> {
             return None;
         };
         let ty = args[index].ty();
+        if hex && !matches!(ty, Ty::Uuid | Ty::Unknown) {
+            self.err(
+                pos,
+                format!("'{name}.hex' in the uuid5 name of {what}: '.hex' writes a Uuid as 32 hex digits, and argument '{name}' is of type {ty}"),
+                format!("'{{{name}}}', or a Uuid argument"),
+            );
+            return None;
+        }
         if matches!(ty, Ty::String | Ty::Int(_) | Ty::Uuid | Ty::Unknown) {
             Some(index)
         } else {

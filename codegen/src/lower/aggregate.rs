@@ -195,11 +195,19 @@ fn create_id(created: &model::Event, parts: &[NamePart]) -> view::CreateId {
                 template.push_str(&text.replace('{', "{{").replace('}', "}}"));
                 format.push_str(&text.replace('{', "{{").replace('}', "}}"));
             }
-            NamePart::Arg(i) => {
+            NamePart::Arg(i) | NamePart::ArgHex(i) => {
                 let arg = created.arg(*i);
-                template.push_str(&format!("{{{}}}", arg.name.written));
+                let hex = matches!(part, NamePart::ArgHex(_));
+                let suffix = if hex { ".hex" } else { "" };
+                template.push_str(&format!("{{{}{suffix}}}", arg.name.written));
                 format.push_str("{}");
-                format_args.push(ident(&arg.name.cased));
+                // Python's `uuid.hex`: 32 lowercase hex digits, no hyphens.
+                let value = ident(&arg.name.cased);
+                format_args.push(if hex {
+                    format!("{value}.simple()")
+                } else {
+                    value
+                });
                 if !used.contains(i) {
                     used.push(*i);
                 }
