@@ -29,8 +29,7 @@ use std::time::Duration;
 
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{
-    Connection, ErrorCode, OpenFlags, Row, Transaction, TransactionBehavior, params,
-    params_from_iter,
+    Connection, ErrorCode, Row, Transaction, TransactionBehavior, params, params_from_iter,
 };
 use uuid::Uuid;
 
@@ -40,13 +39,14 @@ use crate::persistence::{
     AggregateRecorder, ApplicationRecorder, Environment, EventQuery, Notification,
     NotificationQuery, StoredEvent, StoredEventRef, Subscription,
 };
-use crate::sql::{
-    RowOriginator, RowPosition, check_single_row_tracking, collect_lent, quote_identifier,
-};
+use crate::sql::{RowOriginator, RowPosition, collect_lent, quote_identifier};
 use crate::{Error, ErrorKind, Result};
 
+mod config;
 mod snapshots;
 mod tracking;
+
+pub use config::SqliteConfig;
 
 /// An SQLite error, the driver's error kept as its source: so `?` works on
 /// the driver's calls, in the recorder and in a projection's writes.
@@ -92,100 +92,6 @@ fn require_table(conn: &Connection, name: &str) -> Result<()> {
 /// write tables of their own through the connection
 /// [`system::project`](crate::system::project) gives them.
 pub use rusqlite as driver;
-
-/// The default time to wait for the write lock.
-pub(crate) const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The longest `SQLITE_LOCK_TIMEOUT`: SQLite takes its busy timeout as a
-/// 32-bit number of milliseconds.
-const MAX_LOCK_TIMEOUT_SECONDS: f64 = 2_147_483.0;
-
-/// How to open a SQLite database.
-#[non_exhaustive]
-#[derive(Debug, Clone, PartialEq)]
-pub struct SqliteConfig {
-    /// A file path, `:memory:`, or a `file:` URI (e.g.
-    /// `file:app1?mode=memory&cache=shared`).
-    pub dbname: String,
-    /// How long a write waits for another writer's lock.
-    pub lock_timeout: Duration,
-    /// The table (the Python library's `stored_events` by default).
-    pub table: String,
-    /// Create the tables when missing (`CREATE_TABLE`, default yes);
-    /// without, a missing one is
-    /// [`ErrorKind::MissingTable`].
-    pub create_table: bool,
-}
-
-impl SqliteConfig {
-    /// Settings for `dbname` with the defaults.
-    pub(crate) fn new(dbname: impl Into<String>) -> Self {
-        Self {
-            dbname: dbname.into(),
-            lock_timeout: DEFAULT_LOCK_TIMEOUT,
-            table: "stored_events".to_owned(),
-            create_table: true,
-        }
-    }
-
-    /// Reads `SQLITE_DBNAME` (required) and `SQLITE_LOCK_TIMEOUT` (seconds,
-    /// from 0 to 2,147,483: SQLite's busy timeout is a 32-bit number of
-    /// milliseconds). As in the Python library, 0 means the default, 5 s.
-    /// `SINGLE_ROW_TRACKING`, when set, must be true: only single-row
-    /// tracking is implemented (see `check_single_row_tracking`).
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::MissingSetting`] or [`ErrorKind::InvalidSetting`] naming the variable.
-    pub fn from_env(env: &Environment) -> Result<Self> {
-        check_single_row_tracking(env)?;
-        let dbname = env.require(
-            "SQLITE_DBNAME",
-            "the SQLite recorder needs a database: a file path, :memory: or a file: URI",
-        )?;
-        let mut config = Self::new(dbname);
-        config.create_table = env.flag("CREATE_TABLE")?.unwrap_or(true);
-        if let Some(timeout) = env
-            .seconds("SQLITE_LOCK_TIMEOUT", 0.0, MAX_LOCK_TIMEOUT_SECONDS)?
-            .filter(|t| !t.is_zero())
-        {
-            config.lock_timeout = timeout;
-        }
-        Ok(config)
-    }
-
-    /// A private in-memory database (`:memory:` without a shared cache),
-    /// which only its one connection can reach.
-    fn is_private_memory(&self) -> bool {
-        self.is_memory() && !self.dbname.contains("cache=shared")
-    }
-
-    fn is_memory(&self) -> bool {
-        self.dbname.starts_with(":memory:") || self.dbname.contains("mode=memory")
-    }
-
-    /// The name and flags to open: `:memory:?...cache=shared` becomes the URI
-    /// of the one shared in-memory database, as Python's `sqlite3` reads it.
-    fn target(&self) -> (String, OpenFlags) {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        if let Some(query) = self
-            .dbname
-            .strip_prefix(":memory:")
-            .filter(|q| !q.is_empty())
-        {
-            (
-                format!("file::memory:{query}"),
-                flags | OpenFlags::SQLITE_OPEN_URI,
-            )
-        } else if self.dbname.starts_with("file:") {
-            (self.dbname.clone(), flags | OpenFlags::SQLITE_OPEN_URI)
-        } else {
-            (self.dbname.clone(), flags)
-        }
-    }
-}
 
 /// Keeps stored events in SQLite.
 ///
@@ -726,7 +632,9 @@ impl Source for SqliteSource {
 
 #[cfg(test)]
 mod tests {
+    use super::config::DEFAULT_LOCK_TIMEOUT;
     use super::*;
+    use rusqlite::OpenFlags;
 
     #[test]
     fn settings_are_read_and_checked() {
