@@ -667,8 +667,9 @@ pub enum ErrorKind {
     /// to create tables (`CREATE_TABLE=n`, as a role with data rights only
     /// runs).
     #[error(
-        "the table {table} does not exist, and CREATE_TABLE is off: create it (the SQL is in \
-         docs/operations.md) or let the application create it"
+        "the table {table} does not exist, and CREATE_TABLE is off: run the application once \
+         with CREATE_TABLE=y as a role that may create tables (docs/operations.md), or let it \
+         create them"
     )]
     MissingTable {
         /// The table, as the database names it (schema-qualified on

@@ -123,6 +123,13 @@ fn with_create_table_off_a_missing_table_is_an_error_naming_it() {
 fn with_create_table_off_sqlite_creates_nothing_and_names_what_is_missing() {
     let file = eventsmith_tests::backends::SqliteFile::new();
     let env = with(&file.env(), &[("CREATE_TABLE", "n")]);
+    // A database file that does not exist is not made.
+    let path = file.dir.path().join("no such.sqlite");
+    let err = universe(&with(&env, &[("SQLITE_DBNAME", path.to_str().unwrap())])).unwrap_err();
+    assert!(!path.exists(), "{err}");
+    assert!(err.to_string().contains("unable to open"), "{err}");
+    // A file with no table.
+    rusqlite::Connection::open(&file.path).unwrap();
     let err = universe(&env).unwrap_err();
     assert!(
         matches!(err.kind(), ErrorKind::MissingTable { table } if table == "stored_events"),
@@ -138,4 +145,37 @@ fn with_create_table_off_sqlite_creates_nothing_and_names_what_is_missing() {
     drop(bank(&with(&bank_env, &[("CREATE_TABLE", "y")])).unwrap());
     let follower = bank(&bank_env).unwrap();
     assert_missing(&follower, &app, "tracking");
+}
+
+/// With `CREATE_TABLE=n` a tracking table that exists is checked as one
+/// just created is: a legacy multi-row table (no `__migration__` row) is
+/// `InvalidTracking`, not accepted to fail later with a driver's error.
+#[test]
+fn with_create_table_off_a_legacy_tracking_table_is_refused() {
+    let file = eventsmith_tests::backends::SqliteFile::new();
+    let env = with(&file.env(), &[("CREATE_TABLE", "n")]);
+    universe(&file.env()).unwrap();
+    let bank_file = file.dir.path().join("bank.sqlite");
+    let bank_env = with(&env, &[("SQLITE_DBNAME", bank_file.to_str().unwrap())]);
+    drop(bank(&with(&bank_env, &[("CREATE_TABLE", "y")])).unwrap());
+    rusqlite::Connection::open(&bank_file)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE tracking (application_name TEXT, notification_id INTEGER, \
+             PRIMARY KEY (application_name, notification_id)); \
+             INSERT INTO tracking VALUES ('Universe', 1);",
+        )
+        .unwrap();
+    let app = universe(&env).unwrap();
+    let follower = bank(&bank_env).unwrap();
+    let err = eventsmith::system::process::<WorldEvent, _>(
+        &follower,
+        app.as_application(),
+        |_, _| Ok(()),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidTracking { .. }),
+        "{err}"
+    );
 }

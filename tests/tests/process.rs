@@ -144,6 +144,73 @@ fn a_policy_that_drops_a_changed_aggregate_stores_nothing_and_says_which() {
     }
 }
 
+/// What is not a loss: a copy kept aside of an aggregate saved later at a
+/// higher version, and an aggregate given to a save that failed. And a
+/// policy that processes another follower inside it is still watched
+/// after: what it drops unsaved, before or after, is an error.
+#[test]
+fn the_unsaved_check_tells_a_loss_from_what_was_saved_or_tried() {
+    for backend in backends() {
+        let (universe, bank) = (leader(&backend), follower(&backend));
+        let worlds = write_worlds(&universe, &[1]);
+        let account_id = Account::create_id(&email(worlds[0]));
+        let careful = |event: WorldEvent, processing: &mut Processing<'_>| {
+            match event {
+                WorldEvent::Started(started) => {
+                    let mut account = Account::create(started.name, email(started.originator_id));
+                    // A copy at version 1, dropped; the account saved at 2.
+                    let preview = account.clone();
+                    account.deposit(cent())?;
+                    processing.save(account);
+                    drop(preview);
+                }
+                WorldEvent::SomethingHappened(_) => {
+                    let mut account: Account = bank.repository().get(account_id)?;
+                    account.deposit(cent())?;
+                    processing.save(account);
+                    // A second opening, tried and refused: not forgotten.
+                    let mut again = Account::create("Again", email(worlds[0]));
+                    assert!(bank.save(&mut again).is_err());
+                }
+            }
+            Ok(())
+        };
+        assert_eq!(
+            process(&bank, &universe, careful).unwrap(),
+            2,
+            "{}",
+            backend.name
+        );
+        assert_eq!(balance(&bank, worlds[0]), cent() * Decimal::from(2));
+
+        // Nested: the outer policy drops a changed aggregate after an inner
+        // follower (in memory) processed the universe.
+        let more = write_worlds(&universe, &[0]);
+        let inner = Application::isolated_with_defaults("Inner", Bank::DEFAULTS, []).unwrap();
+        let nesting = |event: WorldEvent, processing: &mut Processing<'_>| {
+            let WorldEvent::Started(started) = event else {
+                return Ok(());
+            };
+            let account = Account::create(started.name, email(started.originator_id));
+            process(&inner, &universe, policy(&inner))?;
+            drop(account);
+            let _ = processing;
+            Ok(())
+        };
+        let err = process(&bank, &universe, nesting).unwrap_err();
+        assert!(
+            matches!(
+                err.kind(),
+                ErrorKind::PolicyLeftChanges { originator_id, .. }
+                    if *originator_id == Account::create_id(&email(more[0])).uuid()
+            ),
+            "{}: {err}",
+            backend.name
+        );
+        assert_eq!(position(&bank), Some(2), "{}", backend.name);
+    }
+}
+
 #[test]
 fn two_followers_racing_over_one_store_process_each_notification_once() {
     for backend in backends() {

@@ -304,6 +304,9 @@ impl Application {
         if stored.is_empty() {
             return Ok(Vec::new());
         }
+        // Given to a save: however it ends, its events were not forgotten.
+        let (id, version) = aggregate.id_and_version();
+        crate::domain::unsaved::given_to_save(id, version);
         let ids = self.events.put_stored(stored).inspect_err(|e| {
             // The cache's own entry, being saved, is locked by this thread
             // (and dropped by `update` when the save fails).
@@ -331,6 +334,8 @@ impl Application {
         with_encoded_list(|stored| {
             for aggregate in aggregates.iter() {
                 aggregate.encode_pending(self.events.mapper(), stored)?;
+                let (id, version) = aggregate.id_and_version();
+                crate::domain::unsaved::given_to_save(id, version);
             }
             if stored.is_empty() {
                 return Ok(Vec::new());

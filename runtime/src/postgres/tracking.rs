@@ -74,17 +74,19 @@ impl PostgresRecorder {
     /// library migrates and the runtime does not); PostgreSQL errors.
     pub(crate) fn create_tracking_table(&self) -> Result<()> {
         let table = self.names.qualified_tracking_table.clone();
-        if !self.config.create_table {
-            self.run(|conn| Ok(require_table(conn, &table)?))?;
-            self.tracking_ready.store(true, Ordering::Release);
-            return Ok(());
-        }
+        let create_table = self.config.create_table;
         let statement = format!(
             "CREATE TABLE IF NOT EXISTS {table} (application_name text, notification_id bigint, \
              PRIMARY KEY (application_name)) {TABLE_PARAMETERS}"
         );
         self.run(|conn| {
-            create(conn, std::slice::from_ref(&statement))?;
+            // With CREATE_TABLE off the table must exist; it is checked as
+            // one just created is (its `__migration__` row, or a legacy table).
+            if create_table {
+                create(conn, std::slice::from_ref(&statement))?;
+            } else {
+                require_table(conn, &table)?;
+            }
             // Under the lock, and committed before any other row can be
             // recorded: a table with rows but no such row is not one of ours.
             conn.client

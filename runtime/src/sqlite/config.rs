@@ -84,9 +84,12 @@ impl SqliteConfig {
     /// The name and flags to open: `:memory:?...cache=shared` becomes the URI
     /// of the one shared in-memory database, as Python's `sqlite3` reads it.
     pub(super) fn target(&self) -> (String, OpenFlags) {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        // With CREATE_TABLE off a database file is not created either: a
+        // wrong SQLITE_DBNAME is an error, not a new empty file.
+        if self.create_table || self.is_memory() {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
         if let Some(query) = self
             .dbname
             .strip_prefix(":memory:")

@@ -63,11 +63,6 @@ impl SqliteRecorder {
     /// `__migration__` row (a legacy multi-row table, which the Python
     /// library migrates and the runtime does not); SQLite errors.
     pub(crate) fn create_tracking_table(&self) -> Result<()> {
-        if !self.config.create_table {
-            super::require_table(&self.writer(), TRACKING_TABLE)?;
-            self.tracking_ready.store(true, Ordering::Release);
-            return Ok(());
-        }
         let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let existed = tx
@@ -90,9 +85,14 @@ impl SqliteRecorder {
                 }
                 .into());
             }
-        } else {
+        } else if self.config.create_table {
             tx.execute_batch(CREATE)?;
             upsert(&tx, &Tracking::new(MIGRATION_APPLICATION_NAME, 1))?;
+        } else {
+            return Err(ErrorKind::MissingTable {
+                table: TRACKING_TABLE.to_owned(),
+            }
+            .into());
         }
         tx.commit()?;
         self.tracking_ready.store(true, Ordering::Release);

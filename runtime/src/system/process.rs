@@ -247,15 +247,13 @@ where
         // notification would be recorded as processed without it.
         let watch = Watch::start();
         let outcome = policy(event, &mut processing);
-        let mut dropped = watch.finish();
+        let saving: Vec<(uuid::Uuid, u64)> = processing
+            .aggregates
+            .iter()
+            .map(|aggregate| aggregate.id_and_version())
+            .collect();
+        let dropped = watch.finish(&saving);
         outcome.map_err(|source| unprocessed.policy_error(follower.name(), source))?;
-        // A copy of an aggregate given to `save`, as it is saved, loses nothing.
-        dropped.retain(|copy| {
-            !processing
-                .aggregates
-                .iter()
-                .any(|saved| saved.id_and_version() == *copy)
-        });
         if let Some(&(originator_id, originator_version)) = dropped.first() {
             return Err(ErrorKind::PolicyLeftChanges {
                 follower: follower.name().to_owned(),
