@@ -89,6 +89,23 @@ macro_rules! __facade {
                 self.app.take_snapshot(id, version)
             }
 
+            /// The same application, snapshotting aggregates of type `A`
+            /// every `every` versions when they are saved (`None`: only when
+            /// asked) rather than as the schema says: the Python library's
+            /// `snapshotting_intervals`, set per application.
+            ///
+            /// # Errors
+            ///
+            /// [`ErrorKind::SnapshottingDisabled`]($crate::ErrorKind::SnapshottingDisabled)
+            /// for an interval when the application keeps no snapshots.
+            pub fn with_snapshot_interval<A: $crate::Aggregate>(
+                mut self,
+                every: ::std::option::Option<::std::num::NonZeroU64>,
+            ) -> $crate::Result<Self> {
+                self.app.set_snapshot_interval::<A>(every)?;
+                ::std::result::Result::Ok(self)
+            }
+
             /// The application itself, for the rules written in this crate:
             /// saving aggregates, the event store and the recorder. Other
             /// crates cannot reach it, so they cannot save what they changed

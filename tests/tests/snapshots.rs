@@ -484,3 +484,61 @@ fn snapshots_of_version_1_are_upcast() {
         assert_eq!(world, replayed(&new, id, None));
     }
 }
+
+/// A snapshot interval set for one application, over the schema's (the
+/// Python library's `snapshotting_intervals`, per application class): the
+/// tutorial's world, which its schema never snapshots, every 2 versions;
+/// world_v2's, every 100 in its schema, never; and an interval where no
+/// snapshots are kept is refused.
+#[test]
+fn a_snapshot_interval_is_set_per_application() {
+    use eventsmith_generated::world as tutorial;
+    use std::num::NonZeroU64;
+    for backend in backends() {
+        let env = with(&backend.env(), &[("IS_SNAPSHOTTING_ENABLED", "y")]);
+        let app = tutorial::Universe::isolated(pairs(&env))
+            .unwrap()
+            .with_snapshot_interval::<tutorial::World>(NonZeroU64::new(2))
+            .unwrap();
+        let id = app.create_world("Earth").unwrap();
+        for what in ["a", "b", "c", "d"] {
+            app.make_it_so(id, what).unwrap();
+        }
+        let store = snapshots(app.as_application());
+        let at = |lte| {
+            store
+                .latest_snapshot(id.uuid(), lte)
+                .unwrap()
+                .map(|s| s.originator_version)
+        };
+        assert_eq!(
+            (at(None), at(Some(3))),
+            (Some(4), Some(2)),
+            "{}",
+            backend.name
+        );
+
+        // The runtime's API, on world_v2 (snapshots every 100 in its schema).
+        let mut never = universe(&env);
+        never.set_snapshot_interval::<World>(None).unwrap();
+        let id = create(&never, "Mars");
+        for n in 0..100 {
+            happen(&never, id, &format!("{n}"), "why");
+        }
+        assert_eq!(
+            snapshots(&never).latest_snapshot(id.uuid(), None).unwrap(),
+            None,
+            "{}",
+            backend.name
+        );
+
+        let err = tutorial::Universe::isolated(pairs(&backend.env()))
+            .unwrap()
+            .with_snapshot_interval::<tutorial::World>(NonZeroU64::new(2))
+            .unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::SnapshottingDisabled),
+            "{err}"
+        );
+    }
+}

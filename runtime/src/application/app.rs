@@ -1,5 +1,6 @@
 //! The application: where aggregates are saved and got back.
 
+use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use super::{CacheSettings, DEFAULT_SECTION_SIZE, NotificationLog, Repository};
@@ -101,7 +102,7 @@ where
     }
 
     fn take_snapshots(&self, app: &Application, saved: &[StoredEvent]) -> Result<()> {
-        let (Some(every), Some(snapshots)) = (A::SNAPSHOT_EVERY, &app.snapshots) else {
+        let (Some(every), Some(snapshots)) = (app.snapshot_interval::<A>(), &app.snapshots) else {
             return Ok(());
         };
         let id = self.id();
@@ -153,6 +154,9 @@ pub struct Application {
     /// What the application says of its settings: a database named while
     /// events are kept in memory (see `infrastructure::memory_warning`).
     warning: Option<String>,
+    /// Snapshot intervals set for this application, by aggregate type,
+    /// over the schema's ([`Aggregate::SNAPSHOT_EVERY`]).
+    snapshot_intervals: std::collections::HashMap<std::any::TypeId, Option<NonZeroU64>>,
 }
 
 impl Application {
@@ -210,6 +214,7 @@ impl Application {
             snapshots,
             process,
             warning: None,
+            snapshot_intervals: std::collections::HashMap::new(),
         }
     }
 
@@ -439,6 +444,33 @@ impl Application {
     #[doc(hidden)]
     pub fn snapshots(&self) -> Option<&Arc<dyn SnapshotRecorder>> {
         self.snapshots.as_ref()
+    }
+
+    /// Snapshots aggregates of type `A` every `every` versions when they
+    /// are saved (`None`: only when asked), in this application, rather
+    /// than as the schema says: the Python library's
+    /// `snapshotting_intervals`, which each application class sets.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::SnapshottingDisabled`] for an interval when the
+    /// application keeps no snapshots (`IS_SNAPSHOTTING_ENABLED`).
+    pub fn set_snapshot_interval<A: Aggregate>(&mut self, every: Option<NonZeroU64>) -> Result<()> {
+        if every.is_some() && self.snapshots.is_none() {
+            return Err(ErrorKind::SnapshottingDisabled.into());
+        }
+        self.snapshot_intervals
+            .insert(std::any::TypeId::of::<A>(), every);
+        Ok(())
+    }
+
+    /// Every how many versions aggregates of type `A` are snapshotted when
+    /// saved: as set for this application, or as the schema says.
+    pub(crate) fn snapshot_interval<A: Aggregate>(&self) -> Option<NonZeroU64> {
+        self.snapshot_intervals
+            .get(&std::any::TypeId::of::<A>())
+            .copied()
+            .unwrap_or(A::SNAPSHOT_EVERY)
     }
 
     /// Takes a snapshot of the aggregate `id` as stored at `version` (as it
