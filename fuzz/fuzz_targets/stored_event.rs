@@ -111,7 +111,7 @@ fn check_error(err: &Error) {
 }
 
 fn id<A>() -> Id<A> {
-    Id::from_uuid(ID)
+    Id::from_uuid_unchecked(ID)
 }
 
 fn world_created() -> world::WorldEvent {

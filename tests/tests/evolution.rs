@@ -32,7 +32,7 @@ fn reads_version_1(app: &Memos, notifications: &[Notification]) {
     let ids: Vec<MemoId> = notifications
         .iter()
         .filter(|n| n.topic == "notes:Note.Written")
-        .map(|n| MemoId::from_uuid(n.originator_id))
+        .map(|n| MemoId::from_uuid_unchecked(n.originator_id))
         .collect();
     assert_eq!(ids.len(), 2);
 

@@ -168,7 +168,7 @@ fn unreadable_sqlite_rows_are_typed_errors_naming_the_row() {
         }
         broken_ids.push(conn.last_insert_rowid());
         // Getting the aggregate names it, and the version when it could be read.
-        let err = app.get_world(WorldId::from_uuid(id)).unwrap_err();
+        let err = app.get_world(WorldId::from_uuid_unchecked(id)).unwrap_err();
         check_row_error(&err, Some(&id.to_string()), expected);
         let err = app
             .as_application()
@@ -279,7 +279,7 @@ fn unreadable_postgres_rows_are_typed_errors_naming_the_row() {
             )
             .unwrap();
         broken_ids.push(row.get::<_, i64>(0));
-        let err = app.get_world(WorldId::from_uuid(id)).unwrap_err();
+        let err = app.get_world(WorldId::from_uuid_unchecked(id)).unwrap_err();
         check_row_error(&err, Some(&id.to_string()), expected);
     }
     app.make_it_so(good_world, "after").unwrap();

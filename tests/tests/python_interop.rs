@@ -38,7 +38,7 @@ fn both_ways(python: &Python, env: &[(String, String)]) {
             env,
         )
         .parse::<Uuid>()
-        .map(WorldId::from_uuid)
+        .map(WorldId::from_uuid_unchecked)
         .unwrap();
     assert_eq!(
         app.get_history(from_python).unwrap(),
@@ -333,7 +333,7 @@ fn versions_both_ways(python: &Python, env: &[(String, String)]) {
     // Rust writes version 1 and 2; Python's version 2 reads both.
     let from_rust = v1.create_world("Earth").unwrap();
     v1.make_it_so(from_rust, "dinosaurs").unwrap();
-    let id = world_v2::WorldId::from_uuid(from_rust.uuid());
+    let id = world_v2::WorldId::from_uuid_unchecked(from_rust.uuid());
     v2.make_it_so(id, "trucks", "roads").unwrap();
     assert_eq!(reasons(from_rust.uuid()), ["unknown", "roads"]);
     assert_eq!(
@@ -357,7 +357,7 @@ fn versions_both_ways(python: &Python, env: &[(String, String)]) {
         ],
         env,
     );
-    let id = world_v2::WorldId::from_uuid(from_python);
+    let id = world_v2::WorldId::from_uuid_unchecked(from_python);
     assert_eq!(v2.get_history(id).unwrap(), ["plants", "fish"]);
     assert_eq!(v2.get_reasons(id).unwrap(), ["unknown", "water"]);
     // The bytes Python stored at version 2 are the ones Rust stores.
@@ -468,21 +468,26 @@ fn snapshots_both_ways(python: &Python, env: &[(String, String)]) {
     let stored = latest(id);
     assert_eq!(stored.originator_version, 3);
     let from_snapshot =
-        world::World::from_snapshot(world::WorldId::from_uuid(id), 3, &stored.state).unwrap();
-    let replayed: world::World = replay.get(world::WorldId::from_uuid(id)).unwrap();
+        world::World::from_snapshot(world::WorldId::from_uuid_unchecked(id), 3, &stored.state)
+            .unwrap();
+    let replayed: world::World = replay.get(world::WorldId::from_uuid_unchecked(id)).unwrap();
     assert_eq!(from_snapshot, replayed);
     // What Rust writes of the same world is what Python wrote.
     let mut ours = Vec::new();
     replayed.write_snapshot(&mut ours).unwrap();
     assert_eq!(untimed(&ours), untimed(&stored.state));
     // Version 2 upcasts it.
-    let v2 =
-        world_v2::World::from_snapshot(world_v2::WorldId::from_uuid(id), 3, &stored.state).unwrap();
+    let v2 = world_v2::World::from_snapshot(
+        world_v2::WorldId::from_uuid_unchecked(id),
+        3,
+        &stored.state,
+    )
+    .unwrap();
     assert_eq!(v2.reasons(), ["unknown", "unknown"]);
     assert_eq!(
         world::Universe::isolated(pairs(env))
             .unwrap()
-            .get_world(world::WorldId::from_uuid(id))
+            .get_world(world::WorldId::from_uuid_unchecked(id))
             .unwrap(),
         replayed
     );
@@ -529,7 +534,7 @@ fn snapshots_both_ways(python: &Python, env: &[(String, String)]) {
     );
     python.run_script("interop.py", &["--v2", "snapshot", &hex], env);
     let stored = latest(pluto);
-    let id = world_v2::WorldId::from_uuid(pluto);
+    let id = world_v2::WorldId::from_uuid_unchecked(pluto);
     let world = world_v2::World::from_snapshot(id, 3, &stored.state).unwrap();
     assert_eq!(world.reasons(), ["unknown", "cold"]);
     assert_eq!(world, replay.get(id).unwrap());

@@ -153,7 +153,7 @@ fn floats_and_decimals_cross_as_python_writes_them() {
     let mut expected = Vec::new();
     for (i, &v) in values.iter().enumerate() {
         let event = ItemEvent::Weighed(Weighed {
-            originator_id: eventsmith::Id::from_uuid(id),
+            originator_id: eventsmith::Id::from_uuid_unchecked(id),
             originator_version: 2,
             timestamp,
             weight_kg: v,
@@ -175,7 +175,7 @@ fn floats_and_decimals_cross_as_python_writes_them() {
     }
     for price in &prices {
         let event = ItemEvent::Repriced(Repriced {
-            originator_id: eventsmith::Id::from_uuid(id),
+            originator_id: eventsmith::Id::from_uuid_unchecked(id),
             originator_version: 2,
             timestamp,
             price: *price,

@@ -332,7 +332,7 @@ fn an_event_of_another_aggregate_type_is_an_unknown_topic_naming_it() {
     // The account, got as a World.
     let err = universe
         .repository()
-        .get(WorldId::from_uuid(account.uuid()))
+        .get(WorldId::from_uuid_unchecked(account.uuid()))
         .unwrap_err();
     assert!(
         matches!(*err.kind(), ErrorKind::UnknownTopic { originator_id, originator_version: 1, .. } if originator_id == account.uuid()),

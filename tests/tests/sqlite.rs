@@ -159,7 +159,7 @@ fn several_processes_write_to_one_file_without_losing_an_event() {
     );
     for id in saved {
         assert_eq!(
-            app.get_world(WorldId::from_uuid(id))
+            app.get_world(WorldId::from_uuid_unchecked(id))
                 .unwrap()
                 .history()
                 .len(),

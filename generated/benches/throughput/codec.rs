@@ -191,7 +191,7 @@ pub(crate) fn decode_json(id: Uuid, version: u64, topic: &str, json: &[u8]) -> W
         SomethingHappened::TOPIC => {
             let s: HappenedIn<'_> = serde_json::from_slice(json).expect("state");
             WorldEvent::SomethingHappened(SomethingHappened {
-                originator_id: WorldId::from_uuid(id),
+                originator_id: WorldId::from_uuid_unchecked(id),
                 originator_version: version,
                 timestamp: s.timestamp.parse(),
                 what: s.what,
@@ -200,7 +200,7 @@ pub(crate) fn decode_json(id: Uuid, version: u64, topic: &str, json: &[u8]) -> W
         Started::TOPIC => {
             let s: StartedIn<'_> = serde_json::from_slice(json).expect("state");
             WorldEvent::Started(Started {
-                originator_id: WorldId::from_uuid(id),
+                originator_id: WorldId::from_uuid_unchecked(id),
                 originator_version: version,
                 timestamp: s.timestamp.parse(),
                 originator_topic: Default::default(),
@@ -241,7 +241,7 @@ pub(crate) fn started_row(codec: &Codec) -> Row {
 
 pub(crate) fn happened_row(codec: &Codec, id: Uuid, version: u64) -> Row {
     let event = WorldEvent::SomethingHappened(SomethingHappened {
-        originator_id: WorldId::from_uuid(id),
+        originator_id: WorldId::from_uuid_unchecked(id),
         originator_version: version,
         timestamp: now(),
         what: "dinosaurs".into(),

@@ -12,15 +12,16 @@ use uuid::Uuid;
 /// The id of an aggregate of type `A`: stored as a plain UUID, but typed, so
 /// that a cart's id cannot be passed where a world's is expected.
 ///
-/// Conversions to and from [`Uuid`] are explicit: [`Id::from_uuid`] (or
-/// `From<Uuid>`) and [`Id::uuid`] (or `From<Id<A>> for Uuid`).
+/// Conversions to and from [`Uuid`] are explicit: [`Id::from_uuid_unchecked`]
+/// (there is no `From<Uuid>`, which `.into()` would take unseen) and
+/// [`Id::uuid`] (or `From<Id<A>> for Uuid`).
 ///
 /// ```
 /// use eventsmith::{Id, Uuid};
 ///
 /// struct World;
 /// let uuid = Uuid::new_v4();
-/// let id: Id<World> = Id::from_uuid(uuid);
+/// let id: Id<World> = Id::from_uuid_unchecked(uuid);
 /// assert_eq!(id.uuid(), uuid);
 /// assert_eq!(id.to_string(), uuid.to_string());
 /// assert_eq!(Uuid::from(id), uuid);
@@ -31,8 +32,12 @@ pub struct Id<A: ?Sized> {
 }
 
 impl<A: ?Sized> Id<A> {
-    /// The id holding `uuid`.
-    pub const fn from_uuid(uuid: Uuid) -> Self {
+    /// The id holding `uuid`, unchecked: nothing says `uuid` is an `A`'s
+    /// (a member's id made a book's compiles, and fails at run time), so it
+    /// is for UUIDs that come from outside the typed API (a stored row, a
+    /// request), read as the type they are known to be. There is no
+    /// `From<Uuid>`, so that `.into()` cannot do this unseen.
+    pub const fn from_uuid_unchecked(uuid: Uuid) -> Self {
         Self {
             uuid,
             aggregate: PhantomData,
@@ -41,7 +46,7 @@ impl<A: ?Sized> Id<A> {
 
     /// A new random (version 4) id, as aggregates are given when created.
     pub fn new_v4() -> Self {
-        Self::from_uuid(Uuid::new_v4())
+        Self::from_uuid_unchecked(Uuid::new_v4())
     }
 
     /// The id made from `name`: a version 5 UUID in the URL namespace, as
@@ -58,13 +63,13 @@ impl<A: ?Sized> Id<A> {
     /// ```
     #[doc(hidden)]
     pub fn from_name(name: &str) -> Self {
-        Self::from_uuid(Uuid::new_v5(&Uuid::NAMESPACE_URL, name.as_bytes()))
+        Self::from_uuid_unchecked(Uuid::new_v5(&Uuid::NAMESPACE_URL, name.as_bytes()))
     }
 
     /// The nil id (all zeros): a placeholder, never an aggregate's id.
     #[doc(hidden)]
     pub const fn nil() -> Self {
-        Self::from_uuid(Uuid::nil())
+        Self::from_uuid_unchecked(Uuid::nil())
     }
 
     /// The UUID.
@@ -121,12 +126,6 @@ impl<A: ?Sized> fmt::Display for Id<A> {
     }
 }
 
-impl<A: ?Sized> From<Uuid> for Id<A> {
-    fn from(uuid: Uuid) -> Self {
-        Self::from_uuid(uuid)
-    }
-}
-
 impl<A: ?Sized> From<Id<A>> for Uuid {
     fn from(id: Id<A>) -> Self {
         id.uuid
@@ -158,11 +157,13 @@ impl<'de, A: ?Sized> Deserialize<'de> for Id<A> {
             }
 
             fn visit_str<E: de::Error>(self, text: &str) -> Result<Id<A>, E> {
-                Uuid::try_parse(text).map(Id::from_uuid).map_err(E::custom)
+                Uuid::try_parse(text)
+                    .map(Id::from_uuid_unchecked)
+                    .map_err(E::custom)
             }
 
             fn visit_u128<E: de::Error>(self, n: u128) -> Result<Id<A>, E> {
-                Ok(Id::from_uuid(Uuid::from_u128(n)))
+                Ok(Id::from_uuid_unchecked(Uuid::from_u128(n)))
             }
         }
 
