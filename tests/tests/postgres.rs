@@ -109,18 +109,6 @@ fn our_connections(client: &mut postgres::Client, schema: &str) -> i64 {
         .get(0)
 }
 
-fn our_backends(client: &mut postgres::Client, schema: &str) -> Vec<i32> {
-    client
-        .query(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = $1 ORDER BY pid",
-            &[&format!("es:{schema}.universe_events")],
-        )
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect()
-}
-
 /// The connection the recorder makes first, to create its table, is the
 /// pool's first: it is not closed and replaced, which for a moment left its
 /// server process beside the replacement, one more than the pool's limit
@@ -134,11 +122,11 @@ fn the_first_connection_is_the_pools_first() {
     );
     let app = Universe::isolated(pairs(&env)).unwrap();
     let mut client = postgres_client().unwrap();
-    let first = our_backends(&mut client, &pg.schema);
+    let first = our_backend_pids(&mut client, &pg.schema);
     assert_eq!(first.len(), 1, "{first:?}");
     for n in 0..5 {
         app.create_world(format!("world {n}")).unwrap();
-        assert_eq!(our_backends(&mut client, &pg.schema), first);
+        assert_eq!(our_backend_pids(&mut client, &pg.schema), first);
     }
 }
 
