@@ -630,6 +630,16 @@ pub enum ErrorKind {
         section_id: String,
     },
 
+    /// More notifications were asked of a log at once than its section
+    /// holds (the Python library refuses the same).
+    #[error("requested limit {limit} greater than section size {section_size}")]
+    LimitAboveSectionSize {
+        /// The limit asked for.
+        limit: usize,
+        /// The log's section size.
+        section_size: usize,
+    },
+
     /// A table or schema name cannot be used.
     #[error("invalid {what} name {name:?}: {reason}")]
     InvalidIdentifier {

@@ -4,6 +4,12 @@
     interop.py append ID WHAT [WHAT ...]
     interop.py history ID               prints the history as JSON
     interop.py log                      prints the notification log as JSON
+    interop.py section ID               prints NotificationLogJSONService's
+                                        get_log_section(ID)
+    interop.py notifications START LIMIT TOPICS INCLUSIVE
+                                        prints its get_notifications (START
+                                        "-" for None, TOPICS comma-separated,
+                                        INCLUSIVE "y" or "n")
 
     interop.py snapshot ID [VERSION]    takes a snapshot (IS_SNAPSHOTTING_ENABLED=y)
     interop.py read-snapshot ID         prints the world read from its latest
@@ -112,6 +118,15 @@ def main(args):
             app.make_it_so(UUID(args[1]), what)
     elif command == "history":
         print(json.dumps(app.get_history(UUID(args[1]))))
+    elif command == "section":
+        from eventsourcing.interface import NotificationLogJSONService
+        print(NotificationLogJSONService(app).get_log_section(args[1]))
+    elif command == "notifications":
+        from eventsourcing.interface import NotificationLogJSONService
+        start = None if args[1] == "-" else int(args[1])
+        topics = [t for t in args[3].split(",") if t]
+        print(NotificationLogJSONService(app).get_notifications(
+            start, int(args[2]), topics, inclusive_of_start=args[4] == "y"))
     elif command == "log":
         reader = NotificationLogReader(app.notification_log)
         print(json.dumps([

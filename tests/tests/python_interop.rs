@@ -10,7 +10,7 @@
 //! unless `EVENTSMITH_REQUIRE_PYTHON` is set (as `.ci/run` sets it).
 
 use eventsmith::persistence::AesCipher;
-use eventsmith::{NotificationLogReader, Uuid};
+use eventsmith::{ErrorKind, NotificationLogReader, Uuid};
 use eventsmith_generated::world::{Universe, WorldId};
 use eventsmith_tests::backends::{
     Backend, PgSchema, SqliteFile, databases, pairs, postgres_client,
@@ -610,4 +610,89 @@ fn a_python_subscription_wakes_for_what_rust_inserts_into_postgres() {
         std::thread::sleep(std::time::Duration::from_millis(300));
     }
     assert!(child.wait().unwrap().success());
+}
+
+/// The log as JSON (issue 21, point 5): the sections and selections Rust
+/// writes are, byte for byte, what the Python library's
+/// `NotificationLogJSONService` writes for the same store: empty, partial
+/// and full sections, a section past the end, selections by start, limit,
+/// topics and inclusiveness, and a topic beyond ASCII.
+fn log_json_both_ways(python: &Python, env: &[(String, String)]) {
+    let app = Universe::isolated(pairs(env)).unwrap();
+    let python_section = |id: &str| {
+        python
+            .run_script("interop.py", &["section", id], env)
+            .trim_end()
+            .to_owned()
+    };
+    assert_eq!(
+        app.log().section_json("1,10").unwrap(),
+        python_section("1,10")
+    );
+    let earth = app.create_world("Earth ☃").unwrap();
+    for what in ["dinosaurs", "trucks", "internet"] {
+        app.make_it_so(earth, what).unwrap();
+    }
+    let mars = app.create_world("Mars").unwrap();
+    app.make_it_so(mars, "plants").unwrap();
+    for id in ["1,10", "2,3", "1,3", "5,20", "7,10", "0,2"] {
+        assert_eq!(
+            app.log().section_json(id).unwrap(),
+            python_section(id),
+            "{id}"
+        );
+    }
+    let started = "universe:World.Started";
+    for (start, limit, topics, inclusive) in [
+        ("-", 10, "", "y"),
+        ("2", 3, "", "y"),
+        ("2", 3, "", "n"),
+        ("1", 10, started, "y"),
+        ("5", 2, started, "n"),
+        ("9", 5, "", "y"),
+    ] {
+        let python_json = python
+            .run_script(
+                "interop.py",
+                &[
+                    "notifications",
+                    start,
+                    &limit.to_string(),
+                    topics,
+                    inclusive,
+                ],
+                env,
+            )
+            .trim_end()
+            .to_owned();
+        let topics: Vec<&str> = topics.split(',').filter(|t| !t.is_empty()).collect();
+        let rust_json = app
+            .log()
+            .notifications_json(start.parse().ok(), limit, &topics, inclusive == "y")
+            .unwrap();
+        assert_eq!(
+            rust_json, python_json,
+            "{start} {limit} {topics:?} {inclusive}"
+        );
+    }
+    // A limit above the section size is refused, as Python refuses it.
+    let err = app
+        .log()
+        .notifications_json(None, 11, &[], true)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::LimitAboveSectionSize {
+                limit: 11,
+                section_size: 10
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_log_as_json_is_the_python_services_in_both_databases() {
+    with_python_in_both_databases(log_json_both_ways);
 }

@@ -3,6 +3,7 @@
 mod app;
 mod cache;
 mod facade;
+mod interface;
 mod log;
 mod repository;
 mod tracked;
