@@ -616,7 +616,9 @@ fn a_python_subscription_wakes_for_what_rust_inserts_into_postgres() {
 /// writes are, byte for byte, what the Python library's
 /// `NotificationLogJSONService` writes for the same store: empty, partial
 /// and full sections, a section past the end, selections by start, limit,
-/// topics and inclusiveness, and a topic beyond ASCII.
+/// topics and inclusiveness. (Topics here are ASCII; the escapes of one
+/// that is not are checked against Python's `json.dumps` in the runtime's
+/// unit tests.)
 fn log_json_both_ways(python: &Python, env: &[(String, String)]) {
     let app = Universe::isolated(pairs(env)).unwrap();
     let python_section = |id: &str| {

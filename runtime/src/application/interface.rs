@@ -130,3 +130,27 @@ fn write_str(out: &mut String, text: &str) {
     }
     out.push('"');
 }
+
+#[cfg(test)]
+mod tests {
+    use super::write_str;
+
+    /// Strings as Python's `json.dumps` writes them by default: these are
+    /// its outputs (Python 3.11), quotes included.
+    #[test]
+    fn strings_are_escaped_as_pythons_json_dumps_escapes_them() {
+        for (text, python) in [
+            ("é☃😀", r#""\u00e9\u2603\ud83d\ude00""#),
+            (
+                "\"\\\n\r\t\u{8}\u{c}\u{1}\u{1f}\u{7f}",
+                r#""\"\\\n\r\t\b\f\u0001\u001f\u007f""#,
+            ),
+            ("plain: ~ ok", r#""plain: ~ ok""#),
+            ("", r#""""#),
+        ] {
+            let mut out = String::new();
+            write_str(&mut out, text);
+            assert_eq!(out, python, "{text:?}");
+        }
+    }
+}
