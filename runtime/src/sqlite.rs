@@ -62,6 +62,23 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
+/// Whether the table `name` exists in the database `conn` is open on.
+///
+/// # Errors
+///
+/// SQLite errors.
+fn table_exists(conn: &Connection, name: &str) -> Result<bool> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [name],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
 /// Checks that the table `name` exists (with `CREATE_TABLE` off, nothing
 /// creates it).
 ///
@@ -69,16 +86,7 @@ impl From<rusqlite::Error> for Error {
 ///
 /// [`ErrorKind::MissingTable`]; SQLite errors.
 fn require_table(conn: &Connection, name: &str) -> Result<()> {
-    use rusqlite::OptionalExtension;
-    let exists = conn
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-            [name],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some();
-    if exists {
+    if table_exists(conn, name)? {
         Ok(())
     } else {
         Err(ErrorKind::MissingTable {

@@ -310,8 +310,7 @@ impl Application {
             return Ok(Vec::new());
         }
         // Given to a save: however it ends, its events were not forgotten.
-        let (id, version) = aggregate.id_and_version();
-        crate::domain::unsaved::given_to_save(id, version);
+        crate::domain::unsaved::given_to_save(aggregate.id_and_version());
         let ids = self.events.put_stored(stored).inspect_err(|e| {
             // The cache's own entry, being saved, is locked by this thread
             // (and dropped by `update` when the save fails).
@@ -339,8 +338,7 @@ impl Application {
         with_encoded_list(|stored| {
             for aggregate in aggregates.iter() {
                 aggregate.encode_pending(self.events.mapper(), stored)?;
-                let (id, version) = aggregate.id_and_version();
-                crate::domain::unsaved::given_to_save(id, version);
+                crate::domain::unsaved::given_to_save(aggregate.id_and_version());
             }
             if stored.is_empty() {
                 return Ok(Vec::new());

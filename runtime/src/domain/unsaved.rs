@@ -40,10 +40,10 @@ pub(crate) fn dropped(id: Uuid, version: u64) {
     with_watch(|seen| seen.dropped.push((id, version)));
 }
 
-/// Notes that the aggregate `id`, at `version`, was given to a save (called
+/// Notes that the aggregate, by its id and version, was given to a save (called
 /// by the application's saves, whatever their outcome).
-pub(crate) fn given_to_save(id: Uuid, version: u64) {
-    with_watch(|seen| seen.saved.push((id, version)));
+pub(crate) fn given_to_save(id_and_version: (Uuid, u64)) {
+    with_watch(|seen| seen.saved.push(id_and_version));
 }
 
 /// A watch over the aggregates dropped unsaved on this thread, from its

@@ -65,14 +65,7 @@ impl SqliteRecorder {
     pub(crate) fn create_tracking_table(&self) -> Result<()> {
         let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let existed = tx
-            .query_row(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tracking'",
-                [],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
+        let existed = super::table_exists(&tx, TRACKING_TABLE)?;
         if existed {
             if select_max(&tx, MIGRATION_APPLICATION_NAME)?.is_none() {
                 return Err(ErrorKind::InvalidTracking {

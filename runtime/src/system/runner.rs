@@ -62,8 +62,7 @@ impl Pipe {
     /// [`ErrorKind::InvalidTracking`] when the follower keeps no tracking
     /// records; storage errors.
     pub fn lag(&self) -> Result<super::Lag> {
-        let tracker = self.follower.require_process_recorder()?;
-        super::lag(self.follower.name(), &**tracker, &self.leader)
+        follower_lag(&self.follower, &self.leader)
     }
 
     /// Processes what the leader has stored since the follower last did;
@@ -75,6 +74,13 @@ impl Pipe {
     pub(crate) fn step(&mut self) -> Result<u64> {
         (self.step)()
     }
+}
+
+/// How far the follower application `follower` is behind `leader`, by its
+/// process recorder's tracking.
+fn follower_lag(follower: &Application, leader: &Application) -> Result<super::Lag> {
+    let tracker = follower.require_process_recorder()?;
+    super::lag(follower.name(), &**tracker, leader)
 }
 
 /// Runs a system's pipes in turn, in this thread, until none has anything
@@ -318,10 +324,7 @@ impl MultiThreadedRunner {
     pub fn lags(&self) -> Vec<Result<super::Lag>> {
         self.threads
             .iter()
-            .map(|running| {
-                let tracker = running.follower.require_process_recorder()?;
-                super::lag(running.follower.name(), &**tracker, &running.leader)
-            })
+            .map(|running| follower_lag(&running.follower, &running.leader))
             .collect()
     }
 
