@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 use postgres::error::SqlState;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
-use postgres::{Client, NoTls, Statement};
+use postgres::{Client, Statement};
 use uuid::Uuid;
 
 use crate::persistence::recorder::{BatchVersions, check_next_version};
@@ -61,6 +61,8 @@ mod connection;
 mod errors;
 mod snapshots;
 mod subscription;
+mod tables;
+mod tls;
 mod tracking;
 
 pub use config::PostgresConfig;
@@ -70,55 +72,7 @@ use errors::{
     ConnectError, Failure, as_postgres, conflicting_key, connect_error, is_disconnect,
     is_stale_plan, may_pass, pool_error, sqlstate,
 };
-
-/// Runs `CREATE ... IF NOT EXISTS` statements, taking a table, index or
-/// schema that another process created at the same moment as created.
-fn create(conn: &mut PgConnection, statements: &[String]) -> Result<()> {
-    for statement in statements {
-        match conn.client.batch_execute(statement) {
-            // Another connection created it at the same moment: `IF NOT
-            // EXISTS` does not guard against that, and PostgreSQL reports
-            // whichever catalog row collided first (the table's, its row
-            // type's, or a unique index of the catalog).
-            Err(e)
-                if [
-                    SqlState::UNIQUE_VIOLATION,
-                    SqlState::DUPLICATE_TABLE,
-                    SqlState::DUPLICATE_SCHEMA,
-                    SqlState::DUPLICATE_OBJECT,
-                ]
-                .iter()
-                .any(|c| e.code() == Some(c)) => {}
-            other => other?,
-        }
-    }
-    Ok(())
-}
-
-/// Checks that `qualified_table` exists (with `CREATE_TABLE` off, nothing
-/// creates it).
-///
-/// # Errors
-///
-/// [`ErrorKind::MissingTable`]; PostgreSQL errors.
-fn require_table(conn: &mut PgConnection, qualified_table: &str) -> Result<()> {
-    let row = conn
-        .client
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&qualified_table])?;
-    if row.try_get::<_, bool>(0)? {
-        Ok(())
-    } else {
-        Err(ErrorKind::MissingTable {
-            table: qualified_table.to_owned(),
-        }
-        .into())
-    }
-}
-
-/// The storage parameters of the Python library's tables.
-const TABLE_PARAMETERS: &str = "WITH (autovacuum_enabled = true, autovacuum_vacuum_threshold = 100000000, \
-     autovacuum_vacuum_scale_factor = 0.5, autovacuum_analyze_threshold = 1000, \
-     autovacuum_analyze_scale_factor = 0.01)";
+use tables::{TABLE_PARAMETERS, create, require_table, stored_event_type};
 
 /// Keeps stored events in PostgreSQL.
 pub struct PostgresRecorder {
@@ -233,11 +187,11 @@ impl PostgresRecorder {
 
     fn connect(config: PostgresConfig) -> Result<Self> {
         let names = config.quoted_names()?;
-        let manager = Manager::new(&config);
+        let manager = Manager::new(&config)?;
         let lasting_failure = std::sync::Arc::clone(&manager.lasting_failure);
         let mut first = manager.open_within(config.connect_timeout)?;
         if config.create_table {
-            Self::create_table(&names, &mut first)?;
+            Self::create_table(&names, config.lock_timeout, &mut first)?;
         } else {
             require_table(&mut first, &names.qualified_table)?;
         }
@@ -293,29 +247,6 @@ impl PostgresRecorder {
     #[doc(hidden)]
     pub fn config(&self) -> &PostgresConfig {
         &self.config
-    }
-
-    fn create_table(names: &QuotedNames, conn: &mut PgConnection) -> Result<()> {
-        let QuotedNames {
-            schema,
-            index,
-            qualified_table,
-            ..
-        } = names;
-        let statements = [
-            format!("CREATE SCHEMA IF NOT EXISTS {schema}"),
-            // As the Python library's PostgresApplicationRecorder creates it.
-            format!(
-                "CREATE TABLE IF NOT EXISTS {qualified_table} (originator_id uuid NOT NULL, \
-                 originator_version bigint NOT NULL, topic text, state bytea, \
-                 notification_id bigserial, PRIMARY KEY (originator_id, originator_version)) \
-                 {TABLE_PARAMETERS}"
-            ),
-            format!(
-                "CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {qualified_table} (notification_id ASC)"
-            ),
-        ];
-        create(conn, &statements)
     }
 
     /// A connection from the pool: an idle one at once, or else one the pool

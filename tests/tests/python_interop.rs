@@ -13,7 +13,7 @@ use eventsmith::persistence::AesCipher;
 use eventsmith::{ErrorKind, NotificationLogReader, Uuid};
 use eventsmith_generated::world::{Universe, WorldId};
 use eventsmith_tests::backends::{
-    Backend, PgSchema, SqliteFile, databases, pairs, postgres_client,
+    Backend, PgSchema, SqliteFile, databases, pairs, postgres_client, with,
 };
 use eventsmith_tests::python::Python;
 
@@ -250,6 +250,21 @@ fn rust_creates_the_table_python_creates() {
         {
             lines.push(r.get::<_, String>(0).replace(schema, "SCHEMA"));
         }
+        // The composite type Python inserts through, and its function.
+        let type_sql = "SELECT a.attname || ' ' || format_type(a.atttypid, a.atttypmod) \
+                        FROM pg_attribute a JOIN pg_type t ON t.typrelid = a.attrelid \
+                        JOIN pg_namespace n ON n.oid = t.typnamespace \
+                        WHERE n.nspname = $1 AND t.typname = 'stored_event_uuid' AND a.attnum > 0 \
+                        ORDER BY a.attnum";
+        for r in client.query(type_sql, &[&schema]).unwrap() {
+            lines.push(format!("type {}", r.get::<_, String>(0)));
+        }
+        let function_sql = "SELECT pg_get_functiondef(p.oid) FROM pg_proc p \
+                            JOIN pg_namespace n ON n.oid = p.pronamespace \
+                            WHERE n.nspname = $1 ORDER BY p.proname";
+        for r in client.query(function_sql, &[&schema]).unwrap() {
+            lines.push(r.get::<_, String>(0).replace(schema, "SCHEMA"));
+        }
         lines
     };
     let python_table = describe(&mut client, &other.schema);
@@ -260,7 +275,57 @@ fn rust_creates_the_table_python_creates() {
             .any(|l| l.starts_with("autovacuum_enabled")),
         "{python_table:?}"
     );
+    assert!(
+        python_table
+            .iter()
+            .any(|l| l.contains("es_insert_events_uuid")),
+        "{python_table:?}"
+    );
     assert_eq!(rust_table, python_table);
+}
+
+/// Python services with `CREATE_TABLE=n` write to a store that Rust created,
+/// through the composite type (their plain inserts) and through the
+/// function (`POSTGRES_ENABLE_DB_FUNCTIONS=y`), events and snapshots; Rust
+/// reads what they wrote.
+#[test]
+fn python_writes_with_create_table_off_to_a_store_rust_created() {
+    let Some(python) = Python::find() else { return };
+    let Some(pg) = PgSchema::new() else { return };
+    let env = with(&pg.env(), &[("IS_SNAPSHOTTING_ENABLED", "y")]);
+    let app = Universe::isolated(pairs(&env)).unwrap();
+    let earth = app.create_world("Earth").unwrap();
+    for functions in ["n", "y"] {
+        let python_env = with(
+            &env,
+            &[
+                ("PERSISTENCE_MODULE", "eventsourcing.postgres"),
+                ("CREATE_TABLE", "n"),
+                ("POSTGRES_ENABLE_DB_FUNCTIONS", functions),
+            ],
+        );
+        let created = python.run_script("interop.py", &["create", "Mars", "plants"], &python_env);
+        let id = Uuid::parse_str(created.trim()).unwrap();
+        let hex = id.simple().to_string();
+        python.run_script("interop.py", &["snapshot", &hex], &python_env);
+        python.run_script("interop.py", &["append", &hex, "rivers"], &python_env);
+        let mars = WorldId::from_uuid_unchecked(id);
+        assert_eq!(
+            app.get_history(mars).unwrap(),
+            ["plants", "rivers"],
+            "{functions}"
+        );
+        let snapshots = app.as_application().snapshots().unwrap();
+        let snapshot = snapshots.latest_snapshot(id, None).unwrap();
+        assert_eq!(
+            snapshot.map(|s| s.originator_version),
+            Some(2),
+            "{functions}"
+        );
+    }
+    app.make_it_so(earth, "dinosaurs").unwrap();
+    let log = app.log().section("1,10").unwrap();
+    assert_eq!(log.items.len(), 8);
 }
 
 /// A schema's deterministic ids (`id: { uuid5: "/accounts/{email}" }`) are

@@ -3,7 +3,10 @@
 //! quoted as the Python library quotes them.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
+
+use super::tls::TlsSettings;
 
 use crate::persistence::Environment;
 use crate::persistence::environment::redact_urls;
@@ -64,6 +67,8 @@ pub struct PostgresConfig {
     /// Server-side limit on idle transactions
     /// (`POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT`, default 5 s; 0: none).
     pub idle_in_transaction_session_timeout: Option<Duration>,
+    /// TLS (`POSTGRES_SSLMODE` or `PGSSLMODE`, and the certificate files).
+    pub(crate) tls: TlsSettings,
 }
 
 impl PostgresConfig {
@@ -97,6 +102,7 @@ impl fmt::Debug for PostgresConfig {
                 "idle_in_transaction_session_timeout",
                 &self.idle_in_transaction_session_timeout,
             )
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -200,6 +206,10 @@ impl PostgresConfig {
                 env,
                 "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT",
                 Duration::from_secs(5),
+            )?,
+            tls: TlsSettings::from_env(
+                env,
+                std::env::var_os("HOME").map(PathBuf::from).as_deref(),
             )?,
         };
         let total = pool_size.saturating_add(max_overflow);

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use super::*;
 use errors::is_transient;
+use postgres::config::SslMode;
+use tls::Connector;
 
 /// A pooled connection with its prepared statements.
 pub(super) struct PgConnection {
@@ -39,6 +41,10 @@ impl PgConnection {
 
 pub(super) struct Manager {
     config: postgres::Config,
+    /// TLS, for every connection the pool and the subscriptions open.
+    tls: Connector,
+    /// The TLS modes to try in turn (see [`TlsSettings::attempts`]).
+    attempts: &'static [SslMode],
     /// Where it connects, for errors: `host:port`.
     endpoint: String,
     /// The connection the recorder made first (to create its table), the
@@ -52,23 +58,43 @@ pub(super) struct Manager {
 }
 
 impl Manager {
-    pub(super) fn new(config: &PostgresConfig) -> Self {
-        Self {
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidSetting`] for a certificate file that cannot be
+    /// read.
+    pub(super) fn new(config: &PostgresConfig) -> Result<Self> {
+        Ok(Self {
             config: config.client_config(),
+            tls: config.tls.connector()?,
+            attempts: config.tls.attempts(),
             endpoint: config.endpoint(),
             first: std::sync::Mutex::new(None),
             lasting_failure: Arc::new(AtomicBool::new(false)),
-        }
+        })
     }
 
-    fn open(config: &postgres::Config) -> Result<PgConnection, postgres::Error> {
-        Ok(PgConnection {
-            client: config.connect(NoTls)?,
-            statements: HashMap::new(),
-            born: Instant::now(),
-            served: false,
-            retired: false,
-        })
+    /// A connection by each TLS mode in turn, while the server refuses
+    /// (libpq's `allow` and `prefer`): the last refusal is returned.
+    fn open(&self, config: &postgres::Config) -> Result<PgConnection, postgres::Error> {
+        let mut config = config.clone();
+        let mut attempts = self.attempts.iter().peekable();
+        loop {
+            let mode = attempts.next().copied().unwrap_or(SslMode::Prefer);
+            config.ssl_mode(mode);
+            match config.connect(self.tls.clone()) {
+                Ok(client) => {
+                    return Ok(PgConnection {
+                        client,
+                        statements: HashMap::new(),
+                        born: Instant::now(),
+                        served: false,
+                        retired: false,
+                    });
+                }
+                Err(e) if e.as_db_error().is_some() && attempts.peek().is_some() => {}
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// A connection within `timeout`: failures that may pass are tried again
@@ -79,7 +105,7 @@ impl Manager {
             let left = timeout.saturating_sub(start.elapsed());
             let mut config = self.config.clone();
             config.connect_timeout(left.max(Duration::from_millis(1)));
-            match Self::open(&config) {
+            match self.open(&config) {
                 Ok(conn) => return Ok(conn),
                 Err(e) if may_pass(&e) && left > Duration::from_millis(100) => {
                     std::thread::sleep(Duration::from_millis(100));
@@ -103,7 +129,7 @@ impl r2d2::ManageConnection for Manager {
         if let Some(conn) = first.filter(|conn| !conn.client.is_closed()) {
             return Ok(conn);
         }
-        let opened = Self::open(&self.config);
+        let opened = self.open(&self.config);
         self.lasting_failure.store(
             opened.as_ref().is_err_and(|e| !is_transient(e)),
             Ordering::SeqCst,

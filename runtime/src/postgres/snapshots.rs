@@ -4,7 +4,9 @@
 use postgres::error::SqlState;
 use uuid::Uuid;
 
-use super::{PostgresRecorder, TABLE_PARAMETERS, create, lend_event, require_table};
+use super::{
+    PostgresRecorder, TABLE_PARAMETERS, create, lend_event, require_table, stored_event_type,
+};
 use crate::persistence::{SnapshotRecorder, StoredEvent};
 use crate::{ErrorKind, Result};
 
@@ -22,12 +24,15 @@ impl PostgresRecorder {
         if !self.config.create_table {
             return self.run(|conn| Ok(require_table(conn, table)?));
         }
-        let statement = format!(
-            "CREATE TABLE IF NOT EXISTS {table} (originator_id uuid NOT NULL, \
-             originator_version bigint NOT NULL, topic text, state bytea, \
-             PRIMARY KEY (originator_id, originator_version)) {TABLE_PARAMETERS}"
-        );
-        self.run(|conn| Ok(create(conn, std::slice::from_ref(&statement))?))
+        let statements = [
+            format!(
+                "CREATE TABLE IF NOT EXISTS {table} (originator_id uuid NOT NULL, \
+                 originator_version bigint NOT NULL, topic text, state bytea, \
+                 PRIMARY KEY (originator_id, originator_version)) {TABLE_PARAMETERS}"
+            ),
+            stored_event_type(&self.names.schema),
+        ];
+        self.run(|conn| Ok(create(conn, &statements)?))
     }
 }
 

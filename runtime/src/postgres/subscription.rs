@@ -35,7 +35,7 @@ impl PostgresRecorder {
         after_listen: Box<dyn FnOnce() + Send>,
     ) -> Result<Subscription> {
         let mut source = PgSource {
-            manager: Manager::new(&self.config),
+            manager: Manager::new(&self.config)?,
             connect_timeout: self.config.connect_timeout,
             listen: format!("LISTEN {}", self.names.channel),
             table: self.names.qualified_table.clone(),
