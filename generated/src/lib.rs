@@ -15,3 +15,8 @@ pub mod world_v2;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/async.md")]
 pub struct AsyncDocs;
+
+/// `docs/operations.md`, whose example compiles as a doc test here.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/operations.md")]
+pub struct OperationsDocs;

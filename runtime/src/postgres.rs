@@ -69,8 +69,8 @@ pub use config::PostgresConfig;
 pub(crate) use config::QuotedNames;
 use connection::{Manager, PgConnection};
 use errors::{
-    ConnectError, Failure, as_postgres, conflicting_key, connect_error, is_disconnect,
-    is_stale_plan, may_pass, pool_error, sqlstate,
+    ConnectError, Failure, as_postgres, conflicting_key, is_disconnect, is_stale_plan, may_pass,
+    pool_error, sqlstate,
 };
 use tables::{TABLE_PARAMETERS, create, require_table, stored_event_type};
 

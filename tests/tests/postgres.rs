@@ -459,6 +459,88 @@ fn a_password_changed_under_the_pool_is_an_error_that_does_not_pass() {
     assert!(!err.to_string().contains("right-one"), "{err}");
 }
 
+/// A password provider (`Environment::set_password_provider`) gives each
+/// new connection its password: the pool's and a subscription's, before and
+/// after the server's password rotates under a running application; when it
+/// fails, a new connection fails with its reason, as a transient error.
+#[test]
+fn a_password_provider_gives_each_new_connection_the_password_of_the_moment() {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let Some(server) = eventsmith_tests::backends::PrivateServer::start_with_password("token-1")
+    else {
+        return;
+    };
+    let mut values = with(&server.env(), &[("POSTGRES_CONNECT_TIMEOUT", "1")]);
+    values.retain(|(k, _)| k != "POSTGRES_PASSWORD");
+    let token = Arc::new(Mutex::new(Some("token-1".to_owned())));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let mut env = eventsmith::Environment::isolated(Universe::NAME, pairs(&values));
+    env.set_password_provider({
+        let (token, calls) = (Arc::clone(&token), Arc::clone(&calls));
+        move || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            token
+                .lock()
+                .unwrap()
+                .clone()
+                .ok_or("the token service is down")
+        }
+    });
+    let app = Universe::with_env(env).unwrap();
+    let earth = app.create_world("Earth").unwrap();
+    assert!(!format!("{app:?}").contains("token-1"));
+    let opened = calls.load(Ordering::SeqCst);
+    assert!(opened >= 1);
+
+    // The password rotates: the server's, then the provider's; the
+    // connections open under the old one are closed.
+    let mut admin = server.client().unwrap();
+    let rotate = |admin: &mut postgres::Client, password: &str| {
+        admin
+            .batch_execute(&format!(
+                "ALTER ROLE eventsourcing PASSWORD '{password}'; \
+                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE pid <> pg_backend_pid() AND usename = 'eventsourcing'"
+            ))
+            .unwrap();
+    };
+    rotate(&mut admin, "token-2");
+    *token.lock().unwrap() = Some("token-2".to_owned());
+    app.make_it_so(earth, "dinosaurs").unwrap();
+    let mut subscription = app.log().subscribe(None, &[]).unwrap();
+    assert_eq!(subscription.next().unwrap().unwrap().id, 1);
+    assert!(
+        calls.load(Ordering::SeqCst) >= opened + 2,
+        "the pool's and the subscription's"
+    );
+    drop(subscription);
+
+    // The provider fails: a new connection fails with its reason, and may
+    // pass (the token service may come back).
+    rotate(&mut admin, "token-3");
+    *token.lock().unwrap() = None;
+    let err = app.make_it_so(earth, "trucks").unwrap_err();
+    assert!(
+        err.to_string().contains("the token service is down"),
+        "{err}"
+    );
+    assert!(err.is_transient(), "{err}");
+    let err = app.log().subscribe(None, &[]).unwrap_err();
+    assert!(
+        err.to_string().contains(&format!(
+            "connecting to 127.0.0.1:{}: the password provider failed: the token service is down",
+            values.iter().find(|(k, _)| k == "POSTGRES_PORT").unwrap().1
+        )),
+        "{err}"
+    );
+    assert!(err.is_transient(), "{err}");
+    // It comes back.
+    *token.lock().unwrap() = Some("token-3".to_owned());
+    app.make_it_so(earth, "trucks").unwrap();
+    assert_eq!(app.get_history(earth).unwrap(), ["dinosaurs", "trucks"]);
+}
+
 /// With `POSTGRES_MAX_WAITING=1` and one connection held, one caller waits
 /// and the next is refused at once.
 #[test]

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::{Error, ErrorKind, Result};
@@ -34,7 +34,14 @@ pub struct Environment {
     defaults: BTreeMap<String, String>,
     /// Every variable read that had a value, with the value, for `Debug`.
     read: Mutex<BTreeMap<String, String>>,
+    /// Gives each new PostgreSQL connection its password.
+    password_provider: Option<PasswordProvider>,
 }
+
+/// A function that gives each new PostgreSQL connection its password.
+pub(crate) type PasswordProvider = Arc<
+    dyn Fn() -> std::result::Result<String, Box<dyn std::error::Error + Send + Sync>> + Send + Sync,
+>;
 
 impl Environment {
     /// Settings for the application `name`: the process environment, then
@@ -51,6 +58,7 @@ impl Environment {
             process: true,
             defaults: collect(defaults),
             read: Mutex::default(),
+            password_provider: None,
         }
     }
 
@@ -68,6 +76,7 @@ impl Environment {
             process: false,
             defaults: BTreeMap::new(),
             read: Mutex::default(),
+            password_provider: None,
         }
     }
 
@@ -76,6 +85,34 @@ impl Environment {
     pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) -> &mut Self {
         self.values.insert(key.into(), value.into());
         self
+    }
+
+    /// Gives each new PostgreSQL connection (the pool's, and each
+    /// subscription's) the password `provider` returns when the connection
+    /// is opened, in place of `POSTGRES_PASSWORD`: for credentials that
+    /// rotate, such as a cloud provider's IAM tokens (the Python library's
+    /// `POSTGRES_GET_PASSWORD_TOPIC`). An error it returns fails that
+    /// connection, as a transient error naming the host and port.
+    ///
+    /// ```
+    /// use eventsmith::Environment;
+    ///
+    /// let mut env = Environment::new("Universe", [("PERSISTENCE_MODULE", "postgres")]);
+    /// env.set_password_provider(|| std::env::var("DB_TOKEN"));
+    /// ```
+    pub fn set_password_provider<F, E>(&mut self, provider: F) -> &mut Self
+    where
+        F: Fn() -> std::result::Result<String, E> + Send + Sync + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        self.password_provider = Some(Arc::new(move || provider().map_err(Into::into)));
+        self
+    }
+
+    /// The function [`set_password_provider`](Self::set_password_provider)
+    /// gave.
+    pub(crate) fn password_provider(&self) -> Option<PasswordProvider> {
+        self.password_provider.clone()
     }
 
     /// The application's name, as given.
@@ -250,6 +287,7 @@ impl Clone for Environment {
                     .unwrap_or_else(PoisonError::into_inner)
                     .clone(),
             ),
+            password_provider: self.password_provider.clone(),
         }
     }
 }
@@ -267,6 +305,10 @@ impl fmt::Debug for Environment {
         f.debug_struct("Environment")
             .field("name", &self.name)
             .field("read", &read)
+            .field(
+                "password_provider",
+                &self.password_provider.as_ref().map(|_| "<set>"),
+            )
             .finish_non_exhaustive()
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::tls::TlsSettings;
 
 use crate::persistence::Environment;
-use crate::persistence::environment::redact_urls;
+use crate::persistence::environment::{PasswordProvider, redact_urls};
 use crate::sql::{check_single_row_tracking, quote_identifier};
 use crate::{ErrorKind, Result};
 
@@ -69,6 +69,9 @@ pub struct PostgresConfig {
     pub idle_in_transaction_session_timeout: Option<Duration>,
     /// TLS (`POSTGRES_SSLMODE` or `PGSSLMODE`, and the certificate files).
     pub(crate) tls: TlsSettings,
+    /// Gives each new connection its password, in place of `password`
+    /// ([`Environment::set_password_provider`]).
+    pub(crate) password_provider: Option<PasswordProvider>,
 }
 
 impl PostgresConfig {
@@ -103,6 +106,10 @@ impl fmt::Debug for PostgresConfig {
                 &self.idle_in_transaction_session_timeout,
             )
             .field("tls", &self.tls)
+            .field(
+                "password_provider",
+                &self.password_provider.as_ref().map(|_| "<set>"),
+            )
             .finish()
     }
 }
@@ -207,6 +214,7 @@ impl PostgresConfig {
                 "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT",
                 Duration::from_secs(5),
             )?,
+            password_provider: env.password_provider(),
             tls: TlsSettings::from_env(
                 env,
                 std::env::var_os("HOME").map(PathBuf::from).as_deref(),

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::*;
-use errors::is_transient;
+use crate::persistence::environment::PasswordProvider;
 use postgres::config::SslMode;
 use tls::Connector;
 
@@ -43,8 +43,10 @@ pub(super) struct Manager {
     config: postgres::Config,
     /// TLS, for every connection the pool and the subscriptions open.
     tls: Connector,
-    /// The TLS modes to try in turn (see [`TlsSettings::attempts`]).
+    /// The TLS modes to try in turn (see `TlsSettings::attempts`).
     attempts: &'static [SslMode],
+    /// Gives each new connection its password.
+    password: Option<PasswordProvider>,
     /// Where it connects, for errors: `host:port`.
     endpoint: String,
     /// The connection the recorder made first (to create its table), the
@@ -67,6 +69,7 @@ impl Manager {
             config: config.client_config(),
             tls: config.tls.connector()?,
             attempts: config.tls.attempts(),
+            password: config.password_provider.clone(),
             endpoint: config.endpoint(),
             first: std::sync::Mutex::new(None),
             lasting_failure: Arc::new(AtomicBool::new(false)),
@@ -75,8 +78,11 @@ impl Manager {
 
     /// A connection by each TLS mode in turn, while the server refuses
     /// (libpq's `allow` and `prefer`): the last refusal is returned.
-    fn open(&self, config: &postgres::Config) -> Result<PgConnection, postgres::Error> {
+    fn open(&self, config: &postgres::Config) -> Result<PgConnection, ConnectError> {
         let mut config = config.clone();
+        if let Some(provider) = &self.password {
+            config.password(provider().map_err(ConnectError::Password)?);
+        }
         let mut attempts = self.attempts.iter().peekable();
         loop {
             let mode = attempts.next().copied().unwrap_or(SslMode::Prefer);
@@ -92,7 +98,7 @@ impl Manager {
                     });
                 }
                 Err(e) if e.as_db_error().is_some() && attempts.peek().is_some() => {}
-                Err(e) => return Err(e),
+                Err(e) => return Err(ConnectError::Postgres(e)),
             }
         }
     }
@@ -107,10 +113,12 @@ impl Manager {
             config.connect_timeout(left.max(Duration::from_millis(1)));
             match self.open(&config) {
                 Ok(conn) => return Ok(conn),
-                Err(e) if may_pass(&e) && left > Duration::from_millis(100) => {
+                Err(ConnectError::Postgres(e))
+                    if may_pass(&e) && left > Duration::from_millis(100) =>
+                {
                     std::thread::sleep(Duration::from_millis(100));
                 }
-                Err(e) => return Err(connect_error(e, &self.endpoint)),
+                Err(e) => return Err(e.at(&self.endpoint)),
             }
         }
     }
@@ -131,17 +139,17 @@ impl r2d2::ManageConnection for Manager {
         }
         let opened = self.open(&self.config);
         self.lasting_failure.store(
-            opened.as_ref().is_err_and(|e| !is_transient(e)),
+            opened.as_ref().is_err_and(|e| !e.is_transient()),
             Ordering::SeqCst,
         );
-        opened.map_err(ConnectError)
+        opened
     }
 
     fn is_valid(&self, conn: &mut PgConnection) -> Result<(), ConnectError> {
         conn.client
             .simple_query("")
             .map(|_| ())
-            .map_err(ConnectError)
+            .map_err(ConnectError::Postgres)
     }
 
     fn has_broken(&self, conn: &mut PgConnection) -> bool {

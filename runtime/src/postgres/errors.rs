@@ -33,20 +33,56 @@ pub(crate) fn describe(error: &postgres::Error) -> String {
     text
 }
 
-/// A connection failure, shown as [`describe`] shows it (the pool reports
-/// the last one when it gives up waiting).
+/// A connection that could not be opened: the driver's failure, shown as
+/// [`describe`] shows it (the pool reports the last one when it gives up
+/// waiting), or the password provider's.
 #[derive(Debug)]
-pub(super) struct ConnectError(pub(super) postgres::Error);
+pub(super) enum ConnectError {
+    Postgres(postgres::Error),
+    Password(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ConnectError {
+    /// Whether it may pass if tried again later (see [`is_transient`]); a
+    /// password provider's failure may (its service may be back).
+    pub(super) fn is_transient(&self) -> bool {
+        match self {
+            Self::Postgres(error) => is_transient(error),
+            Self::Password(_) => true,
+        }
+    }
+
+    /// The error, naming where the connection was to be made.
+    pub(super) fn at(self, endpoint: &str) -> Error {
+        match self {
+            Self::Postgres(error) => connect_error(error, endpoint),
+            Self::Password(source) => ErrorKind::Postgres(DriverError {
+                message: format!(
+                    "connecting to {endpoint}: the password provider failed: {source}"
+                ),
+                source,
+                transient: true,
+            })
+            .into(),
+        }
+    }
+}
 
 impl fmt::Display for ConnectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&describe(&self.0))
+        match self {
+            Self::Postgres(error) => f.write_str(&describe(error)),
+            Self::Password(error) => write!(f, "the password provider failed: {error}"),
+        }
     }
 }
 
 impl std::error::Error for ConnectError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.0)
+        match self {
+            Self::Postgres(error) => Some(error),
+            Self::Password(error) => Some(&**error),
+        }
     }
 }
 
