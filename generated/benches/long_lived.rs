@@ -37,12 +37,14 @@ use eventsmith::{Aggregate, Application, Repository};
 use eventsmith_generated::bank_accounts::Bank;
 use eventsmith_generated::world_v2::{Universe, World};
 
-const PG: [(&str, &str); 5] = [
+const PG: [(&str, &str); 6] = [
     ("POSTGRES_DBNAME", "eventsourcing"),
     ("POSTGRES_HOST", "127.0.0.1"),
     ("POSTGRES_PORT", "5432"),
     ("POSTGRES_USER", "eventsourcing"),
     ("POSTGRES_PASSWORD", "eventsourcing"),
+    // As the figures before TLS were taken.
+    ("POSTGRES_SSLMODE", "disable"),
 ];
 const PG_SCHEMA: &str = "es_bench_long";
 

@@ -35,17 +35,15 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use postgres::error::SqlState;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::{Client, Statement};
 use uuid::Uuid;
 
-use crate::persistence::recorder::{BatchVersions, check_next_version};
 use crate::persistence::subscription::Source;
 use crate::persistence::{
     AggregateRecorder, ApplicationRecorder, Environment, EventQuery, Notification,
-    NotificationQuery, StoredEvent, StoredEventRef, Subscription, Tracking,
+    NotificationQuery, StoredEvent, StoredEventRef, Subscription,
 };
 use crate::sql::{RowOriginator, RowPosition, collect_lent};
 use crate::{DriverError, Error, ErrorKind, Result};
@@ -59,6 +57,7 @@ mod blocking;
 mod config;
 mod connection;
 mod errors;
+mod insert;
 mod snapshots;
 mod subscription;
 mod tables;
@@ -68,11 +67,11 @@ mod tracking;
 pub use config::PostgresConfig;
 pub(crate) use config::QuotedNames;
 use connection::{Manager, PgConnection};
-use errors::{
-    ConnectError, Failure, as_postgres, conflicting_key, is_disconnect, is_stale_plan, may_pass,
-    pool_error, sqlstate,
-};
-use tables::{TABLE_PARAMETERS, create, require_table, stored_event_type};
+use errors::{ConnectError, Failure, is_disconnect, is_stale_plan, may_pass, pool_error};
+#[doc(hidden)]
+pub use insert::insert_statement;
+use insert::{INSERT_RESULT, insert_ctes};
+use tables::{TABLE_PARAMETERS, create, insert_function_name, require_table, stored_event_type};
 
 /// Keeps stored events in PostgreSQL.
 pub struct PostgresRecorder {
@@ -95,6 +94,13 @@ struct Statements {
     /// tracking first.
     lock: String,
     insert: String,
+    /// The insert function's call, when it exists: a save in one round
+    /// trip (see `insert_function`).
+    insert_call: Option<String>,
+    /// The lock timeout the call sets, as PostgreSQL reads it.
+    lock_timeout: Option<String>,
+    /// An event's notification id, topic and state, by id and version.
+    select_one: String,
     max_id: String,
 }
 
@@ -111,50 +117,6 @@ impl fmt::Debug for PostgresRecorder {
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
-}
-
-/// The statement the recorder stores a batch of events with, in the table
-/// `qualified_table` (`schema.table`, quoted as needed), run inside the
-/// transaction that holds the table's `EXCLUSIVE` lock. Its parameters are
-/// the batch's ids (`uuid[]`), versions (`bigint[]`), topics (`text[]`) and
-/// states (`bytea[]`); it returns one row: the highest notification id before
-/// the batch, then (for the sequence) the highest after it, then, when the
-/// first event of an aggregate in the batch does not follow the aggregate's
-/// highest stored version, that aggregate's id, the event's version and the
-/// highest stored version (and then nothing is inserted).
-///
-/// Notification ids are given here, under the lock, as the highest id plus
-/// the event's position in the batch, and the column's sequence is moved past
-/// them (for writers that use it, such as the Python library). A failed or
-/// killed insert then leaves no gap in the log, as a sequence value spent on
-/// it would.
-///
-/// ```
-/// let sql = eventsmith::postgres::insert_statement("public.universe_events");
-/// assert!(sql.contains("INSERT INTO public.universe_events"));
-/// ```
-#[doc(hidden)]
-pub fn insert_statement(qualified_table: &str) -> String {
-    let literal = qualified_table.replace('\'', "''");
-    format!(
-        "WITH base AS (SELECT COALESCE(MAX(notification_id), 0) AS n FROM {qualified_table}), \
-         u AS (SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[]) \
-         WITH ORDINALITY AS u(id, version, topic, state, ord)), \
-         firsts AS (SELECT DISTINCT ON (id) id, version FROM u ORDER BY id, ord), \
-         gaps AS (SELECT f.id, f.version, s.stored FROM firsts f, LATERAL \
-         (SELECT COALESCE(MAX(originator_version), 0) AS stored FROM {qualified_table} \
-         WHERE originator_id = f.id) s WHERE f.version <> 1 AND f.version <> s.stored + 1 \
-         LIMIT 1), \
-         ins AS (INSERT INTO {qualified_table} \
-         (notification_id, originator_id, originator_version, topic, state) \
-         SELECT base.n + u.ord, u.id, u.version, u.topic, u.state FROM base, u \
-         WHERE NOT EXISTS (SELECT 1 FROM gaps) RETURNING 1), \
-         counted AS (SELECT count(*) AS c FROM ins) \
-         SELECT base.n, CASE WHEN counted.c > 0 THEN \
-         setval(pg_get_serial_sequence('{literal}', 'notification_id'), base.n + counted.c) END, \
-         (SELECT id FROM gaps), (SELECT version FROM gaps), (SELECT stored FROM gaps) \
-         FROM base, counted"
-    )
 }
 
 impl PostgresRecorder {
@@ -190,11 +152,16 @@ impl PostgresRecorder {
         let manager = Manager::new(&config)?;
         let lasting_failure = std::sync::Arc::clone(&manager.lasting_failure);
         let mut first = manager.open_within(config.connect_timeout)?;
-        if config.create_table {
-            Self::create_table(&names, config.lock_timeout, &mut first)?;
+        let function = insert_function_name(&config.table);
+        let function = if config.create_table {
+            Self::create_table(&names, config.lock_timeout, function, &mut first)?
         } else {
             require_table(&mut first, &names.qualified_table)?;
-        }
+            match function {
+                Some(f) if Self::has_function(&mut first, &names.schema, &f)? => Some(f),
+                _ => None,
+            }
+        };
         *manager
             .first
             .lock()
@@ -225,6 +192,19 @@ impl PostgresRecorder {
                     "{lock_timeout}LOCK TABLE {qualified} IN EXCLUSIVE MODE; NOTIFY {channel}"
                 ),
                 insert: insert_statement(qualified),
+                select_one: format!(
+                    "SELECT notification_id, topic, state FROM {qualified} \
+                     WHERE originator_id = $1 AND originator_version = $2"
+                ),
+                insert_call: function.map(|function| {
+                    format!(
+                        "SELECT * FROM {}.{function}($1, $2, $3, $4, $5)",
+                        names.schema
+                    )
+                }),
+                lock_timeout: config
+                    .lock_timeout
+                    .map(|t| format!("{}ms", t.as_millis().max(1))),
                 max_id: format!("SELECT MAX(notification_id) FROM {qualified}"),
             },
             names,
@@ -318,12 +298,13 @@ impl PostgresRecorder {
             // and the server rolls back its transaction, rather than going
             // back to the pool inside it for the next caller to commit.
             conn.retired = true;
+            conn.autocommit = false;
             let result = f(&mut conn);
             conn.retired = false;
             match result {
                 Ok(value) => return Ok(value),
                 Err(failure) => {
-                    if !conn.client.is_closed() {
+                    if !conn.autocommit && !conn.client.is_closed() {
                         // Leave no transaction open on a connection going back to the pool.
                         let _ = conn.client.batch_execute("ROLLBACK");
                     }
@@ -436,139 +417,6 @@ impl AggregateRecorder for PostgresRecorder {
     ) -> Result<()> {
         // Lent from each row as it arrives: memory stays flat however many there are.
         self.stream_events(originator_id, query, f)
-    }
-}
-
-impl PostgresRecorder {
-    /// Stores a batch of events and, when given, a tracking record (its
-    /// table created beforehand), in one transaction: the tracking record
-    /// first (as the Python library's `PostgresProcessRecorder` does, so
-    /// that both take their locks in the same order), then the table's
-    /// lock, the notification and the events.
-    fn insert_with(&self, events: &[StoredEvent], tracking: Option<&Tracking>) -> Result<Vec<u64>> {
-        if events.is_empty() {
-            if let Some(tracking) = tracking {
-                crate::persistence::TrackingRecorder::insert_tracking(self, tracking)?;
-            }
-            return Ok(Vec::new());
-        }
-        let tracked = tracking
-            .map(|t| Ok::<_, Error>((t, crate::sql::tracking_id_to_store(t)?)))
-            .transpose()?;
-        // Within the batch, each aggregate's versions follow one another; the
-        // statement checks that the first follows what is stored.
-        let mut batch = BatchVersions::default();
-        for e in events {
-            if let Some(previous) = batch.previous(e.originator_id) {
-                check_next_version(e.originator_id, e.originator_version, previous)?;
-            }
-            batch.set(e.originator_id, e.originator_version);
-        }
-        let ids: Vec<Uuid> = events.iter().map(|e| e.originator_id).collect();
-        let versions: Vec<i64> = events
-            .iter()
-            .map(|e| i64::try_from(e.originator_version).unwrap_or(i64::MAX))
-            .collect();
-        let topics: Vec<&str> = events.iter().map(|e| e.topic.as_ref()).collect();
-        let states: Vec<&[u8]> = events.iter().map(|e| e.state.as_slice()).collect();
-        let result = self.run(|conn| {
-            // Lock first: preparing the insert also needs a lock on the table,
-            // and only inside the transaction does the lock timeout apply.
-            match tracked {
-                None => conn.client.batch_execute(&self.sql.begin_and_lock)?,
-                Some((tracking, id)) => {
-                    conn.client.batch_execute("BEGIN")?;
-                    self.upsert_tracking(conn, tracking, id)?;
-                    conn.client.batch_execute(&self.sql.lock)?;
-                }
-            }
-            let insert = conn.prepare(&self.sql.insert)?;
-            let row = conn
-                .client
-                .query_one(&insert, &[&ids, &versions, &topics, &states])?;
-            let base: i64 = row.try_get(0)?;
-            let gap: Option<Uuid> = row.try_get(2)?;
-            if let Some(originator_id) = gap {
-                let stored: Option<i64> = row.try_get(4)?;
-                conn.client.batch_execute("ROLLBACK")?;
-                // The version as given (the statement saw it cut to `bigint`).
-                let version = events
-                    .iter()
-                    .find(|e| e.originator_id == originator_id)
-                    .map_or(0, |e| e.originator_version);
-                let at = |column| {
-                    ErrorKind::InvalidStoredRow {
-                        notification_id: None,
-                        originator_id: Some(originator_id.to_string()),
-                        originator_version: stored,
-                        column,
-                        problem: "is below 0".to_owned(),
-                    }
-                    .into()
-                };
-                let stored = u64::try_from(stored.unwrap_or(0))
-                    .map_err(|_| Failure::Other(at("originator_version")))?;
-                return Err(Failure::Other(
-                    check_next_version(originator_id, version, stored)
-                        .err()
-                        .unwrap_or(
-                            ErrorKind::VersionGap {
-                                originator_id,
-                                originator_version: version,
-                                expected: stored.saturating_add(1),
-                            }
-                            .into(),
-                        ),
-                ));
-            }
-            conn.commit()?;
-            Ok(base)
-        });
-        let base = match result {
-            Ok(base) => base,
-            Err(e) if sqlstate(&e) == Some(&SqlState::UNIQUE_VIOLATION) => {
-                let (originator_id, originator_version) = as_postgres(&e)
-                    .and_then(conflicting_key)
-                    .unwrap_or_else(|| {
-                        events.first().map_or((Uuid::nil(), 0), |e| {
-                            (e.originator_id, e.originator_version)
-                        })
-                    });
-                return Err(ErrorKind::VersionConflict {
-                    originator_id,
-                    originator_version,
-                }
-                .into());
-            }
-            Err(e) if sqlstate(&e) == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
-                return Err(ErrorKind::LockTimeout {
-                    table: self.names.qualified_table.clone(),
-                }
-                .into());
-            }
-            Err(e) => return Err(e),
-        };
-        let base = u64::try_from(base).map_err(|_| ErrorKind::InvalidStoredRow {
-            notification_id: Some(base),
-            originator_id: None,
-            originator_version: None,
-            column: "notification_id",
-            problem: "is below 0".to_owned(),
-        })?;
-        (1..=u64::try_from(events.len()).unwrap_or(u64::MAX))
-            .map(|i| {
-                base.checked_add(i).ok_or(
-                    ErrorKind::InvalidStoredRow {
-                        notification_id: i64::try_from(base).ok(),
-                        originator_id: None,
-                        originator_version: None,
-                        column: "notification_id",
-                        problem: "leaves no room for more notifications".to_owned(),
-                    }
-                    .into(),
-                )
-            })
-            .collect()
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod backends;
 pub mod conformance;
 pub mod follow;
+pub mod proxy;
 pub mod python;
 pub mod tutorial;
 

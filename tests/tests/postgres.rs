@@ -5,10 +5,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use eventsmith::ErrorKind;
-use eventsmith_generated::world::Universe;
+use eventsmith_generated::world::{Universe, World};
 use eventsmith_tests::backends::{
     PYTHON_AUTOVACUUM_OPTIONS, PgSchema, pairs, postgres_client, with,
 };
+use eventsmith_tests::proxy::Proxy;
 
 #[test]
 fn the_table_is_the_python_librarys() {
@@ -539,6 +540,95 @@ fn a_password_provider_gives_each_new_connection_the_password_of_the_moment() {
     *token.lock().unwrap() = Some("token-3".to_owned());
     app.make_it_so(earth, "trucks").unwrap();
     assert_eq!(app.get_history(earth).unwrap(), ["dinosaurs", "trucks"]);
+}
+
+/// Settings for an application in `pg`'s schema that reaches the server
+/// through `proxy`, unencrypted (so the proxy sees the answers), on one
+/// connection.
+fn through(pg: &PgSchema, proxy: &Proxy, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let port = proxy.port.to_string();
+    let env = with(
+        &pg.env(),
+        &[
+            ("POSTGRES_PORT", &port),
+            ("POSTGRES_SSLMODE", "disable"),
+            ("POSTGRES_POOL_SIZE", "1"),
+            ("POSTGRES_MAX_OVERFLOW", "0"),
+        ],
+    );
+    with(&env, extra)
+}
+
+/// A save is one round trip (issue 25, point 3): the lock, the insert, the
+/// notification and the commit go in one call of the recorder's insert
+/// function, counted as the turns a proxy sees: one event, several events,
+/// a conflict. A store without the function (made by an older version, and
+/// used with `CREATE_TABLE=n`) takes three, as before.
+#[test]
+fn a_save_is_one_round_trip() {
+    let Some(pg) = PgSchema::new() else { return };
+    let proxy = Proxy::start(5432);
+    let app = Universe::isolated(pairs(&through(&pg, &proxy, &[]))).unwrap();
+    // The first save prepares the call.
+    let earth = app.create_world("Earth").unwrap();
+    proxy.take_turns();
+    app.create_world("Mars").unwrap();
+    assert_eq!(proxy.take_turns(), 1, "one event");
+    let mut world: World = app.repository().get(earth).unwrap();
+    let mut stale = world.clone();
+    world.make_it_so("dinosaurs");
+    world.make_it_so("trucks");
+    proxy.take_turns();
+    app.as_application().save(&mut world).unwrap();
+    assert_eq!(proxy.take_turns(), 1, "two events");
+    stale.make_it_so("internet");
+    let err = app.as_application().save(&mut stale).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::VersionConflict { .. }),
+        "{err}"
+    );
+    assert_eq!(proxy.take_turns(), 1, "a conflict");
+    assert_eq!(app.get_history(earth).unwrap(), ["dinosaurs", "trucks"]);
+    drop(app);
+
+    postgres_client()
+        .unwrap()
+        .batch_execute(&format!(
+            "DROP FUNCTION \"{}\".\"universe_events_insert_events\"",
+            pg.schema
+        ))
+        .unwrap();
+    let app = Universe::isolated(pairs(&through(&pg, &proxy, &[("CREATE_TABLE", "n")]))).unwrap();
+    app.create_world("Venus").unwrap();
+    proxy.take_turns();
+    app.create_world("Pluto").unwrap();
+    assert_eq!(proxy.take_turns(), 3, "lock and notify, insert, commit");
+}
+
+/// A save whose connection fails after the server ran it, before its
+/// answer arrives, is stored once: the recorder finds it stored, and
+/// returns its notification id, rather than storing it again or failing.
+#[test]
+fn a_save_whose_answer_is_lost_is_stored_once() {
+    let Some(pg) = PgSchema::new() else { return };
+    let proxy = Proxy::start(5432);
+    let app = Universe::isolated(pairs(&through(&pg, &proxy, &[]))).unwrap();
+    let earth = app.create_world("Earth").unwrap();
+    proxy.cut_next_answer();
+    let mars = app.create_world("Mars").unwrap();
+    // The server answered the call (a row, committed); the client never saw it.
+    let swallowed = proxy.swallowed();
+    assert!(
+        swallowed.windows(9).any(|w| w == b"SELECT 1\0"),
+        "{}",
+        String::from_utf8_lossy(&swallowed)
+    );
+    app.make_it_so(mars, "plants").unwrap();
+    app.make_it_so(earth, "dinosaurs").unwrap();
+    let log = app.log().section("1,10").unwrap();
+    let ids: Vec<u64> = log.items.iter().map(|n| n.id).collect();
+    assert_eq!(ids, [1, 2, 3, 4]);
+    assert_eq!(app.get_history(mars).unwrap(), ["plants"]);
 }
 
 /// With `POSTGRES_MAX_WAITING=1` and one connection held, one caller waits

@@ -259,9 +259,10 @@ fn rust_creates_the_table_python_creates() {
         for r in client.query(type_sql, &[&schema]).unwrap() {
             lines.push(format!("type {}", r.get::<_, String>(0)));
         }
+        // Python's (the recorder's own insert function is not Python's).
         let function_sql = "SELECT pg_get_functiondef(p.oid) FROM pg_proc p \
                             JOIN pg_namespace n ON n.oid = p.pronamespace \
-                            WHERE n.nspname = $1 ORDER BY p.proname";
+                            WHERE n.nspname = $1 AND p.proname LIKE 'es\\_%' ORDER BY p.proname";
         for r in client.query(function_sql, &[&schema]).unwrap() {
             lines.push(r.get::<_, String>(0).replace(schema, "SCHEMA"));
         }

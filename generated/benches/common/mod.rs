@@ -61,6 +61,9 @@ pub(crate) fn postgres_settings(schema: &str) -> Vec<(String, String)> {
         ("POSTGRES_PORT", "5432"),
         ("POSTGRES_USER", "eventsourcing"),
         ("POSTGRES_PASSWORD", "eventsourcing"),
+        // Unencrypted, as the Python side is told to be: the libraries are
+        // compared, not TLS.
+        ("POSTGRES_SSLMODE", "disable"),
         ("POSTGRES_SCHEMA", schema),
     ]
     .into_iter()

@@ -108,6 +108,9 @@ def environment(backend, directory):
         }
     import psycopg
 
+    # Unencrypted, as the Rust side is (libpq's default, prefer, encrypts
+    # when the server offers it): the libraries are compared, not TLS.
+    os.environ["PGSSLMODE"] = "disable"
     schema = "es_bench_systems_py"
     with psycopg.connect(
         "host=127.0.0.1 port=5432 user=eventsourcing password=eventsourcing dbname=eventsourcing",

@@ -216,6 +216,8 @@ impl Place {
                 vars.push(("POSTGRES_PORT", PG_PORT.into()));
                 vars.push(("POSTGRES_USER", PG_USER.into()));
                 vars.push(("POSTGRES_PASSWORD", PG_PASSWORD.into()));
+                // As the raw baseline connects: unencrypted.
+                vars.push(("POSTGRES_SSLMODE", "disable".into()));
                 vars.push(("POSTGRES_SCHEMA", self.pg_schema.clone()));
             }
         }

@@ -47,7 +47,6 @@ pub(crate) fn pg_config() -> postgres::Config {
 
 pub(crate) struct RawPg {
     pub(crate) client: postgres::Client,
-    pub(crate) begin_and_lock: String,
     pub(crate) insert: postgres::Statement,
     pub(crate) select_own: postgres::Statement,
     pub(crate) select_runtime: postgres::Statement,
@@ -72,9 +71,11 @@ impl RawPg {
             ],
         ))
         .expect("create the baseline table");
-        // The recorder's own insert statement.
+        // The recorder's own insert, in its function: one round trip.
         let insert = client
-            .prepare(&eventsmith::postgres::insert_statement(&own))
+            .prepare(&format!(
+                "SELECT * FROM {schema}.baseline_events_insert_events($1, $2, $3, $4, $5)"
+            ))
             .unwrap();
         let select = |table: &str| {
             format!(
@@ -92,7 +93,6 @@ impl RawPg {
             .unwrap();
         Self {
             client,
-            begin_and_lock: format!("BEGIN; LOCK TABLE {own} IN EXCLUSIVE MODE"),
             insert,
             select_own,
             select_runtime,
@@ -160,12 +160,13 @@ impl Raw {
                 let versions: Vec<i64> = rows.iter().map(|r| r.version as i64).collect();
                 let topics: Vec<&str> = rows.iter().map(|r| r.topic).collect();
                 let states: Vec<&[u8]> = rows.iter().map(|r| r.state.as_slice()).collect();
-                pg.client.batch_execute(&pg.begin_and_lock).unwrap();
                 let returned = pg
                     .client
-                    .query(&pg.insert, &[&ids, &versions, &topics, &states])
+                    .query(
+                        &pg.insert,
+                        &[&ids, &versions, &topics, &states, &None::<String>],
+                    )
                     .unwrap();
-                pg.client.batch_execute("COMMIT").unwrap();
                 let base = returned[0].get::<_, i64>(0) as u64;
                 (1..=rows.len() as u64).map(|i| base + i).collect()
             }

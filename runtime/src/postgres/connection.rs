@@ -15,6 +15,10 @@ pub(super) struct PgConnection {
     pub(super) born: Instant,
     pub(super) served: bool,
     pub(super) retired: bool,
+    /// Whether the work under way runs outside any transaction (the insert
+    /// function's call, committed as it returns): a failure then leaves
+    /// none to roll back.
+    pub(super) autocommit: bool,
 }
 
 impl PgConnection {
@@ -95,6 +99,7 @@ impl Manager {
                         born: Instant::now(),
                         served: false,
                         retired: false,
+                        autocommit: false,
                     });
                 }
                 Err(e) if e.as_db_error().is_some() && attempts.peek().is_some() => {}
