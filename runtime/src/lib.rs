@@ -39,6 +39,7 @@ pub mod domain;
 mod error;
 pub(crate) mod infrastructure;
 mod macros;
+mod observe;
 
 /// Traits of the public API that only this crate implements: each is a
 /// supertrait that no other crate can name, so none can implement it, and
@@ -46,7 +47,11 @@ mod macros;
 mod sealed {
     /// Implemented by this crate's recorders only.
     #[allow(unreachable_pub, reason = "public, in a private module: the seal")]
-    pub trait Recorder {}
+    pub trait Recorder {
+        /// The backend's name, for spans and metrics: `memory`, `sqlite`
+        /// or `postgres`.
+        fn backend(&self) -> &'static str;
+    }
 
     /// Implemented by the numbers [`Checked`](crate::domain::Checked) works on only.
     #[allow(unreachable_pub, reason = "public, in a private module: the seal")]

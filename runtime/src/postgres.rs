@@ -398,7 +398,11 @@ fn after(version: i64) -> Option<i64> {
     version.checked_add(1)
 }
 
-impl crate::sealed::Recorder for PostgresRecorder {}
+impl crate::sealed::Recorder for PostgresRecorder {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+}
 
 impl AggregateRecorder for PostgresRecorder {
     fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {

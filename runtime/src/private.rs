@@ -11,6 +11,7 @@ pub use serde_json;
 pub use crate::domain::aggregate::AggregateCore;
 pub use crate::domain::originator_topic::{ClassVersion, OriginatorTopic};
 pub use crate::infrastructure::{Infrastructure, InfrastructureFactory};
+pub use crate::observe::set_reporting;
 pub use crate::persistence::compressor::MAX_COMPRESSION_LEVEL;
 pub use crate::persistence::decoder::{Decoder, tagged_value};
 pub use crate::persistence::environment::is_secret;

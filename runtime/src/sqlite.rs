@@ -387,7 +387,11 @@ impl SqliteRecorder {
     }
 }
 
-impl crate::sealed::Recorder for SqliteRecorder {}
+impl crate::sealed::Recorder for SqliteRecorder {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+}
 
 impl AggregateRecorder for SqliteRecorder {
     fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {

@@ -201,7 +201,7 @@ impl Application {
             snapshots,
             process,
         } = infrastructure;
-        let events = EventStore::new(mapper, recorder.clone());
+        let events = EventStore::new(mapper, recorder.clone()).named(env.name());
         let mut repository = Repository::new(events.clone());
         if let Some(snapshots) = &snapshots {
             repository = repository.with_snapshots(snapshots.clone());
@@ -209,7 +209,8 @@ impl Application {
         Self {
             env,
             repository,
-            log: NotificationLog::new(recorder, DEFAULT_SECTION_SIZE),
+            log: NotificationLog::new(recorder, DEFAULT_SECTION_SIZE)
+                .reporting_with(events.instruments()),
             events,
             snapshots,
             process,
@@ -261,7 +262,7 @@ impl Application {
     ///
     /// Backend errors opening the subscription.
     pub fn subscribe(&self, gt: Option<u64>, topics: &[&str]) -> Result<Subscription> {
-        self.recorder().subscribe(gt, topics)
+        self.log.subscribe(gt, topics)
     }
 
     /// The event store.
@@ -508,6 +509,11 @@ impl Application {
         snapshots: &Arc<dyn SnapshotRecorder>,
         aggregate: &A,
     ) -> Result<()> {
+        let _span = self
+            .events
+            .instruments()
+            .snapshot_span(aggregate.id().uuid())
+            .entered();
         let mut json = Vec::with_capacity(256);
         aggregate.write_snapshot(&mut json)?;
         snapshots

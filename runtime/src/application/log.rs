@@ -1,5 +1,6 @@
 //! The notification log: every stored event of an application, in order, in sections.
 
+use crate::observe::Instruments;
 use std::sync::Arc;
 
 use crate::persistence::{
@@ -27,16 +28,26 @@ pub struct Section {
 pub struct NotificationLog {
     recorder: Arc<dyn ApplicationRecorder>,
     section_size: usize,
+    /// What it reports with: its application's.
+    instruments: Instruments,
 }
 
 impl NotificationLog {
     /// A log over `recorder` with sections of at most `section_size` items.
     #[doc(hidden)]
     pub fn new(recorder: Arc<dyn ApplicationRecorder>, section_size: usize) -> Self {
+        let instruments = Instruments::new("", recorder.backend());
         Self {
             recorder,
             section_size: section_size.max(1),
+            instruments,
         }
+    }
+
+    /// The same log, reporting with `instruments` (its application's).
+    pub(crate) fn reporting_with(mut self, instruments: &Instruments) -> Self {
+        self.instruments = instruments.clone();
+        self
     }
 
     /// The most notifications a section holds.
@@ -151,6 +162,7 @@ impl NotificationLog {
     ///
     /// Backend errors opening the subscription.
     pub fn subscribe(&self, gt: Option<u64>, topics: &[&str]) -> Result<Subscription> {
+        let _span = self.instruments.subscribe_span(gt).entered();
         self.recorder.subscribe(gt, topics)
     }
 }

@@ -221,29 +221,31 @@ impl Repository {
         A: Aggregate,
         A::Event: Transcodable,
     {
-        let mut aggregate = self.snapshot(id, version)?;
-        let query = EventQuery {
-            gt: aggregate.as_ref().map(Aggregate::version),
-            lte: version,
-            ..EventQuery::new()
-        };
-        // Each event is applied as it is decoded, and dropped.
-        let apply = |event: A::Event| {
-            aggregate = Some(event.mutate(aggregate.take())?);
-            Ok(())
-        };
-        if A::READS_EVENT_TIMES {
-            self.events.for_each(id.uuid(), query, apply)?;
-        } else {
-            self.events.for_each_untimed(id.uuid(), query, apply)?;
-        }
-        aggregate.ok_or(
-            ErrorKind::AggregateNotFound {
+        self.events.instruments().get(id.uuid(), version, || {
+            let mut aggregate = self.snapshot(id, version)?;
+            let query = EventQuery {
+                gt: aggregate.as_ref().map(Aggregate::version),
+                lte: version,
+                ..EventQuery::new()
+            };
+            // Each event is applied as it is decoded, and dropped.
+            let mut replayed: u64 = 0;
+            let apply = |event: A::Event| {
+                aggregate = Some(event.mutate(aggregate.take())?);
+                replayed = replayed.saturating_add(1);
+                Ok(())
+            };
+            if A::READS_EVENT_TIMES {
+                self.events.for_each(id.uuid(), query, apply)?;
+            } else {
+                self.events.for_each_untimed(id.uuid(), query, apply)?;
+            }
+            let aggregate = aggregate.ok_or(ErrorKind::AggregateNotFound {
                 aggregate_id: id.uuid(),
                 version,
-            }
-            .into(),
-        )
+            })?;
+            Ok((aggregate, replayed))
+        })
     }
 
     /// The aggregate from its latest snapshot at or below `version`, if it

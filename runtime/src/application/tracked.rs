@@ -89,8 +89,12 @@ impl Application {
         for aggregate in aggregates.iter() {
             aggregate.encode_pending(self.events.mapper(), &mut stored)?;
         }
-        let ids = process
-            .insert_events_tracked(&stored, Some(tracking))
+        let ids = self
+            .events
+            .instruments()
+            .save(&stored, || {
+                process.insert_events_tracked(&stored, Some(tracking))
+            })
             .inspect_err(|e| self.repository().conflicted(e))?;
         self.after_store(aggregates, &stored, ids)
     }

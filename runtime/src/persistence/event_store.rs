@@ -6,18 +6,36 @@ use uuid::Uuid;
 
 use super::{ApplicationRecorder, EventQuery, Mapper, StoredEvent, Transcodable};
 use crate::Result;
+use crate::observe::Instruments;
 
 /// Puts domain events into a recorder and gets them back, through a mapper.
 #[derive(Debug, Clone)]
 pub struct EventStore {
     mapper: Mapper,
     recorder: Arc<dyn ApplicationRecorder>,
+    instruments: Instruments,
 }
 
 impl EventStore {
     /// An event store over `recorder`, encoding with `mapper`.
     pub fn new(mapper: Mapper, recorder: Arc<dyn ApplicationRecorder>) -> Self {
-        Self { mapper, recorder }
+        let instruments = Instruments::new("", recorder.backend());
+        Self {
+            mapper,
+            recorder,
+            instruments,
+        }
+    }
+
+    /// The same store, reporting as the application `name`'s.
+    pub(crate) fn named(mut self, name: &str) -> Self {
+        self.instruments = Instruments::new(name, self.recorder.backend());
+        self
+    }
+
+    /// What the store reports with (spans and metrics).
+    pub(crate) fn instruments(&self) -> &Instruments {
+        &self.instruments
     }
 
     /// The mapper.
@@ -36,7 +54,8 @@ impl EventStore {
     ///
     /// As [`AggregateRecorder::insert_events`](super::AggregateRecorder::insert_events).
     pub fn put_stored(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {
-        self.recorder.insert_events(events)
+        self.instruments
+            .save(events, || self.recorder.insert_events(events))
     }
 
     /// Maps and stores domain events atomically; returns their notification ids.

@@ -252,7 +252,11 @@ impl Inner {
     }
 }
 
-impl crate::sealed::Recorder for InMemoryRecorder {}
+impl crate::sealed::Recorder for InMemoryRecorder {
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+}
 
 impl AggregateRecorder for InMemoryRecorder {
     fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {

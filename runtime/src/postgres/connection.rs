@@ -83,6 +83,9 @@ impl Manager {
     /// A connection by each TLS mode in turn, while the server refuses
     /// (libpq's `allow` and `prefer`): the last refusal is returned.
     fn open(&self, config: &postgres::Config) -> Result<PgConnection, ConnectError> {
+        let database = config.get_dbname().unwrap_or_default();
+        let user = config.get_user().unwrap_or_default();
+        let _span = crate::observe::connect_span(&self.endpoint, database, user).entered();
         let mut config = config.clone();
         if let Some(provider) = &self.password {
             config.password(provider().map_err(ConnectError::Password)?);

@@ -57,10 +57,12 @@ pub fn lag(
 ) -> Result<Lag> {
     let position = tracker.max_tracking_id(leader.name())?;
     let head = leader.log().max_notification_id()?;
-    Ok(Lag {
+    let lag = Lag {
         follower: follower.to_owned(),
         leader: leader.name().to_owned(),
         position,
         head,
-    })
+    };
+    crate::observe::record_lag(follower, leader.name(), lag.behind());
+    Ok(lag)
 }

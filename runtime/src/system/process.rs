@@ -131,10 +131,12 @@ impl Unprocessed<'_> {
 /// position is now at or past it), this one has lost the race, which is no
 /// error: it reads on from the new position.
 pub(crate) fn for_each_unprocessed<E: Followed>(
+    follower: &str,
     tracker: &(impl TrackingRecorder + ?Sized),
     leader: &Application,
     mut f: impl FnMut(E, Unprocessed<'_>) -> Result<()>,
 ) -> Result<u64> {
+    let following = crate::observe::Following::new(follower, leader.name());
     let mut processed: u64 = 0;
     'from_the_position: loop {
         let Some(start) = tracker
@@ -156,7 +158,9 @@ pub(crate) fn for_each_unprocessed<E: Followed>(
                 topic: &notification.topic,
                 policy: event.policy(),
             };
-            match f(event, unprocessed) {
+            match following.process(notification.id, &notification.topic, || {
+                f(event, unprocessed)
+            }) {
                 Ok(()) => {}
                 Err(e) if lost_race(tracker, leader, &e, notification.id)? => {
                     continue 'from_the_position;
@@ -238,7 +242,7 @@ where
 {
     let process = follower.require_process_recorder()?;
     follower.check_not_sharing_log(leader)?;
-    for_each_unprocessed::<E>(&**process, leader, |event, unprocessed| {
+    for_each_unprocessed::<E>(follower.name(), &**process, leader, |event, unprocessed| {
         let mut processing = Processing {
             tracking: unprocessed.tracking.clone(),
             aggregates: Vec::new(),

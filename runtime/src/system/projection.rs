@@ -34,7 +34,7 @@ where
     V: ViewRecorder + ?Sized,
     P: FnMut(E, &mut V::Connection) -> std::result::Result<(), PolicyError> + Send,
 {
-    for_each_unprocessed::<E>(view, leader, |event, unprocessed| {
+    for_each_unprocessed::<E>(V::DESCRIPTION, view, leader, |event, unprocessed| {
         view.record_view(&unprocessed.tracking, &mut |conn| {
             project(event.clone(), conn)
                 .map_err(|source| unprocessed.policy_error(V::DESCRIPTION, source))
