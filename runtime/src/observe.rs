@@ -97,6 +97,22 @@ impl Instruments {
         }
     }
 
+    /// Spans only, no metrics: for an event store or log made on its own,
+    /// outside an application (which registers its metrics by name).
+    pub(crate) fn unnamed(backend: &'static str) -> Self {
+        Self {
+            application: "".into(),
+            backend,
+            saves: Counter::noop(),
+            events_saved: Counter::noop(),
+            conflicts: Counter::noop(),
+            save_seconds: Histogram::noop(),
+            gets: Counter::noop(),
+            get_seconds: Histogram::noop(),
+            events_replayed: Counter::noop(),
+        }
+    }
+
     /// A clock reading, where the backend is a database: in memory a save
     /// takes a few clock readings' time, and its latency means nothing.
     fn start(&self) -> Option<Instant> {

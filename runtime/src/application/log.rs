@@ -36,7 +36,7 @@ impl NotificationLog {
     /// A log over `recorder` with sections of at most `section_size` items.
     #[doc(hidden)]
     pub fn new(recorder: Arc<dyn ApplicationRecorder>, section_size: usize) -> Self {
-        let instruments = Instruments::new("", recorder.backend());
+        let instruments = Instruments::unnamed(recorder.backend());
         Self {
             recorder,
             section_size: section_size.max(1),

@@ -19,7 +19,7 @@ pub struct EventStore {
 impl EventStore {
     /// An event store over `recorder`, encoding with `mapper`.
     pub fn new(mapper: Mapper, recorder: Arc<dyn ApplicationRecorder>) -> Self {
-        let instruments = Instruments::new("", recorder.backend());
+        let instruments = Instruments::unnamed(recorder.backend());
         Self {
             mapper,
             recorder,
