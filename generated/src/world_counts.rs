@@ -7,7 +7,12 @@
 //! use eventsmith_generated::world::Universe;
 //! use eventsmith_generated::world_counts::WorldCounts;
 //! let dir = tempfile::tempdir()?;
-//! let universe = Universe::isolated([])?;
+//! // The leader in a database too: a view's position outlives the process.
+//! let db = dir.path().join("universe.sqlite");
+//! let universe = Universe::isolated([
+//!     ("PERSISTENCE_MODULE", "sqlite"),
+//!     ("SQLITE_DBNAME", db.to_str().unwrap()),
+//! ])?;
 //! let counts = WorldCounts::open(&dir.path().join("counts.sqlite"))?;
 //! let world = universe.create_world("Earth")?;
 //! universe.make_it_so(world, "dinosaurs")?;

@@ -467,6 +467,27 @@ pub enum ErrorKind {
         location: String,
     },
 
+    /// A follower with its position in a database follows a leader whose
+    /// events are in memory (gone with its process, or out of reach in
+    /// another): it would process nothing, or skip the leader's next
+    /// events. Nothing was processed.
+    #[error(
+        "{follower} cannot follow {leader}: {leader} keeps its events in memory, which do not \
+         outlive its process nor reach another, while {follower} keeps its position in \
+         {backend}; give {leader} a database (PERSISTENCE_MODULE and its settings, e.g. \
+         {leader_upper}_SQLITE_DBNAME)"
+    )]
+    LeaderInMemory {
+        /// The follower (or projection).
+        follower: String,
+        /// The leader.
+        leader: String,
+        /// The leader's name upper-cased: its settings' prefix.
+        leader_upper: String,
+        /// Where the follower keeps its position: `sqlite` or `postgres`.
+        backend: &'static str,
+    },
+
     /// A tracking record was refused: the application's recorded
     /// notification id is already at or above it (the Python library's
     /// `IntegrityError` "Failed to record tracking"). Nothing was stored:

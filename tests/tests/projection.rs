@@ -304,3 +304,56 @@ fn a_sqlite_projection_that_ends_its_transaction_records_no_position() {
         assert_eq!(view.max_tracking_id("Universe").unwrap(), None, "{how}");
     }
 }
+
+/// A follower or projection that keeps its position in a database cannot
+/// follow a leader whose events are kept in memory (in another process, or
+/// gone when this one ends): an error naming both, and nothing processed,
+/// rather than zero events processed without a word. In memory both, it
+/// follows (one process).
+#[test]
+fn a_leader_in_memory_is_refused_to_a_follower_in_a_database() {
+    use eventsmith::system::process;
+    use eventsmith_generated::bank_accounts::Bank;
+    let universe = Application::isolated_with_defaults(
+        "Universe",
+        Universe::DEFAULTS,
+        std::iter::empty::<(&str, &str)>(),
+    )
+    .unwrap();
+    write_worlds(&universe, &[1]);
+    let (bank_file, view_file) = (SqliteFile::new(), SqliteFile::new());
+    let bank = Application::isolated_with_defaults("Bank", Bank::DEFAULTS, pairs(&bank_file.env()))
+        .unwrap();
+    let err = process::<WorldEvent, _>(&bank, &universe, |_, _| Ok(())).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::LeaderInMemory { follower, leader, backend: "sqlite", .. }
+            if follower == "Bank" && leader == "Universe"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("UNIVERSE_SQLITE_DBNAME"), "{err}");
+    let recorder = bank.process_recorder().unwrap();
+    assert_eq!(recorder.max_tracking_id("Universe").unwrap(), None);
+
+    let view = SqliteRecorder::from_env(&Environment::isolated(
+        "WorldCounts",
+        pairs(&view_file.env()),
+    ))
+    .unwrap();
+    let err = project::<WorldEvent, _, _>(&view, &universe, |_, _| Ok(())).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::LeaderInMemory { .. }),
+        "{err}"
+    );
+    assert_eq!(view.max_tracking_id("Universe").unwrap(), None);
+
+    let in_memory = Application::isolated_with_defaults(
+        "Bank",
+        Bank::DEFAULTS,
+        std::iter::empty::<(&str, &str)>(),
+    )
+    .unwrap();
+    assert_eq!(
+        process::<WorldEvent, _>(&in_memory, &universe, |_, _| Ok(())).unwrap(),
+        2
+    );
+}

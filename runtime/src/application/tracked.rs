@@ -48,6 +48,7 @@ impl Application {
 
     /// Refuses a leader whose log is kept where this application's is.
     pub(crate) fn check_not_sharing_log(&self, leader: &Application) -> Result<()> {
+        check_leader_outlives(self.name(), self.recorder().backend(), leader)?;
         match (self.recorder().location(), leader.recorder().location()) {
             (Some(own), Some(theirs)) if own == theirs => Err(ErrorKind::SharedLog {
                 follower: self.name().to_owned(),
@@ -98,4 +99,24 @@ impl Application {
             .inspect_err(|e| self.repository().conflicted(e))?;
         self.after_store(aggregates, &stored, ids)
     }
+}
+
+/// Refuses a leader whose events are kept in memory when its follower
+/// (`follower`, keeping its position on `backend`) keeps its position in a
+/// database: see [`ErrorKind::LeaderInMemory`].
+pub(crate) fn check_leader_outlives(
+    follower: &str,
+    backend: &'static str,
+    leader: &Application,
+) -> Result<()> {
+    if leader.recorder().backend() == "memory" && backend != "memory" {
+        return Err(ErrorKind::LeaderInMemory {
+            follower: follower.to_owned(),
+            leader: leader.name().to_owned(),
+            leader_upper: leader.name().to_uppercase(),
+            backend,
+        }
+        .into());
+    }
+    Ok(())
 }

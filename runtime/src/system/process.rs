@@ -231,7 +231,9 @@ fn lost_race(
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Policy`]; [`ErrorKind::SharedLog`] when `leader` keeps its
+/// [`ErrorKind::Policy`]; [`ErrorKind::LeaderInMemory`] when `leader` keeps its
+/// events in memory and `follower` its position in a database;
+/// [`ErrorKind::SharedLog`] when `leader` keeps its
 /// log where this application does; [`ErrorKind::UnreadableNotification`] for a
 /// notification that cannot be decoded; [`ErrorKind::TrackingConflict`] when another process recorded the
 /// position first; backend errors.
