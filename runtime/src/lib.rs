@@ -51,6 +51,11 @@ mod sealed {
         /// The backend's name, for spans and metrics: `memory`, `sqlite`
         /// or `postgres`.
         fn backend(&self) -> &'static str;
+
+        /// Whether what it stores outlives the process (not in memory).
+        fn durable(&self) -> bool {
+            self.backend() != "memory"
+        }
     }
 
     /// Implemented by the numbers [`Checked`](crate::domain::Checked) works on only.

@@ -127,7 +127,8 @@ impl Instruments {
         events: &[StoredEvent],
         store: impl FnOnce() -> Result<Vec<u64>>,
     ) -> Result<Vec<u64>> {
-        if !reporting() {
+        // A follower's position moving on alone stores no event: not a save.
+        if !reporting() || events.is_empty() {
             return store();
         }
         let first = events.first();
@@ -152,7 +153,12 @@ impl Instruments {
                     span.record("notification_id", id);
                 }
             }
-            Err(e) if matches!(e.kind(), ErrorKind::VersionConflict { .. }) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::VersionConflict { .. } | ErrorKind::TrackingConflict { .. }
+                ) =>
+            {
                 self.conflicts.increment(1);
             }
             Err(_) => {}

@@ -391,6 +391,10 @@ impl crate::sealed::Recorder for SqliteRecorder {
     fn backend(&self) -> &'static str {
         "sqlite"
     }
+
+    fn durable(&self) -> bool {
+        !self.config.is_memory()
+    }
 }
 
 impl AggregateRecorder for SqliteRecorder {

@@ -318,6 +318,17 @@ fn saves_conflicts_gets_replays_processing_and_lag_are_counted() {
                 policy(&bank),
             )
             .unwrap();
+            // A follower that saves nothing moves its position on: no save.
+            let quiet = Application::isolated_with_defaults(
+                "Quiet",
+                Bank::DEFAULTS,
+                std::iter::empty::<(&str, &str)>(),
+            )
+            .unwrap();
+            eventsmith::system::process::<WorldEvent, _>(&quiet, app.as_application(), |_, _| {
+                Ok(())
+            })
+            .unwrap();
             let lag = eventsmith::system::lag(
                 "Bank",
                 &**bank.process_recorder().unwrap(),
@@ -357,6 +368,17 @@ fn saves_conflicts_gets_replays_processing_and_lag_are_counted() {
         assert_eq!(
             recorded.gauge(&format!("eventsmith_follower_position{follow_labels}")),
             Some(3.0)
+        );
+        let quiet = "{application=Quiet,backend=memory}";
+        assert_eq!(
+            recorded.counter(&format!("eventsmith_saves_total{quiet}")),
+            0
+        );
+        assert_eq!(
+            recorded.counter(
+                "eventsmith_notifications_processed_total{follower=Quiet,leader=Universe}"
+            ),
+            3
         );
         assert_eq!(
             recorded.gauge(&format!("eventsmith_follower_lag{follow_labels}")),

@@ -631,6 +631,57 @@ fn a_save_whose_answer_is_lost_is_stored_once() {
     assert_eq!(app.get_history(mars).unwrap(), ["plants"]);
 }
 
+/// A save whose connection fails while the server still waits for the
+/// table's lock to run it: looked for at once, it is not stored yet, and is
+/// made again; the lost call then stores it first, and the second finds it
+/// there: the save is reported stored, once (it was a conflict, "nothing
+/// was saved", with the event stored).
+#[test]
+fn a_save_cut_off_while_it_waits_for_the_lock_is_stored_once_and_reported_stored() {
+    let Some(pg) = PgSchema::new() else { return };
+    let proxy = Proxy::start(5432);
+    let app = Universe::isolated(pairs(&through(&pg, &proxy, &[]))).unwrap();
+    app.create_world("Earth").unwrap();
+    let mut admin = postgres_client().unwrap();
+    let lock = admin.transaction().unwrap();
+    let table = format!("\"{}\".\"universe_events\"", pg.schema);
+    let mut lock = lock;
+    lock.batch_execute(&format!("LOCK TABLE {table} IN EXCLUSIVE MODE"))
+        .unwrap();
+    proxy.cut_next_answer();
+    let saving = std::thread::spawn(move || {
+        let mars = app.create_world("Mars");
+        (app, mars)
+    });
+    // Until both the lost call and the one made again wait on the lock.
+    let mut watcher = postgres_client().unwrap();
+    let waiting = |watcher: &mut postgres::Client| -> i64 {
+        watcher
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+                 AND query LIKE '%universe_events_insert_events%'",
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while waiting(&mut watcher) < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the calls never waited on the lock"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    lock.commit().unwrap();
+    let (app, mars) = saving.join().unwrap();
+    let mars = mars.unwrap();
+    let log = app.log().section("1,10").unwrap();
+    let ids: Vec<u64> = log.items.iter().map(|n| n.id).collect();
+    assert_eq!(ids, [1, 2]);
+    assert_eq!(log.items[1].originator_id, mars.uuid());
+}
+
 /// With `POSTGRES_MAX_WAITING=1` and one connection held, one caller waits
 /// and the next is refused at once.
 #[test]

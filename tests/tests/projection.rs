@@ -346,14 +346,19 @@ fn a_leader_in_memory_is_refused_to_a_follower_in_a_database() {
     );
     assert_eq!(view.max_tracking_id("Universe").unwrap(), None);
 
-    let in_memory = Application::isolated_with_defaults(
-        "Bank",
-        Bank::DEFAULTS,
-        std::iter::empty::<(&str, &str)>(),
-    )
-    .unwrap();
-    assert_eq!(
-        process::<WorldEvent, _>(&in_memory, &universe, |_, _| Ok(())).unwrap(),
-        2
-    );
+    // In memory too (the default, or SQLite's private database): allowed.
+    for settings in [
+        vec![],
+        vec![
+            ("PERSISTENCE_MODULE", "sqlite"),
+            ("SQLITE_DBNAME", ":memory:"),
+        ],
+    ] {
+        let in_memory =
+            Application::isolated_with_defaults("Bank", Bank::DEFAULTS, settings).unwrap();
+        assert_eq!(
+            process::<WorldEvent, _>(&in_memory, &universe, |_, _| Ok(())).unwrap(),
+            2
+        );
+    }
 }

@@ -48,7 +48,8 @@ impl Application {
 
     /// Refuses a leader whose log is kept where this application's is.
     pub(crate) fn check_not_sharing_log(&self, leader: &Application) -> Result<()> {
-        check_leader_outlives(self.name(), self.recorder().backend(), leader)?;
+        let own = self.recorder();
+        check_leader_outlives(self.name(), own.backend(), own.durable(), leader)?;
         match (self.recorder().location(), leader.recorder().location()) {
             (Some(own), Some(theirs)) if own == theirs => Err(ErrorKind::SharedLog {
                 follower: self.name().to_owned(),
@@ -102,14 +103,16 @@ impl Application {
 }
 
 /// Refuses a leader whose events are kept in memory when its follower
-/// (`follower`, keeping its position on `backend`) keeps its position in a
-/// database: see [`ErrorKind::LeaderInMemory`].
+/// (`follower`, keeping its position on `backend`, `durable` when that
+/// outlives the process) keeps its position in a database: see
+/// [`ErrorKind::LeaderInMemory`].
 pub(crate) fn check_leader_outlives(
     follower: &str,
     backend: &'static str,
+    durable: bool,
     leader: &Application,
 ) -> Result<()> {
-    if leader.recorder().backend() == "memory" && backend != "memory" {
+    if durable && !leader.recorder().durable() {
         return Err(ErrorKind::LeaderInMemory {
             follower: follower.to_owned(),
             leader: leader.name().to_owned(),

@@ -232,6 +232,8 @@ impl PostgresRecorder {
         let [ids, versions, topics, states] = params;
         let lock_timeout = &self.sql.lock_timeout;
         let mut attempt: u32 = 0;
+        // Whether a call was lost, neither found stored nor known refused.
+        let mut lost = false;
         loop {
             attempt = attempt.saturating_add(1);
             let result = self.run(|conn| {
@@ -254,6 +256,16 @@ impl PostgresRecorder {
                     if let Some(base) = self.stored_base(events)? {
                         return Ok(base);
                     }
+                    lost = true;
+                }
+                // The lost call was still running (waiting for the table's
+                // lock) when it was looked for, and stored the events
+                // since: this call found them there.
+                Err(e) if lost && sqlstate(&e) == Some(&SqlState::UNIQUE_VIOLATION) => {
+                    return match self.stored_base(events)? {
+                        Some(base) => Ok(base),
+                        None => Err(e),
+                    };
                 }
                 other => return other,
             }

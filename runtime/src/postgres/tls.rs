@@ -11,6 +11,14 @@
 //! | `require` | always | no; as `verify-ca` when a root certificate is given |
 //! | `verify-ca` | always | signed by the root certificate |
 //! | `verify-full` | always | signed by it, and for the host connected to |
+//!
+//! Where this differs from libpq (rustls's webpki checks certificates as
+//! the web does): a server certificate must be X.509 v3 and name its host
+//! in its subject alternative names (libpq also takes a v1 certificate, and
+//! a host named only in the common name); a root certificate makes
+//! `require` verify the chain, but not `allow` or `prefer` (libpq verifies
+//! in those too when a root file exists); a root file that is named and
+//! missing is an error (libpq carries on unverified under `require`).
 
 use std::fmt;
 use std::future::Future;
