@@ -655,12 +655,14 @@ fn a_save_cut_off_while_it_waits_for_the_lock_is_stored_once_and_reported_stored
     });
     // Until both the lost call and the one made again wait on the lock.
     let mut watcher = postgres_client().unwrap();
+    // This test's calls: their schema is in their text.
+    let calls = format!("%{}%universe_events_insert_events%", pg.schema);
     let waiting = |watcher: &mut postgres::Client| -> i64 {
         watcher
             .query_one(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
-                 AND query LIKE '%universe_events_insert_events%'",
-                &[],
+                 AND query LIKE $1",
+                &[&calls],
             )
             .unwrap()
             .get(0)

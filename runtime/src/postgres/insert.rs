@@ -252,9 +252,12 @@ impl PostgresRecorder {
                 }
             });
             match result {
-                Err(e) if as_postgres(&e).is_some_and(is_disconnect) && attempt < 3 => {
+                Err(e) if as_postgres(&e).is_some_and(is_disconnect) => {
                     if let Some(base) = self.stored_base(events)? {
                         return Ok(base);
+                    }
+                    if attempt >= 3 {
+                        return Err(e);
                     }
                     lost = true;
                 }

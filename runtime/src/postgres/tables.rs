@@ -78,7 +78,10 @@ pub(super) const TABLE_PARAMETERS: &str = "WITH (autovacuum_enabled = true, auto
 /// The name of the recorder's insert function for the events table
 /// `table`, quoted: `<table>_insert_events`, or `None` when that is longer
 /// than the 63 bytes PostgreSQL keeps (it would be cut, and two tables
-/// could share one function).
+/// could share one function). A version that changes the function's
+/// parameters or result must give it another name: `CREATE OR REPLACE`
+/// cannot change a function's result type, and stores made by this version
+/// keep this one.
 pub(super) fn insert_function_name(table: &str) -> Option<String> {
     let name = format!("{table}_insert_events");
     if name.len() > 63 {
