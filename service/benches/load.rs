@@ -115,6 +115,31 @@ fn post(address: &str, path: &str, body: &str) -> String {
     response
 }
 
+fn get(address: &str, path: &str) -> String {
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+/// A world of 1,000,000 events in `env`'s store, saved 10,000 at a time.
+fn big_world(env: &[(String, String)]) -> String {
+    let app = Universe::isolated(env.iter().map(|(k, v)| (k.as_str(), v.as_str()))).unwrap();
+    let mut world = eventsmith_generated::world::World::create("Big");
+    for chunk in 0..100 {
+        for i in 0..10_000 {
+            world.make_it_so(format!("thing {}", chunk * 10_000 + i));
+        }
+        app.as_application().save(&mut world).unwrap();
+    }
+    eventsmith::Aggregate::id(&world).uuid().to_string()
+}
+
 /// A `wrk` figure: the value after `label` on its line, in ms for a latency.
 fn figure(output: &str, label: &str) -> f64 {
     let line = output
@@ -144,6 +169,7 @@ fn service(
     env: &[(String, String)],
     seconds: u64,
     dir: &std::path::Path,
+    slow: Option<&str>,
 ) -> (f64, f64, f64, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_service"))
         .args(["--listen", "127.0.0.1:0"])
@@ -177,6 +203,22 @@ fn service(
         ),
     )
     .unwrap();
+    // The slow request, over and over while wrk runs: a get of a world of
+    // 1,000,000 events, replayed each time (no cache).
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let slow = slow.map(|big| {
+        let (address, path, stop) = (address.clone(), format!("/worlds/{big}"), stop.clone());
+        std::thread::spawn(move || {
+            let mut replays = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let start = Instant::now();
+                let response = get(&address, &path);
+                assert!(response.starts_with("HTTP/1.1 200"), "{response:.200}");
+                replays.push(start.elapsed());
+            }
+            replays
+        })
+    });
     let output = Command::new("wrk")
         .args([
             "-t2",
@@ -190,6 +232,15 @@ fn service(
         .output()
         .expect("wrk (apt-get install wrk)");
     let output = String::from_utf8_lossy(&output.stdout).into_owned();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    if let Some(slow) = slow {
+        let replays = slow.join().unwrap();
+        let mean = replays.iter().map(Duration::as_secs_f64).sum::<f64>() / replays.len() as f64;
+        println!(
+            "<!-- slow requests meanwhile: {} replays of 1,000,000 events, {mean:.2} s each -->",
+            replays.len()
+        );
+    }
     // SAFETY: kill(2) on the child's own pid.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
     child.wait().unwrap();
@@ -225,9 +276,26 @@ fn main() {
         println!(
             "| {backend} | blocking API, {CONNECTIONS} threads | {rate:.0} | {p50:.2} | {p99:.2} | - |"
         );
-        let (rate, p50, p99, non_2xx) = service(&env, seconds, dir.path());
+        let (rate, p50, p99, non_2xx) = service(&env, seconds, dir.path(), None);
         println!(
             "| {backend} | service, wrk -c{CONNECTIONS} | {rate:.0} | {p50:.2} | {p99:.2} | {non_2xx} |"
         );
+        // Without the cache, so that each get of the big world replays it
+        // (commands on one world may then conflict: 409s, counted).
+        let uncached: Vec<(String, String)> = env
+            .iter()
+            .filter(|(k, _)| k != "AGGREGATE_CACHE_MAXSIZE")
+            .cloned()
+            .collect();
+        let big = big_world(&uncached);
+        for (label, slow) in [
+            ("no cache", None),
+            ("no cache, with the slow get", Some(big.as_str())),
+        ] {
+            let (rate, p50, p99, non_2xx) = service(&uncached, seconds, dir.path(), slow);
+            println!(
+                "| {backend} | service, {label} | {rate:.0} | {p50:.2} | {p99:.2} | {non_2xx} |"
+            );
+        }
     }
 }
