@@ -18,7 +18,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{commas, postgres_settings, thread_cpu};
+use common::{commas, postgres_client, postgres_settings, thread_cpu};
 use eventsmith_generated::world::Universe;
 
 /// One configuration: its name and its settings over the schema's.
@@ -53,14 +53,7 @@ const CONFIGS: [Config; 3] = [
 ];
 
 fn admin() -> postgres::Client {
-    postgres::Config::new()
-        .host("127.0.0.1")
-        .port(5432)
-        .user("eventsourcing")
-        .password("eventsourcing")
-        .dbname("eventsourcing")
-        .connect(postgres::NoTls)
-        .expect("the tutorial's PostgreSQL database")
+    postgres_client().expect("the tutorial's PostgreSQL database")
 }
 
 fn application(config: &Config) -> Universe {
