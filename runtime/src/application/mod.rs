@@ -13,4 +13,3 @@ pub use cache::CacheSettings;
 pub(crate) use log::DEFAULT_SECTION_SIZE;
 pub use log::{NotificationLog, Section};
 pub use repository::Repository;
-pub(crate) use tracked::check_leader_outlives;

@@ -48,8 +48,6 @@ impl Application {
 
     /// Refuses a leader whose log is kept where this application's is.
     pub(crate) fn check_not_sharing_log(&self, leader: &Application) -> Result<()> {
-        let own = self.recorder();
-        check_leader_outlives(self.name(), own.backend(), own.durable(), leader)?;
         match (self.recorder().location(), leader.recorder().location()) {
             (Some(own), Some(theirs)) if own == theirs => Err(ErrorKind::SharedLog {
                 follower: self.name().to_owned(),
@@ -100,26 +98,4 @@ impl Application {
             .inspect_err(|e| self.repository().conflicted(e))?;
         self.after_store(aggregates, &stored, ids)
     }
-}
-
-/// Refuses a leader whose events are kept in memory when its follower
-/// (`follower`, keeping its position on `backend`, `durable` when that
-/// outlives the process) keeps its position in a database: see
-/// [`ErrorKind::LeaderInMemory`].
-pub(crate) fn check_leader_outlives(
-    follower: &str,
-    backend: &'static str,
-    durable: bool,
-    leader: &Application,
-) -> Result<()> {
-    if durable && !leader.recorder().durable() {
-        return Err(ErrorKind::LeaderInMemory {
-            follower: follower.to_owned(),
-            leader: leader.name().to_owned(),
-            leader_upper: leader.name().to_uppercase(),
-            backend,
-        }
-        .into());
-    }
-    Ok(())
 }

@@ -136,6 +136,7 @@ pub(crate) fn for_each_unprocessed<E: Followed>(
     leader: &Application,
     mut f: impl FnMut(E, Unprocessed<'_>) -> Result<()>,
 ) -> Result<u64> {
+    check_leader_outlives(follower, tracker, leader)?;
     let following = crate::observe::Following::new(follower, leader.name());
     let mut processed: u64 = 0;
     'from_the_position: loop {
@@ -179,6 +180,26 @@ pub(crate) fn for_each_unprocessed<E: Followed>(
         }
         return Ok(processed);
     }
+}
+
+/// Refuses a leader whose events are kept in memory to a follower whose
+/// position (kept by `tracker`) outlives the process: see
+/// [`ErrorKind::LeaderInMemory`].
+fn check_leader_outlives(
+    follower: &str,
+    tracker: &(impl TrackingRecorder + ?Sized),
+    leader: &Application,
+) -> Result<()> {
+    if tracker.durable() && !leader.recorder().durable() {
+        return Err(ErrorKind::LeaderInMemory {
+            follower: follower.to_owned(),
+            leader: leader.name().to_owned(),
+            leader_upper: leader.name().to_uppercase(),
+            backend: tracker.backend(),
+        }
+        .into());
+    }
+    Ok(())
 }
 
 /// Whether `error`, from storing what notification `id` of `leader` gave,

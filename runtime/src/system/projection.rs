@@ -34,12 +34,6 @@ where
     V: ViewRecorder + ?Sized,
     P: FnMut(E, &mut V::Connection) -> std::result::Result<(), PolicyError> + Send,
 {
-    crate::application::check_leader_outlives(
-        V::DESCRIPTION,
-        view.backend(),
-        view.durable(),
-        leader,
-    )?;
     for_each_unprocessed::<E>(V::DESCRIPTION, view, leader, |event, unprocessed| {
         view.record_view(&unprocessed.tracking, &mut |conn| {
             project(event.clone(), conn)
