@@ -313,10 +313,10 @@ fn hostile_doc_text_still_gives_rust() {
 /// facades, aggregates and events), so a schema's code says only what is
 /// particular to it: the tutorial's schema stays under 270 lines, the
 /// bank's (two aggregates, ten events, two applications, a follower and a
-/// system) under 1,150.
+/// system, each with its async facade) under 1,300.
 #[test]
 fn generated_code_says_only_what_is_particular() {
-    for (schema, most) in [("world.yaml", 270), ("bank_accounts.yaml", 1150)] {
+    for (schema, most) in [("world.yaml", 270), ("bank_accounts.yaml", 1300)] {
         let path = format!("../schemas/{schema}");
         let code = eventsmith_codegen::generate_file(path.as_ref()).unwrap();
         let lines = code.lines().count();

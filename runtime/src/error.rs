@@ -737,59 +737,11 @@ pub enum ErrorKind {
     /// No PostgreSQL connection could be had from the pool.
     #[error("PostgreSQL connection pool: {0}")]
     Pool(#[source] DriverError),
-}
 
-/// What a version conflict means: at version 1, that the aggregate exists
-/// already (its creation is what collided; reloading it will not help);
-/// above, that someone else changed it since it was read.
-fn conflict(originator_id: Uuid, originator_version: u64) -> String {
-    if originator_version == 1 {
-        format!(
-            "aggregate {originator_id} already exists (its creation, version 1, is stored); \
-             nothing was saved"
-        )
-    } else {
-        format!(
-            "aggregate {originator_id} already has an event at version {originator_version}; \
-             nothing was saved (reload the aggregate and retry)"
-        )
-    }
-}
-
-/// ` name`, or nothing when there is no name.
-fn named(name: Option<&str>) -> String {
-    name.map(|name| format!(" {name}")).unwrap_or_default()
-}
-
-/// Where a stored row is, from what could be read of it.
-fn row_location(
-    notification_id: Option<i64>,
-    originator_id: Option<&str>,
-    originator_version: Option<i64>,
-) -> String {
-    let mut parts = Vec::new();
-    if let Some(n) = notification_id {
-        parts.push(format!("notification {n}"));
-    }
-    if let Some(id) = originator_id {
-        parts.push(format!("aggregate {id}"));
-    }
-    if let Some(v) = originator_version {
-        parts.push(format!("version {v}"));
-    }
-    if parts.is_empty() {
-        "an unknown position".to_owned()
-    } else {
-        parts.join(", ")
-    }
-}
-
-/// The version after `version`, as text (there is none after `u64::MAX`).
-fn next_version(version: u64) -> String {
-    version.checked_add(1).map_or_else(
-        || "none: no version follows it".to_owned(),
-        |v| v.to_string(),
-    )
+    /// The tokio runtime shut down before an async facade's call ran on its
+    /// blocking pool: nothing was done.
+    #[error("the tokio runtime shut down before the call ran; nothing was done")]
+    ShutDown,
 }
 
 /// The runtime's result type.
@@ -797,3 +749,5 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests;
+mod text;
+use text::{conflict, named, next_version, row_location};

@@ -11,6 +11,8 @@
 //!   pipes and their runners, the notification log reader.
 //! - `sqlite` and `postgres` (cargo features of the same names): the
 //!   SQLite and PostgreSQL recorders, and their drivers.
+//! - `BlockingPool` (cargo feature `tokio`): what the generated async
+//!   facades run the blocking API on, and subscriptions as streams.
 //! - [`Error`], with its [`ErrorKind`]: every error, naming what it is about.
 
 // Library code never panics, aborts or wraps on input: no unchecked
@@ -35,6 +37,8 @@
 )]
 
 pub mod application;
+#[cfg(feature = "tokio")]
+mod asynchronous;
 pub mod domain;
 mod error;
 pub(crate) mod infrastructure;
@@ -85,6 +89,8 @@ mod sql;
 pub mod sqlite;
 
 pub use application::{Application, NotificationLog, Repository, Section};
+#[cfg(feature = "tokio")]
+pub use asynchronous::BlockingPool;
 pub use domain::{Aggregate, DomainEvent, Id, Timestamp};
 pub use error::{DriverError, Error, ErrorKind, Result};
 pub use persistence::{Environment, Notification, StoredEvent};

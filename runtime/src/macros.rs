@@ -118,6 +118,27 @@ macro_rules! __facade {
     };
 }
 
+/// The async facades of a schema's applications and systems, as the
+/// generator wrote them: given when the runtime's cargo feature `tokio` is
+/// on, nothing when it is off. Generated code calls it; it is not part of
+/// the documented API.
+#[cfg(feature = "tokio")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __async {
+    ($($item:item)*) => {
+        $($item)*
+    };
+}
+
+/// Without the cargo feature `tokio`: no async facades.
+#[cfg(not(feature = "tokio"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __async {
+    ($($item:item)*) => {};
+}
+
 /// An event struct: the header every event has (its aggregate's id and
 /// version, its time; the aggregate's topic for a created event; the class
 /// version last, above version 1), then its own fields, in the order they

@@ -8,6 +8,10 @@ pub use chrono;
 pub use serde;
 pub use serde_json;
 
+/// The stream the async facades' `subscribe` gives.
+#[cfg(feature = "tokio")]
+pub use crate::asynchronous::{NotificationStream, borrowed_pairs, owned_pairs};
+
 pub use crate::domain::aggregate::AggregateCore;
 pub use crate::domain::originator_topic::{ClassVersion, OriginatorTopic};
 pub use crate::infrastructure::{Infrastructure, InfrastructureFactory};

@@ -38,7 +38,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use eventsmith::{Aggregate, ErrorKind, Uuid};
-use eventsmith_generated::world::{Universe, WorldId, WorldSomethingHappened, WorldStarted};
+use eventsmith_generated::world::{
+    AsyncUniverse, Universe, WorldId, WorldSomethingHappened, WorldStarted,
+};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Deserialize;
 
@@ -47,7 +49,7 @@ const USAGE: &str =
 
 /// What the handlers share.
 struct Service {
-    universe: Universe,
+    universe: AsyncUniverse,
     metrics: PrometheusHandle,
 }
 
@@ -81,17 +83,13 @@ fn bad_request(reason: impl Into<String>) -> Failure {
     Failure(StatusCode::BAD_REQUEST, reason.into())
 }
 
-/// Runs a call of the blocking API on tokio's blocking pool, so that no
-/// worker thread waits on the database.
+/// Runs a call of the blocking API through the async facade, on its
+/// bounded blocking pool: no worker thread waits on the database.
 async fn blocking<T: Send + 'static>(
     service: &Arc<Service>,
     call: impl FnOnce(&Universe) -> eventsmith::Result<T> + Send + 'static,
 ) -> Result<T, Failure> {
-    let service = Arc::clone(service);
-    tokio::task::spawn_blocking(move || call(&service.universe))
-        .await
-        .map_err(|e| Failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-        .map_err(Failure::from)
+    Ok(service.universe.call(call).await?)
 }
 
 /// A JSON body, or a 4xx saying what is wrong with it.
@@ -116,7 +114,7 @@ async fn create_world(
     new: Result<Json<NewWorld>, JsonRejection>,
 ) -> Result<Response, Failure> {
     let NewWorld { name } = body(new)?;
-    let id = blocking(&service, move |universe| universe.create_world(name)).await?;
+    let id = service.universe.create_world(name).await?;
     let created = serde_json::json!({ "id": id.uuid().to_string() });
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
@@ -133,13 +131,13 @@ async fn make_it_so(
 ) -> Result<StatusCode, Failure> {
     let id = world_id(&id)?;
     let Happening { what } = body(happening)?;
-    blocking(&service, move |universe| universe.make_it_so(id, what)).await?;
+    service.universe.make_it_so(id, what).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn get_world(State(service): Shared, Path(id): Path<String>) -> Result<Response, Failure> {
     let id = world_id(&id)?;
-    let world = blocking(&service, move |universe| universe.get_world(id)).await?;
+    let world = service.universe.get_world(id).await?;
     let json = serde_json::json!({
         "id": world.id().uuid().to_string(),
         "name": world.name(),
@@ -314,12 +312,8 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let universe = match tokio::task::spawn_blocking(Universe::from_env).await {
-        Ok(Ok(universe)) => universe,
-        Ok(Err(e)) => {
-            eprintln!("cannot start the application: {e}");
-            return ExitCode::FAILURE;
-        }
+    let universe = match AsyncUniverse::from_env().await {
+        Ok(universe) => universe,
         Err(e) => {
             eprintln!("cannot start the application: {e}");
             return ExitCode::FAILURE;

@@ -80,8 +80,10 @@ impl Checker<'_> {
     ) -> model::Application {
         let what = format!("application '{}'", app.name.value);
         let (name, valid) = self.type_ident(&app.name, &what);
-        if valid {
-            self.claim_type(&name.cased, &app.name, &what);
+        if valid && self.claim_type(&name.cased, &app.name, &what) {
+            let facade = format!("Async{}", name.cased);
+            let facade_what = format!("the async facade '{facade}' of {what}");
+            self.claim_type(&facade, &app.name, &facade_what);
         }
         let mut methods = Names::new(RESERVED_APP.iter().copied());
         let used = self.used_aggregates(app, all_names, aggregates, &what, &mut methods);

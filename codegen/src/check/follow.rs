@@ -31,6 +31,15 @@ const RESERVED_SYSTEM: &[(&str, &str)] = &[
         "every system has it (the multi-threaded runner)",
     ),
     ("PIPES", "every system has it (its pipes, by name)"),
+    ("blocking", "every system's async facade has it"),
+    (
+        "run",
+        "every system's async facade has it (the single-threaded runner's run)",
+    ),
+    (
+        "stop",
+        "every system's async facade has it (the multi-threaded runner's stop)",
+    ),
 ];
 
 /// The events of an aggregate as written: the created event, then each
@@ -299,6 +308,11 @@ impl Checker<'_> {
         let what = format!("system '{}'", system.name.value);
         let (name, valid) = self.type_ident(&system.name, &what);
         let mut ok = valid && self.claim_type(&name.cased, &system.name, &what);
+        if ok {
+            let facade = format!("Async{}", name.cased);
+            let facade_what = format!("the async facade '{facade}' of {what}");
+            ok &= self.claim_type(&facade, &system.name, &facade_what);
+        }
         let mut methods = Names::new(RESERVED_SYSTEM.iter().copied());
         let mut applications: Vec<String> = Vec::new();
         let mut pipes: Vec<(String, String)> = Vec::new();

@@ -133,6 +133,20 @@ pub(super) const RESERVED_APP: &[(&str, &str)] = &[
         "take_snapshot",
         "every application facade has it (Python's take_snapshot)",
     ),
+    ("new", "it is a constructor of every async facade"),
+    ("with_pool", "it is a constructor of every async facade"),
+    (
+        "blocking",
+        "every async facade has it (the blocking facade)",
+    ),
+    (
+        "call",
+        "every async facade has it (a call of the blocking facade)",
+    ),
+    (
+        "subscribe",
+        "every async facade has it (its notifications as a stream)",
+    ),
 ];
 
 /// Why a name cannot be taken.

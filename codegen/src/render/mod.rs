@@ -28,6 +28,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/application.rs.tera"),
     ),
     ("system.rs.tera", include_str!("templates/system.rs.tera")),
+    (
+        "async_application.rs.tera",
+        include_str!("templates/async_application.rs.tera"),
+    ),
+    (
+        "async_system.rs.tera",
+        include_str!("templates/async_system.rs.tera"),
+    ),
 ];
 
 /// The template engine, with every template loaded and autoescape off (this
@@ -83,6 +91,7 @@ pub(crate) fn render(file: &view::File, source: &str) -> Result<String> {
             &format!("system {}", s.name),
         )?);
     }
+    items.append(render_async(file)?);
     let mut all = parse("").map_err(|message| Error::Template {
         template: "(none)",
         item: "an empty file".to_owned(),
@@ -101,6 +110,45 @@ pub(crate) fn render(file: &view::File, source: &str) -> Result<String> {
     ))
 }
 
+/// The async facades of the file's applications and systems, formatted,
+/// inside one call of `::eventsmith::__async!` (which keeps them when the
+/// runtime's cargo feature `tokio` is on); nothing when there are none.
+fn render_async(file: &view::File) -> Result<Rendered> {
+    let mut items = Vec::new();
+    for app in &file.applications {
+        let item = format!("async application {}", app.name);
+        items.extend(render_one("async_application.rs.tera", "app", app, &item)?.items);
+    }
+    for s in &file.systems {
+        let item = format!("async system {}", s.name);
+        items.extend(render_one("async_system.rs.tera", "s", s, &item)?.items);
+    }
+    if items.is_empty() {
+        return Ok(Rendered::default());
+    }
+    let bug = |message: String| Error::Template {
+        template: "async_application.rs.tera",
+        item: "the async facades".to_owned(),
+        message,
+    };
+    let mut inner = parse("").map_err(bug)?;
+    inner.items = items;
+    let mut text = String::from("::eventsmith::__async! {\n");
+    for line in space_items(&prettyplease::unparse(&inner)).lines() {
+        if !line.is_empty() {
+            text.push_str("    ");
+            text.push_str(line);
+        }
+        text.push('\n');
+    }
+    text.push('}');
+    let call = parse(&text).map_err(bug)?.items;
+    Ok(Rendered {
+        items: call,
+        macros: vec![text],
+    })
+}
+
 /// Puts a blank line between items and between the members of impls and
 /// traits, which `prettyplease` writes without one.
 fn space_items(code: &str) -> String {
@@ -110,7 +158,9 @@ fn space_items(code: &str) -> String {
     for line in code.lines() {
         if let Some(prev) = previous {
             let level = indent(line);
-            let ends_item = prev.trim() == "}" || prev.trim_end().ends_with(';');
+            // A doc comment's line may end with `;` too: it ends no item.
+            let ends_item = prev.trim() == "}"
+                || (prev.trim_end().ends_with(';') && !prev.trim_start().starts_with("//"));
             let starts_item =
                 !line.trim().is_empty() && !line.trim_start().starts_with(['}', ')', ']']);
             if (level == 0 || level == 4) && indent(prev) == level && ends_item && starts_item {
@@ -281,6 +331,12 @@ mod tests {
             space_items(code),
             "struct A;\n\nimpl A {\n    const X: u8 = 1;\n\n    fn f() {\n        g();\n        h();\n    }\n\n    fn g() {}\n}\n"
         );
+    }
+
+    #[test]
+    fn a_doc_line_ending_with_a_semicolon_ends_no_item() {
+        let code = "impl A {\n    /// a;\n    /// b.\n    fn f() {}\n}\n";
+        assert_eq!(space_items(code), code);
     }
 
     #[test]
