@@ -60,9 +60,10 @@ impl Error {
     #[must_use]
     pub fn is_transient(&self) -> bool {
         match self.kind() {
-            ErrorKind::Sqlite(driver) | ErrorKind::Postgres(driver) | ErrorKind::Pool(driver) => {
-                driver.transient
-            }
+            ErrorKind::Sqlite(driver)
+            | ErrorKind::Postgres(driver)
+            | ErrorKind::Pool(driver)
+            | ErrorKind::Http(driver) => driver.transient,
             ErrorKind::VersionConflict { .. }
             | ErrorKind::TrackingConflict { .. }
             | ErrorKind::LockTimeout { .. }
@@ -98,9 +99,10 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self.kind() {
-            ErrorKind::Sqlite(driver) | ErrorKind::Postgres(driver) | ErrorKind::Pool(driver) => {
-                Some(&*driver.source)
-            }
+            ErrorKind::Sqlite(driver)
+            | ErrorKind::Postgres(driver)
+            | ErrorKind::Pool(driver)
+            | ErrorKind::Http(driver) => Some(&*driver.source),
             ErrorKind::PipeFailed(failure) => Some(&*failure.error),
             kind => std::error::Error::source(kind),
         }
@@ -737,6 +739,13 @@ pub enum ErrorKind {
     /// No PostgreSQL connection could be had from the pool.
     #[error("PostgreSQL connection pool: {0}")]
     Pool(#[source] DriverError),
+
+    /// A leader's notification log could not be read over HTTP (cargo
+    /// feature `http`): the service did not answer, or refused, or answered
+    /// with something else than the Python library's JSON; or something
+    /// other than reading its log was asked of it.
+    #[error("notification log over HTTP: {0}")]
+    Http(#[source] DriverError),
 
     /// The tokio runtime shut down before an async facade's call ran on its
     /// blocking pool: nothing was done.

@@ -17,6 +17,7 @@ use crate::{ErrorKind, Result};
 /// | unset, `eventsourcing.popo`, `eventsourcing.popo:Factory`, `eventsourcing.popo:POPOFactory`, `popo` | in memory |
 /// | `eventsourcing.sqlite`, `eventsourcing.sqlite:Factory`, `eventsourcing.sqlite:SQLiteFactory`, `sqlite` | SQLite (`SQLITE_DBNAME`) |
 /// | `eventsourcing.postgres`, `eventsourcing.postgres:Factory`, `eventsourcing.postgres:PostgresFactory`, `postgres` | PostgreSQL (`POSTGRES_*`) |
+/// | `eventsmith.http`, `http` (cargo feature `http`) | a leader's notification log, read over HTTP (`NOTIFICATION_LOG_URL`) |
 ///
 /// The Python library's topics are matched exactly, as it resolves them; the
 /// short names (`popo` or `memory`, `sqlite`, `postgres` or `postgresql`)
@@ -39,6 +40,11 @@ pub enum InfrastructureFactory {
     Sqlite,
     /// Events kept in PostgreSQL.
     Postgres,
+    /// A leader's notification log, read over HTTP from a service that
+    /// serves it in the Python library's JSON (`NOTIFICATION_LOG_URL`;
+    /// cargo feature `http`): an application made on it can be followed,
+    /// not changed.
+    Http,
 }
 
 /// The variables naming the factory, in the order the Python library reads them.
@@ -50,7 +56,8 @@ const FACTORY_VARIABLES: [&str; 3] = [
 
 const FACTORY_EXPECTED: &str = "eventsourcing.popo, eventsourcing.sqlite or eventsourcing.postgres \
                                 (the module, or its Factory, POPOFactory, SQLiteFactory or PostgresFactory \
-                                class), or popo, sqlite or postgres";
+                                class), or popo, sqlite or postgres; or eventsmith.http (http), a leader's \
+                                log read over HTTP";
 
 impl InfrastructureFactory {
     /// Reads `PERSISTENCE_MODULE`, or else `INFRASTRUCTURE_FACTORY`, or else
@@ -97,6 +104,7 @@ impl InfrastructureFactory {
             "popo" | "memory" | "in-memory" => Some(Self::InMemory),
             "sqlite" => Some(Self::Sqlite),
             "postgres" | "postgresql" => Some(Self::Postgres),
+            "http" | "eventsmith.http" => Some(Self::Http),
             _ => None,
         }
     }
@@ -155,11 +163,27 @@ impl InfrastructureFactory {
                 }
                 Ok(both(recorder, snapshots))
             }
+            #[cfg(feature = "http")]
+            Self::Http => {
+                if snapshots {
+                    return Err(invalid(
+                        "IS_SNAPSHOTTING_ENABLED",
+                        "y",
+                        "n: an application whose log is read over HTTP keeps no snapshots",
+                    ));
+                }
+                Ok(Recorders {
+                    recorder: Arc::new(crate::http::HttpLog::from_env(env)?),
+                    snapshots: None,
+                    process: None,
+                })
+            }
             #[allow(unreachable_patterns)]
             other => Err(ErrorKind::InvalidSetting {
                 variable: "PERSISTENCE_MODULE".to_owned(),
                 value: format!("{other:?}"),
-                expected: "a backend whose cargo feature (sqlite, postgres) is enabled".to_owned(),
+                expected: "a backend whose cargo feature (sqlite, postgres, http) is enabled"
+                    .to_owned(),
             }
             .into()),
         }

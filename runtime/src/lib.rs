@@ -41,6 +41,8 @@ pub mod application;
 mod asynchronous;
 pub mod domain;
 mod error;
+#[cfg(feature = "http")]
+mod http;
 pub(crate) mod infrastructure;
 mod macros;
 mod observe;

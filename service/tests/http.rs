@@ -4,13 +4,15 @@
 //! readiness and metrics, a 4xx with a reason for each kind of bad request,
 //! and a graceful stop that finishes the request under way.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
-use eventsmith_tests::backends::{Backend, PgSchema, pairs, postgres_client, with};
+use eventsmith_tests::backends::{Backend, PgSchema, postgres_client, with};
 use eventsmith_tests::python::Python;
+
+mod common;
 
 /// The service, running.
 struct Running {
@@ -22,22 +24,7 @@ struct Running {
 impl Running {
     /// Starts the binary on a free port with `env` alone (and `PATH`).
     fn start(env: &[(String, String)]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_service"))
-            .args(["--listen", "127.0.0.1:0"])
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .envs(pairs(env))
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("the service starts");
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let address = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("the service said {line:?}"))
-            .to_owned();
+        let (child, stdout, address) = common::spawn(env, "127.0.0.1:0");
         Self {
             child,
             address,
