@@ -40,6 +40,7 @@ pub fn compile<P: AsRef<Path>>(schemas: &[P]) -> Result<()> {
 pub struct Builder {
     out_dir: Option<PathBuf>,
     emit_rerun_if_changed: bool,
+    check_lock: bool,
 }
 
 impl Default for Builder {
@@ -55,7 +56,19 @@ impl Builder {
         Self {
             out_dir: None,
             emit_rerun_if_changed: std::env::var_os("OUT_DIR").is_some(),
+            check_lock: true,
         }
+    }
+
+    /// Whether to compare each schema with the lock of its stored shapes
+    /// beside it (`world.lock.json` for `world.yaml`; on by default): a
+    /// change stored data would not survive at the same class version is an
+    /// error; a lock that is missing is written, and one that a compatible
+    /// change (an `Option` or defaulted field, a raised class version)
+    /// leaves behind is brought up to date. See [`lock`](crate::lock).
+    pub fn check_lock(&mut self, check: bool) -> &mut Self {
+        self.check_lock = check;
+        self
     }
 
     /// Writes into `dir` rather than `OUT_DIR`.
@@ -112,16 +125,39 @@ impl Builder {
             names.push((schema, name));
         }
         let mut generated = Vec::new();
+        let mut locks = Vec::new();
         let mut diagnostics = Vec::new();
         for (schema, name) in names {
-            match crate::generate_file(schema) {
-                Ok(code) => generated.push((out_dir.join(name), code)),
+            match crate::generate_file_with_shapes(schema) {
+                Ok((code, shapes, text)) => {
+                    generated.push((out_dir.join(name), code));
+                    if self.check_lock {
+                        let path = crate::lock::path_of(schema);
+                        if self.emit_rerun_if_changed {
+                            println!("cargo:rerun-if-changed={}", path.display());
+                        }
+                        let locked = match std::fs::read_to_string(&path) {
+                            Ok(locked) => {
+                                let locked = crate::lock::Shapes::parse(&path, &locked)?;
+                                diagnostics
+                                    .extend(crate::lock::breaking(schema, &text, &locked, &shapes));
+                                Some(locked)
+                            }
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                            Err(source) => return Err(Error::Read { path, source }),
+                        };
+                        locks.push((path, shapes.merged(locked.as_ref())));
+                    }
+                }
                 Err(Error::Schema { diagnostics: found }) => diagnostics.extend(found),
                 Err(other) => return Err(other),
             }
         }
         if !diagnostics.is_empty() {
             return Err(Error::Schema { diagnostics });
+        }
+        for (path, shapes) in &locks {
+            write_if_changed(path, &shapes.to_json())?;
         }
         std::fs::create_dir_all(&out_dir).map_err(|source| Error::Write {
             path: out_dir.clone(),

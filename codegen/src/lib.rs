@@ -81,6 +81,7 @@ mod error;
 mod ident;
 mod init;
 mod json_schema;
+mod lock;
 mod lower;
 mod model;
 mod read;
@@ -103,6 +104,11 @@ pub use json_schema::json_schema;
 /// [`Error::Schema`] with every problem found in the schema, in file order;
 /// [`Error::Template`] for a bug in the generator.
 pub fn generate(file_name: &str, text: &str) -> Result<String> {
+    generate_with_shapes(file_name, text).map(|(code, _)| code)
+}
+
+/// As [`generate`], with the shapes the schema stores, for its lock.
+fn generate_with_shapes(file_name: &str, text: &str) -> Result<(String, lock::Shapes)> {
     let mut problems = read::yaml::Problems::new(file_name);
     let Some(schema) = read::read(text, &mut problems) else {
         return Err(Error::Schema {
@@ -115,7 +121,26 @@ pub fn generate(file_name: &str, text: &str) -> Result<String> {
             diagnostics: problems.into_sorted(),
         });
     }
-    render::render(&lower::lower(&model), file_name)
+    let code = render::render(&lower::lower(&model), file_name)?;
+    Ok((code, lock::shapes(&model, &|i| snapshotted(&model, i))))
+}
+
+/// Whether the aggregate `i` of `model` keeps snapshots: it takes them
+/// every so many versions, or an application of it turns snapshotting on.
+fn snapshotted(model: &model::Model, i: usize) -> bool {
+    let takes = model
+        .aggregates
+        .get(i)
+        .is_some_and(|a| a.snapshot_every.is_some());
+    takes
+        || model.applications.iter().any(|app| {
+            app.aggregates.iter().any(|a| a.0 == i)
+                && app.env.iter().any(|(key, value)| {
+                    key == "IS_SNAPSHOTTING_ENABLED"
+                        && ["y", "yes", "t", "true", "on", "1"]
+                            .contains(&value.to_ascii_lowercase().as_str())
+                })
+        })
 }
 
 /// Reads a schema file and generates its Rust source, naming the file in
@@ -125,15 +150,48 @@ pub fn generate(file_name: &str, text: &str) -> Result<String> {
 ///
 /// [`Error::Read`] when the file cannot be read; otherwise as [`generate`].
 pub fn generate_file(path: &Path) -> Result<String> {
+    generate_file_with_shapes(path).map(|(code, _, _)| code)
+}
+
+/// As [`generate_file`], with the shapes the schema stores and its text.
+fn generate_file_with_shapes(path: &Path) -> Result<(String, lock::Shapes, String)> {
     let bytes = std::fs::read(path).map_err(|source| Error::Read {
         path: path.to_owned(),
         source,
     })?;
     let name = path.display().to_string();
-    match std::str::from_utf8(&bytes) {
-        Ok(text) => generate(&name, text),
-        Err(err) => Err(not_utf8(&name, &bytes, err.valid_up_to())),
+    match String::from_utf8(bytes) {
+        Ok(text) => generate_with_shapes(&name, &text).map(|(code, shapes)| (code, shapes, text)),
+        Err(err) => {
+            let offset = err.utf8_error().valid_up_to();
+            Err(not_utf8(&name, err.as_bytes(), offset))
+        }
     }
+}
+
+/// Checks each schema and writes the lock of its stored shapes beside it
+/// (`world.lock.json` for `world.yaml`), whatever the lock held: how a
+/// change that a build refuses as breaking is accepted on purpose (after
+/// making sure no stored data has the old shape, or that an upcast reads
+/// it). Returns the locks' paths.
+///
+/// # Errors
+///
+/// As [`generate_file`]; [`Error::Write`] for a lock that cannot be written.
+pub fn lock<P: AsRef<Path>>(schemas: &[P]) -> Result<Vec<std::path::PathBuf>> {
+    let mut written = Vec::new();
+    for schema in schemas {
+        let schema = schema.as_ref();
+        let (_, shapes, _) = generate_file_with_shapes(schema)?;
+        let path = lock::path_of(schema);
+        // The older class versions it holds are kept, when it can be read.
+        let locked = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| lock::Shapes::parse(&path, &text).ok());
+        build::write_if_changed(&path, &shapes.merged(locked.as_ref()).to_json())?;
+        written.push(path);
+    }
+    Ok(written)
 }
 
 /// The problem of a schema that is not UTF-8 from byte `offset` on: where

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use eventsmith_codegen::{Builder, InitOptions, generate_file, init, json_schema};
+use eventsmith_codegen::{Builder, InitOptions, generate_file, init, json_schema, lock};
 
 /// Generates typed event-sourced Rust (aggregates, events, application
 /// facades) from YAML domain schemas.
@@ -34,6 +34,13 @@ enum Command {
         /// printing the code
         #[arg(short, long, value_name = "DIR")]
         out_dir: Option<PathBuf>,
+    },
+    /// Write the lock of each schema's stored shapes beside it
+    /// (<stem>.lock.json), accepting on purpose a change a build refuses
+    Lock {
+        /// Schema files (YAML)
+        #[arg(required = true)]
+        schemas: Vec<PathBuf>,
     },
     /// Print a JSON Schema of the schema language, for editor completion
     JsonSchema,
@@ -72,6 +79,22 @@ fn out(text: &str) {
     }
 }
 
+/// Prints each path written, one a line, or the error; whether it wrote.
+fn print_paths(written: eventsmith_codegen::Result<Vec<PathBuf>>) -> bool {
+    match written {
+        Ok(paths) => {
+            paths
+                .iter()
+                .for_each(|path| out(&format!("{}\n", path.display())));
+            true
+        }
+        Err(err) => {
+            eprintln!("{err}");
+            false
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let mut failed = false;
     match Cli::parse().command {
@@ -90,19 +113,11 @@ fn main() -> ExitCode {
             schemas,
             out_dir: Some(dir),
         } => {
-            match Builder::new()
+            let written = Builder::new()
                 .out_dir(dir)
                 .emit_rerun_if_changed(false)
-                .compile(&schemas)
-            {
-                Ok(written) => written
-                    .iter()
-                    .for_each(|path| out(&format!("{}\n", path.display()))),
-                Err(err) => {
-                    eprintln!("{err}");
-                    failed = true;
-                }
-            }
+                .compile(&schemas);
+            failed |= !print_paths(written);
         }
         Command::Generate {
             schemas,
@@ -118,6 +133,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Lock { schemas } => failed |= !print_paths(lock(&schemas)),
         Command::JsonSchema => out(&json_schema()),
         Command::Init {
             dir,
