@@ -173,6 +173,7 @@ fn ty(t: &Ty) -> String {
         Ty::Vec(inner) => format!("Vec<{}>", ty(inner)),
         Ty::Map(inner) => format!("Map<String, {}>", ty(inner)),
         Ty::Named(name, _) => name.written.clone(),
+        Ty::Id(name) => format!("Id<{}>", name.written),
         Ty::Unknown => "?".to_owned(),
     }
 }

@@ -93,7 +93,13 @@ impl Model {
                 TypeBody::Struct(own) => fields(own),
                 TypeBody::Enum(variants) => variants.iter().any(|v| fields(&v.fields)),
             },
-            Ty::String | Ty::Bool | Ty::Int(_) | Ty::Uuid | Ty::Decimal | Ty::DateTime => false,
+            Ty::String
+            | Ty::Bool
+            | Ty::Int(_)
+            | Ty::Uuid
+            | Ty::Id(_)
+            | Ty::Decimal
+            | Ty::DateTime => false,
         }
     }
 }
@@ -123,6 +129,9 @@ pub(crate) enum Ty {
     /// A value type of the schema: its name, and its place in
     /// [`Model::types`].
     Named(Name, TypeRef),
+    /// The id of an aggregate of the schema (`Id<Book>` or `BookId`): its
+    /// name. Stored as a UUID is.
+    Id(Name),
     /// A type that did not resolve, while checking only (it was reported,
     /// and is accepted anywhere so that one mistake is reported once). A
     /// model with problems is never lowered.

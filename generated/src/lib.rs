@@ -6,6 +6,7 @@ pub mod bank_accounts;
 pub mod evolution_v1;
 pub mod evolution_v3;
 pub mod inventory;
+pub mod library;
 pub mod names;
 pub mod world;
 pub mod world_counts;

@@ -166,9 +166,10 @@ impl BlockingPool {
     /// tries again from the last notification given). Dropping the stream
     /// stops the subscription and ends its thread.
     ///
-    /// The subscription waits on a thread of tokio's blocking pool, outside
-    /// this pool's limit (it waits for as long as the stream lives),
-    /// handing notifications over through a buffer of 256.
+    /// The subscription waits on a thread of its own (it waits for as long
+    /// as the stream lives: neither this pool's places nor tokio's blocking
+    /// threads are taken by open streams), handing notifications over
+    /// through a buffer of 256.
     ///
     /// # Errors
     ///
@@ -190,13 +191,35 @@ impl BlockingPool {
             .await?;
         let stopper = subscription.stopper();
         let (sender, receiver) = mpsc::channel(STREAM_BUFFER);
-        // A blocking thread for as long as the stream lives; the stream's
-        // drop stops the subscription, so the thread ends with it.
-        drop(tokio::task::spawn_blocking(move || {
-            relay(subscription, &sender)
-        }));
+        // A thread of its own for as long as the stream lives (not one of
+        // tokio's blocking threads, which the open streams would use up);
+        // the stream's drop stops the subscription, so the thread ends
+        // with it. Should no thread be had, tokio's blocking pool runs it.
+        let slot = Arc::new(std::sync::Mutex::new(Some((subscription, sender))));
+        let own = Arc::clone(&slot);
+        let started = std::thread::Builder::new()
+            .name("eventsmith-stream".to_owned())
+            .spawn(move || {
+                if let Some((subscription, sender)) = take(&own) {
+                    relay(subscription, &sender);
+                }
+            });
+        if started.is_err()
+            && let Some((subscription, sender)) = take(&slot)
+        {
+            drop(tokio::task::spawn_blocking(move || {
+                relay(subscription, &sender)
+            }));
+        }
         Ok(Box::pin(Relayed { receiver, stopper }))
     }
+}
+
+/// What `slot` holds, taken out of it.
+fn take<T>(slot: &std::sync::Mutex<Option<T>>) -> Option<T> {
+    slot.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
 }
 
 /// Hands what `subscription` gives to `sender` until either end stops.

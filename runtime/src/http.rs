@@ -31,6 +31,10 @@ use crate::{DriverError, Error, ErrorKind, Result};
 /// How long a request may take, connecting included.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The most an answer may hold: a page larger than this is asked for again
+/// in halves, down to one notification.
+const MAX_ANSWER: u64 = 64 * 1024 * 1024;
+
 /// The most notifications a request asks for, by default: the Python
 /// library's section size.
 const DEFAULT_SECTION_SIZE: usize = 10;
@@ -72,7 +76,21 @@ impl HttpLog {
             .map_or_else(|| "NOTIFICATION_LOG_URL".to_owned(), |(v, _)| v);
         let base = url.trim().trim_end_matches('/').to_owned();
         let rest = base.strip_prefix("http://").unwrap_or_default();
-        if rest.is_empty() || rest.contains(['?', '#', ' ']) {
+        let parsed = format!("{base}/notifications").parse::<ureq::http::Uri>();
+        let authority_ok = parsed.as_ref().is_ok_and(|uri| {
+            uri.authority().is_some_and(|a| {
+                // A port, when one is given (after the last ':' outside an
+                // IPv6 address's brackets), is a number from 1 to 65535.
+                let port_ok = match a.as_str().rsplit_once(':') {
+                    Some((_, port)) if !port.contains(']') => {
+                        port.parse::<u16>().is_ok_and(|p| p > 0)
+                    }
+                    _ => true,
+                };
+                !a.host().is_empty() && port_ok
+            })
+        });
+        if rest.is_empty() || rest.contains(['?', '#', ' ', '@']) || !authority_ok {
             return Err(invalid(
                 &variable,
                 &url,
@@ -116,14 +134,38 @@ impl HttpLog {
             url.push_str(&percent_encode(&topics.join(",")));
         }
         let items: Vec<Item> = self.get(&url)?;
-        let mut notifications = Vec::with_capacity(items.len());
-        for item in items {
-            notifications.push(self.notification(item)?);
+        if items.len() > limit {
+            let what = format!("{} notifications, asked for {limit} at most", items.len());
+            return Err(self.misread(&url, &what));
         }
-        if let Some(last) = notifications.last() {
-            self.0.seen.fetch_max(last.id, Ordering::Relaxed);
+        let mut notifications: Vec<Notification> = Vec::with_capacity(items.len());
+        for item in items {
+            let notification = self.notification(item)?;
+            // In order, each once, from where it was asked: an answer that
+            // is not would skip or repeat notifications.
+            let after = notifications.last().map_or(start, |n| n.id);
+            let in_order = if notifications.is_empty() && inclusive {
+                notification.id >= start
+            } else {
+                notification.id > after
+            };
+            if !in_order {
+                let what = format!(
+                    "notification {} out of order (after {after})",
+                    notification.id
+                );
+                return Err(self.misread(&url, &what));
+            }
+            notifications.push(notification);
         }
         Ok(notifications)
+    }
+
+    /// An answer that breaks the service's promise: not transient.
+    fn misread(&self, url: &str, what: &str) -> Error {
+        let message =
+            format!("GET {url}: not the log as the Python library's service gives it: {what}");
+        http_error(message.clone(), false, Status(message))
     }
 
     /// The JSON answer to a GET of `url`.
@@ -133,15 +175,24 @@ impl HttpLog {
             .agent
             .get(url)
             .call()
-            .map_err(|e| http_error(format!("GET {url}: {e}"), true, e))?;
+            .map_err(|e| http_error(format!("GET {url}: {e}"), may_pass(&e), e))?;
         let status = response.status();
         let body = response
             .body_mut()
+            .with_config()
+            .limit(MAX_ANSWER)
             .read_to_string()
-            .map_err(|e| http_error(format!("GET {url}: reading the answer: {e}"), true, e))?;
+            .map_err(|e| {
+                http_error(
+                    format!("GET {url}: reading the answer: {e}"),
+                    may_pass(&e),
+                    e,
+                )
+            })?;
         if !status.is_success() {
-            let message = format!("GET {url}: {status}: {}", body.trim());
-            let transient = status.is_server_error();
+            let reason: String = body.trim().chars().take(500).collect();
+            let message = format!("GET {url}: {status}: {reason}");
+            let transient = status.is_server_error() || matches!(status.as_u16(), 408 | 429);
             return Err(http_error(message.clone(), transient, Status(message)));
         }
         serde_json::from_str(&body).map_err(|e| {
@@ -189,6 +240,24 @@ impl HttpLog {
             Status(what.to_owned()),
         )
     }
+}
+
+/// Whether a transport error may pass: the service down, slow or
+/// restarting; not an answer too large, or a URL it cannot take.
+fn may_pass(error: &ureq::Error) -> bool {
+    matches!(
+        error,
+        ureq::Error::Io(_)
+            | ureq::Error::Timeout(_)
+            | ureq::Error::HostNotFound
+            | ureq::Error::ConnectionFailed
+            | ureq::Error::Protocol(_)
+    )
+}
+
+/// Whether `error` is an answer above [`MAX_ANSWER`].
+fn too_large(error: &Error) -> bool {
+    matches!(error.kind(), ErrorKind::Http(driver) if driver.message.contains("larger than"))
 }
 
 /// An error of the HTTP transport.
@@ -250,12 +319,17 @@ impl ApplicationRecorder for HttpLog {
     fn select_notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>> {
         let mut found: Vec<Notification> = Vec::new();
         let (mut start, mut inclusive) = (query.start, query.inclusive_of_start);
+        let mut size = self.0.section_size;
         while found.len() < query.limit {
-            let want = query
-                .limit
-                .saturating_sub(found.len())
-                .min(self.0.section_size);
-            let page = self.page(start, want, &query.topics, inclusive)?;
+            let want = query.limit.saturating_sub(found.len()).min(size);
+            let page = match self.page(start, want, &query.topics, inclusive) {
+                // A page too large to take: its halves, down to one.
+                Err(e) if too_large(&e) && want > 1 => {
+                    size = want / 2;
+                    continue;
+                }
+                other => other?,
+            };
             let short = page.len() < want;
             for notification in page {
                 if query.stop.is_some_and(|stop| notification.id > stop) {
@@ -273,17 +347,57 @@ impl ApplicationRecorder for HttpLog {
     }
 
     fn max_notification_id(&self) -> Result<Option<u64>> {
-        let mut last = self.0.seen.load(Ordering::Relaxed);
-        loop {
-            let page = self.page(last, self.0.section_size, &[], last == 0)?;
-            let short = page.len() < self.0.section_size;
-            if let Some(notification) = page.last() {
-                last = notification.id;
-            }
-            if short {
-                return Ok((last > 0).then_some(last));
+        // The first id at or after `id`, if any: one request.
+        let first_from = |id: u64| -> Result<Option<u64>> {
+            Ok(self.page(id, 1, &[], true)?.first().map(|n| n.id))
+        };
+        // Where the last search ended, if the log still has it (a service
+        // restarted on a new store may not): else from the start.
+        let mut last = match self.0.seen.load(Ordering::Relaxed) {
+            0 => 0,
+            seen if first_from(seen)? == Some(seen) => seen,
+            _ => 0,
+        };
+        if last == 0 {
+            match first_from(1)? {
+                Some(first) => last = first,
+                None => {
+                    self.0.seen.store(0, Ordering::Relaxed);
+                    return Ok(None);
+                }
             }
         }
+        // Leaps of doubling length past the last id known, then halving
+        // between the last id found and the first leap that found none:
+        // about 2 log2(N) requests, whatever gaps the ids have.
+        let mut step: u64 = 1;
+        let mut beyond = loop {
+            let probe = last.saturating_add(step);
+            if probe == last {
+                break probe;
+            }
+            match first_from(probe)? {
+                Some(id) => {
+                    last = id;
+                    step = step.saturating_mul(2);
+                }
+                None => break probe,
+            }
+        };
+        while beyond.saturating_sub(last) > 1 {
+            let middle = last.saturating_add(beyond.saturating_sub(last) / 2);
+            match first_from(middle)? {
+                Some(id) if id < beyond => last = id,
+                // Stored since the leap that found none: the last, for now.
+                Some(id) => {
+                    last = id;
+                    beyond = id.saturating_add(1);
+                }
+                None => beyond = middle,
+            }
+        }
+        self.0.seen.store(last, Ordering::Relaxed);
+        Ok(Some(last))
     }
 
     fn location(&self) -> Option<&str> {

@@ -3,8 +3,8 @@
 //! every backend; futures dropped at each point they can be dropped, with
 //! nothing stored in part and no cached aggregate ahead of its store;
 //! subscriptions as streams (catch-up then follow, in order, each once,
-//! ended by dropping them, reconnecting on PostgreSQL); the system's
-//! runners started and stopped from async code.
+//! reconnecting on PostgreSQL; their threads, in `stream_threads.rs`); the
+//! system's runners started and stopped from async code.
 
 use std::future::Future;
 use std::num::NonZeroUsize;
@@ -193,40 +193,6 @@ async fn a_dropped_command_stores_all_of_it_or_nothing() {
         assert_eq!(world.version(), 3, "{}", backend.name);
     }
     std::thread::spawn(move || drop(made)).join().unwrap();
-}
-
-/// A dropped stream stops its subscription: the runtime's shutdown, which
-/// waits for every blocking thread, ends (it would wait for ever on a
-/// subscription still waiting for notifications).
-#[test]
-fn dropping_a_stream_ends_its_subscription() {
-    let made = backends();
-    for backend in &made {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let env = backend.env();
-        runtime.block_on(async {
-            let app = AsyncUniverse::isolated(pairs(&env)).await.unwrap();
-            let mut stream = app.subscribe(None, &[]).await.unwrap();
-            app.create_world("Earth").await.unwrap();
-            assert_eq!(take(&mut stream, 1).await.len(), 1);
-            // Waiting for the next, which never comes, then dropped.
-            let waiting =
-                tokio::time::timeout(Duration::from_millis(50), take(&mut stream, 1)).await;
-            assert!(waiting.is_err(), "{}", backend.name);
-            drop(stream);
-        });
-        let (done, ended) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            drop(runtime);
-            done.send(()).unwrap();
-        });
-        ended
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("{}: the subscription's thread did not end", backend.name));
-    }
 }
 
 /// A stream on PostgreSQL whose connection is killed reconnects, and gives

@@ -50,6 +50,10 @@ impl Checker<'_> {
                 None => Err(format!("a unit variant of {}", name.written)),
             },
             Ty::Unknown => return None,
+            Ty::Id(name) => Err(format!(
+                "no literal: an id of a {} comes from an argument (a UUID written here would name no {} the schema knows)",
+                name.written, name.written
+            )),
             Ty::Option(_) | Ty::Vec(_) | Ty::Map(_) => {
                 Err("no literal: set it from an argument".to_owned())
             }

@@ -41,7 +41,18 @@ pub(crate) fn check(schema: &Schema, problems: &mut Problems) -> Model {
         topics: HashMap::new(),
         aggregate_refs: HashMap::new(),
         application_refs: HashMap::new(),
+        aggregate_names: HashMap::new(),
     };
+    for aggregate in &schema.aggregates {
+        let name = model::Name {
+            written: aggregate.name.value.clone(),
+            cased: upper_camel(&aggregate.name.value),
+        };
+        checker
+            .aggregate_names
+            .insert(name.cased.clone(), name.clone());
+        checker.aggregate_names.insert(name.written.clone(), name);
+    }
     let module = match &schema.module {
         Some(module) => {
             if !is_dotted(&module.value) {
@@ -190,6 +201,9 @@ struct Checker<'a> {
     aggregate_refs: HashMap<String, model::AggregateRef>,
     /// Each application, by its name as written: its place in the model.
     application_refs: HashMap<String, model::ApplicationRef>,
+    /// Each aggregate's name, by its name as written and by its Rust name:
+    /// what `Id<Book>` and `BookId` refer to.
+    aggregate_names: HashMap<String, model::Name>,
 }
 
 impl Checker<'_> {

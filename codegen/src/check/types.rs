@@ -18,7 +18,7 @@ pub(crate) const SCALARS: &[&str] = &[
 ];
 
 /// The built-in generic types, as written in a schema.
-pub(crate) const GENERICS: &[&str] = &["Option<T>", "Vec<T>", "Map<String, T>"];
+pub(crate) const GENERICS: &[&str] = &["Option<T>", "Vec<T>", "Map<String, T>", "Id<Aggregate>"];
 
 /// A type as written: a name, where it starts in the text, and its type
 /// arguments.
@@ -163,6 +163,7 @@ impl fmt::Display for Ty {
             Ty::Vec(inner) => write!(f, "Vec<{inner}>"),
             Ty::Map(inner) => write!(f, "Map<String, {inner}>"),
             Ty::Named(name, _) => f.write_str(&name.written),
+            Ty::Id(name) => write!(f, "Id<{}>", name.written),
             Ty::Unknown => f.write_str("?"),
         }
     }
@@ -216,12 +217,13 @@ impl Checker<'_> {
         let pos = text.pos_at(syntax.offset);
         let name = syntax.name.as_str();
         let arity = match name {
-            "Option" | "Vec" => 1,
+            "Option" | "Vec" | "Id" => 1,
             "Map" => 2,
             _ => 0,
         };
         if syntax.args.len() != arity {
             let form = match name {
+                "Id" => "Id<Aggregate>, an aggregate of this schema".to_owned(),
                 "Option" => "Option<T>".to_owned(),
                 "Vec" => "Vec<T>".to_owned(),
                 "Map" => "Map<String, T>".to_owned(),
@@ -245,6 +247,34 @@ impl Checker<'_> {
                     return None;
                 }
                 Some(Ty::Option(Box::new(inner)))
+            }
+            "Id" => {
+                let of = &syntax.args[0];
+                match self.aggregate_names.get(&of.name) {
+                    Some(aggregate) if of.args.is_empty() => Some(Ty::Id(aggregate.clone())),
+                    _ => {
+                        let mut known: Vec<&str> = self
+                            .aggregate_names
+                            .values()
+                            .map(|n| n.written.as_str())
+                            .collect();
+                        known.sort_unstable();
+                        known.dedup();
+                        self.err(
+                            text.pos_at(of.offset),
+                            format!(
+                                "'{}' in the type of {what} is not an aggregate of this schema",
+                                of.name
+                            ),
+                            if known.is_empty() {
+                                "an aggregate of this schema, but it has none".to_owned()
+                            } else {
+                                format!("one of: {}", known.join(", "))
+                            },
+                        );
+                        None
+                    }
+                }
             }
             "Vec" => Some(Ty::Vec(Box::new(self.resolve_syntax(
                 &syntax.args[0],
@@ -270,6 +300,13 @@ impl Checker<'_> {
                 }
                 if let Some(info) = self.types.get(name) {
                     return Some(Ty::Named(info.name.clone(), info.at));
+                }
+                if let Some(aggregate) = name
+                    .strip_suffix("Id")
+                    .and_then(|of| self.aggregate_names.get(of))
+                    .filter(|a| format!("{}Id", a.cased) == name)
+                {
+                    return Some(Ty::Id(aggregate.clone()));
                 }
                 let mut candidates: Vec<&str> = SCALARS.to_vec();
                 candidates.extend(["Option", "Vec", "Map"]);

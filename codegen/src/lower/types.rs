@@ -23,6 +23,7 @@ impl Ty {
             Ty::Vec(inner) => format!("::std::vec::Vec<{}>", inner.rust()),
             Ty::Map(inner) => format!("::std::collections::BTreeMap<{STRING}, {}>", inner.rust()),
             Ty::Named(name, _) => super::ident(&name.cased),
+            Ty::Id(name) => format!("::eventsmith::Id<{}>", super::ident(&name.cased)),
             Ty::Unknown => "()".to_owned(),
         }
     }
@@ -34,6 +35,7 @@ impl Ty {
             | Ty::Int(_)
             | Ty::F64
             | Ty::Uuid
+            | Ty::Id(_)
             | Ty::Decimal
             | Ty::DateTime
             | Ty::Unknown => true,
@@ -51,7 +53,7 @@ impl Ty {
             // A value type is stored through its own serde derive.
             Ty::String | Ty::Bool | Ty::Int(_) | Ty::Named(..) => false,
             Ty::Option(inner) | Ty::Vec(inner) | Ty::Map(inner) => inner.is_tagged(),
-            Ty::F64 | Ty::Uuid | Ty::Decimal | Ty::DateTime | Ty::Unknown => true,
+            Ty::F64 | Ty::Uuid | Ty::Id(_) | Ty::Decimal | Ty::DateTime | Ty::Unknown => true,
         }
     }
 

@@ -202,6 +202,9 @@ pub struct Subscription {
     /// Whether to select again before waiting: catching up, after a full
     /// section, or after an error.
     select_first: bool,
+    /// Errors in a row: the next try waits 50 ms, doubling to 2 s, so that
+    /// a store that is down is not asked again and again at once.
+    failures: u32,
 }
 
 impl fmt::Debug for Subscription {
@@ -230,6 +233,7 @@ impl Subscription {
                 .exclusive(),
             section: VecDeque::new(),
             select_first: true,
+            failures: 0,
         }
     }
 
@@ -288,8 +292,15 @@ impl Iterator for Subscription {
             if !self.select_first {
                 if let Err(e) = self.source.wait(&self.stopper.0.stopped) {
                     self.select_first = true;
+                    self.failures = self.failures.saturating_add(1);
                     return Some(Err(e));
                 }
+                if self.stopper.is_stopped() {
+                    return None;
+                }
+            }
+            if self.failures > 0 {
+                self.pause();
                 if self.stopper.is_stopped() {
                     return None;
                 }
@@ -300,12 +311,37 @@ impl Iterator for Subscription {
                 .and_then(|()| self.source.select(&self.query));
             match section {
                 Ok(section) => {
+                    self.failures = 0;
                     self.select_first = section.len() >= self.query.limit;
                     self.section.extend(section);
                 }
                 Err(e) => {
                     self.select_first = true;
+                    self.failures = self.failures.saturating_add(1);
                     return Some(Err(e));
+                }
+            }
+        }
+    }
+}
+
+impl Subscription {
+    /// Waits before trying again after errors in a row: 50 ms, doubling up
+    /// to 2 s; a stop (or a commit, where one rings) ends the wait.
+    fn pause(&self) {
+        let exponent = self.failures.saturating_sub(1).min(6);
+        let pause = Duration::from_millis(50)
+            .saturating_mul(1_u32 << exponent)
+            .min(Duration::from_secs(2));
+        let stopped = &self.stopper.0.stopped;
+        match &self.stopper.0.bell {
+            Some(bell) => {
+                bell.wait(bell.rings(), stopped, Some(pause));
+            }
+            None => {
+                let until = Instant::now().checked_add(pause);
+                while !stopped.load(Ordering::SeqCst) && until.is_some_and(|u| Instant::now() < u) {
+                    std::thread::sleep(Duration::from_millis(10));
                 }
             }
         }

@@ -430,6 +430,18 @@ impl StateValue for Uuid {
     }
 }
 
+/// An aggregate's id, as a field of another's state or event (`Id<Book>`
+/// in a schema): stored as the UUID it is, as the Python library stores
+/// one.
+impl<A: ?Sized> StateValue for crate::Id<A> {
+    fn serialize_state<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.uuid().serialize_state(serializer)
+    }
+    fn deserialize_state<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Uuid::deserialize_state(deserializer).map(crate::Id::from_uuid_unchecked)
+    }
+}
+
 /// Decimals: written as Python's `str(Decimal)` writes them; read exactly
 /// (same sign, digits and exponent) or refused, never rounded (see
 /// [`parse_python_decimal`]).

@@ -5,9 +5,29 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 
 use eventsmith_tests::backends::pairs;
 
+/// The tutorial's Universe, its log read over HTTP from `url`, with `more`
+/// settings.
+#[allow(dead_code, reason = "not every test file follows a leader")]
+pub(crate) fn http_leader(
+    url: &str,
+    more: &[(&str, &str)],
+) -> eventsmith::Result<eventsmith::Application> {
+    let mut values = vec![
+        ("PERSISTENCE_MODULE", "http"),
+        ("NOTIFICATION_LOG_URL", url),
+    ];
+    values.extend_from_slice(more);
+    eventsmith::Application::isolated_with_defaults(
+        eventsmith_generated::world::Universe::NAME,
+        eventsmith_generated::world::Universe::DEFAULTS,
+        values,
+    )
+}
+
 /// Starts the service's binary listening on `listen`, with `env` alone
 /// (and `PATH`): the process, its standard output after the line that says
 /// where it listens, and that address.
+#[allow(dead_code, reason = "not every test file starts the service")]
 pub(crate) fn spawn(
     env: &[(String, String)],
     listen: &str,
