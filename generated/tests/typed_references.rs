@@ -34,3 +34,23 @@ fn a_reference_is_stored_as_a_uuid_and_read_back_typed() {
     assert_eq!(from_snapshot.borrowed(), [first, second]);
     assert_eq!(from_snapshot.version(), 3);
 }
+
+#[test]
+fn a_uuid5_name_takes_an_ids_32_hex_digits_as_python_does() {
+    let library = Library::isolated([]).unwrap();
+    let member = library.join("Dorothea", None).unwrap();
+    let card = library.issue_card(member).unwrap();
+    // Python: uuid5(NAMESPACE_URL, "/cards/" + member_id.hex)
+    let name = format!("/cards/{}", member.uuid().simple());
+    assert_eq!(
+        card.uuid(),
+        eventsmith::Uuid::new_v5(&eventsmith::Uuid::NAMESPACE_URL, name.as_bytes())
+    );
+    assert_eq!(library.get_card(card).unwrap().member(), member);
+    // One card for each member: a second is a conflict.
+    let err = library.issue_card(member).unwrap_err();
+    assert!(
+        matches!(err.kind(), eventsmith::ErrorKind::VersionConflict { .. }),
+        "{err}"
+    );
+}

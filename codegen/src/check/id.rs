@@ -100,21 +100,24 @@ impl Checker<'_> {
             return None;
         };
         let ty = args[index].ty();
-        if hex && !matches!(ty, Ty::Uuid | Ty::Unknown) {
+        if hex && !matches!(ty, Ty::Uuid | Ty::Id(_) | Ty::Unknown) {
             self.err(
                 pos,
                 format!("'{name}.hex' in the uuid5 name of {what}: '.hex' writes a Uuid as 32 hex digits, and argument '{name}' is of type {ty}"),
-                format!("'{{{name}}}', or a Uuid argument"),
+                format!("'{{{name}}}', or a Uuid or Id argument"),
             );
             return None;
         }
-        if matches!(ty, Ty::String | Ty::Int(_) | Ty::Uuid | Ty::Unknown) {
+        if matches!(
+            ty,
+            Ty::String | Ty::Int(_) | Ty::Uuid | Ty::Id(_) | Ty::Unknown
+        ) {
             Some(index)
         } else {
             self.err(
                 pos,
                 format!("argument '{name}' of type {ty} cannot be part of the uuid5 name of {what}: Python would write its text otherwise"),
-                "an argument of type String, an integer or Uuid",
+                "an argument of type String, an integer, Uuid or an aggregate's Id",
             );
             None
         }

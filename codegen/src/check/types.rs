@@ -565,6 +565,8 @@ impl Checker<'_> {
                 Some(first_is_unit) => first_is_unit,
                 None => info.fields.iter().all(|ty| match ty {
                     Ty::Named(name, _) => visit(&name.written, types, memo, visiting),
+                    // An aggregate's id has no default (a nil id is no id).
+                    Ty::Id(_) => false,
                     _ => true,
                 }),
             };

@@ -106,6 +106,7 @@ pub(super) fn lower(a: &model::Aggregate) -> view::Aggregate {
                     name: field_name,
                     getter_ty,
                     getter_expr,
+                    initial: f.ty.initial(),
                 }
             })
             .collect(),
@@ -203,10 +204,10 @@ fn create_id(created: &model::Event, parts: &[NamePart]) -> view::CreateId {
                 format.push_str("{}");
                 // Python's `uuid.hex`: 32 lowercase hex digits, no hyphens.
                 let value = ident(&arg.name.cased);
-                format_args.push(if hex {
-                    format!("{value}.simple()")
-                } else {
-                    value
+                format_args.push(match (hex, &arg.ty) {
+                    (true, Ty::Id(_)) => format!("{value}.uuid().simple()"),
+                    (true, _) => format!("{value}.simple()"),
+                    (false, _) => value,
                 });
                 if !used.contains(i) {
                     used.push(*i);
@@ -413,7 +414,7 @@ impl<'a> Body<'a> {
                 Op::Clear => match state.ty {
                     Ty::Vec(_) | Ty::Map(_) => format!("self.{field}.clear();"),
                     Ty::Option(_) => format!("self.{field} = ::std::option::Option::None;"),
-                    _ => format!("self.{field} = ::std::default::Default::default();"),
+                    _ => format!("self.{field} = {};", state.ty.initial()),
                 },
             };
             assignments.push(statement);

@@ -57,6 +57,17 @@ impl Ty {
         }
     }
 
+    /// What a state field of this type holds before anything sets it: its
+    /// default, or for an aggregate's id (which has none), the nil id.
+    pub(crate) fn initial(&self) -> String {
+        match self {
+            Ty::Id(_) => {
+                "::eventsmith::Id::from_uuid_unchecked(::eventsmith::Uuid::nil())".to_owned()
+            }
+            _ => "::std::default::Default::default()".to_owned(),
+        }
+    }
+
     /// `n` as a value of this number type.
     pub(crate) fn number_literal(&self, n: u64) -> String {
         match self {

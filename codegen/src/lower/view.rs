@@ -139,6 +139,8 @@ pub(crate) struct StateField {
     pub(crate) doc: Vec<String>,
     pub(crate) getter_ty: String,
     pub(crate) getter_expr: String,
+    /// What it holds before the created event sets it.
+    pub(crate) initial: String,
 }
 
 /// An event of an aggregate.
