@@ -372,7 +372,9 @@ pub(crate) enum UpcastStep {
     /// Removes a key.
     Remove(String),
     /// Calls a Rust function on the state: its path.
-    Call(String),
+    /// A function of the user's crate, and where the schema names it
+    /// (`file:line:column`), which a compiler error about it shows.
+    Call { path: String, at: String },
 }
 
 /// A value in its stored (JSON) form.

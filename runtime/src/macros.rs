@@ -139,6 +139,26 @@ macro_rules! __async {
     ($($item:item)*) => {};
 }
 
+/// A `call:` step of an upcast: the constant `$name`, holding the
+/// function `$path` as the schema at `$at` names it, with the step's
+/// signature. A compiler error about the function (not there, or of
+/// another signature) shows this line of the generated code, and so the
+/// schema's file, line and column. Generated code calls it; it is not part
+/// of the documented API.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __upcast_call {
+    ($name:ident = $path:path, $at:literal) => {
+        #[doc = concat!("The `call:` step at ", $at, ".")]
+        const $name: fn(
+            &mut $crate::__private::serde_json::Map<
+                ::std::string::String,
+                $crate::__private::serde_json::Value,
+            >,
+        ) -> ::std::result::Result<(), ::std::string::String> = $path;
+    };
+}
+
 /// An event struct: the header every event has (its aggregate's id and
 /// version, its time; the aggregate's topic for a created event; the class
 /// version last, above version 1), then its own fields, in the order they

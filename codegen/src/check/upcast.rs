@@ -166,7 +166,16 @@ impl Checker<'_> {
                 Step::Remove(name) => out.push(UpcastStep::Remove(name.value.clone())),
                 Step::Call(path) => {
                     if is_path(&path.value) {
-                        out.push(UpcastStep::Call(path.value.clone()));
+                        let at = format!(
+                            "{}:{}:{}",
+                            self.problems.file(),
+                            path.pos.line,
+                            path.pos.column
+                        );
+                        out.push(UpcastStep::Call {
+                            path: path.value.clone(),
+                            at,
+                        });
                     } else {
                         self.err(
                             path.pos,

@@ -56,6 +56,10 @@ pub(super) fn lower(a: &model::Aggregate) -> view::Aggregate {
         e.macro_line = event_line(e, apply_trait.as_deref());
     }
     let aliases: Vec<String> = a.aliases.iter().map(|a| str_lit(a)).collect();
+    let mut upcast_calls = super::upcast::calls(&a.upcasts, &upcast_prefix(a, None));
+    for e in std::iter::once(&a.created).chain(a.commands.iter().map(|c| &c.event)) {
+        upcast_calls.extend(super::upcast::calls(&e.upcasts, &upcast_prefix(a, Some(e))));
+    }
     let mut options = Vec::new();
     if a.version > 1 {
         options.push("upcast upcast_snapshot".to_owned());
@@ -116,7 +120,8 @@ pub(super) fn lower(a: &model::Aggregate) -> view::Aggregate {
         aliases,
         create_id: a.uuid5.as_ref().map(|parts| create_id(&a.created, parts)),
         version: a.version,
-        upcast_arms: super::upcast::arms(&a.upcasts),
+        upcast_arms: super::upcast::arms(&a.upcasts, &upcast_prefix(a, None)),
+        upcast_calls,
         snapshot_every: a.snapshot_every.map(|n| n.to_string()),
         triggers,
         events,
@@ -251,6 +256,19 @@ fn vis(visibility: Visibility) -> &'static str {
 }
 
 /// An event (the created one when `command` is `None`).
+/// What the constants of an aggregate's `call:` steps start with:
+/// `UPCAST__MEMO__SNAPSHOT`, or `UPCAST__MEMO__WRITTEN` for an event's. A
+/// cased name has no `__` in it, so no two of these can be the same.
+fn upcast_prefix(a: &model::Aggregate, e: Option<&model::Event>) -> String {
+    use heck::ToShoutySnakeCase;
+    let of = e.map_or("snapshot", |e| e.name.cased.as_str());
+    format!(
+        "UPCAST__{}__{}",
+        a.name.cased.to_shouty_snake_case(),
+        of.to_shouty_snake_case()
+    )
+}
+
 fn event(
     a: &model::Aggregate,
     e: &model::Event,
@@ -313,7 +331,7 @@ fn event(
         body,
         event_param: if reads_event { "event" } else { "_event" },
         version: e.version,
-        upcast_arms: super::upcast::arms(&e.upcasts),
+        upcast_arms: super::upcast::arms(&e.upcasts, &upcast_prefix(a, Some(e))),
         aliases: e.aliases.iter().map(|a| str_lit(a)).collect(),
         // Set by the aggregate, which knows its trait of custom changes.
         macro_line: String::new(),

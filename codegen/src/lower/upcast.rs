@@ -11,16 +11,49 @@ use crate::model::{Literal, StoredValue, UpcastStep};
 const VALUE: &str = "::eventsmith::__private::serde_json::Value";
 
 /// The arms of an `upcast` function (an event's, or an aggregate's for
-/// its snapshots), one per older version.
-pub(super) fn arms(upcasts: &[Vec<UpcastStep>]) -> Vec<view::UpcastArm> {
+/// its snapshots), one per older version. A `call:` step calls the
+/// constant [`calls`] names after `prefix`.
+pub(super) fn arms(upcasts: &[Vec<UpcastStep>], prefix: &str) -> Vec<view::UpcastArm> {
     upcasts
         .iter()
         .enumerate()
         .map(|(i, steps)| view::UpcastArm {
             from: i + 1,
-            statements: steps.iter().map(statement).collect(),
+            statements: steps
+                .iter()
+                .enumerate()
+                .map(|(k, step)| match step {
+                    UpcastStep::Call { .. } => format!("{}(state)?;", call_name(prefix, i + 1, k)),
+                    other => statement(other),
+                })
+                .collect(),
         })
         .collect()
+}
+
+/// The constant of the `call:` step `k` of the upcast from `from`.
+fn call_name(prefix: &str, from: usize, k: usize) -> String {
+    format!("{prefix}__V{from}__STEP{}", k + 1)
+}
+
+/// The `call:` steps of `upcasts`, each a constant named after `prefix`
+/// (e.g. `UPCAST__MEMO__WRITTEN`), for `::eventsmith::__upcast_call!`: a
+/// compiler error about one of these functions shows the line of that
+/// call, which names the schema's file, line and column.
+pub(super) fn calls(upcasts: &[Vec<UpcastStep>], prefix: &str) -> Vec<view::UpcastCall> {
+    let mut calls = Vec::new();
+    for (i, steps) in upcasts.iter().enumerate() {
+        for (k, step) in steps.iter().enumerate() {
+            if let UpcastStep::Call { path, at } = step {
+                calls.push(view::UpcastCall {
+                    name: call_name(prefix, i + 1, k),
+                    path: path.clone(),
+                    at: str_lit(at),
+                });
+            }
+        }
+    }
+    calls
 }
 
 fn statement(step: &UpcastStep) -> String {
@@ -36,7 +69,8 @@ fn statement(step: &UpcastStep) -> String {
             str_lit(to)
         ),
         UpcastStep::Remove(key) => format!("state.remove({});", str_lit(key)),
-        UpcastStep::Call(path) => format!("{path}(state)?;"),
+        // Called through its constant (see `calls`).
+        UpcastStep::Call { path, .. } => format!("{path}(state)?;"),
     }
 }
 

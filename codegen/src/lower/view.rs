@@ -106,6 +106,8 @@ pub(crate) struct Aggregate {
     pub(crate) version: u32,
     /// Its `upcast_snapshot` function's arms, one per older version.
     pub(crate) upcast_arms: Vec<UpcastArm>,
+    /// The `call:` steps of its snapshots' and its events' upcasts.
+    pub(crate) upcast_calls: Vec<UpcastCall>,
     /// `snapshot: { every: N }`: N.
     pub(crate) snapshot_every: Option<String>,
     /// The first statement of its `__aggregate!` call: name, event enum,
@@ -180,6 +182,17 @@ pub(crate) struct Event {
     /// Its line in the `__events!` call (without its indent; wrapped lines
     /// indented 8).
     pub(crate) macro_line: String,
+}
+
+/// A `call:` step of an upcast: the user's function, held by a constant.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct UpcastCall {
+    /// The constant that holds it, e.g. `UPCAST__MEMO__WRITTEN__V2__STEP3`.
+    pub(crate) name: String,
+    /// The function's path, as the schema writes it.
+    pub(crate) path: String,
+    /// Where the schema names it, `file:line:column`, as a string literal.
+    pub(crate) at: String,
 }
 
 /// The steps that bring a state stored at version `from` to the next.

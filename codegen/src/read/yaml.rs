@@ -78,6 +78,11 @@ pub(crate) struct Problems {
 }
 
 impl Problems {
+    /// The file whose problems these are, as messages name it.
+    pub(crate) fn file(&self) -> &str {
+        &self.file
+    }
+
     pub(crate) fn new(file: &str) -> Self {
         Self {
             file: file.to_owned(),
