@@ -18,14 +18,9 @@ mod common;
 
 use std::time::Instant;
 
-use common::{postgres_client, postgres_settings, process_cpu};
+use common::{median, postgres_client, postgres_settings, process_cpu};
 use eventsmith::BlockingPool;
 use eventsmith_generated::world::{AsyncUniverse, Universe};
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
 
 /// Wall and CPU microseconds per call of `calls` calls, from `start`.
 fn per_call(calls: usize, start: (Instant, std::time::Duration)) -> (f64, f64) {

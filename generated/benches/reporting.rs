@@ -17,14 +17,9 @@ mod common;
 
 use std::time::Instant;
 
-use common::thread_cpu;
+use common::{median, thread_cpu};
 use eventsmith::__private::set_reporting;
 use eventsmith_generated::world::{Universe, World};
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
 
 /// Wall and CPU nanoseconds per operation of `ops` runs of `op`.
 fn round(ops: usize, mut op: impl FnMut()) -> (f64, f64) {

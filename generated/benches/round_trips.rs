@@ -18,7 +18,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{commas, postgres_client, postgres_settings, thread_cpu};
+use common::{commas, median, postgres_client, postgres_settings, thread_cpu};
 use eventsmith_generated::world::Universe;
 
 /// One configuration: its name and its settings over the schema's.
@@ -103,11 +103,6 @@ fn round(app: &Universe, saves: usize) -> (Duration, Duration) {
         app.create_world("Earth").unwrap();
     }
     (start.elapsed(), thread_cpu().saturating_sub(cpu))
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 fn main() {

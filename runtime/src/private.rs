@@ -20,7 +20,7 @@ pub use crate::persistence::compressor::MAX_COMPRESSION_LEVEL;
 pub use crate::persistence::decoder::{Decoder, tagged_value};
 pub use crate::persistence::environment::is_secret;
 pub use crate::persistence::pyjson::{parse_python_decimal, python_decimal_str, python_float_repr};
-pub use crate::persistence::snapshot::{SnapshotReader, SnapshotWriter};
+pub use crate::persistence::snapshot::{SnapshotReader, SnapshotWriter, set_raw_snapshot_reads};
 pub use crate::persistence::transcoder::{
     Followed, StateValue, StateWriter, Transcodable, event_time, tagged, write_state,
 };

@@ -1,6 +1,17 @@
 //! Pieces the benchmarks share (each bench uses some of them).
 #![allow(dead_code)]
 
+/// The median of `values` (of an even count, the mean of the middle two).
+pub(crate) fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
 /// `rate` rounded, with thousands separated by commas.
 pub(crate) fn commas(rate: f64) -> String {
     let n = rate.round() as u64;

@@ -2,16 +2,6 @@
 
 use super::*;
 
-pub(crate) fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
-}
-
 /// Wall and CPU time spent.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct Spent {

@@ -204,7 +204,7 @@ fn holds_class_version(state: &[u8]) -> bool {
 /// A stored `"class_version"`, as Python reads one: a whole number from 1
 /// (Python's upcast loop fails on anything else). `what` names the state in
 /// the error.
-fn class_version(version: &Value, what: &str) -> serde_json::Result<u64> {
+pub(crate) fn class_version(version: &Value, what: &str) -> serde_json::Result<u64> {
     version.as_u64().filter(|v| *v >= 1).ok_or_else(|| {
         de::Error::custom(format_args!(
             "the {what}'s class_version is {version}, which is not a class version (a whole number from 1)"

@@ -13,14 +13,16 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{PoisonError, RwLock};
 
 use serde::Deserialize;
 use serde::de;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::decoder::upcast_state;
+use super::decoder::{class_version as class_version_of, upcast_state};
 use super::transcoder::{StateValue, write_value};
 use super::{InMemoryRecorder, StoredEvent};
 use crate::domain::{Aggregate, AggregateCore, Id, Timestamp, now};
@@ -191,25 +193,46 @@ fn write_string(out: &mut Vec<u8>, text: &str) {
     let _ = serde_json::to_writer(&mut *out, text);
 }
 
-/// A snapshot's state, as read: the aggregate's topic and attributes.
+/// A snapshot's state, as read: the aggregate's topic, and its attributes
+/// as the stored text.
 #[derive(Deserialize)]
-struct Stored {
+struct Stored<'a> {
     topic: String,
-    state: Map<String, Value>,
+    #[serde(borrow)]
+    state: HashMap<String, &'a RawValue>,
+}
+
+/// Whether a snapshot stored at the code's class version is read straight
+/// from its stored text, each attribute into its field (on unless a
+/// benchmark turns it off, to measure what it saves).
+static READ_RAW: AtomicBool = AtomicBool::new(true);
+
+/// Turns reading snapshots straight from their stored text on or off (on
+/// by default): for the benchmark that compares the two ways.
+pub fn set_raw_snapshot_reads(on: bool) {
+    READ_RAW.store(on, Ordering::Relaxed);
+}
+
+/// A snapshot's attributes: as stored text, each read into its field when
+/// asked for; or as JSON values, when an upcast had to change them.
+#[derive(Debug)]
+enum Attributes<'a> {
+    Raw(HashMap<String, &'a RawValue>),
+    Values(Map<String, Value>),
 }
 
 /// Reads a snapshot of an aggregate, attribute by attribute. Generated
 /// `from_snapshot` implementations use it.
 #[derive(Debug)]
-pub struct SnapshotReader<A: Aggregate> {
+pub struct SnapshotReader<'a, A: Aggregate> {
     id: Id<A>,
     version: u64,
     created_on: Timestamp,
     modified_on: Timestamp,
-    attributes: Map<String, Value>,
+    attributes: Attributes<'a>,
 }
 
-impl<A: Aggregate> SnapshotReader<A> {
+impl<'a, A: Aggregate> SnapshotReader<'a, A> {
     /// Opens the snapshot of the aggregate `id` at `version` from its JSON
     /// `state`: checks that it is a snapshot of `A` (its topic, or one of
     /// its aliases), and brings its attributes from the class version they
@@ -224,7 +247,7 @@ impl<A: Aggregate> SnapshotReader<A> {
     pub fn open(
         id: Id<A>,
         version: u64,
-        state: &[u8],
+        state: &'a [u8],
         class_version: u32,
         upcast: Option<Upcast>,
     ) -> Result<Self> {
@@ -237,21 +260,45 @@ impl<A: Aggregate> SnapshotReader<A> {
             }
             .into()
         };
-        let Stored { topic, mut state } = serde_json::from_slice(state).map_err(error)?;
+        let Stored {
+            topic,
+            state: mut raw,
+        } = serde_json::from_slice(state).map_err(error)?;
         if topic != A::TOPIC && !A::ALIASES.contains(&topic.as_str()) {
             return Err(error(de::Error::custom(format_args!(
                 "the snapshot is of the aggregate {topic:?}, not {:?}",
                 A::TOPIC
             ))));
         }
-        let upcast = upcast.unwrap_or(|_, _| Ok(()));
-        upcast_state(&mut state, class_version, upcast, "snapshot").map_err(error)?;
+        let stored_version = match raw.get("class_version") {
+            None => 1,
+            Some(text) => {
+                let value: Value = serde_json::from_str(text.get()).map_err(error)?;
+                class_version_of(&value, "snapshot").map_err(error)?
+            }
+        };
+        // At the code's class version (or a newer one, read as it is): each
+        // attribute straight from its text. Older: as values, upcast.
+        let attributes =
+            if stored_version >= u64::from(class_version) && READ_RAW.load(Ordering::Relaxed) {
+                raw.remove("class_version");
+                Attributes::Raw(raw)
+            } else {
+                let mut state = Map::new();
+                for (key, text) in raw {
+                    let value: Value = serde_json::from_str(text.get()).map_err(error)?;
+                    state.insert(key, value);
+                }
+                let upcast = upcast.unwrap_or(|_, _| Ok(()));
+                upcast_state(&mut state, class_version, upcast, "snapshot").map_err(error)?;
+                Attributes::Values(state)
+            };
         let mut reader = Self {
             id,
             version,
             created_on: Timestamp::default(),
             modified_on: Timestamp::default(),
-            attributes: state,
+            attributes,
         };
         reader.created_on = reader.field("_created_on")?;
         reader.modified_on = reader.field("_modified_on")?;
@@ -271,25 +318,36 @@ impl<A: Aggregate> SnapshotReader<A> {
     /// [`ErrorKind::Decode`] naming the snapshot and the attribute, when the
     /// state lacks it or it does not hold a `T`.
     pub fn field<T: StateValue>(&mut self, key: &str) -> Result<T> {
-        let value = self.attributes.remove(key).ok_or_else(|| {
+        let missing = || {
             de::Error::custom(format_args!(
                 "the snapshot has no attribute {key:?} (a state field added since it was \
                  taken needs the aggregate's `version:` raised, and an upcast step)"
             ))
-        });
-        value
-            .and_then(|value| {
-                T::deserialize_state(value)
-                    .map_err(|e| de::Error::custom(format_args!("attribute {key:?}: {e}")))
-            })
-            .map_err(|source| {
-                ErrorKind::Decode {
-                    topic: SNAPSHOT_TOPIC.to_owned(),
-                    originator_id: self.id.uuid(),
-                    originator_version: self.version,
-                    source,
-                }
-                .into()
-            })
+        };
+        let read = match &mut self.attributes {
+            Attributes::Raw(raw) => raw.remove(key).ok_or_else(missing).and_then(|text| {
+                T::deserialize_state(&mut serde_json::Deserializer::from_str(text.get()))
+            }),
+            Attributes::Values(values) => values
+                .remove(key)
+                .ok_or_else(missing)
+                .and_then(T::deserialize_state),
+        };
+        read.map_err(|e: serde_json::Error| {
+            if e.to_string().starts_with("the snapshot has no attribute") {
+                e
+            } else {
+                de::Error::custom(format_args!("attribute {key:?}: {e}"))
+            }
+        })
+        .map_err(|source| {
+            ErrorKind::Decode {
+                topic: SNAPSHOT_TOPIC.to_owned(),
+                originator_id: self.id.uuid(),
+                originator_version: self.version,
+                source,
+            }
+            .into()
+        })
     }
 }
