@@ -12,12 +12,13 @@ use std::num::NonZeroUsize;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::sync::{Semaphore, mpsc};
 
 mod macros;
 
+use crate::persistence::tracking::WaitPauses;
 use crate::persistence::{Notification, Stopper, Subscription};
 use crate::{Application, Error, ErrorKind, Result};
 
@@ -133,9 +134,8 @@ impl BlockingPool {
         notification_id: u64,
         timeout: Duration,
     ) -> Result<()> {
-        let start = Instant::now();
         let recorder = Arc::clone(follower.require_process_recorder()?);
-        let mut interval = Duration::from_millis(100);
+        let mut pauses = WaitPauses::new(leader, Some(notification_id), timeout);
         loop {
             let (recorder, name) = (Arc::clone(&recorder), leader.to_owned());
             let done = self
@@ -144,17 +144,7 @@ impl BlockingPool {
             if done {
                 return Ok(());
             }
-            let left = timeout.saturating_sub(start.elapsed());
-            if left.is_zero() {
-                return Err(ErrorKind::TrackingTimeout {
-                    application_name: leader.to_owned(),
-                    notification_id: Some(notification_id),
-                    timeout,
-                }
-                .into());
-            }
-            tokio::time::sleep(interval.min(left)).await;
-            interval = interval.saturating_mul(2).min(Duration::from_millis(800));
+            tokio::time::sleep(pauses.next()?).await;
         }
     }
 

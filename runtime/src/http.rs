@@ -257,7 +257,8 @@ fn may_pass(error: &ureq::Error) -> bool {
 
 /// Whether `error` is an answer above [`MAX_ANSWER`].
 fn too_large(error: &Error) -> bool {
-    matches!(error.kind(), ErrorKind::Http(driver) if driver.message.contains("larger than"))
+    matches!(error.kind(), ErrorKind::Http(driver)
+        if matches!(driver.source.downcast_ref(), Some(ureq::Error::BodyExceedsLimit(_))))
 }
 
 /// An error of the HTTP transport.

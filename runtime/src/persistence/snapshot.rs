@@ -325,22 +325,18 @@ impl<'a, A: Aggregate> SnapshotReader<'a, A> {
             ))
         };
         let read = match &mut self.attributes {
-            Attributes::Raw(raw) => raw.remove(key).ok_or_else(missing).and_then(|text| {
+            Attributes::Raw(raw) => raw.remove(key).map(|text| {
                 T::deserialize_state(&mut serde_json::Deserializer::from_str(text.get()))
             }),
-            Attributes::Values(values) => values
-                .remove(key)
-                .ok_or_else(missing)
-                .and_then(T::deserialize_state),
+            Attributes::Values(values) => values.remove(key).map(T::deserialize_state),
         };
-        read.map_err(|e: serde_json::Error| {
-            if e.to_string().starts_with("the snapshot has no attribute") {
-                e
-            } else {
-                de::Error::custom(format_args!("attribute {key:?}: {e}"))
+        let read = match read {
+            None => Err(missing()),
+            Some(read) => {
+                read.map_err(|e| de::Error::custom(format_args!("attribute {key:?}: {e}")))
             }
-        })
-        .map_err(|source| {
+        };
+        read.map_err(|source| {
             ErrorKind::Decode {
                 topic: SNAPSHOT_TOPIC.to_owned(),
                 originator_id: self.id.uuid(),

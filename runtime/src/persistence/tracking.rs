@@ -120,26 +120,62 @@ pub trait TrackingRecorder: fmt::Debug + Send + Sync + crate::sealed::Recorder {
         notification_id: Option<u64>,
         timeout: Duration,
     ) -> Result<()> {
-        let start = Instant::now();
-        let mut interval = Duration::from_millis(100);
-        let longest = Duration::from_millis(800);
+        let mut pauses = WaitPauses::new(application_name, notification_id, timeout);
         loop {
             if self.has_tracking_id(application_name, notification_id)? {
                 return Ok(());
             }
-            std::thread::sleep(interval);
-            let elapsed = start.elapsed();
-            if elapsed > timeout {
-                return Err(ErrorKind::TrackingTimeout {
-                    application_name: application_name.to_owned(),
-                    notification_id,
-                    timeout,
-                }
-                .into());
-            }
-            let remaining = timeout.saturating_sub(elapsed);
-            interval = interval.saturating_mul(2).min(remaining).min(longest);
+            std::thread::sleep(pauses.next()?);
         }
+    }
+}
+
+/// The pauses of a wait for a tracking record, as Python's `wait` makes
+/// them: 100 ms, then twice as long each time, at most 800 ms and never
+/// past the timeout. The blocking wait sleeps them on its thread, the async
+/// facades' on tokio's timer.
+#[derive(Debug)]
+pub(crate) struct WaitPauses {
+    start: Instant,
+    timeout: Duration,
+    next: Duration,
+    application_name: String,
+    notification_id: Option<u64>,
+}
+
+impl WaitPauses {
+    pub(crate) fn new(
+        application_name: &str,
+        notification_id: Option<u64>,
+        timeout: Duration,
+    ) -> Self {
+        Self {
+            start: Instant::now(),
+            timeout,
+            next: Duration::from_millis(100),
+            application_name: application_name.to_owned(),
+            notification_id,
+        }
+    }
+
+    /// The next pause before asking again.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::TrackingTimeout`] once the timeout has passed.
+    pub(crate) fn next(&mut self) -> Result<Duration> {
+        let left = self.timeout.saturating_sub(self.start.elapsed());
+        if left.is_zero() {
+            return Err(ErrorKind::TrackingTimeout {
+                application_name: self.application_name.clone(),
+                notification_id: self.notification_id,
+                timeout: self.timeout,
+            }
+            .into());
+        }
+        let pause = self.next.min(left);
+        self.next = self.next.saturating_mul(2).min(Duration::from_millis(800));
+        Ok(pause)
     }
 }
 
